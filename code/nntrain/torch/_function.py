@@ -1,0 +1,57 @@
+"""Turn a cs231n-style ``forward``/``backward`` pair into a ``torch.autograd.Function``.
+
+Every technique in :mod:`nntrain.torch` is written as two plain functions, exactly like the
+NumPy reference. Wrapping them here lets autograd call *our* backward instead of deriving
+one itself, so a model built from these pieces trains with gradients computed by the math
+the book derives, and a test can compare them with PyTorch's built-ins.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+
+def layer_function(name, forward, backward):
+    """A ``torch.autograd.Function`` class named ``name`` from a forward/backward pair.
+
+    ``forward(*inputs) -> (out, cache)``; ``backward(dout, cache)`` returns the gradient of
+    each tensor input in order (a single tensor when there is one). Inputs that are not
+    tensors (hyperparameters such as a slope) get no gradient.
+    """
+
+    def fwd(ctx, *inputs):
+        out, ctx.cache = forward(*inputs)
+        ctx.n_inputs = len(inputs)
+        return out
+
+    @once_differentiable
+    def bwd(ctx, dout):
+        grads = backward(dout, ctx.cache)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        return grads + (None,) * (ctx.n_inputs - len(grads))
+
+    doc = f"Autograd wrapper of :func:`{forward.__name__}` / :func:`{backward.__name__}`."
+    return type(name, (torch.autograd.Function,), {
+        "forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc,
+    })
+
+
+def loss_function(name, loss):
+    """A ``torch.autograd.Function`` class named ``name`` from ``loss(scores, target, *args)
+    -> (loss, dscores)``: the forward returns the loss as a 0-d tensor and the backward
+    scales the saved ``dscores`` by the incoming gradient."""
+
+    def fwd(ctx, scores, target, *args):
+        value, ctx.dscores = loss(scores, target, *args)
+        ctx.n_args = len(args)
+        return value
+
+    @once_differentiable
+    def bwd(ctx, grad_output):
+        return (grad_output * ctx.dscores, None) + (None,) * ctx.n_args
+
+    doc = f"Autograd wrapper of :func:`{loss.__name__}`."
+    return type(name, (torch.autograd.Function,), {
+        "forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc,
+    })
