@@ -1,0 +1,27 @@
+# Two commands do all the set-up on a fresh machine (see README.md):
+#   make book   build the HTML book into _build/html
+#   make test   run the whole test suite
+# Both create .venv when it is missing and install requirements.txt and the package.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: book test clean
+
+$(STAMP): requirements.txt code/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e code
+	touch $(STAMP)
+
+book: $(STAMP)
+	NNTRAIN_QUIET=1 MPLBACKEND=Agg $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf _build

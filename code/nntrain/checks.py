@@ -1,0 +1,157 @@
+"""Grade a student's implementation against the reference.
+
+Each check runs the student's function and the reference on the same inputs, compares the
+values and gradients by relative error (:func:`nntrain.gradcheck.rel_error`), checks the
+student's backward pass against centred finite differences, prints a short verdict and
+returns ``True`` or ``False``, so a teacher's grading script can simply ``assert`` it.
+
+Used by the exercises at the end of every chapter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import reference
+from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+
+
+def _example_inputs(name, rng):
+    """Default inputs for the reference techniques, kept away from kinks (ReLU at 0)."""
+    if name == "affine":
+        return rng.standard_normal((4, 3, 2)), rng.standard_normal((6, 5)), rng.standard_normal(5)
+    if name == "relu":
+        x = rng.standard_normal((4, 5))
+        return (x + np.where(x >= 0, 0.1, -0.1),)
+    raise ValueError(f"no default inputs for {name!r}; pass inputs=(...) explicitly")
+
+
+def _reference(name, suffix):
+    fn = getattr(reference, f"{name}{suffix}", None)
+    if fn is None:
+        raise ValueError(f"nntrain.reference has no {name}{suffix}; check the reference name")
+    return fn
+
+
+def _tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+class _Report:
+    """Collects the lines of a verdict and whether every step passed."""
+
+    def __init__(self, title, tol):
+        self.title, self.tol, self.lines, self.ok = title, tol, [], True
+
+    def compare(self, what, got, want):
+        try:
+            err = rel_error(got, want)
+        except (ValueError, TypeError) as e:
+            self.fail(f"{what}: {e}")
+            return
+        good = err < self.tol
+        self.ok &= good
+        self.lines.append(f"  {'ok ' if good else 'BAD'} {what}: relative error {err:.1e}")
+
+    def fail(self, message):
+        self.ok = False
+        self.lines.append(f"  BAD {message}")
+
+    def verdict(self):
+        head = f"{self.title}: {'PASS' if self.ok else 'FAIL'} (tolerance {self.tol:g})"
+        print("\n".join([head, *self.lines]))
+        return self.ok
+
+
+def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7):
+    """Grade a ``forward``/``backward`` pair against ``nntrain.reference.<reference>_*``.
+
+    Args:
+        forward: the student's ``forward(*inputs) -> (out, cache)``.
+        backward: the student's ``backward(dout, cache)``; returns the gradient of every
+            input (a single array when there is one input).
+        reference: the technique's name, e.g. ``"affine"`` or ``"relu"``.
+        inputs: a tuple of float64 arrays; None uses a default example.
+        seed: seed of the default inputs and of the upstream gradient.
+        tol: largest relative error accepted.
+
+    Returns:
+        True when the output, every gradient and the numerical gradient check agree.
+
+    Example:
+        >>> check_layer(nntrain.affine_forward, nntrain.affine_backward, "affine")  # doctest: +SKIP
+        affine: PASS (tolerance 1e-07)
+    """
+    ref_forward, ref_backward = _reference(reference, "_forward"), _reference(reference, "_backward")
+    rng = np.random.default_rng(seed)
+    inputs = _example_inputs(reference, rng) if inputs is None else tuple(inputs)
+    report = _Report(reference, tol)
+    want, ref_cache = ref_forward(*inputs)
+    try:
+        got, cache = forward(*[x.copy() for x in inputs])
+        report.compare("forward output", got, want)
+        dout = rng.standard_normal(want.shape)
+        got_grads = _tuple(backward(dout, cache))
+    except Exception as e:  # a student's error becomes a FAIL line, not a crash
+        report.fail(f"raised {type(e).__name__}: {e}")
+        return report.verdict()
+    want_grads = _tuple(ref_backward(dout, ref_cache))
+    if len(got_grads) != len(want_grads):
+        report.fail(f"backward returned {len(got_grads)} gradients, expected {len(want_grads)}")
+        return report.verdict()
+    for i, (g, w) in enumerate(zip(got_grads, want_grads)):
+        report.compare(f"gradient of input {i + 1}", g, w)
+        args = [x.copy() for x in inputs]
+
+        def f(a, i=i, args=args):
+            return forward(*args[:i], a, *args[i + 1:])[0]
+
+        report.compare(f"gradient of input {i + 1} vs finite differences", g,
+                       eval_numerical_gradient_array(f, args[i], dout))
+    return report.verdict()
+
+
+def check_loss(loss, reference, inputs=None, *, seed=0, tol=1e-7):
+    """Grade a loss ``loss(scores, y) -> (value, dscores)`` against the reference loss.
+
+    Args:
+        loss: the student's loss function.
+        reference: the reference loss's name, e.g. ``"svm_loss"`` or ``"softmax_loss"``.
+        inputs: ``(scores, y)``; None draws 8 examples of 5 classes.
+        seed: seed of the default inputs.
+        tol: largest relative error accepted.
+
+    Returns:
+        True when the value, the gradient and the numerical gradient check agree.
+    """
+    ref = _reference(reference, "")
+    rng = np.random.default_rng(seed)
+    if inputs is None:
+        inputs = (rng.standard_normal((8, 5)), rng.integers(0, 5, size=8))
+    scores, y = inputs
+    report = _Report(reference, tol)
+    want, want_grad = ref(scores, y)
+    try:
+        got, got_grad = loss(scores.copy(), y.copy())
+        report.compare("loss value", np.float64(got), np.float64(want))
+        report.compare("gradient", got_grad, want_grad)
+        s = scores.copy()
+        report.compare("gradient vs finite differences", got_grad,
+                       eval_numerical_gradient(lambda a: loss(a, y)[0], s))
+    except Exception as e:
+        report.fail(f"raised {type(e).__name__}: {e}")
+    return report.verdict()
+
+
+def check_value(answer, expected, name, *, tol=1e-9):
+    """Grade a number (or array) answer, e.g. a parameter count, against the expected one.
+
+    Returns:
+        True when the relative error is below ``tol``.
+    """
+    report = _Report(name, tol)
+    try:
+        report.compare("value", np.asarray(answer, dtype=np.float64), np.asarray(expected, dtype=np.float64))
+    except Exception as e:
+        report.fail(f"raised {type(e).__name__}: {e}")
+    return report.verdict()
