@@ -17,7 +17,7 @@ $(STAMP): requirements.txt code/pyproject.toml
 	touch $(STAMP)
 
 book: $(STAMP)
-	NNTRAIN_QUIET=1 MPLBACKEND=Agg $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
+	NNTRAIN_QUIET=1 NNTRAIN_STATIC=1 MPLBACKEND=Agg $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)

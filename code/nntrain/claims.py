@@ -16,13 +16,13 @@ import numpy as np
 VERDICTS = ("holds", "holds partly", "does not hold at this scale")
 
 
-def _fmt(x):
+def _fmt(x, digits=3):
     if isinstance(x, bool):
         return str(x)
     if isinstance(x, numbers.Integral):
         return f"{x:,}"
     if isinstance(x, numbers.Real):
-        return f"{x:.3g}"
+        return f"{x:.{digits}g}"
     return str(x)
 
 
@@ -79,7 +79,8 @@ class Claims:
         body = []
         for r in self.rows:
             exp = r["expected"]
-            asserted = f"{_fmt(exp[0])} to {_fmt(exp[1])}" if isinstance(exp, tuple) else _fmt(exp)
+            asserted = (f"{_fmt(exp[0], 4)} to {_fmt(exp[1], 4)}" if isinstance(exp, tuple)
+                        else _fmt(exp, 4))
             mark = "✓" if self.passes(r["measured"], exp) else "✗ FAILED"
             verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
             cells = (r["claim"], r["source"], f"{_fmt(r['measured'])} {mark}", asserted, verdict)

@@ -1,0 +1,329 @@
+"""Tests for nntrain.widgets: the frames, their timing, the live widget and the static HTML."""
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from html.parser import HTMLParser
+
+import ipywidgets
+import pytest
+
+from nntrain import widgets
+from nntrain.widgets import MAX_FRAMES, slider_figure
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def draw_line(fig, slope, style):
+    """A drawing that depends on both slider values."""
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, slope], style)
+    ax.set_title(f"slope {slope}")
+
+
+def small(**sliders):
+    return slider_figure(draw_line, figsize=(2, 1.5), dpi=40, **sliders)
+
+
+@pytest.fixture(scope="module")
+def sf():
+    return small(slope=[1, 2, 0.5], style=["-", "--"])
+
+
+class Elements(HTMLParser):
+    """Collect every element of an HTML fragment (tag and attributes) and its scripts."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.elements, self.scripts, self._in_script = [], [], False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+
+def b64(png):
+    return base64.b64encode(png).decode()
+
+
+# --- frames and timing ------------------------------------------------------------------
+
+
+def test_one_png_frame_per_grid_point_and_they_differ(sf):
+    assert len(sf.frames) == 3 * 2
+    assert set(sf.frames) == {(s, t) for s in (1, 2, 0.5) for t in ("-", "--")}
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in sf.frames.values())
+    assert len(set(sf.frames.values())) == 6
+    assert sf.sliders == {"slope": (1, 2, 0.5), "style": ("-", "--")}
+
+
+def test_redraw_timed_per_frame_and_fast():
+    sf = slider_figure(draw_line, slope=[1, 2, 3], style=["-"])  # the default size and dpi
+    assert len(sf.redraw_seconds) == 3 and all(s > 0 for s in sf.redraw_seconds)
+    assert sf.timing.n == 3
+    assert sf.timing.max == max(sf.redraw_seconds)
+    assert min(sf.redraw_seconds) <= sf.timing.median <= sf.timing.max
+    assert sf.timing.median < 0.15
+
+
+def test_frames_are_drawn_on_a_fresh_figure_without_pyplot():
+    seen = []
+
+    def draw(fig, n):
+        seen.append((type(fig).__module__, len(fig.axes)))
+        fig.add_subplot().plot(range(n))
+
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    slider_figure(draw, figsize=(1, 1), dpi=20, n=[1, 2, 3])
+    assert seen == [("matplotlib.figure", 0)] * 3  # cleared between frames
+    assert plt.get_fignums() == before
+
+
+# --- the mime bundle and the live widget ---------------------------------------------------
+
+
+def test_bundle_has_the_widget_view_and_static_html(sf):
+    bundle = sf._repr_mimebundle_()
+    assert {WIDGET_VIEW, "text/html", "text/plain"} <= set(bundle)
+    box = ipywidgets.widgets.widget._instances[bundle[WIDGET_VIEW]["model_id"]]
+    assert isinstance(box, ipywidgets.VBox)
+    assert bundle["text/html"] == sf._repr_html_()
+
+
+def test_moving_a_live_slider_shows_the_right_frame(sf):
+    box = sf.widget()
+    sliders = [w for w in box.children if isinstance(w, ipywidgets.SelectionSlider)]
+    (image,) = [w for w in box.children if isinstance(w, ipywidgets.Image)]
+    label = box.children[-1]
+    keys = list(sf.frames)
+
+    def frame_time(key):
+        return f"this frame: redraw {sf.redraw_seconds[keys.index(key)] * 1e3:.0f} ms"
+
+    assert [s.description for s in sliders] == ["slope", "style"]
+    assert [s.options for s in sliders] == [
+        (("1", 1), ("2", 2), ("0.5", 0.5)),
+        (("-", "-"), ("--", "--")),
+    ]
+    assert all(s.continuous_update for s in sliders)
+    assert image.format == "png" and image.value == sf.frames[(1, "-")]
+    assert label.value.startswith(frame_time((1, "-"))) and "6 frames" in label.value
+
+    sliders[0].value = 0.5
+    assert image.value == sf.frames[(0.5, "-")]
+    sliders[1].value = "--"
+    assert image.value == sf.frames[(0.5, "--")]
+    assert label.value.startswith(frame_time((0.5, "--")))
+
+
+def test_live_view_shows_the_caption():
+    sf = slider_figure(draw_line, figsize=(1, 1), dpi=20, caption="Lines", slope=[1], style=["-"])
+    first = sf.widget().children[0]
+    assert isinstance(first, ipywidgets.Label) and first.value == "Lines"
+
+
+# --- the static HTML ---------------------------------------------------------------------
+
+
+def test_static_html_has_a_range_per_slider_and_every_frame(sf):
+    text = sf._repr_html_()
+    parsed = Elements(text)
+    ranges = [a for tag, a in parsed.elements if tag == "input" and a.get("type") == "range"]
+    assert [(r["min"], r["max"], r["step"]) for r in ranges] == [("0", "2", "1"), ("0", "1", "1")]
+    (img,) = [a for tag, a in parsed.elements if tag == "img"]
+    assert img["src"] == "data:image/png;base64," + b64(sf.frames[(1, "-")])
+    assert all(b64(png) in text for png in sf.frames.values())
+    assert "6 frames, redraw" in text and "ms median (max" in text
+
+
+def test_static_html_is_self_contained(sf):
+    text = sf._repr_html_()
+    parsed = Elements(text)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
+    assert [tag for tag, _ in parsed.elements].count("script") == 1
+    assert all("src" not in a for tag, a in parsed.elements if tag == "script")
+    assert not any(tag in ("link", "style", "iframe") for tag, _ in parsed.elements)
+
+
+def test_caption_and_values_are_escaped():
+    def draw(fig, name):
+        fig.add_subplot().set_title(name)
+
+    sf = slider_figure(draw, figsize=(1, 1), dpi=20, caption="<b>x</b> & y", name=["</script>"])
+    text = sf._repr_html_()
+    assert "<b>" not in text and "&lt;b&gt;x&lt;/b&gt; &amp; y" in text
+    assert "<output" in text and "&lt;/script&gt;</output>" in text
+    assert text.count("</script>") == 1 and text.endswith("</script></div>")
+    assert '"labels":[["\\u003c/script\\u003e"]]' in text  # still the same JSON string
+
+
+def test_ids_are_unique_on_a_page(sf):
+    again = small(slope=[1, 2, 0.5], style=["-", "--"])
+    other = small(slope=[1, 2], style=["-"])
+    ids = [
+        {a["id"] for _, a in Elements(x._repr_html_()).elements if "id" in a}
+        for x in (sf, again, other)
+    ]
+    assert ids[0] and not ids[0] & ids[1] and not ids[0] & ids[2] and not ids[1] & ids[2]
+    assert sf._repr_html_() == sf._repr_html_()
+
+
+BUILD = textwrap.dedent(
+    """
+    from nntrain.widgets import slider_figure
+
+    def draw(fig, a, b):
+        fig.add_subplot().plot([0, 1], [0, a], b)
+
+    for caption in ("one", "two", "one"):
+        print(slider_figure(draw, figsize=(2, 1), dpi=30, caption=caption,
+                            a=[1, 2], b=["-", ":"])._repr_html_())
+    """
+)
+
+
+def test_rebuilding_gives_identical_html_but_for_the_timing():
+    """Two fresh interpreters (two book builds) give the same ids, frames and markup."""
+    runs = [
+        subprocess.Popen([sys.executable, "-c", BUILD], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=60)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    timing = re.compile(r"redraw \d+ ms median \(max \d+ ms\)")
+    first, second = (timing.sub("", out) for out in outputs)
+    assert first == second
+    ids = re.findall(r'<div id="([^"]+)"', first)
+    assert len(ids) == len(set(ids)) == 3
+
+
+# --- the inline script, run in node ----------------------------------------------------
+
+FAKE_DOM = """
+const parsed = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const elements = {};
+for (const [id, value] of Object.entries(parsed.elements)) {
+  elements[id] = {id, value, textContent: "", src: "", listeners: {},
+    addEventListener(type, f) { (this.listeners[type] = this.listeners[type] || []).push(f); }};
+}
+globalThis.document = {getElementById: id => elements[id] || null};
+eval(parsed.script);
+const results = [];
+for (const move of parsed.moves) {
+  const input = elements[move.id];
+  input.value = String(move.value);
+  for (const f of input.listeners.input || []) f();
+  results.push({src: elements[parsed.img].src,
+                labels: parsed.outputs.map(id => elements[id].textContent)});
+}
+console.log(JSON.stringify(results));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the inline script")
+def test_inline_script_swaps_frames_in_node(sf):
+    parsed = Elements(sf._repr_html_())
+    (script,) = parsed.scripts
+    ranges = [a["id"] for tag, a in parsed.elements if tag == "input"]
+    outputs = [a["id"] for tag, a in parsed.elements if tag == "output"]
+    (img,) = [a["id"] for tag, a in parsed.elements if tag == "img"]
+    elements = {a["id"]: a.get("value", "") for _, a in parsed.elements if "id" in a}
+    moves = [(0, 1), (1, 1), (0, 2), (1, 0), (0, 0)]  # (slider, index), applied in order
+    payload = {
+        "script": script,
+        "elements": elements,
+        "img": img,
+        "outputs": outputs,
+        "moves": [{"id": ranges[k], "value": i} for k, i in moves],
+    }
+    done = subprocess.run(
+        ["node", "-e", FAKE_DOM], input=json.dumps(payload), capture_output=True, text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+
+    grid = list(sf.sliders.values())
+    index = [0, 0]
+    for (k, i), result in zip(moves, results):
+        index[k] = i
+        key = tuple(values[j] for values, j in zip(grid, index))
+        assert result["src"] == "data:image/png;base64," + b64(sf.frames[key])
+        assert result["labels"] == [str(v) for v in key]
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({}, ValueError, "at least one slider"),
+        ({"slope": []}, ValueError, "slider 'slope' must be a non-empty list.*empty list"),
+        ({"slope": 3}, ValueError, "slider 'slope' must be a non-empty list or tuple.*int 3"),
+        ({"slope": "abc"}, ValueError, "slider 'slope' .*got str 'abc'"),
+        ({"slope": [1, 1.0]}, ValueError, "slider 'slope' has repeated values"),
+        ({"slope": [1, "1"]}, ValueError, "slider 'slope' has repeated values"),
+        ({"slope": [None]}, ValueError, "slider 'slope' values must be finite numbers or strings"),
+        ({"slope": [float("nan")]}, ValueError, "finite numbers or strings, got nan"),
+        ({"slope": [1], "not valid": [1]}, ValueError, "'not valid' is not a valid Python"),
+        ({"slope": [1], "lambda": [1]}, ValueError, "'lambda' is not a valid Python"),
+        ({"slope": [1], "fig": [1]}, ValueError, "slider 'fig' has the name of draw's first"),
+        ({"slope": [1]}, TypeError, r"draw cannot be called as draw\(fig, slope=...\)"),
+        ({"slope": [1], "style": ["-"], "width": [1]}, TypeError, "width"),
+    ],
+)
+def test_bad_sliders_are_reported(kwargs, error, message):
+    def draw(fig, slope, style):
+        raise AssertionError("draw must not be called for bad input")
+
+    with pytest.raises(error, match=message):
+        slider_figure(draw, **kwargs)
+
+
+def test_too_many_frames_are_refused_before_drawing():
+    def draw(fig, a, b):
+        raise AssertionError("draw must not be called for a grid that is too large")
+
+    a, b = list(range(MAX_FRAMES // 10 + 1)), list(range(10))
+    with pytest.raises(ValueError, match=f"{len(a) * 10} frames .*at most {MAX_FRAMES}"):
+        slider_figure(draw, a=a, b=b)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"draw": "plot"}, TypeError, "draw must be callable"),
+        ({"dpi": 0}, ValueError, "dpi must be finite and > 0"),
+        ({"figsize": (4,)}, ValueError, r"figsize must be a pair"),
+        ({"figsize": 4}, ValueError, r"figsize must be a pair"),
+        ({"figsize": (4, -1)}, ValueError, r"figsize\[1\] must be finite and > 0"),
+        ({"caption": 3}, TypeError, "caption must be a string or None, got int"),
+    ],
+)
+def test_bad_options_are_reported(kwargs, error, message):
+    args = {"draw": draw_line, "slope": [1], "style": ["-"], **kwargs}
+    with pytest.raises(error, match=message):
+        slider_figure(args.pop("draw"), **args)
+
+
+def test_occurrence_counter_is_per_content(monkeypatch):
+    monkeypatch.setattr(widgets, "_occurrences", {})
+    first = small(slope=[3], style=[":"])
+    second = small(slope=[3], style=[":"])
+    assert first._id.endswith("-0") and second._id.endswith("-1")
+    assert first._id[:-2] == second._id[:-2]
