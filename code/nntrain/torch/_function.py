@@ -34,6 +34,7 @@ def layer_function(name, forward, backward):
     doc = f"Autograd wrapper of :func:`{forward.__name__}` / :func:`{backward.__name__}`."
     return type(name, (torch.autograd.Function,), {
         "forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc,
+        "__module__": forward.__module__, "__qualname__": name,
     })
 
 
@@ -54,4 +55,5 @@ def loss_function(name, loss):
     doc = f"Autograd wrapper of :func:`{loss.__name__}`."
     return type(name, (torch.autograd.Function,), {
         "forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc,
+        "__module__": loss.__module__, "__qualname__": name,
     })
