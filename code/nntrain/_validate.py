@@ -56,6 +56,26 @@ def array(name: str, x, *, ndim=None, min_ndim=None, floating=True, finite=True)
     return x
 
 
+def ndarray(name: str, x, **checks):
+    """:func:`array` for the NumPy reference: ``x`` must be a NumPy array."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(
+            f"{name} must be a NumPy array, got {type(x).__name__} "
+            "(nntrain.reference works on NumPy arrays; nntrain.torch takes tensors)"
+        )
+    return array(name, x, **checks)
+
+
+def tensor(name: str, x, **checks):
+    """:func:`array` for the PyTorch twin: ``x`` must be a torch tensor."""
+    if not _is_tensor(x):
+        raise TypeError(
+            f"{name} must be a torch tensor, got {type(x).__name__} "
+            "(nntrain.torch works on tensors; nntrain.reference takes NumPy arrays)"
+        )
+    return array(name, x, **checks)
+
+
 def same_kind(names: tuple[str, ...], *xs) -> None:
     """Check that all arguments are of one kind (all NumPy or all torch on one device)."""
     tensors = [_is_tensor(x) for x in xs]
@@ -77,8 +97,10 @@ def shape(name: str, x, expected: tuple) -> None:
         raise ValueError(f"{name} must have shape {want}, got {got}")
 
 
-def labels(name: str, y, n: int, num_classes: int) -> None:
-    """Check integer class labels: shape ``(n,)`` and every value in ``[0, num_classes)``."""
+def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
+    """Check integer class labels: shape ``(n,)``, every value in ``[0, num_classes)``, and
+    the same kind (NumPy, or torch on the same device) as the scores ``like``."""
+    same_kind(("scores", name), like, y)
     if _is_tensor(y):
         is_int = not y.is_floating_point() and not y.is_complex() and y.dtype != torch.bool
     else:

@@ -37,7 +37,7 @@ def eval_numerical_gradient(f, x, h=1e-5):
         >>> np.round(g, 6)
         array([ 2., -4.])
     """
-    check.array("x", x, finite=True)
+    check.ndarray("x", x, finite=True)
     check.positive("h", h)
     grad = np.zeros_like(x)
     for i in np.ndindex(*x.shape):
@@ -64,7 +64,7 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     Returns:
         An array shaped like ``x``.
     """
-    check.array("df", df)
+    check.ndarray("df", df)
     return eval_numerical_gradient(lambda a: np.sum(f(a) * df), x, h)
 
 

@@ -26,7 +26,7 @@ def relu_forward(x):
         >>> relu_forward(np.array([-1.0, 2.0]))[0]
         array([0., 2.])
     """
-    check.array("x", x)
+    check.ndarray("x", x)
     return np.maximum(x, 0), x
 
 
@@ -44,6 +44,6 @@ def relu_backward(dout, cache):
         parameters).
     """
     x = cache
-    check.array("dout", dout)
+    check.ndarray("dout", dout)
     check.shape("dout", dout, tuple(x.shape))
     return dout * (x > 0)

@@ -37,14 +37,15 @@ def _check_architecture(hidden_dims, input_dim, num_classes, activation, weight_
     return [input_dim, *hidden_dims, num_classes]
 
 
-def _check_targets(net, X, y, n_outputs):
+def _check_targets(net, X, y, n_outputs, kind):
     """Validate the inputs of ``net.loss(X, y)``: the flattened feature size and the targets.
 
     Classification losses take integer labels of shape ``(N,)``; regression losses take
     float targets of shape ``(N, num_classes)``, or ``(N,)`` when there is one output.
+    ``kind`` is ``check.ndarray`` or ``check.tensor``, the input check of the caller's tree.
     Returns ``y`` in the shape the loss function expects.
     """
-    check.array("X", X, min_ndim=2)
+    kind("X", X, min_ndim=2)
     d = int(np.prod(X.shape[1:]))
     if d != net.input_dim:
         raise ValueError(
@@ -53,7 +54,7 @@ def _check_targets(net, X, y, n_outputs):
     check.positive("reg", net.reg, allow_zero=True)
     if y is None or net.loss_name in ("softmax", "svm"):
         return y
-    check.array("y", y, min_ndim=1)
+    kind("y", y, min_ndim=1)
     if y.ndim == 1 and n_outputs == 1:
         y = y.reshape(-1, 1)
     check.shape("y", y, (X.shape[0], n_outputs))
@@ -135,7 +136,7 @@ class FullyConnectedNet:
             ``scores`` of shape ``(N, num_classes)`` if ``y`` is None, else ``(loss, grads)``
             with ``grads`` a dict holding the gradient of every entry of ``params``.
         """
-        y = _check_targets(self, X, y, self.num_classes)
+        y = _check_targets(self, X, y, self.num_classes, check.ndarray)
         act_forward, act_backward = ACTIVATIONS[self.activation]
         h = X.reshape(X.shape[0], -1).astype(self.dtype, copy=False)
         caches = []

@@ -39,10 +39,9 @@ def affine_forward(x, w, b):
 
     Used in every chapter, introduced in chapter 0.
     """
-    check.array("x", x, min_ndim=1)
-    check.array("w", w, ndim=2)
-    check.array("b", b, ndim=1)
-    check.same_kind(("x", "w", "b"), x, w, b)
+    check.ndarray("x", x, min_ndim=1)
+    check.ndarray("w", w, ndim=2)
+    check.ndarray("b", b, ndim=1)
     d_in = int(np.prod(x.shape[1:]))
     check.shape("w", w, (d_in, None))
     check.shape("b", b, (w.shape[1],))
@@ -66,7 +65,7 @@ def affine_backward(dout, cache):
         ``(dx, dw, db)`` with the shapes of ``x``, ``w`` and ``b``.
     """
     x, w, b = cache
-    check.array("dout", dout, ndim=2)
+    check.ndarray("dout", dout, ndim=2)
     check.shape("dout", dout, (x.shape[0], w.shape[1]))
     x2 = x.reshape(x.shape[0], -1)
     dx = (dout @ w.T).reshape(x.shape)

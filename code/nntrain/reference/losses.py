@@ -13,8 +13,8 @@ from .. import _validate as check
 
 
 def _scores_and_labels(scores, y):
-    check.array("scores", scores, ndim=2)
-    check.labels("y", y, scores.shape[0], scores.shape[1])
+    check.ndarray("scores", scores, ndim=2)
+    check.labels("y", y, scores.shape[0], scores.shape[1], like=scores)
     if scores.shape[0] == 0:
         raise ValueError("scores must hold at least one example, got shape (0, C)")
 
@@ -94,8 +94,8 @@ def svm_loss(scores, y, delta=1.0):
 
 
 def _pred_and_target(pred, target):
-    check.array("pred", pred, min_ndim=1)
-    check.array("target", target, min_ndim=1)
+    check.ndarray("pred", pred, min_ndim=1)
+    check.ndarray("target", target, min_ndim=1)
     check.shape("target", target, tuple(pred.shape))
     if pred.size == 0:
         raise ValueError("pred must hold at least one value, got an empty array")

@@ -21,12 +21,14 @@ def layer_function(name, forward, backward):
     """
 
     def fwd(ctx, *inputs):
+        """Run the forward function and keep its cache for the backward pass."""
         out, ctx.cache = forward(*inputs)
         ctx.n_inputs = len(inputs)
         return out
 
     @once_differentiable
     def bwd(ctx, dout):
+        """Run the backward function; inputs that are not tensors get ``None``."""
         grads = backward(dout, ctx.cache)
         grads = grads if isinstance(grads, tuple) else (grads,)
         return grads + (None,) * (ctx.n_inputs - len(grads))
@@ -38,19 +40,27 @@ def layer_function(name, forward, backward):
     })
 
 
-def loss_function(name, loss):
+def loss_function(name, loss, *, target_grad=False):
     """A ``torch.autograd.Function`` class named ``name`` from ``loss(scores, target, *args)
     -> (loss, dscores)``: the forward returns the loss as a 0-d tensor and the backward
-    scales the saved ``dscores`` by the incoming gradient."""
+    scales the saved ``dscores`` by the incoming gradient.
+
+    With ``target_grad`` (regression losses, which depend on ``scores - target`` only) the
+    target gets the opposite gradient, as with ``F.mse_loss``; class labels get ``None``.
+    """
 
     def fwd(ctx, scores, target, *args):
+        """Compute the loss and keep its gradient with respect to the scores."""
         value, ctx.dscores = loss(scores, target, *args)
         ctx.n_args = len(args)
         return value
 
     @once_differentiable
     def bwd(ctx, grad_output):
-        return (grad_output * ctx.dscores, None) + (None,) * ctx.n_args
+        """Scale the saved gradient by the incoming one; the targets get ``None``."""
+        dscores = grad_output * ctx.dscores
+        dtarget = -dscores if target_grad and ctx.needs_input_grad[1] else None
+        return (dscores, dtarget) + (None,) * ctx.n_args
 
     doc = f"Autograd wrapper of :func:`{loss.__name__}`."
     return type(name, (torch.autograd.Function,), {

@@ -10,14 +10,14 @@ from ._function import layer_function
 
 def relu_forward(x):
     r"""ReLU :math:`\max(0, x)` on a tensor; the cache is ``x``."""
-    check.array("x", x)
+    check.tensor("x", x)
     return x.clamp(min=0), x
 
 
 def relu_backward(dout, cache):
     r"""Backward of :func:`relu_forward`: ``dout * 1[x > 0]``, one tensor."""
     x = cache
-    check.array("dout", dout)
+    check.tensor("dout", dout)
     check.shape("dout", dout, tuple(x.shape))
     return dout * (x > 0)
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import _validate as check
 from ..reference.fc_net import _check_architecture, _check_targets
 from .activations import ReLUFunction
 from .layers import AffineFunction
@@ -58,12 +59,11 @@ class FullyConnectedNet(nn.Module):
         self.activation, self.loss_name = activation, loss
         self.reg = reg
         rng = np.random.default_rng(seed)
-        params = {}
+        self.params = nn.ParameterDict()  # filled in order: W1, b1, W2, b2, ...
         for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             w = weight_scale * rng.standard_normal((d_in, d_out))
-            params[f"W{i}"] = nn.Parameter(torch.tensor(w, dtype=dtype))
-            params[f"b{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
-        self.params = nn.ParameterDict(params)
+            self.params[f"W{i}"] = nn.Parameter(torch.tensor(w, dtype=dtype))
+            self.params[f"b{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
 
     def forward(self, X):
         """Class scores of shape ``(N, num_classes)`` for inputs ``X`` of shape ``(N, *)``."""
@@ -81,7 +81,7 @@ class FullyConnectedNet(nn.Module):
 
     def loss(self, X, y=None):
         """Scores, or ``(loss, grads)`` when targets are given, as in the reference."""
-        y = _check_targets(self, X, y, self.num_classes)
+        y = _check_targets(self, X, y, self.num_classes, check.tensor)
         X = X.to(self.params["W1"].dtype)
         if y is None:
             return self(X)

@@ -20,9 +20,9 @@ def affine_forward(x, w, b):
 
     Same arguments, shapes and cache as :func:`nntrain.reference.affine_forward`.
     """
-    check.array("x", x, min_ndim=1)
-    check.array("w", w, ndim=2)
-    check.array("b", b, ndim=1)
+    check.tensor("x", x, min_ndim=1)
+    check.tensor("w", w, ndim=2)
+    check.tensor("b", b, ndim=1)
     check.same_kind(("x", "w", "b"), x, w, b)
     d_in = math.prod(x.shape[1:])
     check.shape("w", w, (d_in, None))
@@ -38,7 +38,7 @@ def affine_backward(dout, cache):
         dx = dout\, W^\top, \quad dW = x^\top dout, \quad db = \textstyle\sum_n dout_n
     """
     x, w, _ = cache
-    check.array("dout", dout, ndim=2)
+    check.tensor("dout", dout, ndim=2)
     check.shape("dout", dout, (x.shape[0], w.shape[1]))
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout

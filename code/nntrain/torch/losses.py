@@ -14,8 +14,8 @@ from ._function import loss_function
 
 
 def _scores_and_labels(scores, y):
-    check.array("scores", scores, ndim=2)
-    check.labels("y", y, scores.shape[0], scores.shape[1])
+    check.tensor("scores", scores, ndim=2)
+    check.labels("y", y, scores.shape[0], scores.shape[1], like=scores)
     if scores.shape[0] == 0:
         raise ValueError("scores must hold at least one example, got shape (0, C)")
 
@@ -52,8 +52,9 @@ def svm_loss(scores, y, delta=1.0):
 
 
 def _pred_and_target(pred, target):
-    check.array("pred", pred, min_ndim=1)
-    check.array("target", target, min_ndim=1)
+    check.tensor("pred", pred, min_ndim=1)
+    check.tensor("target", target, min_ndim=1)
+    check.same_kind(("pred", "target"), pred, target)
     check.shape("target", target, tuple(pred.shape))
     if pred.numel() == 0:
         raise ValueError("pred must hold at least one value, got an empty tensor")
@@ -77,8 +78,8 @@ def l1_loss(pred, target):
 
 SoftmaxLossFunction = loss_function("SoftmaxLossFunction", softmax_loss)
 SVMLossFunction = loss_function("SVMLossFunction", svm_loss)
-L2LossFunction = loss_function("L2LossFunction", l2_loss)
-L1LossFunction = loss_function("L1LossFunction", l1_loss)
+L2LossFunction = loss_function("L2LossFunction", l2_loss, target_grad=True)
+L1LossFunction = loss_function("L1LossFunction", l1_loss, target_grad=True)
 
 
 class SoftmaxLoss(nn.Module):

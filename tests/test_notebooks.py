@@ -1,0 +1,89 @@
+"""Conventions every chapter notebook follows (DESIGN.md), checked without running them.
+
+nbval runs the notebooks themselves (see pytest.ini); this file checks how they are stored.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_there_are_chapters():
+    assert [p.name for p in CHAPTERS][:1] == ["00_network.ipynb"]
+
+
+def toc_files(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("root", "file"):
+                yield value
+            else:
+                yield from toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from toc_files(item)
+
+
+def test_toc_lists_every_chapter_and_only_existing_files():
+    listed = list(toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
+    for entry in listed:
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".ipynb", ".md")), entry
+    for chapter in CHAPTERS:
+        assert f"book/{chapter.stem}" in listed, f"{chapter.name} is missing from _toc.yml"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    dirty = [i for i, c in enumerate(cells(path))
+             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_setup_cell(path):
+    """Cell 1 installs the package from the repository set in _config.yml, only where the
+    package is missing, seeds everything, and is hidden in the HTML."""
+    first = cells(path)[0]
+    text = source(first)
+    url = CONFIG["repository"]["url"]
+    assert first["cell_type"] == "code"
+    assert f"git+{url}#subdirectory=code" in text, "setup cell must install from repository.url"
+    assert 'find_spec("nntrain") is None' in text
+    assert "nntrain.seed(" in text
+    assert "hide-cell" in first.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_claims_and_graded_exercises(path):
+    """A chapter ends with a Claims checked table that asserts, and graded exercises whose
+    solutions sit between markers, each followed by an asserted check."""
+    all_cells = cells(path)
+    text = [source(c) for c in all_cells]
+    heading = next(i for i, t in enumerate(text) if t.startswith("## Claims checked"))
+    assert any("claims.show()" in t for t in text[heading:])
+    exercises = [t for t in text if "### BEGIN SOLUTION" in t]
+    assert exercises, "no graded exercise"
+    for t in exercises:
+        assert t.count("### BEGIN SOLUTION") == t.count("### END SOLUTION")
+        assert re.search(r"assert checks\.check_\w+\(", t), "each exercise asserts a check"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_asserts_its_time_budget(path):
+    last = source(cells(path)[-1])
+    assert "chapter_seconds < 60" in last
