@@ -93,13 +93,16 @@ def shape(name: str, x, expected: tuple) -> None:
     """Check ``x.shape`` against ``expected``, where ``None`` matches any size."""
     got = tuple(x.shape)
     if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
-        want = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
+        sizes = ["any" if e is None else str(e) for e in expected]
+        want = "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
         raise ValueError(f"{name} must have shape {want}, got {got}")
 
 
 def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
     """Check integer class labels: shape ``(n,)``, every value in ``[0, num_classes)``, and
     the same kind (NumPy, or torch on the same device) as the scores ``like``."""
+    if not (isinstance(y, np.ndarray) or _is_tensor(y)):
+        raise TypeError(f"{name} must be an array of class labels, got {type(y).__name__}")
     same_kind(("scores", name), like, y)
     if _is_tensor(y):
         is_int = not y.is_floating_point() and not y.is_complex() and y.dtype != torch.bool
@@ -130,5 +133,7 @@ def positive(name: str, value, *, allow_zero=False) -> None:
 
 def positive_int(name: str, value) -> None:
     """Check a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -24,6 +24,8 @@ def affine_forward(x, w, b):
     check.tensor("w", w, ndim=2)
     check.tensor("b", b, ndim=1)
     check.same_kind(("x", "w", "b"), x, w, b)
+    if not x.dtype == w.dtype == b.dtype:
+        raise TypeError(f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}")
     d_in = math.prod(x.shape[1:])
     check.shape("w", w, (d_in, None))
     check.shape("b", b, (w.shape[1],))
@@ -39,6 +41,9 @@ def affine_backward(dout, cache):
     """
     x, w, _ = cache
     check.tensor("dout", dout, ndim=2)
+    check.tensor("cache x", x, finite=False)
+    check.tensor("cache w", w, finite=False)
+    check.same_kind(("dout", "cache x"), dout, x)
     check.shape("dout", dout, (x.shape[0], w.shape[1]))
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout

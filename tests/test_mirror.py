@@ -1,0 +1,116 @@
+"""The two trees mirror each other: :mod:`nntrain.reference` and :mod:`nntrain.torch` have the
+same public submodules, and every public function or class of a reference submodule has a
+twin of the same name and parameter names in the torch submodule of the same name.
+
+Submodules are discovered with :mod:`pkgutil`, so a new module in either tree is covered
+without touching this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import nntrain.reference
+import nntrain.torch
+
+
+def public_submodules(package):
+    names = (info.name for info in pkgutil.iter_modules(package.__path__))
+    return sorted(name for name in names if not name.startswith("_"))
+
+
+REFERENCE_MODULES = public_submodules(nntrain.reference)
+
+
+def defined_here(module, kind):
+    """Public functions (``kind=inspect.isfunction``) or classes defined in ``module`` itself,
+    not imported into it."""
+    return {
+        name: obj
+        for name, obj in vars(module).items()
+        if not name.startswith("_") and kind(obj) and obj.__module__ == module.__name__
+    }
+
+
+def param_names(fn):
+    return list(inspect.signature(fn).parameters)
+
+
+def pair(name):
+    return (
+        importlib.import_module(f"nntrain.reference.{name}"),
+        importlib.import_module(f"nntrain.torch.{name}"),
+    )
+
+
+def test_discovery_finds_the_known_modules():
+    # guards the discovery itself: an empty list would make every check below vacuous
+    assert {"activations", "fc_net", "layers", "losses"} <= set(REFERENCE_MODULES)
+
+
+def test_same_public_submodules():
+    assert public_submodules(nntrain.torch) == REFERENCE_MODULES
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODULES)
+def test_functions_have_twins_with_the_same_parameters(name):
+    ref, twin = pair(name)
+    for fname, fn in defined_here(ref, inspect.isfunction).items():
+        other = getattr(twin, fname, None)
+        assert inspect.isfunction(other), f"nntrain.torch.{name} lacks the function {fname}"
+        assert other.__module__ == twin.__name__, (
+            f"nntrain.torch.{name}.{fname} is imported from {other.__module__}, not defined there"
+        )
+        assert param_names(other) == param_names(fn), (
+            f"{name}.{fname}: reference takes {param_names(fn)}, torch takes {param_names(other)}"
+        )
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODULES)
+def test_classes_have_twins_with_the_same_constructor(name):
+    ref, twin = pair(name)
+    for cname, cls in defined_here(ref, inspect.isclass).items():
+        other = getattr(twin, cname, None)
+        assert inspect.isclass(other), f"nntrain.torch.{name} lacks the class {cname}"
+        assert param_names(other.__init__) == param_names(cls.__init__), (
+            f"{name}.{cname}.__init__: reference takes {param_names(cls.__init__)}, "
+            f"torch takes {param_names(other.__init__)}"
+        )
+
+
+def test_the_mirror_covers_the_api():
+    names = {
+        f
+        for m in REFERENCE_MODULES
+        for f in defined_here(importlib.import_module(f"nntrain.reference.{m}"), inspect.isfunction)
+    }
+    classes = {
+        c
+        for m in REFERENCE_MODULES
+        for c in defined_here(importlib.import_module(f"nntrain.reference.{m}"), inspect.isclass)
+    }
+    assert {"affine_forward", "affine_backward", "relu_forward", "relu_backward",
+            "softmax_loss", "svm_loss", "l2_loss", "l1_loss"} <= names
+    assert "FullyConnectedNet" in classes
+
+
+@pytest.mark.parametrize("table", ["ACTIVATIONS", "LOSSES"])
+def test_fc_net_tables_have_the_same_keys(table):
+    ref, twin = pair("fc_net")
+    assert isinstance(getattr(ref, table), dict) and getattr(ref, table)
+    assert set(getattr(twin, table)) == set(getattr(ref, table))
+
+
+def test_reference_exports_are_all_in_torch():
+    missing = set(nntrain.reference.__all__) - set(nntrain.torch.__all__)
+    assert not missing, f"in nntrain.reference.__all__ but not nntrain.torch.__all__: {missing}"
+
+
+@pytest.mark.parametrize("package", [nntrain.reference, nntrain.torch])
+def test_all_names_exist(package):
+    for name in package.__all__:
+        assert hasattr(package, name), f"{package.__name__}.__all__ lists missing {name}"
