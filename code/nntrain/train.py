@@ -4,6 +4,9 @@ A model is anything with the cs231n interface: a dict-like ``params`` and a meth
 ``loss(X, y=None)`` returning the scores, or ``(loss, grads)`` with one gradient per entry of
 ``params``. Both :class:`nntrain.reference.FullyConnectedNet` and
 :class:`nntrain.torch.FullyConnectedNet` qualify, so every chapter trains with this loop.
+Any other ``torch.nn.Module`` that maps inputs to class scores trains too: its parameters
+are ``named_parameters()`` and its loss is the softmax cross-entropy, differentiated by
+autograd.
 
 The update is stochastic gradient descent with (classical) momentum,
 
@@ -72,13 +75,40 @@ def _is_torch(model) -> bool:
     return isinstance(model, torch.nn.Module)
 
 
+def _params(model):
+    """The model's parameters by name: ``model.params``, or an ``nn.Module``'s own."""
+    if hasattr(model, "params"):
+        return model.params
+    if _is_torch(model):
+        return dict(model.named_parameters())
+    raise TypeError(f"model must have params and loss(X, y) or be a torch.nn.Module, got {type(model).__name__}")
+
+
+def _scores(model, X):
+    return model.loss(X) if hasattr(model, "loss") else model(X)
+
+
+def _loss_and_grads(model, X, y):
+    """``model.loss(X, y)``, or softmax cross-entropy and autograd for a plain module."""
+    if hasattr(model, "loss"):
+        return model.loss(X, y)
+    import torch
+    import torch.nn.functional as F
+
+    params = _params(model)
+    with torch.enable_grad():
+        loss = F.cross_entropy(model(X), y)
+        grads = torch.autograd.grad(loss, list(params.values()))
+    return loss.detach(), dict(zip(params, grads))
+
+
 def _as_model_input(model, X, y=None):
     """Convert NumPy data to tensors on the model's device and dtype (torch models only)."""
     if not _is_torch(model):
         return X, y
     import torch
 
-    w = next(iter(model.params.values()))
+    w = next(iter(_params(model).values()))
     X = torch.as_tensor(X, dtype=w.dtype, device=w.device)
     if y is not None:
         y = torch.as_tensor(y, device=w.device)
@@ -99,7 +129,7 @@ def accuracy(model, X, y, batch_size=1000):
     for start in range(0, n, batch_size):
         xb, _ = _as_model_input(model, X[start:start + batch_size])
         with _no_grad(model):
-            pred = model.loss(xb).argmax(1)
+            pred = _scores(model, xb).argmax(1)
         correct += int((_numpy(pred) == y[start:start + batch_size]).sum())
     return correct / n
 
@@ -194,7 +224,7 @@ def train(
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
-    params = model.params
+    params = _params(model)
     velocity = {k: 0 * p.detach() if hasattr(p, "detach") else np.zeros_like(p) for k, p in params.items()}
     history = History()
     best_score, best_params = -math.inf, None
@@ -207,7 +237,7 @@ def train(
         for step in range(steps_per_epoch):
             idx = order[step * batch_size:(step + 1) * batch_size]
             xb, yb = _as_model_input(model, X[idx], y[idx])
-            loss, grads = model.loss(xb, yb)
+            loss, grads = _loss_and_grads(model, xb, yb)
             loss = float(loss)
             history.loss.append(loss)
             it = len(history.loss)
@@ -242,11 +272,14 @@ def _end_of_epoch(model, data, history):
     """Record the epoch's metrics; return the score that ranks epochs (higher is better)."""
     Xv, yv = _as_model_input(model, data["X_val"], data["y_val"])
     with _no_grad(model):
-        reg, model.reg = model.reg, 0.0
-        try:
-            val_loss = float(model.loss(Xv, yv)[0])
-        finally:
-            model.reg = reg
+        if hasattr(model, "reg"):  # the validation loss is the data loss alone
+            reg, model.reg = model.reg, 0.0
+            try:
+                val_loss = float(_loss_and_grads(model, Xv, yv)[0])
+            finally:
+                model.reg = reg
+        else:
+            val_loss = float(_loss_and_grads(model, Xv, yv)[0])
     history.val_loss.append(val_loss)
     if not _classifies(model):
         return -val_loss if math.isfinite(val_loss) else -math.inf
