@@ -17,12 +17,33 @@ from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, r
 
 
 def _example_inputs(name, rng):
-    """Default inputs for the reference techniques, kept away from kinks (ReLU at 0)."""
+    """Default inputs for the reference techniques, kept away from kinks (ReLU, leaky ReLU,
+    PReLU and ELU at 0, maxout where two pieces tie) and from the points where the GELU's
+    and SiLU's slopes vanish (there, finite differences cannot resolve a relative error)."""
+
+    def away_from(shape, point=0.0, gap=0.1):
+        x = rng.standard_normal(shape)
+        return point + x + np.where(x >= 0, gap, -gap)
+
     if name == "affine":
         return rng.standard_normal((4, 3, 2)), rng.standard_normal((6, 5)), rng.standard_normal(5)
-    if name == "relu":
-        x = rng.standard_normal((4, 5))
-        return (x + np.where(x >= 0, 0.1, -0.1),)
+    if name in ("relu", "leaky_relu", "elu"):
+        return (away_from((4, 5)),)
+    if name in ("sigmoid", "tanh"):
+        return (rng.standard_normal((4, 5)),)
+    if name == "gelu":  # GELU'(x) = 0 at x = -0.7518
+        return (away_from((4, 5), -0.7518, 0.25),)
+    if name == "silu":  # SiLU'(x) = 0 at x = -1.2785
+        return (away_from((4, 5), -1.2785, 0.25),)
+    if name == "prelu":
+        return away_from((4, 3, 2)), rng.uniform(0.05, 0.5, 3)
+    if name == "maxout":
+        while True:  # redraw until the winning piece leads every other by at least 0.1
+            x, w, b = (rng.standard_normal((4, 3, 2)), rng.standard_normal((2, 6, 5)),
+                       rng.standard_normal((2, 5)))
+            z = np.sort(x.reshape(4, 6) @ w + b[:, None, :], axis=0)
+            if np.all(z[-1] - z[-2] >= 0.1):
+                return x, w, b
     raise ValueError(f"no default inputs for {name!r}; pass inputs=(...) explicitly")
 
 
@@ -34,7 +55,7 @@ def _reference(name, suffix):
 
 
 def _tuple(x):
-    return x if isinstance(x, tuple) else (x,)
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
 class _Report:
@@ -109,8 +130,12 @@ def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, 
         def f(a, i=i, args=args):
             return forward(*args[:i], a, *args[i + 1:])[0]
 
-        report.compare(f"gradient of input {i + 1} vs finite differences", g,
-                       eval_numerical_gradient_array(f, args[i], dout), tol=fd_tol)
+        try:
+            numerical = eval_numerical_gradient_array(f, args[i], dout)
+        except Exception as e:  # e.g. a forward whose output has the wrong shape
+            report.fail(f"finite differences of input {i + 1} raised {type(e).__name__}: {e}")
+            continue
+        report.compare(f"gradient of input {i + 1} vs finite differences", g, numerical, tol=fd_tol)
     return report.verdict()
 
 

@@ -16,6 +16,10 @@ import numpy as np
 VERDICTS = ("holds", "holds partly", "does not hold at this scale")
 
 
+def _is_number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
 def _fmt(x, digits=3):
     if isinstance(x, bool):
         return str(x)
@@ -55,7 +59,9 @@ class Claims:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
         if verdict != "holds" and not why:
             raise ValueError(f"a verdict of {verdict!r} needs a reason (why=...)")
-        if isinstance(expected, tuple) and (len(expected) != 2 or expected[0] > expected[1]):
+        is_range = (isinstance(expected, tuple) and len(expected) == 2
+                    and all(_is_number(e) for e in expected) and expected[0] <= expected[1])
+        if not (isinstance(expected, (bool, np.bool_)) or _is_number(expected) or is_range):
             raise ValueError(f"expected must be a number, a bool or a (low, high) range, got {expected!r}")
         self.rows.append(dict(claim=claim, source=source, measured=measured,
                               expected=expected, verdict=verdict, why=why))
@@ -63,11 +69,11 @@ class Claims:
     @staticmethod
     def passes(measured, expected) -> bool:
         """Whether ``measured`` satisfies ``expected`` (see :meth:`add`)."""
-        if isinstance(expected, bool):
-            return isinstance(measured, (bool, np.bool_)) and bool(measured) == expected
+        if isinstance(expected, (bool, np.bool_)):
+            return isinstance(measured, (bool, np.bool_)) and bool(measured) == bool(expected)
         if isinstance(expected, tuple):
-            return expected[0] <= measured <= expected[1]
-        return abs(measured - expected) <= 1e-9 * max(1.0, abs(expected))
+            return bool(expected[0] <= measured <= expected[1])
+        return bool(abs(measured - expected) <= 1e-9 * max(1.0, abs(expected)))
 
     def failures(self):
         """The rows whose measured value is outside the asserted range."""

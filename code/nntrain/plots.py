@@ -101,6 +101,8 @@ def decision_regions(ax, X, y, grid):
     """
     classes, extent = grid
     k = int(max(classes.max(), y.max())) + 1
+    if k > len(PALETTE):
+        raise ValueError(f"decision_regions colours at most {len(PALETTE)} classes, got {k}")
     cmap = mpl.colors.ListedColormap(PALETTE[:k])
     ax.imshow(classes, origin="lower", extent=extent, cmap=cmap, vmin=-0.5, vmax=k - 0.5,
               alpha=0.3, interpolation="nearest", aspect="auto")

@@ -216,10 +216,13 @@ def train(
     check.positive_int("epochs", epochs)
     check.positive("lr_decay", lr_decay)
     check.positive("max_loss_ratio", max_loss_ratio)
+    for split in ("train", "val"):
+        n, m = data[f"X_{split}"].shape[0], data[f"y_{split}"].shape[0]
+        if n == 0 or m != n:
+            raise ValueError(f"X_{split} and y_{split} must hold the same non-zero number of "
+                             f"examples, got {n} and {m}")
     X, y = data["X_train"], data["y_train"]
     n = X.shape[0]
-    if n == 0 or y.shape[0] != n:
-        raise ValueError(f"X_train and y_train must hold the same non-zero number of examples, got {n} and {y.shape[0]}")
 
     from tqdm.auto import tqdm
 

@@ -1,0 +1,268 @@
+"""Tests for nntrain.checks: the graders accept the reference and reject wrong students.
+
+Each wrong student below is a mistake a student could make; the grader must return False,
+print FAIL and a BAD line saying what went wrong, and never crash.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nntrain.reference as R
+from nntrain.checks import check_layer, check_loss, check_value
+
+
+def verdict_lines(capsys):
+    return capsys.readouterr().out.splitlines()
+
+
+def assert_pass(result, capsys, title):
+    lines = verdict_lines(capsys)
+    assert result is True
+    assert lines[0] == f"{title}: PASS"
+    assert not any("BAD" in line for line in lines)
+    assert sum(line.strip().startswith("ok") for line in lines) >= 2
+    return lines
+
+
+def assert_fail(result, capsys, title, *bad):
+    """False, a FAIL head line, and a BAD line containing each string of ``bad``."""
+    lines = verdict_lines(capsys)
+    assert result is False
+    assert lines[0] == f"{title}: FAIL"
+    bad_lines = [line for line in lines if line.strip().startswith("BAD")]
+    assert bad_lines, lines
+    for text in bad:
+        assert any(text in line for line in bad_lines), (text, lines)
+    return lines
+
+
+# --------------------------------------------------------------------------------------
+# check_layer: the reference passes
+# --------------------------------------------------------------------------------------
+
+
+def test_reference_affine_passes(capsys):
+    lines = assert_pass(check_layer(R.affine_forward, R.affine_backward, "affine"), capsys, "affine")
+    # forward output + 3 gradients, each also against finite differences
+    assert sum(line.strip().startswith("ok") for line in lines) == 7
+
+
+def test_reference_relu_passes(capsys):
+    lines = assert_pass(check_layer(R.relu_forward, R.relu_backward, "relu"), capsys, "relu")
+    assert sum(line.strip().startswith("ok") for line in lines) == 3
+
+
+def test_explicit_inputs_and_the_students_own_cache(capsys):
+    """The student's backward gets the student's cache, whatever its format."""
+    rng = np.random.default_rng(5)
+    inputs = (rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(2))
+
+    def forward(x, w, b):
+        return x @ w + b, {"x": x, "w": w}
+
+    def backward(dout, cache):
+        return dout @ cache["w"].T, cache["x"].T @ dout, dout.sum(0)
+
+    assert_pass(check_layer(forward, backward, "affine", inputs=inputs, seed=1), capsys, "affine")
+
+
+# --------------------------------------------------------------------------------------
+# check_layer: wrong students fail
+# --------------------------------------------------------------------------------------
+
+
+def forward_plus_one(x, w, b):
+    out, cache = R.affine_forward(x, w, b)
+    return out + 1, cache
+
+
+def backward_without_bias(dout, cache):
+    dx, dw, db = R.affine_backward(dout, cache)
+    return dx, dw, np.zeros_like(db)
+
+
+def backward_bias_none(dout, cache):
+    dx, dw, _ = R.affine_backward(dout, cache)
+    return dx, dw, None
+
+
+def backward_dw_transposed(dout, cache):
+    dx, dw, db = R.affine_backward(dout, cache)
+    return dx, dw.T, db
+
+
+def backward_dw_doubled(dout, cache):
+    dx, dw, db = R.affine_backward(dout, cache)
+    return dx, 2 * dw, db
+
+
+def backward_dx_not_reshaped(dout, cache):
+    dx, dw, db = R.affine_backward(dout, cache)
+    return dx.reshape(dx.shape[0], -1), dw, db
+
+
+def backward_raises(dout, cache):
+    return 1 / 0
+
+
+def backward_two_gradients(dout, cache):
+    dx, dw, _ = R.affine_backward(dout, cache)
+    return dx, dw
+
+
+def backward_four_gradients(dout, cache):
+    return (*R.affine_backward(dout, cache), dout)
+
+
+@pytest.mark.parametrize("forward, backward, bad", [
+    (forward_plus_one, R.affine_backward, ["forward output"]),
+    (R.affine_forward, backward_without_bias, ["gradient of input 3"]),
+    (R.affine_forward, backward_bias_none, ["gradient of input 3"]),
+    (R.affine_forward, backward_dw_transposed, ["gradient of input 2", "same shape"]),
+    (R.affine_forward, backward_dw_doubled, ["gradient of input 2", "3.3e-01"]),
+    (R.affine_forward, backward_dx_not_reshaped, ["gradient of input 1", "same shape"]),
+    (R.affine_forward, backward_raises, ["raised ZeroDivisionError"]),
+    (R.affine_forward, backward_two_gradients, ["returned 2 gradients, expected 3"]),
+    (R.affine_forward, backward_four_gradients, ["returned 4 gradients, expected 3"]),
+])
+def test_wrong_affine_fails(capsys, forward, backward, bad):
+    assert_fail(check_layer(forward, backward, "affine"), capsys, "affine", *bad)
+
+
+def test_only_the_wrong_gradient_is_marked_bad(capsys):
+    lines = assert_fail(check_layer(R.affine_forward, backward_dw_doubled, "affine"), capsys, "affine")
+    marks = {line.split(":")[0].strip(): line.strip()[:3] for line in lines[1:]}
+    assert marks == {
+        "ok  forward output": "ok ",
+        "ok  gradient of input 1": "ok ",
+        "ok  gradient of input 1 vs finite differences": "ok ",
+        "BAD gradient of input 2": "BAD",
+        "BAD gradient of input 2 vs finite differences": "BAD",
+        "ok  gradient of input 3": "ok ",
+        "ok  gradient of input 3 vs finite differences": "ok ",
+    }
+
+
+def test_forward_raising_fails_without_crashing(capsys):
+    def forward(x, w, b):
+        raise IndexError("oops")
+
+    assert_fail(check_layer(forward, R.affine_backward, "affine"), capsys, "affine",
+                "raised IndexError: oops")
+
+
+def test_wrong_relu_fails(capsys):
+    def leaky_forward(x):
+        return np.where(x > 0, x, 0.01 * x), x
+
+    def pass_through_backward(dout, cache):
+        return dout
+
+    assert_fail(check_layer(leaky_forward, R.relu_backward, "relu"), capsys, "relu", "forward output")
+    assert_fail(check_layer(R.relu_forward, pass_through_backward, "relu"), capsys, "relu",
+                "gradient of input 1")
+
+
+def test_a_mismatched_but_self_consistent_student_fails_against_the_reference(capsys):
+    """A forward and backward that agree with each other (finite differences pass) but
+    compute another function are still wrong."""
+    def forward(x):
+        return 2 * np.maximum(x, 0), x
+
+    def backward(dout, x):
+        return 2 * dout * (x > 0)
+
+    lines = assert_fail(check_layer(forward, backward, "relu"), capsys, "relu", "forward output")
+    assert any(line.strip().startswith("ok  gradient of input 1 vs finite differences")
+               for line in lines)
+
+
+def test_forward_with_wrong_output_shape_fails_without_crashing(capsys):
+    def forward_transposed(x, w, b):
+        out, cache = R.affine_forward(x, w, b)
+        return out.T.copy(), cache
+
+    assert_fail(check_layer(forward_transposed, R.affine_backward, "affine"), capsys, "affine",
+                "forward output")
+
+
+def test_backward_returning_a_list_is_graded_on_its_gradients(capsys):
+    def backward_list(dout, cache):
+        return list(R.affine_backward(dout, cache))
+
+    assert_pass(check_layer(R.affine_forward, backward_list, "affine"), capsys, "affine")
+
+
+def test_unknown_reference_raises():
+    with pytest.raises(ValueError, match="conv"):
+        check_layer(R.affine_forward, R.affine_backward, "conv")
+    with pytest.raises(ValueError, match="hinge"):
+        check_loss(R.svm_loss, "hinge")
+
+
+# --------------------------------------------------------------------------------------
+# check_loss
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["softmax_loss", "svm_loss"])
+def test_reference_losses_pass(capsys, name):
+    lines = assert_pass(check_loss(getattr(R, name), name), capsys, name)
+    assert len(lines) == 4
+
+
+def test_loss_with_explicit_inputs(capsys):
+    rng = np.random.default_rng(3)
+    inputs = (rng.standard_normal((6, 4)), rng.integers(0, 4, size=6))
+    assert_pass(check_loss(R.softmax_loss, "softmax_loss", inputs=inputs), capsys, "softmax_loss")
+
+
+@pytest.mark.parametrize("name", ["softmax_loss", "svm_loss"])
+def test_gradient_off_by_factor_n_fails(capsys, name):
+    def loss(scores, y):
+        value, grad = getattr(R, name)(scores, y)
+        return value, grad * scores.shape[0]  # forgot to average the gradient
+
+    lines = assert_fail(check_loss(loss, name), capsys, name, "gradient", "finite differences")
+    assert lines[1].strip().startswith("ok  loss value")
+
+
+def test_wrong_loss_value_fails(capsys):
+    def loss(scores, y):
+        value, grad = R.softmax_loss(scores, y)
+        return value * scores.shape[0], grad  # summed instead of averaged
+
+    assert_fail(check_loss(loss, "softmax_loss"), capsys, "softmax_loss", "loss value")
+
+
+def test_svm_student_graded_against_softmax_fails(capsys):
+    assert_fail(check_loss(R.svm_loss, "softmax_loss"), capsys, "softmax_loss", "loss value")
+
+
+def test_loss_raising_fails_without_crashing(capsys):
+    def loss(scores, y):
+        raise KeyError("nope")
+
+    assert_fail(check_loss(loss, "svm_loss"), capsys, "svm_loss", "raised KeyError")
+
+
+# --------------------------------------------------------------------------------------
+# check_value
+# --------------------------------------------------------------------------------------
+
+
+def test_check_value(capsys):
+    assert check_value(41, 41, "parameters") is True
+    assert capsys.readouterr().out.startswith("parameters: PASS")
+    assert check_value(np.array([1.0, 2.0]), [1.0, 2.0 + 1e-12], "vector") is True
+    capsys.readouterr()
+    assert_fail(check_value(40, 41, "parameters"), capsys, "parameters", "value")
+    assert_fail(check_value([1, 2], [1, 2, 3], "vector"), capsys, "vector", "same shape")
+    assert_fail(check_value("forty-one", 41, "parameters"), capsys, "parameters", "raised")
+
+
+def test_check_value_tolerance(capsys):
+    assert check_value(1.001, 1.0, "x") is False
+    assert check_value(1.001, 1.0, "x", tol=1e-3) is True

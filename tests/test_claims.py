@@ -1,0 +1,179 @@
+"""Tests for nntrain.claims: the "Claims checked" table and its assertion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nntrain.claims import VERDICTS, Claims
+
+
+def claims_with(*rows):
+    c = Claims()
+    for claim, measured, expected in rows:
+        c.add(claim, source="test", measured=measured, expected=expected, verdict="holds")
+    return c
+
+
+# --------------------------------------------------------------------------------------
+# add()
+# --------------------------------------------------------------------------------------
+
+
+def test_add_records_a_row():
+    c = Claims()
+    c.add("A [3, 4, 4, 1] net has 41 parameters", source="CS231n notes", measured=41,
+          expected=41, verdict="holds")
+    assert c.rows == [dict(claim="A [3, 4, 4, 1] net has 41 parameters", source="CS231n notes",
+                           measured=41, expected=41, verdict="holds", why="")]
+
+
+@pytest.mark.parametrize("verdict", ["Holds", "true", "partly", "", None, "does not hold"])
+def test_add_rejects_unknown_verdicts(verdict):
+    c = Claims()
+    with pytest.raises(ValueError, match="verdict"):
+        c.add("x", source="s", measured=1, expected=1, verdict=verdict, why="because")
+    assert c.rows == []
+
+
+@pytest.mark.parametrize("verdict", [v for v in VERDICTS if v != "holds"])
+def test_non_holds_verdicts_need_a_reason(verdict):
+    c = Claims()
+    with pytest.raises(ValueError, match="why"):
+        c.add("x", source="s", measured=1, expected=1, verdict=verdict)
+    c.add("x", source="s", measured=1, expected=1, verdict=verdict, why="too few epochs")
+    assert c.rows[0]["why"] == "too few epochs"
+
+
+def test_verdicts_are_the_three_documented_ones():
+    assert VERDICTS == ("holds", "holds partly", "does not hold at this scale")
+
+
+@pytest.mark.parametrize("expected", [(1,), (1, 2, 3), (3, 1), ()])
+def test_add_rejects_malformed_ranges(expected):
+    c = Claims()
+    with pytest.raises(ValueError, match="range"):
+        c.add("x", source="s", measured=2, expected=expected, verdict="holds")
+    assert c.rows == []
+
+
+def test_add_accepts_a_degenerate_range():
+    c = claims_with(("x", 2, (2, 2)))
+    assert c.failures() == []
+
+
+@pytest.mark.parametrize("expected", [[0, 2], "41", None])
+def test_add_rejects_expected_values_of_other_types(expected):
+    with pytest.raises(ValueError, match="expected"):
+        Claims().add("x", source="s", measured=1, expected=expected, verdict="holds")
+
+
+# --------------------------------------------------------------------------------------
+# passes()
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("measured, expected, ok", [
+    (41, 41, True),
+    (41.0, 41, True),
+    (np.int64(41), 41, True),
+    (40, 41, False),
+    (42, 41, False),
+    (1.0 + 5e-10, 1.0, True),     # within 1e-9 relative
+    (1.0 + 5e-9, 1.0, False),
+    (1e6 * (1 + 5e-10), 1e6, True),
+    (1e6 + 0.01, 1e6, False),
+    (5e-10, 0.0, True),           # absolute 1e-9 near zero
+    (5e-9, 0.0, False),
+    (float("nan"), 1.0, False),
+])
+def test_passes_for_numbers(measured, expected, ok):
+    assert bool(Claims.passes(measured, expected)) is ok
+
+
+@pytest.mark.parametrize("measured, ok", [
+    (0.9, True), (0.95, True), (1.0, True), (0.8999, False), (1.0001, False),
+    (np.float32(0.95), True), (float("nan"), False),
+])
+def test_passes_for_inclusive_ranges(measured, ok):
+    assert bool(Claims.passes(measured, (0.9, 1.0))) is ok
+
+
+@pytest.mark.parametrize("measured, expected, ok", [
+    (True, True, True),
+    (False, False, True),
+    (True, False, False),
+    (False, True, False),
+    (np.bool_(True), True, True),
+    (np.bool_(False), True, False),
+    (np.array([1, 2]).sum() == 3, True, True),
+    (1, True, False),     # a number is not a bool
+    (1.0, True, False),
+    (0, False, False),
+    ("True", True, False),
+])
+def test_passes_for_booleans(measured, expected, ok):
+    assert bool(Claims.passes(measured, expected)) is ok
+
+
+def test_failures_lists_the_failing_rows():
+    c = claims_with(("good", 1, 1), ("bad number", 2, 1), ("bad range", 5, (0, 1)),
+                    ("bad bool", 1, True))
+    assert [r["claim"] for r in c.failures()] == ["bad number", "bad range", "bad bool"]
+
+
+# --------------------------------------------------------------------------------------
+# show() and to_html()
+# --------------------------------------------------------------------------------------
+
+
+def test_show_passes_when_every_claim_holds(capsys):
+    c = claims_with(("count", 41, 41), ("accuracy", 0.97, (0.95, 1.0)), ("flag", True, True))
+    assert c.show() is None
+
+
+def test_show_raises_naming_the_failing_claim(capsys):
+    c = claims_with(("count is right", 41, 41), ("accuracy above 95%", 0.93, (0.95, 1.0)))
+    with pytest.raises(AssertionError) as info:
+        c.show()
+    message = str(info.value)
+    assert "accuracy above 95%" in message
+    assert "0.93" in message
+    assert "count is right" not in message
+
+
+def test_show_without_claims_raises():
+    with pytest.raises(ValueError, match="no claims"):
+        Claims().show()
+
+
+def test_to_html_escapes_and_marks():
+    c = Claims()
+    c.add("<b>bold</b> & <script>alert(1)</script>", source="Paper <2015>", measured=0.5,
+          expected=(0.4, 0.6), verdict="holds")
+    c.add("second", source="notes", measured=3, expected=4, verdict="holds partly",
+          why="x < y")
+    page = c.to_html()
+    assert "<script>" not in page and "<b>bold" not in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;" in page
+    assert "Paper &lt;2015&gt;" in page
+    assert "holds partly: x &lt; y" in page
+    assert page.count("<tr>") == 3  # header and two rows
+    assert page.count("✓") == 1 and page.count("✗") == 1
+    first, second = page.split("<tr>")[2:]
+    assert "✓" in first and "✗" in second
+    assert "0.4 to 0.6" in first
+    assert c._repr_html_() == page
+
+
+def test_to_html_formats_numbers():
+    c = claims_with(("n", 1234567, 1234567), ("x", 0.123456, (0.1, 0.2)), ("b", True, True))
+    page = c.to_html()
+    assert "1,234,567" in page
+    assert "0.123" in page and "0.123456" not in page
+    assert "True ✓" in page
+
+
+def test_numpy_bool_expected_is_a_bool_expectation():
+    assert Claims.passes(True, np.bool_(True)) is True
+    assert Claims.passes(1, np.bool_(True)) is False
