@@ -387,3 +387,11 @@ def test_nntrain_quiet_controls_the_bar(tiny, capsys, monkeypatch, env, progress
     train(FakeModel(tiny), tiny, batch_size=5, epochs=2, progress=progress)
     err = capsys.readouterr().err
     assert ("epochs" in err) == shown
+
+
+def test_until_stops_after_the_first_epoch_it_accepts(digits):
+    net = nntrain.FullyConnectedNet([50], input_dim=64, num_classes=10, weight_scale=0.1, seed=0)
+    hist = train(net, digits, learning_rate=0.05, epochs=30, batch_size=50,
+                 until=lambda h: h.train_acc[-1] >= 0.9)
+    assert hist.train_acc[-1] >= 0.9 > max(hist.train_acc[:-1], default=0.0)
+    assert len(hist.train_acc) < 30

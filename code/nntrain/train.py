@@ -170,6 +170,7 @@ def train(
     seed=0,
     keep_best=True,
     max_loss_ratio=1e3,
+    until=None,
     progress=None,
 ):
     """Train ``model`` in place with minibatch SGD and momentum; return its :class:`History`.
@@ -191,6 +192,8 @@ def train(
         seed: seed of the minibatch order.
         keep_best: restore the best epoch's parameters at the end.
         max_loss_ratio: stop when the loss exceeds this multiple of its first value.
+        until: a function of the :class:`History`, called after every epoch; training stops
+            early when it returns True (e.g. ``lambda h: h.train_acc[-1] >= 0.95``).
         progress: show a ``tqdm`` bar; None shows one unless ``NNTRAIN_QUIET`` is set.
 
     Returns:
@@ -260,6 +263,8 @@ def train(
             best_score, history.best_epoch = score, epoch
             if keep_best:
                 best_params = _snapshot(params)
+        if until is not None and until(history):
+            break
     if best_params is not None:
         _restore(params, best_params)
     for k, p in params.items():
