@@ -5,7 +5,26 @@ Float64 by default and the cs231n calling convention:
 The PyTorch twin :mod:`nntrain.torch` mirrors every module and function name here.
 """
 
-from .activations import relu_backward, relu_forward
+from .activations import (
+    elu_backward,
+    elu_forward,
+    gelu_backward,
+    gelu_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    maxout_backward,
+    maxout_forward,
+    prelu_backward,
+    prelu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    silu_backward,
+    silu_forward,
+    tanh_backward,
+    tanh_forward,
+)
 from .fc_net import FullyConnectedNet
 from .layers import affine_backward, affine_forward
 from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
@@ -14,10 +33,26 @@ __all__ = [
     "FullyConnectedNet",
     "affine_backward",
     "affine_forward",
+    "elu_backward",
+    "elu_forward",
+    "gelu_backward",
+    "gelu_forward",
     "l1_loss",
     "l2_loss",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
+    "maxout_backward",
+    "maxout_forward",
+    "prelu_backward",
+    "prelu_forward",
     "relu_backward",
     "relu_forward",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "silu_backward",
+    "silu_forward",
     "softmax_loss",
     "svm_loss",
+    "tanh_backward",
+    "tanh_forward",
 ]

@@ -7,12 +7,37 @@ import numbers
 import numpy as np
 
 from .. import _validate as check
-from .activations import relu_backward, relu_forward
+from .activations import (
+    elu_backward,
+    elu_forward,
+    gelu_backward,
+    gelu_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    silu_backward,
+    silu_forward,
+    tanh_backward,
+    tanh_forward,
+)
 from .layers import affine_backward, affine_forward
 from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
 
-#: Nonlinearities a hidden layer may use, by name: ``(forward, backward)``.
-ACTIVATIONS = {"relu": (relu_forward, relu_backward)}
+#: Nonlinearities a hidden layer may use, by name: ``(forward, backward)``. The network
+#: calls ``forward(h)`` alone, so hyperparameters (the leaky ReLU's slope, the ELU's
+#: ``alpha``) keep their defaults.
+ACTIVATIONS = {
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "leaky_relu": (leaky_relu_forward, leaky_relu_backward),
+    "elu": (elu_forward, elu_backward),
+    "gelu": (gelu_forward, gelu_backward),
+    "silu": (silu_forward, silu_backward),
+}
 #: Losses the network may be trained with, by name.
 LOSSES = {"softmax": softmax_loss, "svm": svm_loss, "l2": l2_loss, "l1": l1_loss}
 

@@ -5,7 +5,44 @@ tensors (any device), a ``torch.autograd.Function`` that runs them (``AffineFunc
 ``nn.Module`` that drops into an ordinary PyTorch model (``Affine``).
 """
 
-from .activations import ReLU, ReLUFunction, relu_backward, relu_forward
+from .activations import (
+    ELU,
+    GELU,
+    ELUFunction,
+    GELUFunction,
+    LeakyReLU,
+    LeakyReLUFunction,
+    Maxout,
+    MaxoutFunction,
+    PReLU,
+    PReLUFunction,
+    ReLU,
+    ReLUFunction,
+    Sigmoid,
+    SigmoidFunction,
+    SiLU,
+    SiLUFunction,
+    Tanh,
+    TanhFunction,
+    elu_backward,
+    elu_forward,
+    gelu_backward,
+    gelu_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    maxout_backward,
+    maxout_forward,
+    prelu_backward,
+    prelu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    silu_backward,
+    silu_forward,
+    tanh_backward,
+    tanh_forward,
+)
 from .fc_net import FullyConnectedNet
 from .layers import Affine, AffineFunction, affine_backward, affine_forward
 from .losses import (
@@ -24,8 +61,14 @@ from .losses import (
 )
 
 __all__ = [
-    "Affine", "AffineFunction", "FullyConnectedNet", "L1Loss", "L1LossFunction", "L2Loss",
-    "L2LossFunction", "ReLU", "ReLUFunction", "SVMLoss", "SVMLossFunction", "SoftmaxLoss",
-    "SoftmaxLossFunction", "affine_backward", "affine_forward", "l1_loss", "l2_loss",
-    "relu_backward", "relu_forward", "softmax_loss", "svm_loss",
+    "Affine", "AffineFunction", "ELU", "ELUFunction", "FullyConnectedNet", "GELU",
+    "GELUFunction", "L1Loss", "L1LossFunction", "L2Loss", "L2LossFunction", "LeakyReLU",
+    "LeakyReLUFunction", "Maxout", "MaxoutFunction", "PReLU", "PReLUFunction", "ReLU",
+    "ReLUFunction", "SVMLoss", "SVMLossFunction", "SiLU", "SiLUFunction", "Sigmoid",
+    "SigmoidFunction", "SoftmaxLoss", "SoftmaxLossFunction", "Tanh", "TanhFunction",
+    "affine_backward", "affine_forward", "elu_backward", "elu_forward", "gelu_backward",
+    "gelu_forward", "l1_loss", "l2_loss", "leaky_relu_backward", "leaky_relu_forward",
+    "maxout_backward", "maxout_forward", "prelu_backward", "prelu_forward", "relu_backward",
+    "relu_forward", "sigmoid_backward", "sigmoid_forward", "silu_backward", "silu_forward",
+    "softmax_loss", "svm_loss", "tanh_backward", "tanh_forward",
 ]

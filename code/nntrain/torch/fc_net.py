@@ -9,12 +9,28 @@ from torch import nn
 
 from .. import _validate as check
 from ..reference.fc_net import _check_architecture, _check_targets
-from .activations import ReLUFunction
+from .activations import (
+    ELUFunction,
+    GELUFunction,
+    LeakyReLUFunction,
+    ReLUFunction,
+    SigmoidFunction,
+    SiLUFunction,
+    TanhFunction,
+)
 from .layers import AffineFunction
 from .losses import L1LossFunction, L2LossFunction, SoftmaxLossFunction, SVMLossFunction
 
 #: Nonlinearities a hidden layer may use, by name (the keys of the reference's table).
-ACTIVATIONS = {"relu": ReLUFunction}
+ACTIVATIONS = {
+    "relu": ReLUFunction,
+    "sigmoid": SigmoidFunction,
+    "tanh": TanhFunction,
+    "leaky_relu": LeakyReLUFunction,
+    "elu": ELUFunction,
+    "gelu": GELUFunction,
+    "silu": SiLUFunction,
+}
 #: Losses the network may be trained with, by name.
 LOSSES = {
     "softmax": SoftmaxLossFunction,
