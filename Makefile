@@ -16,8 +16,10 @@ $(STAMP): requirements.txt code/pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e code
 	touch $(STAMP)
 
+# The chapters' kernels draw with matplotlib's inline backend, whatever MPLBACKEND the caller
+# has (with Agg, plt.show() displays nothing and the figures would be missing from the book).
 book: $(STAMP)
-	NNTRAIN_QUIET=1 NNTRAIN_STATIC=1 MPLBACKEND=Agg $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
+	NNTRAIN_QUIET=1 NNTRAIN_STATIC=1 MPLBACKEND=module://matplotlib_inline.backend_inline $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)

@@ -1,37 +1,39 @@
 """The book as readers get it: `make book` builds it with warnings as errors, and the built
 pages hold what they should (chapters, API reference, bibliography, Colab buttons, static
-sliders that work with no kernel, in a real browser)."""
+sliders that work with no kernel), load nothing from the network, and link only to files
+that exist. These checks read the built files; test_browser.py opens the pages in Chromium.
 
-import functools
-import http.server
-import os
+The build runs once per session (the `built` fixture in conftest.py); `page` and `chapter`
+arguments run through every page and every chapter (see conftest.py).
+"""
+
+import json
+import posixpath
 import re
-import shutil
-import subprocess
-import threading
+from functools import cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
-
-
-@pytest.fixture(scope="module")
-def built():
-    """Run the README's `make book` once for this module; fail with the build's own log."""
-    result = subprocess.run(["make", "book"], cwd=ROOT, capture_output=True, text=True)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, f"make book failed:\n{log[-6000:]}"
-    assert "build succeeded" in log
-    return log
+#: The most a chapter page may weigh, its precomputed slider frames included.
+MAX_PAGE_BYTES = 5_000_000
+#: The offline MathJax every page with math loads (book/_ext/offline_math.py).
+MATHJAX = "_static/mathjax/tex-chtml-full.js"
 
 
 def page(name):
     return (HTML / name).read_text(encoding="utf-8")
+
+
+@cache
+def soup(name):
+    return BeautifulSoup(page(name), "html.parser")
 
 
 def test_build_prints_index_and_has_no_warnings(built):
@@ -39,7 +41,11 @@ def test_build_prints_index_and_has_no_warnings(built):
     assert ": WARNING:" not in built and ": ERROR:" not in built, "the build reported a warning"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_built_page_is_checked(built_pages, book_pages):
+    """The `page` tests cover exactly the pages the build wrote."""
+    assert set(built_pages) == set(book_pages)
+
+
 def test_chapter_page_is_executed_with_claims(built, chapter):
     text = page(f"book/{chapter}.html")
     assert 'class="nntrain-claims"' in text, "the Claims checked table is missing"
@@ -47,12 +53,35 @@ def test_chapter_page_is_executed_with_claims(built, chapter):
     assert "Traceback" not in text
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_shows_every_figure_it_draws(built, chapter):
+    """Each `plt.show()` of the chapter leaves a figure on the page, as an image file of the
+    build (the static slider figures, inline frames, are checked on their own)."""
+    notebook = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())
+    shown = sum("".join(c["source"]).count("plt.show()") for c in notebook["cells"]
+                if c["cell_type"] == "code" and not {"remove-cell", "remove-output"}
+                & set(c.get("metadata", {}).get("tags", [])))
+    figures = [img for img in soup(f"book/{chapter}.html").select(".cell_output img")
+               if not img.find_parent(class_="nntrain-slider-figure")]
+    assert len(figures) >= shown, f"{shown} figures drawn, {len(figures)} on the page"
+    assert all(not img["src"].startswith("data:") for img in figures)
+
+
 def test_colab_button_points_at_the_chapter(built, chapter):
+    """The launch button opens this chapter's notebook from the repository in _config.yml."""
     repo = CONFIG["repository"]["url"].removeprefix("https://github.com/")
     branch = CONFIG["repository"].get("branch", "main")
-    target = f"https://colab.research.google.com/github/{repo}/blob/{branch}/book/{chapter}.ipynb"
-    assert target in page(f"book/{chapter}.html")
+    path = f"book/{chapter}.ipynb"
+    assert (ROOT / path).exists()
+    target = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{path}"
+    links = {a["href"] for a in soup(f"book/{chapter}.html").select("a[href]")
+             if "colab.research.google.com" in a["href"]}
+    assert links == {target}
+
+
+def test_chapter_page_stays_under_5_mb(built, chapter, book_report):
+    size = (HTML / "book" / f"{chapter}.html").stat().st_size
+    book_report["sizes"].setdefault(f"book/{chapter}.html", {})["html_bytes"] = size
+    assert size < MAX_PAGE_BYTES, f"{chapter}.html weighs {size:,} bytes with its frames"
 
 
 def test_static_sliders_are_self_contained(built):
@@ -76,55 +105,59 @@ def test_api_reference_and_bibliography(built):
         assert author in bib
 
 
-def chromium():
-    """Paths of Debian's chromium and chromedriver, or a skip (a failure under CI)."""
-    paths = shutil.which("chromium"), shutil.which("chromedriver")
-    if None in paths:
-        message = "headless Chromium is not installed (Debian packages chromium, chromium-driver)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI requires the browser tests")
-        pytest.skip(message + ": browser tests skipped")
-    return paths
+# What a page loads by itself (links a reader follows, <a href>, may leave the site).
+LOADED = {"script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src",
+          "video": "src", "embed": "src", "object": "data", "link": "href"}
 
 
-@pytest.fixture(scope="module")
-def server(built):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
-    handler.log_message = lambda *args: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+def is_remote(url):
+    return url.startswith("//") or urlsplit(url).scheme in ("http", "https", "ftp", "ws", "wss")
 
 
-@pytest.fixture(scope="module")
-def browser(server):
-    binary, driver_path = chromium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_page_loads_nothing_from_the_network(built, page):
+    """No element fetches from another host; math comes from the bundled MathJax."""
+    remote = [f"<{tag.name} {attr}={tag[attr]}>"
+              for name, attr in LOADED.items()
+              for tag in soup(page).find_all(name, attrs={attr: True})
+              if is_remote(tag[attr]) and not (name == "link" and tag.get("rel") in (
+                  ["canonical"], ["next"], ["prev"], ["index"], ["search"]))]
+    assert not remote, f"{page} loads from the network: {remote}"
+    has_math = soup(page).select(".math")
+    scripts = [s["src"] for s in soup(page).find_all("script", src=True)]
+    mathjax = [posixpath.normpath(posixpath.join(posixpath.dirname(page), urlsplit(s).path))
+               for s in scripts if "mathjax" in s.lower()]
+    if has_math:
+        assert mathjax == [MATHJAX], "a page with math loads the bundled MathJax, once"
+        assert (HTML / MATHJAX).is_file(), "the bundled MathJax was not copied into the build"
+        assert (HTML / "_static/mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff").is_file()
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1200,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
+
+@cache
+def anchors(name):
+    """The ids (and old-style names) a page can be linked to with #fragment."""
+    found = soup(name).find_all(attrs={"id": True}) + soup(name).find_all("a", attrs={"name": True})
+    return {t.get("id") or t.get("name") for t in found}
 
 
-@pytest.mark.browser
-def test_static_slider_moves_in_a_browser(browser, server):
-    """Moving a slider on the built page, with no kernel, changes the figure and the label."""
-    browser.get(f"{server}/book/00_network.html")
-    slider = browser.find_element("css selector", 'input[type="range"]')
-    container = slider.find_element("xpath", "./ancestor::div[contains(@id, 'nntrain-slider')][1]")
-    image = container.find_element("css selector", "img")
-    before, label_before = image.get_attribute("src"), container.text
-    browser.execute_script(
-        "arguments[0].value = arguments[0].max;"
-        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", slider)
-    assert image.get_attribute("src") != before, "the figure did not change"
-    assert container.text != label_before, "the value label did not change"
-    assert browser.execute_script("return arguments[0].naturalWidth", image) > 0
+def test_internal_links_and_images_resolve(built, page):
+    """Every relative href/src of the page names a file of the build, and every #anchor
+    into a page of the build exists there."""
+    problems = []
+    here = posixpath.dirname(page)
+    for name, attr in [*LOADED.items(), ("a", "href"), ("area", "href")]:
+        for tag in soup(page).find_all(name, attrs={attr: True}):
+            url = tag[attr].strip()
+            parts = urlsplit(url)
+            if not url or parts.scheme or url.startswith("//"):
+                continue  # external (checked above for what loads) or mailto:, data:, ...
+            path = unquote(parts.path)
+            target = posixpath.normpath(posixpath.join(here, path)) if path else page
+            if target.startswith("..") or not (HTML / target).exists():
+                problems.append(f"<{name} {attr}={url}>: {target} does not exist")
+                continue
+            if (HTML / target).is_dir():
+                target = posixpath.join(target, "index.html")
+            fragment = unquote(parts.fragment)
+            if fragment and target.endswith(".html") and fragment not in anchors(target):
+                problems.append(f"<{name} {attr}={url}>: no #{fragment} in {target}")
+    assert not problems, f"{page}:\n" + "\n".join(problems)

@@ -1,0 +1,255 @@
+"""The built book in a real browser: headless Chromium (Debian's, driven by Selenium) opens
+every page from a server on 127.0.0.1, as a classroom without internet would.
+
+For every page: no error in the console, no request to any host but the local server and
+none that fails, every image shown, math typeset by the bundled MathJax. For every static
+slider: moving it with the keyboard changes the figure. For every chapter: a full-page
+screenshot for review in _build/screenshots/, and the page's weight, reported at the end of
+the run. Without Chromium these tests skip with a notice (they fail under CI=true).
+"""
+
+import json
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+#: The browser tests' share of `make test` (issue: at most 2 minutes).
+BUDGET_SECONDS = 120
+
+pytestmark = pytest.mark.browser
+
+# Resolves when the page is ready to look at: MathJax has typeset (if the page loads it),
+# the fonts are in and every image has loaded or failed.
+READY = """
+const done = arguments[arguments.length - 1], start = Date.now();
+function images() {
+  return Promise.all([...document.images].map(img => img.complete ? null :
+    new Promise(resolve => { img.onload = img.onerror = resolve; })));
+}
+function finish(result) {
+  document.fonts.ready.then(images).then(() => done(result));
+}
+(function wait() {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) {
+    mj.startup.promise.then(() => finish({mathjax: true}),
+                            error => finish({mathjax: true, error: String(error)}));
+  } else if (document.readyState === "complete"
+             && !document.querySelector('script[src*="mathjax"]')) {
+    finish({mathjax: false});
+  } else if (Date.now() - start > 30000) {
+    finish({mathjax: false, error: "MathJax did not start within 30 s"});
+  } else {
+    setTimeout(wait, 25);
+  }
+})();
+"""
+
+# What a reader would see of the math and images on the page.
+INSPECT = r"""
+const maths = [...document.querySelectorAll(".math")];
+const raw = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+  acceptNode: node => node.parentElement.closest(
+    "pre, code, script, style, textarea, mjx-container, .highlight")
+    ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+for (let node; (node = walker.nextNode());) {
+  const text = node.textContent;
+  if (/\\\(|\\\[|\$\$|\\begin\{/.test(text)) raw.push(text.trim().slice(0, 80));
+}
+return {
+  math: maths.length,
+  typeset: maths.filter(m => m.querySelector("mjx-container")).length,
+  display_ok: maths.filter(m => m.tagName === "DIV").every(
+    m => m.querySelector('mjx-container[display="true"]')),
+  inline_ok: maths.filter(m => m.tagName === "SPAN").every(
+    m => m.querySelector("mjx-container:not([display])")),
+  errors: [...document.querySelectorAll("mjx-merror, [data-mjx-error]")].map(
+    e => (e.getAttribute("data-mjx-error") || e.textContent).slice(0, 80)),
+  raw_tex: raw,
+  broken_images: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))
+    .map(i => i.src.slice(0, 100)),
+  title: document.title,
+};
+"""
+
+# The one request a browser makes of its own accord: a page with no icon link gets
+# /favicon.ico probed, which the book does not ship. Not the page's doing, so not counted.
+BROWSER_PROBES = ("/favicon.ico",)
+
+
+class Visit:
+    """One load of one page: what the console said, what went over the network, what the
+    reader sees of the math, and (for chapters) the screenshot."""
+
+    def __init__(self, browser, server, page):
+        browser.get_log("browser"), browser.get_log("performance")  # drop older entries
+        start = time.perf_counter()
+        browser.get(f"{server}/{page}")
+        self.ready = browser.execute_async_script(READY)
+        self.seconds = time.perf_counter() - start
+        self.seen = browser.execute_script(INSPECT)
+        self.console = browser.get_log("browser")
+        self.requests, self.statuses, self.failures = [], {}, []
+        for entry in browser.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            params = message.get("params", {})
+            if message["method"] == "Network.requestWillBeSent":
+                self.requests.append(params["request"]["url"])
+            elif message["method"] == "Network.responseReceived":
+                self.statuses[params["response"]["url"]] = params["response"]["status"]
+            elif message["method"] == "Network.loadingFailed":
+                self.failures.append(params)
+        self.url = browser.current_url
+
+    def network_requests(self):
+        """Requests that went over the network (not data: or blob: URLs)."""
+        return [url for url in self.requests if urlsplit(url).scheme not in ("data", "blob")]
+
+    def loaded_bytes(self, server):
+        """The bytes of every file of the build the page fetched (each counted once)."""
+        paths = {urlsplit(url).path for url in self.network_requests() if url.startswith(server)}
+        files = [HTML / path.lstrip("/") for path in paths if path not in BROWSER_PROBES]
+        return sum(f.stat().st_size for f in files if f.is_file())
+
+
+@pytest.fixture(scope="module")
+def visit(browser, server, book_report):
+    """visit(page) -> Visit, loading each page once for all the tests of this module."""
+    visits = {}
+
+    def load(page):
+        if page not in visits:
+            visits[page] = Visit(browser, server, page)
+            book_report["sizes"].setdefault(page, {}).update(
+                html_bytes=(HTML / page).stat().st_size,
+                loaded_bytes=visits[page].loaded_bytes(server),
+                requests=len(visits[page].network_requests()),
+            )
+        return visits[page]
+
+    return load
+
+
+def test_page_loads_without_console_errors(visit, page):
+    v = visit(page)
+    assert not v.ready.get("error"), v.ready["error"]
+    errors = [e["message"] for e in v.console if e["level"] == "SEVERE"
+              and not (e.get("source") == "network" and any(p in e["message"] for p in BROWSER_PROBES))]
+    assert not errors, f"{page} logs errors in the console:\n" + "\n".join(errors)
+
+
+def test_page_makes_no_request_off_this_machine(visit, server, page):
+    """Offline: every request goes to the local server and succeeds."""
+    v = visit(page)
+    requests = v.network_requests()
+    assert requests and requests[0] == f"{server}/{page}"
+    elsewhere = [url for url in requests if not url.startswith(f"{server}/")]
+    assert not elsewhere, f"{page} requests other hosts: {elsewhere}"
+    failed = [f"{url}: HTTP {status}" for url, status in v.statuses.items()
+              if status >= 400 and urlsplit(url).path not in BROWSER_PROBES]
+    failed += [f"{f.get('errorText')} ({f.get('type')})" for f in v.failures if not f.get("canceled")]
+    assert not failed, f"{page}: requests failed: {failed}"
+
+
+def test_images_are_shown(visit, page):
+    assert not visit(page).seen["broken_images"]
+
+
+def test_math_is_typeset(visit, page):
+    """Every math element became MathJax output (display math as display, inline as inline)
+    with no TeX error, and no raw TeX delimiters are left in the text a reader sees."""
+    seen = visit(page).seen
+    assert seen["typeset"] == seen["math"], f"{seen['math'] - seen['typeset']} of {seen['math']} formulas not typeset"
+    assert seen["display_ok"] and seen["inline_ok"]
+    assert not seen["errors"], f"MathJax could not typeset: {seen['errors']}"
+    assert not seen["raw_tex"], f"raw TeX shows on the page: {seen['raw_tex']}"
+
+
+def test_math_is_there_to_check(visit, chapter):
+    """The math checks above have something to check: the API reference's docstring
+    formulas (`.. math::`) and the chapter's $...$ and $$...$$ are typeset."""
+    assert visit("book/api.html").seen["typeset"] > 0
+    assert visit(f"book/{chapter}.html").seen["typeset"] > 0
+
+
+SLIDER_STATE = r"""
+const input = arguments[0], done = arguments[arguments.length - 1];
+const figure = input.closest(".nntrain-slider-figure");
+const img = figure.querySelector("img"), out = input.parentElement.querySelector("output");
+function hash(s) {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); }
+  return h >>> 0;
+}
+img.decode().catch(() => null).then(() => done({
+  value: input.value, max: input.max, label: out ? out.textContent : null,
+  frame: hash(img.src), width: img.naturalWidth}));
+"""
+
+
+def test_static_sliders_move_the_figure(browser, server, visit, page):
+    """Each range input of a static slider figure, moved step by step with the arrow key as
+    a reader would, shows a new value label each step, a valid frame each step, and a
+    different figure at its far end than at its start."""
+    from selenium.webdriver.common.keys import Keys
+
+    visit(page)  # the screenshot and logs of the untouched page come first
+    browser.get(f"{server}/{page}")
+    sliders = browser.find_elements("css selector", 'input[type="range"]')
+    for k, slider in enumerate(sliders):
+        assert browser.execute_script(
+            "return arguments[0].closest('.nntrain-slider-figure') !== null", slider), \
+            f"slider {k} of {page} is not inside a slider figure"
+        states = [browser.execute_async_script(SLIDER_STATE, slider)]
+        steps = int(states[0]["max"]) - int(states[0]["value"])
+        assert steps > 0, f"slider {k} of {page} has a single position"
+        for _ in range(steps):
+            slider.send_keys(Keys.ARROW_RIGHT)
+            states.append(browser.execute_async_script(SLIDER_STATE, slider))
+        where = f"slider {k} of {page}"
+        assert [int(s["value"]) for s in states] == list(range(int(states[0]["value"]),
+                                                               int(states[0]["max"]) + 1))
+        assert all(s["width"] > 0 for s in states), f"{where}: a frame does not decode"
+        labels = [s["label"] for s in states]
+        assert len(set(labels)) == len(labels), f"{where}: the value label does not follow: {labels}"
+        assert states[-1]["frame"] != states[0]["frame"], f"{where}: the figure did not change"
+
+
+def test_chapter_screenshot(browser, server, visit, chapter):
+    """A full-page screenshot of each chapter, for a person to review: the window is made as
+    tall as the page (so the theme lays it out as on a screen), then photographed."""
+    import base64
+
+    page = f"book/{chapter}.html"
+    visit(page)
+    browser.get(f"{server}/{page}")
+    browser.execute_async_script(READY)
+    width = browser.execute_script("return window.innerWidth")
+    height = 0
+    try:
+        for _ in range(3):  # a taller window can reflow the page; settle on its height
+            new = browser.execute_script("return document.documentElement.scrollHeight")
+            if new == height:
+                break
+            height = new
+            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{chapter}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 50_000
+
+
+def test_browser_tests_stay_within_budget(browser, book_report):
+    """Runs last in this module: the browser tests so far took at most 2 minutes."""
+    elapsed = time.perf_counter() - browser.started
+    assert elapsed < BUDGET_SECONDS, f"the browser tests took {elapsed:.0f} s"
