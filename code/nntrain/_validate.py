@@ -18,6 +18,11 @@ except ImportError:  # pragma: no cover - exercised only without torch installed
     torch = None
 
 
+class NotFittedError(ValueError):
+    """A fit-then-transform object (:mod:`nntrain.reference.preprocessing`) was used before
+    ``fit``. A ``ValueError``, like scikit-learn's exception of the same name."""
+
+
 def _is_tensor(x) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 

@@ -26,10 +26,12 @@ from .activations import (
     tanh_forward,
 )
 from .fc_net import FullyConnectedNet
+from .preprocessing import PCA, Center, ChannelMean, MeanImage, NotFittedError, Standardize, Whiten
 from .layers import affine_backward, affine_forward
 from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
 
 __all__ = [
+    "PCA", "Center", "ChannelMean", "MeanImage", "NotFittedError", "Standardize", "Whiten",
     "FullyConnectedNet",
     "affine_backward",
     "affine_forward",

@@ -44,6 +44,7 @@ from .activations import (
     tanh_forward,
 )
 from .fc_net import FullyConnectedNet
+from .preprocessing import PCA, Center, ChannelMean, MeanImage, NotFittedError, Standardize, Whiten
 from .layers import Affine, AffineFunction, affine_backward, affine_forward
 from .losses import (
     L1Loss,
@@ -61,6 +62,7 @@ from .losses import (
 )
 
 __all__ = [
+    "PCA", "Center", "ChannelMean", "MeanImage", "NotFittedError", "Standardize", "Whiten",
     "Affine", "AffineFunction", "ELU", "ELUFunction", "FullyConnectedNet", "GELU",
     "GELUFunction", "L1Loss", "L1LossFunction", "L2Loss", "L2LossFunction", "LeakyReLU",
     "LeakyReLUFunction", "Maxout", "MaxoutFunction", "PReLU", "PReLUFunction", "ReLU",
