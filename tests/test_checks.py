@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nntrain.reference as R
-from nntrain.checks import check_layer, check_loss, check_value
+from nntrain.checks import check_layer, check_loss, check_preprocessing, check_value
 
 
 def verdict_lines(capsys):
@@ -266,3 +266,59 @@ def test_check_value(capsys):
 def test_check_value_tolerance(capsys):
     assert check_value(1.001, 1.0, "x") is False
     assert check_value(1.001, 1.0, "x", tol=1e-3) is True
+
+
+# ------------------------------------------------------------------ check_preprocessing
+
+
+def standardize_fit(X):
+    return X.mean(axis=0), np.sqrt(X.var(axis=0) + 1e-8)
+
+
+def standardize_transform(X, stats):
+    return (X - stats[0]) / stats[1]
+
+
+def pca_fit(X):
+    mean = X.mean(axis=0)
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov((X - mean).T))
+    return mean, eigenvectors[:, ::-1], eigenvalues[::-1]
+
+
+def test_check_preprocessing_passes_correct_code(capsys):
+    assert check_preprocessing(standardize_fit, standardize_transform, "Standardize")
+    assert "Standardize: PASS" in capsys.readouterr().out
+    # components whose signs differ from the reference's are still right
+    def flipped(X, stats):
+        mean, vectors, _ = stats
+        return -((X - mean) @ vectors)
+
+    assert check_preprocessing(pca_fit, flipped, "PCA")
+
+
+def test_check_preprocessing_catches_statistics_of_the_wrong_split(capsys):
+    def refits(X, stats):
+        return (X - X.mean(axis=0)) / X.std(axis=0)
+
+    assert not check_preprocessing(standardize_fit, refits, "Standardize")
+    out = capsys.readouterr().out
+    assert "ok  training split" in out and "BAD validation split" in out
+
+
+def test_check_preprocessing_catches_in_place_changes_shapes_and_errors(capsys):
+    def in_place(X, stats):
+        X -= stats[0]
+        X /= stats[1]
+        return X
+
+    assert not check_preprocessing(standardize_fit, in_place, "Standardize")
+    assert "modified its input array in place" in capsys.readouterr().out
+    assert not check_preprocessing(pca_fit, lambda X, s: (X - s[0]) @ s[1][:, :2], "PCA")
+    assert "output of shape (200, 2), expected (200, 6)" in capsys.readouterr().out
+    assert not check_preprocessing(lambda X: 1 / 0, standardize_transform, "Center")
+    assert "raised ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_check_preprocessing_names_what_it_expects():
+    with pytest.raises(ValueError, match="a class of nntrain.reference.preprocessing, got 'Scaler'"):
+        check_preprocessing(standardize_fit, standardize_transform, "Scaler")

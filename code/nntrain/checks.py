@@ -172,6 +172,72 @@ def check_loss(loss, reference, inputs=None, *, seed=0, tol=1e-7, fd_tol=1e-6):
     return report.verdict()
 
 
+def _split_with_a_shift(rng, n_train=200, n_val=50, dim=6):
+    """Correlated training data and validation data whose mean and scale differ from it, so
+    statistics recomputed on the validation split give visibly different output."""
+    mixing = rng.standard_normal((dim, dim)) * np.logspace(0, -1, dim)[:, None]
+    shift = rng.uniform(-3, 3, dim)
+    X_train = rng.standard_normal((n_train, dim)) @ mixing + shift
+    X_val = 1.5 * rng.standard_normal((n_val, dim)) @ mixing + shift + 1.0
+    return X_train, X_val
+
+
+def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7):
+    """Grade a student's preprocessing against ``nntrain.reference.preprocessing.<reference>``
+    (with its default arguments).
+
+    The student writes two functions: ``fit(X_train) -> stats`` computes whatever statistics
+    the method needs from the training split (any object: a tuple, a dict), and
+    ``transform(X, stats) -> X_new`` applies them to any split. The check fits on a training
+    split and transforms both it and a validation split drawn with another mean and scale,
+    so statistics recomputed inside ``transform`` are caught. For ``"PCA"`` and ``"Whiten"``
+    each output column may differ from the reference by its sign (an eigenvector's sign is
+    arbitrary). It also checks that neither function modifies its input.
+
+    Args:
+        fit: the student's ``fit(X_train)``.
+        transform: the student's ``transform(X, stats)``.
+        reference: a class name of :mod:`nntrain.reference.preprocessing`, e.g.
+            ``"Standardize"`` or ``"Whiten"``.
+        seed: seed of the example data.
+        tol: largest relative error accepted against the reference.
+
+    Returns:
+        True when both splits agree with the reference.
+    """
+    from .reference import preprocessing
+
+    if not isinstance(reference, str) or not hasattr(preprocessing, reference):
+        raise ValueError(
+            f"reference must name a class of nntrain.reference.preprocessing, got {reference!r}"
+        )
+    X_train, X_val = _split_with_a_shift(np.random.default_rng(seed))
+    model = getattr(preprocessing, reference)().fit(X_train)
+    report = _Report(reference, tol)
+    try:
+        train_copy, val_copy = X_train.copy(), X_val.copy()
+        stats = fit(train_copy)
+        outputs = {split: np.asarray(transform(X, stats), dtype=np.float64)
+                   for split, X in (("training split", train_copy), ("validation split", val_copy))}
+        if not (np.array_equal(train_copy, X_train) and np.array_equal(val_copy, X_val)):
+            report.fail("fit or transform modified its input array in place")
+    except Exception as e:  # a student's error becomes a FAIL line, not a crash
+        report.fail(f"raised {type(e).__name__}: {e}")
+        return report.verdict()
+    signs = None
+    for (split, got), X in zip(outputs.items(), (X_train, X_val)):
+        want = model.transform(X)
+        if got.shape != want.shape:
+            report.fail(f"{split}: output of shape {got.shape}, expected {want.shape}")
+            continue
+        if reference in ("PCA", "Whiten"):
+            if signs is None:  # one sign per component, fixed on the training split
+                signs = np.where((got * want).sum(axis=0) < 0, -1.0, 1.0)
+            want = want * signs
+        report.compare(f"{split} output", got, want)
+    return report.verdict()
+
+
 def check_value(answer, expected, name, *, tol=1e-9):
     """Grade a number (or array) answer, e.g. a parameter count, against the expected one.
 
