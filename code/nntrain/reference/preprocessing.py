@@ -8,7 +8,8 @@ Every class follows the fit-then-transform pattern of scikit-learn::
 Fitted statistics end in an underscore (``mean_``, ``components_``), as in scikit-learn.
 ``X`` is an array of shape ``(N, ...)``: ``N`` examples, each of any fixed feature shape
 (``(D,)`` vectors, ``(H, W, C)`` images); ``transform`` refuses an ``X`` whose feature shape
-differs from the one seen by ``fit``, and any ``transform`` before ``fit``. Integer input
+differs from the one seen by ``fit``, and any ``transform`` before ``fit`` (raising
+``NotFittedError``, a ``ValueError``). Integer input
 (raw pixels, ``uint8``) is converted to float64; floating input keeps its dtype.
 
 The classes, from the least to the most the data is changed:
@@ -95,8 +96,9 @@ class Center(_Transform):
     """Subtract the mean of every feature: :math:`x' = x - \\mu`, :math:`\\mu` the mean over
     the training examples.
 
-    Attributes (after ``fit``):
-        mean_: the per-feature mean, of the feature shape of ``X``.
+    After ``fit``, the object holds:
+
+    - ``mean_``: the per-feature mean, of the feature shape of ``X``.
     """
 
     def _fit(self, X):
@@ -116,8 +118,9 @@ class MeanImage(Center):
     :class:`Center` for images: ``X`` must have shape ``(N, H, W, C)``. The mean image keeps
     whatever structure the training images share (a bright sky at the top, say).
 
-    Attributes (after ``fit``):
-        mean_: the mean image, of shape ``(H, W, C)``.
+    After ``fit``, the object holds:
+
+    - ``mean_``: the mean image, of shape ``(H, W, C)``.
     """
 
     min_ndim = 4
@@ -133,8 +136,9 @@ class ChannelMean(_Transform):
     ``X`` has shape ``(N, H, W, C)``; the mean of channel ``c`` is taken over every example
     and every pixel position, so only the average colour is removed, not the layout.
 
-    Attributes (after ``fit``):
-        mean_: the per-channel mean, of shape ``(C,)``.
+    After ``fit``, the object holds:
+
+    - ``mean_``: the per-channel mean, of shape ``(C,)``.
     """
 
     min_ndim = 4
@@ -170,10 +174,11 @@ class Standardize(_Transform):
     Args:
         eps: a small non-negative number added to the variance.
 
-    Attributes (after ``fit``):
-        mean_, var_: per-feature mean and variance.
-        scale_: :math:`\\sqrt{\\sigma^2 + \\epsilon}` (1 for a constant feature), what the
-            centred data is divided by.
+    After ``fit``, the object holds:
+
+    - ``mean_``, ``var_``: per-feature mean and variance.
+    - ``scale_``: :math:`\\sqrt{\\sigma^2 + \\epsilon}` (1 for a constant feature), what the
+      centred data is divided by.
     """
 
     def __init__(self, eps=1e-8):
@@ -215,11 +220,12 @@ class PCA(_Transform):
     Args:
         k: the number of components to keep, from 1 to ``D``; ``None`` keeps all ``D``.
 
-    Attributes (after ``fit``):
-        mean_: the mean, of the feature shape of ``X``.
-        components_: ``(k, D)``, the eigenvectors as rows, in decreasing order of variance.
-        explained_variance_: ``(k,)``, their eigenvalues.
-        explained_variance_ratio_: ``(k,)``, each eigenvalue over the sum of all ``D``.
+    After ``fit``, the object holds:
+
+    - ``mean_``: the mean, of the feature shape of ``X``.
+    - ``components_``: ``(k, D)``, the eigenvectors as rows, in decreasing order of variance.
+    - ``explained_variance_``: ``(k,)``, their eigenvalues.
+    - ``explained_variance_ratio_``: ``(k,)``, each eigenvalue over the sum of all ``D``.
     """
 
     def __init__(self, k=None):
@@ -272,8 +278,9 @@ class Whiten(PCA):
         eps: a small non-negative number added to every eigenvalue.
         k: the number of components to keep; ``None`` keeps all ``D``.
 
-    Attributes (after ``fit``): those of :class:`PCA`, and
-        scale_: ``(k,)``, :math:`\\sqrt{\\lambda_i + \\epsilon}`.
+    After ``fit``, those of :class:`PCA` and:
+
+    - ``scale_``: ``(k,)``, :math:`\\sqrt{\\lambda_i + \\epsilon}`.
     """
 
     def __init__(self, eps=1e-5, k=None):
