@@ -162,28 +162,42 @@ class FullyConnectedNet:
             with ``grads`` a dict holding the gradient of every entry of ``params``.
         """
         y = _check_targets(self, X, y, self.num_classes, check.ndarray)
-        act_forward, act_backward = ACTIVATIONS[self.activation]
-        h = X.reshape(X.shape[0], -1).astype(self.dtype, copy=False)
-        caches = []
-        for i in range(1, self.num_layers):
-            h, affine_cache = affine_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
-            h, act_cache = act_forward(h)
-            caches.append((affine_cache, act_cache))
-        L = self.num_layers
-        scores, last_cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
+        scores, caches, _ = self._forward(X)
         if y is None:
             return scores
-
         data_loss, dscores = LOSSES[self.loss_name](scores, y)
-        weights = [self.params[f"W{i}"] for i in range(1, L + 1)]
+        weights = [self.params[f"W{i}"] for i in range(1, self.num_layers + 1)]
         loss = data_loss + 0.5 * self.reg * sum(float((w * w).sum()) for w in weights)
+        grads, _ = self._backward(dscores, caches)
+        return loss, grads
 
-        grads = {}
-        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, last_cache)
+    def _forward(self, X):
+        """Scores, the caches of every layer, and each hidden layer's ``(pre-activation,
+        activation)`` pair (:mod:`nntrain.diagnostics` reads those)."""
+        act_forward = ACTIVATIONS[self.activation][0]
+        h = X.reshape(X.shape[0], -1).astype(self.dtype, copy=False)
+        caches, hidden = [], []
+        for i in range(1, self.num_layers):
+            z, affine_cache = affine_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            h, act_cache = act_forward(z)
+            caches.append((affine_cache, act_cache))
+            hidden.append((z, h))
+        L = self.num_layers
+        scores, last_cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
+        return scores, [*caches, last_cache], hidden
+
+    def _backward(self, dscores, caches):
+        """The gradient of every parameter (the L2 penalty's included) from the gradient of
+        the scores, and the gradient of the loss with respect to each hidden activation."""
+        act_backward = ACTIVATIONS[self.activation][1]
+        L = self.num_layers
+        grads, dhidden = {}, []
+        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[-1])
         for i in range(L - 1, 0, -1):
             affine_cache, act_cache = caches[i - 1]
+            dhidden.insert(0, dh)
             dh = act_backward(dh, act_cache)
             dh, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dh, affine_cache)
         for i in range(1, L + 1):
             grads[f"W{i}"] = grads[f"W{i}"] + self.reg * self.params[f"W{i}"]
-        return loss, grads
+        return grads, dhidden

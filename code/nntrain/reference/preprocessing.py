@@ -188,8 +188,10 @@ class Standardize(_Transform):
     def _fit(self, X):
         self.mean_ = X.mean(axis=0)
         self.var_ = X.var(axis=0)
-        constant = X.max(axis=0) == X.min(axis=0)
-        self.scale_ = np.where(constant, 1.0, np.sqrt(self.var_ + self.eps))
+        scale = np.sqrt(self.var_ + self.eps)
+        # constant on the training split (or of a variance too small to represent)
+        constant = (X.max(axis=0) == X.min(axis=0)) | (scale == 0)
+        self.scale_ = np.where(constant, 1.0, scale)
 
     def _transform(self, X):
         return (X - self.mean_) / self.scale_

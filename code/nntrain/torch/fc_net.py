@@ -9,27 +9,20 @@ from torch import nn
 
 from .. import _validate as check
 from ..reference.fc_net import _check_architecture, _check_targets
-from .activations import (
-    ELUFunction,
-    GELUFunction,
-    LeakyReLUFunction,
-    ReLUFunction,
-    SigmoidFunction,
-    SiLUFunction,
-    TanhFunction,
-)
+from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
 from .layers import AffineFunction
 from .losses import L1LossFunction, L2LossFunction, SoftmaxLossFunction, SVMLossFunction
 
-#: Nonlinearities a hidden layer may use, by name (the keys of the reference's table).
+#: Nonlinearities a hidden layer may use, by name (the keys of the reference's table): the
+#: module class each hidden layer gets, so forward hooks (:mod:`nntrain.diagnostics`) see it.
 ACTIVATIONS = {
-    "relu": ReLUFunction,
-    "sigmoid": SigmoidFunction,
-    "tanh": TanhFunction,
-    "leaky_relu": LeakyReLUFunction,
-    "elu": ELUFunction,
-    "gelu": GELUFunction,
-    "silu": SiLUFunction,
+    "relu": ReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "gelu": GELU,
+    "silu": SiLU,
 }
 #: Losses the network may be trained with, by name.
 LOSSES = {
@@ -48,7 +41,8 @@ class FullyConnectedNet(nn.Module):
     generator), so the two can be compared number for number. ``params`` is an
     ``nn.ParameterDict`` keyed ``W1, b1, ..., WL, bL``; move the net with ``.to(device)``.
 
-    ``net(X)`` returns the scores; ``net.loss(X, y)`` returns ``(loss, grads)`` like the
+    Each hidden nonlinearity is a module of ``nonlinearities`` (an ``nn.ModuleList``), so
+    hooks can watch it. ``net(X)`` returns the scores; ``net.loss(X, y)`` returns ``(loss, grads)`` like the
     reference, with the gradients computed by autograd through our backward passes.
     """
 
@@ -80,13 +74,16 @@ class FullyConnectedNet(nn.Module):
             w = weight_scale * rng.standard_normal((d_in, d_out))
             self.params[f"W{i}"] = nn.Parameter(torch.tensor(w, dtype=dtype))
             self.params[f"b{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
+        self.nonlinearities = nn.ModuleList(
+            ACTIVATIONS[activation]() for _ in range(self.num_layers - 1)
+        )
 
     def forward(self, X):
         """Class scores of shape ``(N, num_classes)`` for inputs ``X`` of shape ``(N, *)``."""
         h = X.reshape(X.shape[0], -1)
         for i in range(1, self.num_layers):
             h = AffineFunction.apply(h, self.params[f"W{i}"], self.params[f"b{i}"])
-            h = ACTIVATIONS[self.activation].apply(h)
+            h = self.nonlinearities[i - 1](h)
         L = self.num_layers
         return AffineFunction.apply(h, self.params[f"W{L}"], self.params[f"b{L}"])
 

@@ -128,8 +128,10 @@ class Standardize(_Transform):
     def _fit(self, X):
         self.mean_ = X.mean(dim=0)
         self.var_ = X.var(dim=0, correction=0)
-        constant = X.amax(dim=0) == X.amin(dim=0)
-        self.scale_ = torch.where(constant, 1.0, torch.sqrt(self.var_ + self.eps)).to(X.dtype)
+        scale = torch.sqrt(self.var_ + self.eps)
+        # constant on the training split (or of a variance too small to represent)
+        constant = (X.amax(dim=0) == X.amin(dim=0)) | (scale == 0)
+        self.scale_ = torch.where(constant, 1.0, scale).to(X.dtype)
 
     def _fitted_tensor(self):
         return self.mean_
