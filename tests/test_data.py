@@ -411,3 +411,20 @@ def test_cifar_missing_file_reported_before_reading_the_others(tmp_path):
     (tmp_path / "test_batch").unlink()
     with pytest.raises(FileNotFoundError, match="test_batch"):
         load_cifar10(tmp_path)
+
+
+def test_map_inputs_transforms_inputs_only():
+    from nntrain.data import map_inputs
+
+    data = load_digits_split(seed=0)
+    out = map_inputs(data, lambda X: X / 16)
+    assert set(out) == set(data)
+    for k in data:
+        if k.startswith("X"):
+            np.testing.assert_array_equal(out[k], data[k] / 16)
+        else:
+            assert out[k] is data[k]
+    with pytest.raises(TypeError, match="data must be a dict"):
+        map_inputs([data["X_train"]], np.abs)
+    with pytest.raises(TypeError, match="fn must be a function"):
+        map_inputs(data, 16)

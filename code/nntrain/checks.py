@@ -238,6 +238,64 @@ def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7):
     return report.verdict()
 
 
+def check_init(init, reference, *, seed=0, tol=0.03):
+    """Grade a student's weight initialization against ``nntrain.reference.init.<reference>``.
+
+    ``init(shape, rng)`` must return a new float64 array of that shape, drawn only from the
+    ``numpy.random.Generator`` it is given. The check draws an affine shape ``(D_in, D_out)``
+    and a convolutional shape ``(F, C, HH, WW)`` (whose fan-in is ``C * HH * WW``) and compares
+    each draw with one of the reference: the standard deviation (relative error below
+    ``tol``) and the whole distribution (a two-sample Kolmogorov-Smirnov test, so a uniform
+    draw cannot pass for a normal one). It also checks that the same seed gives the same
+    draw.
+
+    Args:
+        init: the student's function ``init(shape, rng)``.
+        reference: the name of a reference scheme with default arguments, e.g.
+            ``"xavier_normal"`` or ``"kaiming_normal"``.
+        seed: seed of the draws.
+        tol: largest relative error of the standard deviation.
+
+    Returns:
+        True when every comparison passes.
+    """
+    from scipy.stats import ks_2samp
+
+    from .reference import init as schemes
+
+    if not isinstance(reference, str) or reference.startswith("_") or not callable(
+        getattr(schemes, reference, None)
+    ) or reference in ("calculate_gain", "zeros", "constant", "normal"):
+        raise ValueError(f"reference must name a random scheme of nntrain.reference.init, "
+                         f"got {reference!r}")
+    want_fn = getattr(schemes, reference)
+    report = _Report(reference, tol)
+    for shape in ((300, 200), (64, 16, 3, 3)):
+        want = want_fn(shape, rng=np.random.default_rng(seed + 1))
+        try:
+            got = init(shape, np.random.default_rng(seed))
+            again = init(shape, np.random.default_rng(seed))
+        except Exception as e:  # a student's error becomes a FAIL line, not a crash
+            report.fail(f"shape {shape}: raised {type(e).__name__}: {e}")
+            continue
+        got = np.asarray(got)
+        if got.shape != shape or got.dtype != np.float64:
+            report.fail(f"shape {shape}: returned {got.dtype} of shape {got.shape}, "
+                        f"expected float64 of shape {shape}")
+            continue
+        if not np.array_equal(got, again):
+            report.fail(f"shape {shape}: two calls with the same seed gave different draws "
+                        "(draw from the rng argument only)")
+        report.compare(f"shape {shape}: standard deviation", np.float64(got.std()),
+                       np.float64(want.std()))
+        p = ks_2samp(got.ravel(), want.ravel()).pvalue
+        good = p > 1e-3
+        report.ok &= good
+        report.lines.append(f"  {'ok ' if good else 'BAD'} shape {shape}: same distribution "
+                            f"as the reference (Kolmogorov-Smirnov p = {p:.2g})")
+    return report.verdict()
+
+
 def check_value(answer, expected, name, *, tol=1e-9):
     """Grade a number (or array) answer, e.g. a parameter count, against the expected one.
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _validate as check
 
-__all__ = ["load_cifar10", "load_digits_split", "sample_patches"]
+__all__ = ["load_cifar10", "load_digits_split", "map_inputs", "sample_patches"]
 
 _DIGITS_CLASSES = 10
 
@@ -351,3 +351,28 @@ def load_cifar10(folder):
         "X_test": X_test,
         "y_test": y_test,
     }
+
+
+def map_inputs(data, fn):
+    """A copy of a split dict with ``fn`` applied to every input array (keys ``X_*``); the
+    labels (keys ``y_*``) are kept as they are.
+
+    The usual way to preprocess a whole split with statistics fitted on its training part
+    (chapter 2)::
+
+        scaler = Standardize().fit(digits["X_train"])
+        normalized = map_inputs(digits, scaler.transform)
+
+    Args:
+        data: a dict like the one :func:`load_digits_split` returns.
+        fn: a function of one array, e.g. a fitted transform's ``transform``.
+
+    Returns:
+        A new dict with the same keys.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"data must be a dict of arrays keyed X_train, y_train, ..., got "
+                        f"{type(data).__name__}")
+    if not callable(fn):
+        raise TypeError(f"fn must be a function of one array, got {type(fn).__name__}")
+    return {k: fn(v) if k.startswith("X") else v for k, v in data.items()}
