@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nntrain.reference as R
-from nntrain.checks import check_layer, check_loss, check_preprocessing, check_value
+from nntrain.checks import check_init, check_layer, check_loss, check_preprocessing, check_value
 
 
 def verdict_lines(capsys):
@@ -322,3 +322,46 @@ def test_check_preprocessing_catches_in_place_changes_shapes_and_errors(capsys):
 def test_check_preprocessing_names_what_it_expects():
     with pytest.raises(ValueError, match="a class of nntrain.reference.preprocessing, got 'Scaler'"):
         check_preprocessing(standardize_fit, standardize_transform, "Scaler")
+
+
+# ------------------------------------------------------------------------- check_init
+
+
+def he_normal(shape, rng):
+    fan_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
+    return np.sqrt(2.0 / fan_in) * rng.standard_normal(shape)
+
+
+def test_check_init_passes_a_correct_scheme(capsys):
+    assert check_init(he_normal, "kaiming_normal")
+    out = capsys.readouterr().out
+    assert "kaiming_normal: PASS" in out and "Kolmogorov-Smirnov" in out
+
+
+def test_check_init_catches_wrong_schemes(capsys):
+    def uniform_same_std(shape, rng):  # right std, wrong distribution
+        std = he_normal(shape, rng).std()
+        return rng.uniform(-np.sqrt(3) * std, np.sqrt(3) * std, shape)
+
+    def torch_layout_fan(shape, rng):  # fan-in read as PyTorch would, from shape[1]
+        return np.sqrt(2.0 / int(np.prod(shape[1:]))) * rng.standard_normal(shape)
+
+    def global_state(shape, rng):
+        return np.sqrt(2.0 / shape[0]) * np.random.standard_normal(shape)
+
+    assert not check_init(uniform_same_std, "kaiming_normal")
+    assert "BAD shape (300, 200): same distribution" in capsys.readouterr().out
+    assert not check_init(torch_layout_fan, "kaiming_normal")
+    assert "BAD shape (300, 200): standard deviation" in capsys.readouterr().out
+    assert not check_init(global_state, "kaiming_normal")
+    assert "gave different draws" in capsys.readouterr().out
+    assert not check_init(lambda shape, rng: rng.standard_normal(shape[:1]), "xavier_normal")
+    assert "expected float64 of shape (300, 200)" in capsys.readouterr().out
+    assert not check_init(lambda shape, rng: 1 / 0, "xavier_normal")
+    assert "raised ZeroDivisionError" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["he", "zeros", "calculate_gain", "_fans", 3])
+def test_check_init_names_what_it_expects(name):
+    with pytest.raises(ValueError, match="a random scheme of nntrain.reference.init"):
+        check_init(he_normal, name)

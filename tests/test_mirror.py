@@ -2,6 +2,12 @@
 same public submodules, and every public function or class of a reference submodule has a
 twin of the same name and parameter names in the torch submodule of the same name.
 
+One rule bends the names, in ``init`` only: a reference function that creates a new array
+from a ``shape`` (``xavier_uniform(shape, gain=1.0, *, rng)``) has as twin the in-place
+function of ``torch.nn.init``'s naming, ``<name>_``, whose first parameter is the ``tensor``
+to fill (``xavier_uniform_(tensor, gain=1.0, *, rng=None)``); every other parameter name is
+the same.
+
 Submodules are discovered with :mod:`pkgutil`, so a new module in either tree is covered
 without touching this file.
 """
@@ -40,6 +46,18 @@ def param_names(fn):
     return list(inspect.signature(fn).parameters)
 
 
+#: Submodules whose shape-taking functions have in-place twins named with a trailing underscore.
+IN_PLACE_MODULES = {"init"}
+
+
+def expected_twin(module, fname, fn):
+    """The name and parameter names the torch twin of reference function ``fname`` must have."""
+    params = param_names(fn)
+    if module in IN_PLACE_MODULES and params[:1] == ["shape"]:
+        return f"{fname}_", ["tensor", *params[1:]]
+    return fname, params
+
+
 def pair(name):
     return (
         importlib.import_module(f"nntrain.reference.{name}"),
@@ -49,7 +67,7 @@ def pair(name):
 
 def test_discovery_finds_the_known_modules():
     # guards the discovery itself: an empty list would make every check below vacuous
-    assert {"activations", "fc_net", "layers", "losses"} <= set(REFERENCE_MODULES)
+    assert {"activations", "fc_net", "init", "layers", "losses"} <= set(REFERENCE_MODULES)
 
 
 def test_same_public_submodules():
@@ -60,14 +78,36 @@ def test_same_public_submodules():
 def test_functions_have_twins_with_the_same_parameters(name):
     ref, twin = pair(name)
     for fname, fn in defined_here(ref, inspect.isfunction).items():
-        other = getattr(twin, fname, None)
-        assert inspect.isfunction(other), f"nntrain.torch.{name} lacks the function {fname}"
+        tname, params = expected_twin(name, fname, fn)
+        other = getattr(twin, tname, None)
+        assert inspect.isfunction(other), f"nntrain.torch.{name} lacks the function {tname}"
         assert other.__module__ == twin.__name__, (
-            f"nntrain.torch.{name}.{fname} is imported from {other.__module__}, not defined there"
+            f"nntrain.torch.{name}.{tname} is imported from {other.__module__}, not defined there"
         )
-        assert param_names(other) == param_names(fn), (
-            f"{name}.{fname}: reference takes {param_names(fn)}, torch takes {param_names(other)}"
+        assert param_names(other) == params, (
+            f"{name}.{fname}: reference takes {param_names(fn)}, so torch's {tname} should "
+            f"take {params}; it takes {param_names(other)}"
         )
+
+
+def test_the_in_place_rule_applies_to_init_only():
+    # guards the one exception to the naming rule: it must rename the shape-taking schemes
+    # of init, leave calculate_gain alone, and not touch any other module
+    ref = importlib.import_module("nntrain.reference.init")
+    renamed = {
+        fname: expected_twin("init", fname, fn)[0]
+        for fname, fn in defined_here(ref, inspect.isfunction).items()
+    }
+    assert renamed["xavier_uniform"] == "xavier_uniform_"
+    assert renamed["kaiming_normal"] == "kaiming_normal_"
+    assert renamed["zeros"] == "zeros_"
+    assert renamed["calculate_gain"] == "calculate_gain"
+    for module in REFERENCE_MODULES:
+        if module in IN_PLACE_MODULES:
+            continue
+        ref = importlib.import_module(f"nntrain.reference.{module}")
+        for fname, fn in defined_here(ref, inspect.isfunction).items():
+            assert expected_twin(module, fname, fn) == (fname, param_names(fn))
 
 
 @pytest.mark.parametrize("name", REFERENCE_MODULES)

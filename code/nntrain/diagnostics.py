@@ -261,7 +261,7 @@ def table(stats):
 # --------------------------------------------------------------------------------- plots
 
 
-def plot_histograms(fig, records, *, which="post", bins=40, range=None, max_layers=10):
+def plot_histograms(fig, records, *, which="post", bins=41, range=None, max_layers=10):
     """One histogram per layer, side by side, sharing the x axis (the classic picture of
     activations collapsing to zero or piling up at the ends of a tanh).
 
@@ -270,7 +270,8 @@ def plot_histograms(fig, records, *, which="post", bins=40, range=None, max_laye
         records: the list returned by :func:`record`.
         which: ``"post"`` (activations), ``"pre"`` (pre-activations) or ``"grad"``
             (gradients with respect to the activations).
-        bins: the number of histogram bins.
+        bins: the number of histogram bins (odd, so that a symmetric range has a bin
+            centred on zero).
         range: ``(low, high)`` of the bins; None spans the values of all layers.
         max_layers: at most this many layers are drawn, evenly spaced through the net.
 
@@ -302,14 +303,8 @@ def plot_histograms(fig, records, *, which="post", bins=40, range=None, max_laye
 
 
 def plot_stats(ax, stats, *, label=None):
-    """The std of the activations per layer on a log axis, with the saturated fraction
-    printed over each point; returns ``ax``."""
+    """The std of the activations per layer, on a log axis; returns ``ax``."""
     layers = np.arange(1, len(stats) + 1)
-    stds = [s.std for s in stats]
-    line = ax.plot(layers, stds, marker="o", label=label)[0]
+    ax.plot(layers, [s.std for s in stats], marker="o", label=label)
     ax.set(yscale="log", xlabel="layer", ylabel="std of activations", xticks=layers)
-    for x, s in zip(layers, stats):
-        if np.isfinite(s.saturated) and s.saturated >= 0.01:
-            ax.annotate(f"{s.saturated:.0%}", (x, s.std), textcoords="offset points",
-                        xytext=(0, 5), ha="center", fontsize=7, color=line.get_color())
     return ax
