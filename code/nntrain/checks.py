@@ -25,6 +25,9 @@ def _example_inputs(name, rng):
         x = rng.standard_normal(shape)
         return point + x + np.where(x >= 0, gap, -gap)
 
+    if name == "batchnorm":
+        return (3 * rng.standard_normal((8, 5)) + 1, rng.uniform(0.5, 2.0, 5),
+                rng.standard_normal(5))
     if name == "affine":
         return rng.standard_normal((4, 3, 2)), rng.standard_normal((6, 5)), rng.standard_normal(5)
     if name in ("relu", "leaky_relu", "elu"):
@@ -48,6 +51,11 @@ def _example_inputs(name, rng):
 
 
 def _reference(name, suffix):
+    if name == "batchnorm" and suffix == "_forward":  # graded in train mode, default eps
+        def batchnorm_train_forward(x, gamma, beta):
+            return reference.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+
+        return batchnorm_train_forward
     fn = getattr(reference, f"{name}{suffix}", None)
     if fn is None:
         raise ValueError(f"nntrain.reference has no {name}{suffix}; check the reference name")
@@ -92,7 +100,9 @@ def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, 
         forward: the student's ``forward(*inputs) -> (out, cache)``.
         backward: the student's ``backward(dout, cache)``; returns the gradient of every
             input (a single array when there is one input).
-        reference: the technique's name, e.g. ``"affine"`` or ``"relu"``.
+        reference: the technique's name, e.g. ``"affine"`` or ``"relu"``. For
+            ``"batchnorm"`` the student's ``forward(x, gamma, beta)`` is the train-mode pass
+            and ``backward`` returns ``(dx, dgamma, dbeta)``.
         inputs: a tuple of float64 arrays; None uses a default example.
         seed: seed of the default inputs and of the upstream gradient.
         tol: largest relative error accepted against the reference.

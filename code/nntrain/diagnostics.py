@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,14 +94,19 @@ def _reference_local(activation, z):
     return backward(np.ones_like(z), forward(z)[1]) / peak
 
 
-def _record_reference(net, X, y):
+def _record_reference(net, X, y, training):
     X = _validate.ndarray("X", X, min_ndim=2)
-    scores, caches, hidden = net._forward(X)
-    dhidden = [None] * len(hidden)
-    if y is not None:
-        net.loss(X, y)  # validates y with the net's own checks
-        _, dscores = LOSSES[net.loss_name](scores, y)
-        dhidden = net._backward(dscores, caches)[1]
+    saved = copy.deepcopy(net.bn_params)  # recording leaves the running statistics alone
+    try:
+        if y is not None:
+            net.loss(X, y)  # validates y with the net's own checks
+        scores, caches, hidden = net._forward(X, mode="train" if training else "test")
+        dhidden = [None] * len(hidden)
+        if y is not None:
+            _, dscores = LOSSES[net.loss_name](scores, y)
+            dhidden = net._backward(dscores, caches)[1]
+    finally:
+        net.bn_params = saved
     return [
         LayerRecord(f"{net.activation} {i}", z, h, _reference_local(net.activation, z), g)
         for i, ((z, h), g) in enumerate(zip(hidden, dhidden), start=1)
@@ -136,7 +142,7 @@ def _torch_local(module, z):
     return (local / slopes.max()).detach()
 
 
-def _record_torch(model, X, y):
+def _record_torch(model, X, y, training):
     import torch
     import torch.nn.functional as F
 
@@ -157,6 +163,9 @@ def _record_torch(model, X, y):
         seen.append((module, inputs[0], output))
 
     handles = [m.register_forward_hook(hook) for m in layers]
+    was_training = model.training
+    saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.train(training)
     try:
         with torch.set_grad_enabled(y is not None):
             if isinstance(model, TorchNet):
@@ -172,6 +181,8 @@ def _record_torch(model, X, y):
     finally:
         for handle in handles:
             handle.remove()
+        model.load_state_dict(saved)  # running statistics as they were
+        model.train(was_training)
 
     def numpy(t):
         return None if t is None else _flat(t.detach()).cpu().numpy()
@@ -183,7 +194,7 @@ def _record_torch(model, X, y):
     ]
 
 
-def record(model, X, y=None):
+def record(model, X, y=None, *, training=False):
     """Run ``model`` on the batch ``X`` and record every hidden nonlinearity.
 
     Args:
@@ -196,6 +207,9 @@ def record(model, X, y=None):
             backpropagated and each record holds :math:`\\partial L/\\partial h`. The loss
             is the net's own for a ``FullyConnectedNet``, softmax cross-entropy on the
             outputs for any other module. Parameter gradients are not kept.
+        training: record the training-mode pass (batch normalization with the batch's
+            statistics, dropout active) instead of the test-mode one. Either way the
+            model's running statistics and mode are left as they were.
 
     Returns:
         A list of :class:`LayerRecord`, one per hidden nonlinearity.
@@ -204,14 +218,16 @@ def record(model, X, y=None):
         TypeError: for a model of another kind, or ``X`` of the wrong kind.
         ValueError: for a torch model with no nonlinearity module.
     """
+    if not isinstance(training, bool):
+        raise TypeError(f"training must be True or False, got {training!r}")
     if isinstance(model, _ReferenceNet):
-        return _record_reference(model, X, y)
+        return _record_reference(model, X, y, training)
     try:
         from torch import nn
     except ImportError:  # pragma: no cover
         nn = None
     if nn is not None and isinstance(model, nn.Module):
-        return _record_torch(model, X, y)
+        return _record_torch(model, X, y, training)
     raise TypeError(
         "model must be a nntrain.reference.FullyConnectedNet or a torch.nn.Module, got "
         f"{type(model).__name__}"

@@ -16,11 +16,19 @@ The update is stochastic gradient descent with (classical) momentum,
 applied in place to each parameter. A NaN, an infinite loss or a loss that grows beyond
 ``max_loss_ratio`` times its first value stops training with :class:`TrainingDiverged`, so a
 broken model is never returned as if it had trained.
+
+Layers that behave differently in training and at test time (batch normalization) are
+handled as PyTorch does: a torch model is put in ``train()`` mode for the updates and in
+``eval()`` mode whenever it is evaluated (accuracies, the validation loss), and the
+reference nets follow the cs231n convention (``loss(X)`` runs in test mode, ``loss(X, y)`` in
+train mode). The validation loss is computed from test-mode scores, so evaluating never
+updates running statistics, and ``keep_best`` restores them with the weights.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import time
@@ -88,6 +96,52 @@ def _scores(model, X):
     return model.loss(X) if hasattr(model, "loss") else model(X)
 
 
+@contextlib.contextmanager
+def _evaluating(model):
+    """Test-time behaviour for the block: ``eval()`` and no autograd for a torch model
+    (its previous mode is restored afterwards); nothing to do for a reference model,
+    whose ``loss(X)`` is already the test-mode pass."""
+    if not _is_torch(model):
+        yield
+        return
+    import torch
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def _data_loss(model, X, y):
+    """The loss of test-mode scores against ``y``, with no regularization penalty."""
+    name = getattr(model, "loss_name", None)
+    if _is_torch(model):
+        if name is None:
+            import torch.nn.functional as F
+
+            return F.cross_entropy(model(X), y)
+        from .reference.fc_net import _check_targets
+        from .torch.fc_net import LOSSES
+
+        y = _check_targets(model, X, y, model.num_classes, check.tensor)  # (N,) -> (N, 1)
+        return LOSSES[name].apply(_scores(model, X), y)
+    if name is not None:
+        from .reference.fc_net import LOSSES, _check_targets
+
+        y = _check_targets(model, X, y, model.num_classes, check.ndarray)
+        return LOSSES[name](model.loss(X), y)[0]
+    if not hasattr(model, "reg"):  # another cs231n-style model
+        return model.loss(X, y)[0]
+    reg, model.reg = model.reg, 0.0
+    try:
+        return model.loss(X, y)[0]
+    finally:
+        model.reg = reg
+
+
 def _loss_and_grads(model, X, y):
     """``model.loss(X, y)``, or softmax cross-entropy and autograd for a plain module."""
     if hasattr(model, "loss"):
@@ -128,7 +182,7 @@ def accuracy(model, X, y, batch_size=1000):
     correct = 0
     for start in range(0, n, batch_size):
         xb, _ = _as_model_input(model, X[start:start + batch_size])
-        with _no_grad(model):
+        with _evaluating(model):
             pred = _scores(model, xb).argmax(1)
         correct += int((_numpy(pred) == y[start:start + batch_size]).sum())
     return correct / n
@@ -146,16 +200,24 @@ def _no_grad(model):
     return contextlib.nullcontext()
 
 
-def _snapshot(params):
-    return {k: (v.detach().clone() if hasattr(v, "detach") else v.copy()) for k, v in params.items()}
+def _snapshot(model):
+    """A copy of everything training changes: the parameters and the running statistics
+    (a torch model's whole ``state_dict``; a reference model's ``params`` and
+    ``bn_params``)."""
+    if _is_torch(model):
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return {k: v.copy() for k, v in model.params.items()}, copy.deepcopy(getattr(model, "bn_params", None))
 
 
-def _restore(params, saved):
-    for k, v in saved.items():
-        if hasattr(v, "detach"):
-            params[k].data.copy_(v)
-        else:
-            params[k][...] = v
+def _restore(model, saved):
+    if _is_torch(model):
+        model.load_state_dict(saved)
+        return
+    params, bn_params = saved
+    for k, v in params.items():
+        model.params[k][...] = v
+    if bn_params is not None:
+        model.bn_params = bn_params
 
 
 def train(
@@ -239,6 +301,8 @@ def train(
     start = time.perf_counter()
     show = (not quiet()) if progress is None else progress
     for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not show, leave=False):
+        if _is_torch(model):
+            model.train()
         order = rng.permutation(n)
         for step in range(steps_per_epoch):
             idx = order[step * batch_size:(step + 1) * batch_size]
@@ -262,11 +326,11 @@ def train(
         if score > best_score:
             best_score, history.best_epoch = score, epoch
             if keep_best:
-                best_params = _snapshot(params)
+                best_params = _snapshot(model)
         if until is not None and until(history):
             break
     if best_params is not None:
-        _restore(params, best_params)
+        _restore(model, best_params)
     for k, p in params.items():
         if not np.isfinite(_numpy(p)).all():
             raise TrainingDiverged(
@@ -279,15 +343,8 @@ def train(
 def _end_of_epoch(model, data, history):
     """Record the epoch's metrics; return the score that ranks epochs (higher is better)."""
     Xv, yv = _as_model_input(model, data["X_val"], data["y_val"])
-    with _no_grad(model):
-        if hasattr(model, "reg"):  # the validation loss is the data loss alone
-            reg, model.reg = model.reg, 0.0
-            try:
-                val_loss = float(_loss_and_grads(model, Xv, yv)[0])
-            finally:
-                model.reg = reg
-        else:
-            val_loss = float(_loss_and_grads(model, Xv, yv)[0])
+    with _evaluating(model):  # the data loss alone, from test-mode scores
+        val_loss = float(_data_loss(model, Xv, yv))
     history.val_loss.append(val_loss)
     if not _classifies(model):
         return -val_loss if math.isfinite(val_loss) else -math.inf

@@ -25,6 +25,7 @@ from .activations import (
 )
 from .layers import affine_backward, affine_forward
 from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
+from .normalization import batchnorm_backward_alt, batchnorm_forward
 
 #: Nonlinearities a hidden layer may use, by name: ``(forward, backward)``. The network
 #: calls ``forward(h)`` alone, so hyperparameters (the leaky ReLU's slope, the ELU's
@@ -40,6 +41,21 @@ ACTIVATIONS = {
 }
 #: Losses the network may be trained with, by name.
 LOSSES = {"softmax": softmax_loss, "svm": svm_loss, "l2": l2_loss, "l1": l1_loss}
+#: Normalizations a hidden layer may use (None: none), and where it may go.
+NORMALIZATIONS = (None, "batchnorm")
+PLACEMENTS = ("before", "after")
+
+
+def _check_normalization(normalization, placement):
+    """Validate the normalization arguments shared by both trees' ``FullyConnectedNet``."""
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(
+            f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}"
+        )
+    if placement not in PLACEMENTS:
+        raise ValueError(
+            f"norm_placement must be 'before' or 'after' the nonlinearity, got {placement!r}"
+        )
 
 
 def _check_architecture(hidden_dims, input_dim, num_classes, activation, weight_scale, loss):
@@ -89,9 +105,11 @@ def _check_targets(net, X, y, n_outputs, kind):
 class FullyConnectedNet:
     r"""An L-layer fully connected network with the cs231n interface.
 
-    The architecture is ``{affine - activation} x (L - 1) - affine - loss``: every hidden
-    layer is an affine map followed by the nonlinearity, and the output layer has no
-    nonlinearity, its values being the class scores. With :math:`h_0 = x`,
+    The architecture is ``{affine - [batchnorm] - activation} x (L - 1) - affine - loss``:
+    every hidden layer is an affine map followed by the nonlinearity (with
+    ``normalization="batchnorm"``, a batch normalization before it, or after it with
+    ``norm_placement="after"``), and the output layer has none of these, its values being
+    the class scores. Without normalization, with :math:`h_0 = x`,
 
     .. math::
         h_\ell = f(h_{\ell-1} W_\ell + b_\ell) \; (\ell < L), \qquad
@@ -110,10 +128,20 @@ class FullyConnectedNet:
         dtype: the floating dtype of parameters and computations.
         seed: seed of the ``numpy.random.Generator`` that draws the initial weights.
         loss: ``"softmax"`` (default), ``"svm"``, ``"l2"`` or ``"l1"``.
+        normalization: None (default) or ``"batchnorm"``
+            (:func:`~nntrain.reference.normalization.batchnorm_forward`, Ioffe & Szegedy
+            2015) in every hidden layer.
+        norm_placement: ``"before"`` (default, as in the paper) or ``"after"`` the
+            nonlinearity.
 
     Attributes:
         params: dict of arrays ``W1, b1, ..., WL, bL``; ``W\ell`` has shape
-            ``(D_{\ell-1}, D_\ell)``.
+            ``(D_{\ell-1}, D_\ell)``. With batch normalization also ``gamma\ell`` (ones)
+            and ``beta\ell`` (zeros) for each hidden layer.
+        bn_params: with batch normalization, one dict per hidden layer holding the
+            running statistics (see ``batchnorm_forward``). ``loss(X)`` runs in test mode
+            (running statistics), ``loss(X, y)`` in train mode (batch statistics, running
+            statistics updated), the cs231n convention.
 
     Example:
         >>> net = FullyConnectedNet([4, 4], input_dim=3, num_classes=1, seed=0)
@@ -134,21 +162,29 @@ class FullyConnectedNet:
         dtype=np.float64,
         seed=None,
         loss="softmax",
+        normalization=None,
+        norm_placement="before",
     ):
         sizes = _check_architecture(
             hidden_dims, input_dim, num_classes, activation, weight_scale, loss
         )
+        _check_normalization(normalization, norm_placement)
         if not np.issubdtype(np.dtype(dtype), np.floating):
             raise TypeError(f"dtype must be a floating-point dtype, got {dtype}")
         self.input_dim, self.num_classes = input_dim, num_classes
         self.num_layers = len(sizes) - 1
         self.activation, self.loss_name = activation, loss
+        self.normalization, self.norm_placement = normalization, norm_placement
         self.reg, self.dtype = reg, np.dtype(dtype)
         rng = np.random.default_rng(seed)
         self.params = {}
         for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             self.params[f"W{i}"] = (weight_scale * rng.standard_normal((d_in, d_out))).astype(dtype)
             self.params[f"b{i}"] = np.zeros(d_out, dtype=dtype)
+            if normalization and i < self.num_layers:
+                self.params[f"gamma{i}"] = np.ones(d_out, dtype=dtype)
+                self.params[f"beta{i}"] = np.zeros(d_out, dtype=dtype)
+        self.bn_params = [{"mode": "train"} for _ in sizes[1:-1]] if normalization else []
 
     def loss(self, X, y=None):
         """Scores for ``X``, or ``(loss, grads)`` when targets ``y`` are given.
@@ -162,7 +198,7 @@ class FullyConnectedNet:
             with ``grads`` a dict holding the gradient of every entry of ``params``.
         """
         y = _check_targets(self, X, y, self.num_classes, check.ndarray)
-        scores, caches, _ = self._forward(X)
+        scores, caches, _ = self._forward(X, mode="test" if y is None else "train")
         if y is None:
             return scores
         data_loss, dscores = LOSSES[self.loss_name](scores, y)
@@ -171,17 +207,23 @@ class FullyConnectedNet:
         grads, _ = self._backward(dscores, caches)
         return loss, grads
 
-    def _forward(self, X):
-        """Scores, the caches of every layer, and each hidden layer's ``(pre-activation,
-        activation)`` pair (:mod:`nntrain.diagnostics` reads those)."""
+    def _forward(self, X, mode="test"):
+        """Scores, the caches of every layer, and each hidden layer's ``(input, output)`` of
+        its nonlinearity (:mod:`nntrain.diagnostics` reads those); ``mode`` is the batch
+        normalization's ``"train"`` or ``"test"``."""
         act_forward = ACTIVATIONS[self.activation][0]
         h = X.reshape(X.shape[0], -1).astype(self.dtype, copy=False)
         caches, hidden = [], []
         for i in range(1, self.num_layers):
             z, affine_cache = affine_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            norm_cache = None
+            if self.normalization and self.norm_placement == "before":
+                z, norm_cache = self._batchnorm(z, i, mode)
             h, act_cache = act_forward(z)
-            caches.append((affine_cache, act_cache))
             hidden.append((z, h))
+            if self.normalization and self.norm_placement == "after":
+                h, norm_cache = self._batchnorm(h, i, mode)
+            caches.append((affine_cache, norm_cache, act_cache))
         L = self.num_layers
         scores, last_cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
         return scores, [*caches, last_cache], hidden
@@ -194,10 +236,19 @@ class FullyConnectedNet:
         grads, dhidden = {}, []
         dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[-1])
         for i in range(L - 1, 0, -1):
-            affine_cache, act_cache = caches[i - 1]
+            affine_cache, norm_cache, act_cache = caches[i - 1]
+            if self.normalization and self.norm_placement == "after":
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward_alt(dh, norm_cache)
             dhidden.insert(0, dh)
             dh = act_backward(dh, act_cache)
+            if self.normalization and self.norm_placement == "before":
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward_alt(dh, norm_cache)
             dh, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dh, affine_cache)
         for i in range(1, L + 1):
             grads[f"W{i}"] = grads[f"W{i}"] + self.reg * self.params[f"W{i}"]
-        return grads, dhidden
+        return {name: grads[name] for name in self.params}, dhidden
+
+    def _batchnorm(self, x, i, mode):
+        bn_param = self.bn_params[i - 1]
+        bn_param["mode"] = mode
+        return batchnorm_forward(x, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_param)

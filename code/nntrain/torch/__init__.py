@@ -44,6 +44,17 @@ from .activations import (
     tanh_forward,
 )
 from .fc_net import FullyConnectedNet
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNormFunction,
+    SpatialBatchNormFunction,
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+)
 from .preprocessing import PCA, Center, ChannelMean, MeanImage, NotFittedError, Standardize, Whiten
 from .layers import Affine, AffineFunction, affine_backward, affine_forward
 from .losses import (
@@ -62,6 +73,9 @@ from .losses import (
 )
 
 __all__ = [
+    "BatchNorm1d", "BatchNorm2d", "BatchNormFunction", "SpatialBatchNormFunction",
+    "batchnorm_backward", "batchnorm_backward_alt", "batchnorm_forward",
+    "spatial_batchnorm_backward", "spatial_batchnorm_forward",
     "PCA", "Center", "ChannelMean", "MeanImage", "NotFittedError", "Standardize", "Whiten",
     "Affine", "AffineFunction", "ELU", "ELUFunction", "FullyConnectedNet", "GELU",
     "GELUFunction", "L1Loss", "L1LossFunction", "L2Loss", "L2LossFunction", "LeakyReLU",

@@ -8,10 +8,11 @@ import torch
 from torch import nn
 
 from .. import _validate as check
-from ..reference.fc_net import _check_architecture, _check_targets
+from ..reference.fc_net import _check_architecture, _check_normalization, _check_targets
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
 from .layers import AffineFunction
 from .losses import L1LossFunction, L2LossFunction, SoftmaxLossFunction, SVMLossFunction
+from .normalization import BatchNorm1d
 
 #: Nonlinearities a hidden layer may use, by name (the keys of the reference's table): the
 #: module class each hidden layer gets, so forward hooks (:mod:`nntrain.diagnostics`) see it.
@@ -41,7 +42,11 @@ class FullyConnectedNet(nn.Module):
     generator), so the two can be compared number for number. ``params`` is an
     ``nn.ParameterDict`` keyed ``W1, b1, ..., WL, bL``; move the net with ``.to(device)``.
 
-    Each hidden nonlinearity is a module of ``nonlinearities`` (an ``nn.ModuleList``), so
+    With ``normalization="batchnorm"`` each hidden layer normalizes with a module of
+    ``norms`` (its running statistics; ``gamma{i}`` and ``beta{i}`` are in ``params``), which
+    follows the module's mode: ``net.train()`` uses batch statistics, ``net.eval()`` the
+    running averages, as every PyTorch model. Each hidden nonlinearity is a module of
+    ``nonlinearities`` (an ``nn.ModuleList``), so
     hooks can watch it. ``net(X)`` returns the scores; ``net.loss(X, y)`` returns ``(loss, grads)`` like the
     reference, with the gradients computed by autograd through our backward passes.
     """
@@ -57,16 +62,20 @@ class FullyConnectedNet(nn.Module):
         dtype=torch.float32,
         seed=None,
         loss="softmax",
+        normalization=None,
+        norm_placement="before",
     ):
         super().__init__()
         sizes = _check_architecture(
             hidden_dims, input_dim, num_classes, activation, weight_scale, loss
         )
+        _check_normalization(normalization, norm_placement)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
         self.input_dim, self.num_classes = input_dim, num_classes
         self.num_layers = len(sizes) - 1
         self.activation, self.loss_name = activation, loss
+        self.normalization, self.norm_placement = normalization, norm_placement
         self.reg = reg
         rng = np.random.default_rng(seed)
         self.params = nn.ParameterDict()  # filled in order: W1, b1, W2, b2, ...
@@ -74,6 +83,13 @@ class FullyConnectedNet(nn.Module):
             w = weight_scale * rng.standard_normal((d_in, d_out))
             self.params[f"W{i}"] = nn.Parameter(torch.tensor(w, dtype=dtype))
             self.params[f"b{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
+            if normalization and i < self.num_layers:  # gamma and beta live in params
+                self.params[f"gamma{i}"] = nn.Parameter(torch.ones(d_out, dtype=dtype))
+                self.params[f"beta{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
+        # running statistics only (affine=False): gamma and beta are params["gamma1"], ...
+        self.norms = nn.ModuleList(
+            BatchNorm1d(d, affine=False).to(dtype) for d in sizes[1:-1]
+        ) if normalization else nn.ModuleList()
         self.nonlinearities = nn.ModuleList(
             ACTIVATIONS[activation]() for _ in range(self.num_layers - 1)
         )
@@ -83,9 +99,18 @@ class FullyConnectedNet(nn.Module):
         h = X.reshape(X.shape[0], -1)
         for i in range(1, self.num_layers):
             h = AffineFunction.apply(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            if self.normalization and self.norm_placement == "before":
+                h = self._batchnorm(h, i)
             h = self.nonlinearities[i - 1](h)
+            if self.normalization and self.norm_placement == "after":
+                h = self._batchnorm(h, i)
         L = self.num_layers
         return AffineFunction.apply(h, self.params[f"W{L}"], self.params[f"b{L}"])
+
+    def _batchnorm(self, h, i):
+        """Normalize with the i-th layer's statistics (batch or running, by the module's
+        mode), then scale and shift by ``gamma{i}``, ``beta{i}``."""
+        return self.norms[i - 1](h) * self.params[f"gamma{i}"] + self.params[f"beta{i}"]
 
     def penalty(self):
         r"""The L2 penalty :math:`\tfrac12 \mathrm{reg} \sum_\ell \lVert W_\ell\rVert^2`."""
