@@ -130,7 +130,7 @@ class MeanImage(Center):
         return super()._check(X, name)
 
 
-class ChannelMean(_Transform):
+class ChannelMean(MeanImage):
     """Subtract the mean of every colour channel (VGG style): ``C`` numbers.
 
     ``X`` has shape ``(N, H, W, C)``; the mean of channel ``c`` is taken over every example
@@ -141,21 +141,8 @@ class ChannelMean(_Transform):
     - ``mean_``: the per-channel mean, of shape ``(C,)``.
     """
 
-    min_ndim = 4
-
-    def _check(self, X, name):
-        _validate.ndarray(name, X, ndim=4, floating=False)
-        return super()._check(X, name)
-
-    def _fit(self, X):
+    def _fit(self, X):  # the input checks are MeanImage's, the transforms Center's
         self.mean_ = X.mean(axis=(0, 1, 2))
-
-    def _transform(self, X):
-        return X - self.mean_
-
-    def inverse_transform(self, Z):
-        """Add the channel means back."""
-        return self._check_fitted(Z, "Z") + self.mean_
 
 
 class Standardize(_Transform):

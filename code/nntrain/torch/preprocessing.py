@@ -94,28 +94,12 @@ class MeanImage(Center):
         return super()._check(X, name)
 
 
-class ChannelMean(_Transform):
+class ChannelMean(MeanImage):
     """Subtract the mean of every colour channel of ``(N, H, W, C)`` images (see the
     reference)."""
 
-    min_ndim = 4
-
-    def _check(self, X, name):
-        _validate.tensor(name, X, ndim=4, floating=False)
-        return super()._check(X, name)
-
-    def _fit(self, X):
+    def _fit(self, X):  # the input checks are MeanImage's, the transforms Center's
         self.mean_ = X.mean(dim=(0, 1, 2))
-
-    def _fitted_tensor(self):
-        return self.mean_
-
-    def _transform(self, X):
-        return X - self.mean_
-
-    def inverse_transform(self, Z):
-        """Add the channel means back."""
-        return self._check_fitted(Z, "Z") + self.mean_
 
 
 class Standardize(_Transform):
