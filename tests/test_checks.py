@@ -365,3 +365,33 @@ def test_check_init_catches_wrong_schemes(capsys):
 def test_check_init_names_what_it_expects(name):
     with pytest.raises(ValueError, match="a random scheme of nntrain.reference.init"):
         check_init(he_normal, name)
+
+
+# ---------------------------------------------------------------------- check_sampler
+
+
+def test_check_sampler_passes_log_uniform_and_catches_uniform(capsys):
+    from nntrain.checks import check_sampler
+    from nntrain.search import LogUniform, Uniform
+
+    def log_uniform(low, high, n, rng):
+        return np.exp(rng.uniform(np.log(low), np.log(high), n))
+
+    def uniform(low, high, n, rng):
+        return rng.uniform(low, high, n)
+
+    assert check_sampler(log_uniform, LogUniform(1e-5, 1e-1))
+    assert "PASS" in capsys.readouterr().out
+    assert not check_sampler(uniform, LogUniform(1e-5, 1e-1))
+    assert "BAD same distribution" in capsys.readouterr().out
+    assert check_sampler(uniform, Uniform(-2.0, 3.0))
+    assert not check_sampler(lambda low, high, n, rng: np.random.uniform(low, high, n),
+                             Uniform(-2.0, 3.0))
+    assert "BAD the same seed" in capsys.readouterr().out
+    assert not check_sampler(lambda low, high, n, rng: rng.uniform(low, 2 * high, n),
+                             Uniform(1.0, 3.0))
+    assert "BAD every value in [1, 3]" in capsys.readouterr().out
+    assert not check_sampler(lambda low, high, n, rng: 1 / 0, Uniform(1.0, 3.0))
+    assert "raised ZeroDivisionError" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="LogUniform or Uniform"):
+        check_sampler(uniform, (1.0, 3.0))

@@ -306,6 +306,58 @@ def check_init(init, reference, *, seed=0, tol=0.03):
     return report.verdict()
 
 
+def check_sampler(sample, dimension, *, seed=0, n=20_000):
+    """Grade a student's sampler against a search dimension of :mod:`nntrain.search`.
+
+    ``sample(low, high, n, rng)`` must return ``n`` values drawn only from the
+    ``numpy.random.Generator`` it is given, with the distribution of ``dimension`` (for
+    example ``LogUniform(1e-5, 1e-1)``). The check draws ``n`` values, checks that they lie
+    in ``[low, high]``, that the same seed gives the same values, and compares them with
+    the dimension's own samples by a two-sample Kolmogorov-Smirnov test (so a uniform
+    sampler cannot pass for a log-uniform one).
+
+    Args:
+        sample: the student's function ``sample(low, high, n, rng)``.
+        dimension: a ``LogUniform`` or ``Uniform`` of :mod:`nntrain.search`.
+        seed: seed of the draws.
+        n: how many values to draw.
+
+    Returns:
+        True when every comparison passes.
+    """
+    from scipy.stats import ks_2samp
+
+    from .search import LogUniform, Uniform
+
+    if not isinstance(dimension, (LogUniform, Uniform)):
+        raise TypeError(f"dimension must be a LogUniform or Uniform of nntrain.search, got "
+                        f"{type(dimension).__name__}")
+    report = _Report(repr(dimension), 0.0)
+    low, high = dimension.low, dimension.high
+    try:
+        got = np.asarray(sample(low, high, n, np.random.default_rng(seed)), dtype=np.float64)
+        again = np.asarray(sample(low, high, n, np.random.default_rng(seed)), dtype=np.float64)
+    except Exception as e:  # a student's error becomes a FAIL line, not a crash
+        report.fail(f"raised {type(e).__name__}: {e}")
+        return report.verdict()
+    if got.shape != (n,):
+        report.fail(f"returned shape {got.shape}, expected ({n},)")
+        return report.verdict()
+    checks = [
+        (bool(np.all((got >= low) & (got <= high))), f"every value in [{low:g}, {high:g}]"),
+        (np.array_equal(got, again), "the same seed gives the same values"),
+    ]
+    for good, what in checks:
+        report.ok &= good
+        report.lines.append(f"  {'ok ' if good else 'BAD'} {what}")
+    want = np.asarray(dimension.sample(np.random.default_rng(seed + 1), n))
+    p = ks_2samp(got, want).pvalue
+    report.ok &= p > 1e-3
+    report.lines.append(f"  {'ok ' if p > 1e-3 else 'BAD'} same distribution as the "
+                        f"reference (Kolmogorov-Smirnov p = {p:.2g})")
+    return report.verdict()
+
+
 def check_value(answer, expected, name, *, tol=1e-9):
     """Grade a number (or array) answer, e.g. a parameter count, against the expected one.
 

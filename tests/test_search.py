@@ -1,0 +1,605 @@
+"""Tests for nntrain.search: search spaces and their samplers, grid and random search,
+coarse-to-fine refinement (narrow, edge_warnings, widen), the early-stop rule, the batched
+trainer against sequential training, and Optuna studies stored in SQLite (resumed after an
+interruption, shared by two worker processes).
+
+The networks are small and train for a few epochs on the digits, and the Optuna studies run
+a handful of trials of a tiny net, so the file takes well under a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+import nntrain
+from nntrain.data import load_digits_split, map_inputs
+from nntrain.reference.preprocessing import Standardize
+from nntrain.search import (
+    Choice,
+    IntUniform,
+    LogUniform,
+    Uniform,
+    create_study,
+    edge_warnings,
+    grid_search,
+    narrow,
+    optuna_objective,
+    random_search,
+    should_stop,
+    suggest,
+    train_batched,
+    widen,
+)
+from nntrain.train import TrainingDiverged, accuracy, train
+
+optuna = pytest.importorskip("optuna")
+
+SPACE = {
+    "learning_rate": LogUniform(1e-5, 1e-1),
+    "momentum": Uniform(0.5, 0.99),
+    "width": IntUniform(10, 200),
+    "activation": Choice(["relu", "tanh", "gelu"]),
+}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The digits split, standardized with statistics of the training set."""
+    raw = load_digits_split(seed=0)
+    return map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+
+
+@pytest.fixture
+def quiet_optuna():
+    """Optuna logs every trial at INFO; keep the test output short."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    yield
+    optuna.logging.set_verbosity(before)
+
+
+# --------------------------------------------------------------------------------------
+# Search spaces: sampling and grids
+# --------------------------------------------------------------------------------------
+
+
+def test_samples_stay_in_their_ranges_and_are_plain_python_values():
+    rng = np.random.default_rng(0)
+    for name, dim in SPACE.items():
+        values = dim.sample(rng, 2000)
+        assert len(values) == 2000
+        if isinstance(dim, Choice):
+            assert set(values) == set(dim.options), name  # every option drawn
+            continue
+        assert all(dim.low <= v <= dim.high for v in values), name
+        kind = int if isinstance(dim, IntUniform) else float
+        assert all(type(v) is kind for v in values), name
+    ints = IntUniform(3, 6).sample(rng, 2000)
+    assert set(ints) == {3, 4, 5, 6}  # both ends included
+
+
+def test_log_uniform_puts_the_same_share_of_samples_in_every_decade():
+    n = 20_000
+    samples = np.array(LogUniform(1e-5, 1e-1).sample(np.random.default_rng(1), n))
+    per_decade = np.histogram(np.log10(samples), bins=[-5, -4, -3, -2, -1])[0]
+    assert per_decade.sum() == n
+    assert np.abs(per_decade / n - 0.25).max() < 0.015  # 4 binomial standard deviations
+    # A linear range over the same bounds puts almost everything in the top decade.
+    linear = np.array(Uniform(1e-5, 1e-1).sample(np.random.default_rng(1), n))
+    assert np.mean(linear > 1e-2) > 0.89
+
+
+def test_random_search_is_reproducible_with_a_seed_and_differs_with_another():
+    a = random_search(SPACE, 10, np.random.default_rng(0))
+    b = random_search(SPACE, 10, np.random.default_rng(0))
+    c = random_search(SPACE, 10, np.random.default_rng(1))
+    assert a == b
+    assert a != c
+    assert random_search(SPACE, 10, 0) == a  # an int seed is np.random.default_rng(seed)
+    assert LogUniform(1, 2).sample(np.random.default_rng(5), 3) == LogUniform(1, 2).sample(
+        np.random.default_rng(5), 3)
+
+
+def test_grids_are_evenly_spaced_on_their_scale():
+    log = LogUniform(1e-4, 1e-1).grid(4)
+    assert log == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1], rel=1e-12)
+    assert log[0] == 1e-4 and log[-1] == 1e-1  # the ends exactly
+    assert Uniform(0.0, 1.0).grid(5) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert IntUniform(0, 10).grid(3) == [0, 5, 10]
+    assert IntUniform(1, 3).grid(10) == [1, 2, 3]  # distinct integers only
+    assert Choice(["a", "b", "c"]).grid(2) == ["a", "b", "c"]  # every option, whatever n
+    # a single point is the centre of the range, on its scale
+    assert LogUniform(1e-4, 1.0).grid(1) == pytest.approx([1e-2])
+    assert Uniform(-1.0, 3.0).grid(1) == [1.0]
+    assert IntUniform(0, 10).grid(1) == [5]
+    assert all(type(v) is float for v in log)
+
+
+def test_grid_and_random_search_return_the_same_trial_format():
+    grid = grid_search(SPACE, 3)
+    rand = random_search(SPACE, 7, np.random.default_rng(0))
+    assert len(grid) == 3 * 3 * 3 * 3  # 3 points per range, the Choice's 3 options
+    assert len(rand) == 7
+    for trial in grid + rand:
+        assert list(trial) == list(SPACE)
+        assert type(trial["learning_rate"]) is float and type(trial["momentum"]) is float
+        assert type(trial["width"]) is int
+        assert trial["activation"] in ("relu", "tanh", "gelu")
+    assert grid[0] == {"learning_rate": 1e-5, "momentum": 0.5, "width": 10, "activation": "relu"}
+    assert grid[1]["activation"] == "tanh"  # the last dimension varies fastest
+    assert len({tuple(t.values()) for t in grid}) == len(grid)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: LogUniform(1.0, 1.0), ValueError, "low < high"),
+    (lambda: Uniform(2.0, 1.0), ValueError, "low < high"),
+    (lambda: IntUniform(5, 5), ValueError, "low < high"),
+    (lambda: LogUniform(0.0, 1.0), ValueError, "positive bounds"),
+    (lambda: LogUniform(-1e-3, 1.0), ValueError, "positive bounds"),
+    (lambda: Uniform(float("nan"), 1.0), ValueError, "finite"),
+    (lambda: LogUniform(1e-3, float("inf")), ValueError, "finite"),
+    (lambda: Uniform("0", 1.0), TypeError, "real number"),
+    (lambda: IntUniform(1.5, 3), TypeError, "integer bounds"),
+    (lambda: IntUniform(1, 3.0), TypeError, "integer bounds"),
+    (lambda: Choice([]), ValueError, "at least one option"),
+    (lambda: Choice(["relu", "tanh", "relu"]), ValueError, "distinct"),
+    (lambda: Choice("relu"), TypeError, "sequence of options"),
+])
+def test_bad_dimensions_are_refused_with_a_clear_message(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_bad_search_arguments_are_refused():
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        grid_search(SPACE, 0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        random_search(SPACE, 3, np.random.RandomState(0))
+    with pytest.raises(ValueError, match="at least one hyperparameter"):
+        random_search({}, 3, 0)
+    with pytest.raises(TypeError, match=r"space\['lr'\] must be a LogUniform"):
+        grid_search({"lr": (1e-3, 1e-1)}, 3)
+    with pytest.raises(TypeError, match="space must be a dict"):
+        grid_search([LogUniform(1e-3, 1e-1)], 3)
+
+
+# --------------------------------------------------------------------------------------
+# Coarse to fine: narrow, edge_warnings, widen
+# --------------------------------------------------------------------------------------
+
+
+def score(trial):
+    """A made-up validation score: best at learning rate 1e-3 and momentum 0.9, and with
+    tanh; the width does not matter."""
+    return (-abs(math.log10(trial["learning_rate"]) + 3) - 5 * abs(trial["momentum"] - 0.9)
+            + (0.5 if trial["activation"] == "tanh" else 0))
+
+
+def test_narrow_spans_the_best_trials_inside_the_old_ranges():
+    trials = random_search(SPACE, 200, np.random.default_rng(0))
+    scores = [score(t) for t in trials]
+    new = narrow(SPACE, trials, scores, keep=0.1)
+    best = sorted(trials, key=score, reverse=True)[:20]
+    assert set(new) == set(SPACE)
+    for name in ("learning_rate", "momentum", "width"):
+        old, dim = SPACE[name], new[name]
+        assert type(dim) is type(old)
+        assert old.low <= dim.low < dim.high <= old.high  # never outside the old range
+        assert all(dim.low <= t[name] <= dim.high for t in best)  # every best trial inside
+    lr = new["learning_rate"]
+    assert lr.low < 1e-3 < lr.high
+    assert math.log10(lr.high / lr.low) < 2.5  # from 4 decades to a couple
+    assert new["momentum"].high - new["momentum"].low < 0.3
+    assert new["activation"] == Choice([o for o in SPACE["activation"].options
+                                        if any(t["activation"] == o for t in best)])
+    assert SPACE["learning_rate"] == LogUniform(1e-5, 1e-1)  # the input is left alone
+
+
+def test_narrow_pads_in_log_space_and_stops_at_the_edge():
+    space = {"lr": LogUniform(1e-6, 1.0)}
+    trials = [{"lr": 1e-6}, {"lr": 1e-5}, {"lr": 1e-2}, {"lr": 1e-1}]
+    new = narrow(space, trials, [4.0, 3.0, 1.0, 0.0], keep=0.5)
+    # best two: 1e-6 and 1e-5, one decade apart; padded by 10% of the span in log space, or
+    # 5% of the old range's (0.3 decade) if that is more; clipped at the old low edge
+    assert new["lr"].low == 1e-6
+    assert new["lr"].high == pytest.approx(1e-5 * 10 ** 0.3, rel=1e-9)
+    # lower is better: the other two
+    new = narrow(space, trials, [4.0, 3.0, 1.0, 0.0], keep=0.5, higher_is_better=False)
+    assert new["lr"].low == pytest.approx(1e-2 / 10 ** 0.3, rel=1e-9)
+    assert new["lr"].high == pytest.approx(1e-1 * 10 ** 0.3, rel=1e-9)
+
+
+def test_narrow_ranks_nan_scores_last_and_keeps_at_least_one_trial():
+    space = {"lr": LogUniform(1e-4, 1.0), "act": Choice(["relu", "tanh"])}
+    trials = [{"lr": 0.5, "act": "relu"}, {"lr": 1e-3, "act": "tanh"}]
+    new = narrow(space, trials, [float("nan"), 0.2], keep=0.01)
+    assert new["lr"].low < 1e-3 < new["lr"].high < 0.5
+    assert new["act"] == Choice(["tanh"])
+    new = narrow({"w": IntUniform(1, 100)}, [{"w": 50}], [1.0])
+    assert new["w"].low < 50 < new["w"].high and type(new["w"].low) is int
+
+
+def test_narrow_refuses_bad_input():
+    trials = random_search(SPACE, 5, 0)
+    with pytest.raises(ValueError, match="one number per trial"):
+        narrow(SPACE, trials, [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"keep must be in \(0, 1\]"):
+        narrow(SPACE, trials, [1.0] * 5, keep=0)
+    with pytest.raises(ValueError, match="no value for"):
+        narrow(SPACE, [{"learning_rate": 1e-3}] * 5, [1.0] * 5)
+    with pytest.raises(ValueError, match="every score is NaN"):
+        narrow(SPACE, trials, [float("nan")] * 5)
+    with pytest.raises(ValueError, match="non-empty list"):
+        narrow(SPACE, [], [])
+
+
+def test_edge_warnings_measure_the_distance_to_an_edge_on_the_range_scale():
+    assert edge_warnings(SPACE, {"learning_rate": 1e-3, "momentum": 0.7, "width": 100,
+                                 "activation": "relu"}) == []
+    # 0.05 is at 0.9 of [1e-5, 1e-1] in log space, but at 0.5 of it on a linear scale
+    warnings = edge_warnings(SPACE, {"learning_rate": 0.05, "momentum": 0.7, "width": 100,
+                                     "activation": "relu"})
+    assert len(warnings) == 1
+    assert "learning_rate" in warnings[0] and "high edge" in warnings[0]
+    assert "widen(space, 'learning_rate', edge='high')" in warnings[0]
+    assert edge_warnings({"lr": Uniform(1e-5, 1e-1)}, {"lr": 0.05}) == []
+    # near the low edge of two ranges; a Choice has no edge
+    warnings = edge_warnings(SPACE, {"learning_rate": 1.5e-5, "momentum": 0.51, "width": 100,
+                                     "activation": "gelu"})
+    assert [w.split(" =")[0] for w in warnings] == ["learning_rate", "momentum"]
+    assert all("low edge" in w for w in warnings)
+    # outside the range, and a margin of 0 warns only there
+    outside = edge_warnings({"m": Uniform(0.5, 0.99)}, {"m": 0.995}, margin=0)
+    assert len(outside) == 1 and "outside the range" in outside[0]
+    assert edge_warnings({"m": Uniform(0.5, 0.99)}, {"m": 0.98}, margin=0) == []
+
+
+def test_edge_warnings_refuse_bad_input():
+    with pytest.raises(ValueError, match="margin must be below 0.5"):
+        edge_warnings(SPACE, random_search(SPACE, 1, 0)[0], margin=0.5)
+    with pytest.raises(ValueError, match="no value for"):
+        edge_warnings(SPACE, {"learning_rate": 1e-3})
+    with pytest.raises(ValueError, match="must be > 0"):
+        edge_warnings({"lr": LogUniform(1e-3, 1.0)}, {"lr": 0.0})
+
+
+def test_widen_moves_the_edge_where_the_best_value_sits():
+    space = {"lr": LogUniform(1e-4, 1e-2), "m": Uniform(0.5, 0.9), "w": IntUniform(10, 20),
+             "act": Choice(["relu"])}
+    assert widen(space, "lr", edge="high")["lr"] == LogUniform(1e-4, 1e-1)
+    assert widen(space, "lr", edge="low")["lr"] == LogUniform(1e-5, 1e-2)
+    assert widen(space, "lr", 100)["lr"] == LogUniform(1e-6, 1.0)  # both edges by default
+    m = widen(space, "m", 2, edge="low")["m"]  # the width doubles, beyond the low edge
+    assert (m.low, m.high) == pytest.approx((0.1, 0.9))
+    m = widen(space, "m", 3)["m"]
+    assert (m.low, m.high) == pytest.approx((0.1, 1.3))
+    assert widen(space, "w", 1.55, edge="high")["w"] == IntUniform(10, 26)  # rounded outward
+    widened = widen(space, "lr", edge="high")
+    assert widened["m"] is space["m"] and space["lr"] == LogUniform(1e-4, 1e-2)
+    with pytest.raises(ValueError, match="Choice, which has no edge"):
+        widen(space, "act")
+    with pytest.raises(KeyError, match="not a hyperparameter"):
+        widen(space, "dropout")
+    with pytest.raises(ValueError, match="factor must be a finite number > 1"):
+        widen(space, "lr", 1)
+    with pytest.raises(ValueError, match="edge must be"):
+        widen(space, "lr", edge="top")
+
+
+# --------------------------------------------------------------------------------------
+# The early-stop rule
+# --------------------------------------------------------------------------------------
+
+
+def test_should_stop_when_the_cost_triples_or_is_not_finite():
+    assert not should_stop([2.3])
+    assert not should_stop([2.0, 1.0, 6.0])  # exactly 3 times: not yet
+    assert should_stop([2.0, 1.0, 6.01])
+    assert should_stop([2.3, float("nan")])
+    assert should_stop([2.3, float("inf")])
+    assert should_stop([float("nan")])
+    assert should_stop([1.0, 2.5], factor=2) and not should_stop([1.0, 2.5], factor=3)
+    assert should_stop(np.array([1.0, 4.0]))
+    with pytest.raises(ValueError, match="at least one cost"):
+        should_stop([])
+    with pytest.raises(ValueError, match="factor"):
+        should_stop([1.0], factor=0)
+
+
+# --------------------------------------------------------------------------------------
+# Many trials at once
+# --------------------------------------------------------------------------------------
+
+HIDDEN = [32, 16]
+BATCHED = dict(hidden_dims=HIDDEN, epochs=3, batch_size=64, momentum=0.9, seed=3)
+TRIALS = [
+    {"learning_rate": 0.02, "reg": 1e-3, "weight_scale": 0.1},
+    {"learning_rate": 0.005, "reg": 0.0, "weight_scale": 0.2},
+    {"learning_rate": 0.05, "reg": 1e-2, "weight_scale": 0.05},
+    {"learning_rate": 0.01},  # reg and weight_scale take their defaults, 0 and 1e-2
+]
+
+
+def sequential(data, trial, *, hidden_dims, epochs, batch_size, momentum, seed):
+    """The trial trained by nntrain.train.train, as the batched trainer promises to."""
+    trial = {"reg": 0.0, "weight_scale": 1e-2, **trial}
+    net = nntrain.FullyConnectedNet(hidden_dims, input_dim=64, num_classes=10,
+                                    weight_scale=trial["weight_scale"], reg=trial["reg"],
+                                    seed=seed)
+    hist = train(net, data, learning_rate=trial["learning_rate"], momentum=momentum,
+                 batch_size=batch_size, epochs=epochs, seed=seed, keep_best=False)
+    return net, hist
+
+
+@pytest.fixture(scope="module")
+def batched(digits):
+    return train_batched(digits, TRIALS, device="cpu", **BATCHED)
+
+
+def test_batched_trials_match_sequential_training_in_float64(digits, batched):
+    assert len(batched) == len(TRIALS)
+    for trial, result in zip(TRIALS, batched):
+        net, hist = sequential(digits, trial, **BATCHED)
+        assert not result.stopped and result.stop_iteration is None
+        assert list(result.params) == list(net.params)  # W1, b1, W2, b2, W3, b3
+        for name, value in net.params.items():
+            assert result.params[name].dtype == np.float64
+            np.testing.assert_allclose(result.params[name], value, rtol=1e-6, atol=1e-8,
+                                       err_msg=name)
+        np.testing.assert_allclose(result.history.val_acc, hist.val_acc, atol=1e-6)
+        np.testing.assert_allclose(result.history.train_acc, hist.train_acc, atol=1e-6)
+        np.testing.assert_allclose(result.history.val_loss, hist.val_loss, rtol=1e-6)
+        np.testing.assert_allclose(result.history.loss, hist.loss, rtol=1e-6)
+        assert len(result.history.loss) == 3 * math.ceil(len(digits["y_train"]) / 64)
+        assert result.history.best_epoch == hist.best_epoch
+    assert batched[3].trial == {"learning_rate": 0.01, "reg": 0.0, "weight_scale": 0.01}
+
+
+def test_a_trial_result_gives_back_its_trained_net(digits, batched):
+    result = batched[0]
+    net = result.net()
+    assert isinstance(net, nntrain.FullyConnectedNet) and net.reg == TRIALS[0]["reg"]
+    assert accuracy(net, digits["X_val"], digits["y_val"]) == result.history.val_acc[-1]
+    assert result.best_val_acc == max(result.history.val_acc)
+    net.params["W1"][...] = 0  # a copy: the result keeps its parameters
+    assert result.params["W1"].any()
+
+
+def test_diverging_trials_stop_and_do_not_disturb_the_others(digits, batched):
+    bad = [{"learning_rate": 50.0, "weight_scale": 0.1},  # explodes within a few steps
+           {"learning_rate": 0.01, "weight_scale": 1e300}]  # scores overflow: NaN at once
+    mixed = train_batched(digits, [TRIALS[0], bad[0], TRIALS[1], bad[1], TRIALS[2]],
+                          device="cpu", **BATCHED)
+    for result, alone in zip([mixed[0], mixed[2], mixed[4]], batched):
+        assert not result.stopped
+        for name in alone.params:
+            np.testing.assert_allclose(result.params[name], alone.params[name], rtol=1e-12,
+                                       atol=1e-15)
+            assert np.isfinite(result.params[name]).all()
+        assert result.history.loss == pytest.approx(alone.history.loss, rel=1e-12)
+        assert result.history.val_acc == alone.history.val_acc
+
+    exploded, nan = mixed[1], mixed[3]
+    for result in (exploded, nan):
+        assert result.stopped and result.stop_reason.startswith("stopped at iteration")
+        loss = result.history.loss
+        assert len(loss) == result.stop_iteration
+        assert should_stop(loss)  # the rule holds at the stop and not before
+        assert not any(should_stop(loss[:i]) for i in range(1, len(loss)))
+    assert 1 < exploded.stop_iteration < 20 and "exceeds 3 times" in exploded.stop_reason
+    assert exploded.history.val_acc == []  # stopped within the first epoch
+    assert np.isfinite(exploded.params["W1"]).all()  # the parameters before the stop
+    assert nan.stop_iteration == 1 and "not finite" in nan.stop_reason
+    assert math.isnan(nan.best_val_acc) and nan.history.best_epoch == 0
+
+
+def test_a_trial_that_stops_later_keeps_its_completed_epochs(digits):
+    """Learning rates high enough to blow up after an epoch or two: the epochs completed
+    before the stop are reported, and the stop comes where train() with the same rule
+    (max_loss_ratio=3) raises TrainingDiverged."""
+    rates = [0.3, 0.6, 1.2]
+    results = train_batched(digits, [{"learning_rate": r, "weight_scale": 0.1} for r in rates],
+                            hidden_dims=[32], epochs=4, batch_size=64, seed=0, device="cpu")
+    steps = math.ceil(len(digits["y_train"]) / 64)
+    assert [r.stopped for r in results] == [False, True, True]
+    assert len(results[0].history.val_acc) == 4
+    late = results[1]
+    assert len(late.history.val_acc) == (late.stop_iteration - 1) // steps >= 1
+    net = nntrain.FullyConnectedNet([32], input_dim=64, num_classes=10, weight_scale=0.1, seed=0)
+    with pytest.raises(TrainingDiverged) as caught:
+        train(net, digits, learning_rate=0.6, batch_size=64, epochs=4, seed=0,
+              max_loss_ratio=3.0)
+    assert caught.value.iteration == late.stop_iteration
+    np.testing.assert_allclose(late.history.loss, caught.value.history.loss, rtol=1e-6)
+    assert late.history.val_acc == pytest.approx(caught.value.history.val_acc, abs=1e-6)
+
+
+@pytest.mark.parametrize("trials, error, message", [
+    ([], ValueError, "at least one trial"),
+    ([{"learning_rate": 0.01, "dropout": 0.5}], ValueError, r"unknown keys \['dropout'\]"),
+    ([{"learning_rate": -0.01}], ValueError, "learning_rate'\\] must be finite and > 0"),
+    ([{"reg": float("nan")}], ValueError, "reg'\\] must be finite"),
+    ({"learning_rate": 0.01}, TypeError, "trials must be a list of dicts"),
+    ([0.01], TypeError, r"trials\[0\] must be a dict"),
+])
+def test_train_batched_refuses_bad_trials(digits, trials, error, message):
+    with pytest.raises(error, match=message):
+        train_batched(digits, trials, hidden_dims=[8], epochs=1, batch_size=50, device="cpu")
+
+
+def test_train_batched_refuses_bad_arguments(digits):
+    ok = [{"learning_rate": 0.01}]
+    with pytest.raises(ValueError, match="momentum must be in"):
+        train_batched(digits, ok, hidden_dims=[8], epochs=1, batch_size=50, momentum=1.0)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        train_batched(digits, ok, hidden_dims=[8], epochs=0, batch_size=50)
+    with pytest.raises(TypeError, match="hidden_dims must be a list"):
+        train_batched(digits, ok, hidden_dims=8, epochs=1, batch_size=50)
+    with pytest.raises(ValueError, match="X_val is missing"):
+        train_batched({k: v for k, v in digits.items() if k != "X_val"}, ok, hidden_dims=[8],
+                      epochs=1, batch_size=50)
+    with pytest.raises(TypeError, match="dtype must be a floating-point torch.dtype"):
+        train_batched(digits, ok, hidden_dims=[8], epochs=1, batch_size=50, dtype=torch.int32)
+
+
+@pytest.mark.gpu
+def test_train_batched_on_cuda_matches_the_cpu(digits, batched):
+    on_gpu = train_batched(digits, TRIALS, device="cuda", **BATCHED)
+    for result, cpu in zip(on_gpu, batched):
+        for name in cpu.params:
+            np.testing.assert_allclose(result.params[name], cpu.params[name], rtol=1e-6,
+                                       atol=1e-8)
+        np.testing.assert_allclose(result.history.val_acc, cpu.history.val_acc, atol=1e-6)
+    fast = train_batched(digits, TRIALS, device="cuda", dtype=torch.float32, **BATCHED)
+    assert fast[0].params["W1"].dtype == np.float32
+    assert abs(fast[0].history.val_acc[-1] - batched[0].history.val_acc[-1]) < 0.05
+
+
+# --------------------------------------------------------------------------------------
+# Optuna
+# --------------------------------------------------------------------------------------
+
+OPTUNA_SPACE = {"learning_rate": LogUniform(1e-3, 0.3), "weight_scale": LogUniform(1e-2, 0.3),
+                "batch_size": Choice([64, 128])}
+TINY = dict(hidden_dims=[8], epochs=2, space=OPTUNA_SPACE)
+
+
+def test_suggest_maps_each_dimension_to_its_optuna_distribution(quiet_optuna):
+    space = {"lr": LogUniform(1e-4, 1e-1), "m": Uniform(0.5, 0.99), "w": IntUniform(8, 64),
+             "act": Choice(["relu", "tanh"])}
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
+    values = suggest(trial, space)
+    dists = trial.distributions
+    assert dists["lr"] == optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)
+    assert dists["m"] == optuna.distributions.FloatDistribution(0.5, 0.99)
+    assert dists["w"] == optuna.distributions.IntDistribution(8, 64)
+    assert dists["act"] == optuna.distributions.CategoricalDistribution(["relu", "tanh"])
+    assert set(values) == set(space) and space["w"].low <= values["w"] <= space["w"].high
+
+
+def test_objective_reports_every_epoch_and_returns_the_best_val_acc(digits, tmp_path,
+                                                                      quiet_optuna):
+    study = create_study(tmp_path / "search.db", "digits",
+                         sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(optuna_objective(digits, **TINY), n_trials=3)
+    for trial in study.trials:
+        assert trial.state == optuna.trial.TrialState.COMPLETE
+        if "diverged" not in trial.user_attrs:
+            assert sorted(trial.intermediate_values) == [1, 2]
+            assert trial.value == max(trial.intermediate_values.values())
+    # the best trial's value is what training with its hyperparameters gives
+    best = study.best_trial
+    net = nntrain.FullyConnectedNet([8], input_dim=64, num_classes=10,
+                                    weight_scale=best.params["weight_scale"], seed=0)
+    hist = train(net, digits, learning_rate=best.params["learning_rate"],
+                 batch_size=best.params["batch_size"], epochs=2, seed=0)
+    assert best.value == max(hist.val_acc)
+
+
+def test_objective_lets_the_pruner_stop_a_trial(digits, quiet_optuna):
+    study = optuna.create_study(direction="maximize",
+                                pruner=optuna.pruners.ThresholdPruner(lower=0.999))
+    study.optimize(optuna_objective(digits, **TINY), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert list(trial.intermediate_values) == [1]  # stopped after the first epoch
+
+
+def test_objective_reports_a_diverging_trial_instead_of_failing(digits, quiet_optuna):
+    objective = optuna_objective(digits, hidden_dims=[8], epochs=2,
+                                 space={"learning_rate": LogUniform(50.0, 100.0)},
+                                 weight_scale=0.1)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.COMPLETE and trial.value == 0.0
+    assert "diverged" in trial.user_attrs["diverged"]
+
+
+def test_objective_refuses_bad_input(digits):
+    with pytest.raises(ValueError, match=r"unknown hyperparameters \['dropout'\]"):
+        optuna_objective(digits, hidden_dims=[8], epochs=1,
+                         space={"dropout": Uniform(0.0, 0.5)})
+    with pytest.raises(TypeError, match="categorical options"):
+        optuna_objective(digits, hidden_dims=[8], epochs=1,
+                         space={"batch_size": Choice([(32, 64), 128])})
+    with pytest.raises(ValueError, match="both searched"):
+        optuna_objective(digits, hidden_dims=[8], epochs=1,
+                         space={"reg": LogUniform(1e-6, 1e-2)}, reg=0.0)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        create_study("/nonexistent-folder/search.db", "s")
+
+
+def test_a_study_in_sqlite_survives_an_interruption(digits, tmp_path, quiet_optuna):
+    path = tmp_path / "search.db"
+    objective = optuna_objective(digits, **TINY)
+    study = create_study(path, "digits", sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=3)
+    before = [(t.number, t.params, t.value) for t in study.trials]
+    del study  # the notebook is closed
+
+    resumed = create_study(path, "digits", sampler=optuna.samplers.RandomSampler(seed=1))
+    assert [(t.number, t.params, t.value) for t in resumed.trials] == before
+    resumed.optimize(objective, n_trials=2)
+    assert len(resumed.trials) == 5
+    assert [t.number for t in resumed.trials] == [0, 1, 2, 3, 4]
+    assert [(t.number, t.params, t.value) for t in resumed.trials[:3]] == before
+    loaded = optuna.load_study(study_name="digits", storage=f"sqlite:///{path}")
+    assert len(loaded.trials) == 5
+    with pytest.raises(ValueError, match="direction"):
+        create_study(path, "digits", direction="minimize")
+
+
+WORKER = textwrap.dedent("""
+    import os, sys
+    os.environ["NNTRAIN_QUIET"] = "1"
+    import optuna
+    from nntrain.data import load_digits_split, map_inputs
+    from nntrain.reference.preprocessing import Standardize
+    from nntrain.search import Choice, LogUniform, create_study, optuna_objective
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path, worker, n_trials = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    raw = load_digits_split(seed=0)
+    data = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+    space = {"learning_rate": LogUniform(1e-3, 0.3), "weight_scale": LogUniform(1e-2, 0.3),
+             "batch_size": Choice([64, 128])}
+    objective = optuna_objective(data, hidden_dims=[8], epochs=2, space=space)
+
+    def tagged(trial):
+        trial.set_user_attr("worker", worker)
+        return objective(trial)
+
+    study = create_study(path, "shared", sampler=optuna.samplers.RandomSampler(seed=worker))
+    study.optimize(tagged, n_trials=n_trials)
+    print("done", worker)
+""")
+
+
+def test_two_worker_processes_share_one_study(tmp_path, quiet_optuna):
+    """Optuna's way to run a search in parallel: processes that open the same study in the
+    same relational storage (one SQLite file here) each run trials and record them there."""
+    path = tmp_path / "shared.db"
+    create_study(path, "shared")  # created once, so that the workers only load it
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    workers = [subprocess.Popen([sys.executable, str(script), str(path), str(w), "3"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for w in (0, 1)]
+    for w, proc in enumerate(workers):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-3000:]
+        assert out.strip() == f"done {w}"
+    study = create_study(path, "shared")
+    assert len(study.trials) == 6
+    assert sorted(t.user_attrs["worker"] for t in study.trials) == [0, 0, 0, 1, 1, 1]
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    assert all(t.state in finished for t in study.trials)
+    assert sorted(t.number for t in study.trials) == list(range(6))
