@@ -45,6 +45,7 @@ import nntrain.torch as T
 import nntrain.torch.activations
 from nntrain.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from nntrain.torch._function import layer_function
+from twins import leaf, near, npy, t
 
 TOL = 1e-7
 DT = torch.float64
@@ -80,26 +81,6 @@ def grid(lo, hi, denom, *, nonzero=False):
 
 def f64(shape, elements):
     return hnp.arrays(np.float64, shape, elements=elements)
-
-
-def t(a):
-    return torch.tensor(np.asarray(a))
-
-
-def leaf(a):
-    return t(a).requires_grad_(True)
-
-
-def npy(x):
-    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-
-
-def near(actual, expected, rtol=1e-10, atol=1e-14):
-    """``|actual - expected| <= rtol * |expected| + atol`` elementwise, shapes equal."""
-    a, e = npy(actual), npy(expected)
-    assert a.shape == e.shape, (a.shape, e.shape)
-    err = np.abs(a - e) - (rtol * np.abs(e) + atol)
-    assert np.all(err <= 0), f"max error {np.max(np.abs(a - e))}\n{a}\n{e}"
 
 
 shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)  # batch of 1 too

@@ -31,6 +31,7 @@
 from __future__ import annotations
 
 import doctest
+import functools
 import inspect
 
 import numpy as np
@@ -45,6 +46,10 @@ from torch import nn
 import nntrain.reference.normalization as R
 import nntrain.torch.normalization as T
 from nntrain.gradcheck import eval_numerical_gradient, rel_error
+from twins import leaf, near, npy, t
+
+# this file compares quantities of order 1 that went through a normalization
+near = functools.partial(near, atol=1e-12)
 
 TOL = 1e-7
 DT = torch.float64
@@ -58,27 +63,6 @@ TREES = {
     "reference": (R, lambda a, dtype=np.float64: np.asarray(a, dtype=dtype)),
     "torch": (T, lambda a, dtype=np.float64: torch.from_numpy(np.asarray(a, dtype=dtype))),
 }
-
-
-def t(a):
-    return torch.tensor(np.asarray(a))
-
-
-def leaf(a):
-    return t(a).requires_grad_(True)
-
-
-def npy(x):
-    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-
-
-def near(actual, expected, rtol=1e-10, atol=1e-12):
-    """``|actual - expected| <= rtol * |expected| + atol`` elementwise (``atol`` may be an
-    array), shapes equal."""
-    a, e = npy(actual).astype(np.float64), npy(expected).astype(np.float64)
-    assert a.shape == e.shape, (a.shape, e.shape)
-    excess = np.abs(a - e) - (rtol * np.abs(e) + atol)
-    assert np.all(excess <= 0), f"max error {np.max(np.abs(a - e))}\n{a}\n{e}"
 
 
 def floats(lo, hi):
