@@ -75,7 +75,10 @@ def test_claims_and_graded_exercises(path):
     all_cells = cells(path)
     text = [source(c) for c in all_cells]
     heading = next(i for i, t in enumerate(text) if t.startswith("## Claims checked"))
-    assert any("claims.show()" in t for t in text[heading:])
+    shows = [c for c, t in zip(all_cells[heading:], text[heading:]) if "claims.show()" in t]
+    assert shows, "the Claims checked section must call claims.show()"
+    # the table is what a reader looks at; the asserting code folds away under it
+    assert "hide-input" in shows[0].get("metadata", {}).get("tags", [])
     exercises = [t for t in text if "### BEGIN SOLUTION" in t]
     assert exercises, "no graded exercise"
     for t in exercises:
