@@ -38,6 +38,8 @@ float64 array; the random ones draw from ``rng``, a :class:`numpy.random.Generat
 (``np.random.default_rng(seed)``), which is required so that every draw is reproducible.
 :func:`zeros` and :func:`constant` also accept ``rng`` and ignore it, so that all schemes
 can be called the same way.
+
+Used in chapter 3 (weight initialization).
 """
 
 from __future__ import annotations

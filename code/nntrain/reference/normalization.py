@@ -52,6 +52,8 @@ The state of the layer lives in the dict ``bn_param``: ``mode`` (``"train"`` or 
 required), ``eps`` (default ``1e-5``), ``momentum`` (default ``0.1``; ``None`` for the
 cumulative average), and ``running_mean``, ``running_var`` and ``num_batches_tracked``,
 which the forward pass creates on first use, stores there and updates in place.
+
+Used in chapter 4 (batch normalization).
 """
 
 from __future__ import annotations

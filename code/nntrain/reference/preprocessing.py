@@ -26,6 +26,8 @@ The classes, from the least to the most the data is changed:
   the covariance of the result is (almost, because of ``eps``) the identity.
 
 The PyTorch twin :mod:`nntrain.torch.preprocessing` has the same classes on tensors.
+
+Used in chapter 2 (data preprocessing).
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ Random rather than grid search, and ranges on a log scale, follow Bergstra & Ben
 Every name is importable from ``nntrain.search`` directly::
 
     from nntrain.search import LogUniform, random_search, train_batched
+
+Used in chapter 7 (hyperparameter optimization).
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ tensor ``w.T`` have the same fans. Convolution weights have the same layout in b
 **Randomness.** ``rng`` is an optional :class:`torch.Generator` on the tensor's device type;
 ``None`` draws from PyTorch's global generator (seeded by :func:`nntrain.seed` or
 ``torch.manual_seed``).
+
+Used in chapter 3 (weight initialization), for PyTorch layers on any device.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ parameters (``weight``, ``bias``) and buffers (``running_mean``, ``running_var``
 ``num_batches_tracked``), so ``state_dict`` and ``load_state_dict`` work across, and the
 same behaviour under ``.train()`` and ``.eval()``, ``momentum=None``, ``affine=False`` and
 ``track_running_stats=False``.
+
+Used in chapter 4 (batch normalization).
 """
 
 from __future__ import annotations

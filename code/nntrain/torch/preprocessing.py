@@ -4,6 +4,8 @@ fitted attributes, on tensors of any device.
 The math is the reference's, line for line (see its docstrings); fitted attributes are
 tensors on the device and of the dtype of the data given to ``fit``. Integer input (raw
 ``uint8`` pixels) is converted to PyTorch's default floating dtype.
+
+Used in chapter 2 (data preprocessing); fit on GPU tensors to preprocess data that lives there.
 """
 
 from __future__ import annotations
