@@ -395,3 +395,24 @@ def test_until_stops_after_the_first_epoch_it_accepts(digits):
                  until=lambda h: h.train_acc[-1] >= 0.9)
     assert hist.train_acc[-1] >= 0.9 > max(hist.train_acc[:-1], default=0.0)
     assert len(hist.train_acc) < 30
+
+
+# --------------------------------------------------------------------------------------
+# best_val_acc: one run of a sweep
+# --------------------------------------------------------------------------------------
+
+
+def test_best_val_acc_is_the_best_epoch_or_nan_when_training_diverges(digits):
+    from nntrain.train import best_val_acc
+
+    net = ref_net()
+    acc = best_val_acc(net, digits, learning_rate=0.05, epochs=3, batch_size=50, keep_best=False)
+    assert acc == pytest.approx(max(train(ref_net(), digits, learning_rate=0.05, epochs=3,
+                                           batch_size=50, keep_best=False).val_acc))
+    assert acc > 0.8
+    assert math.isnan(best_val_acc(ref_net(), digits, learning_rate=50.0, epochs=2,
+                                   batch_size=50))
+    regression = nntrain.FullyConnectedNet([8], input_dim=64, num_classes=1, loss="l2", seed=0)
+    data = {k: (v.astype(np.float64) if k.startswith("y") else v) for k, v in digits.items()}
+    with pytest.raises(ValueError, match="needs a classifier"):
+        best_val_acc(regression, data, epochs=1)

@@ -340,6 +340,23 @@ def train(
     return history
 
 
+def best_val_acc(model, data, **kwargs):
+    """The score of one run in a sweep: train ``model`` with :func:`train` (``kwargs`` are
+    its arguments) and return the best validation accuracy of any epoch, or NaN if training
+    diverged (:class:`TrainingDiverged`), so that a sweep goes on past a bad setting.
+
+    Example:
+        >>> acc = best_val_acc(net, data, learning_rate=0.1, epochs=5)  # doctest: +SKIP
+    """
+    try:
+        history = train(model, data, **kwargs)
+    except TrainingDiverged:
+        return math.nan
+    if not history.val_acc:
+        raise ValueError("best_val_acc needs a classifier: the run recorded no accuracy")
+    return max(history.val_acc)
+
+
 def _end_of_epoch(model, data, history):
     """Record the epoch's metrics; return the score that ranks epochs (higher is better)."""
     Xv, yv = _as_model_input(model, data["X_val"], data["y_val"])
