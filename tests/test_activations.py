@@ -680,15 +680,16 @@ ALL = list(ELEMENTWISE) + ["prelu", "maxout"]
 
 @tree_params()
 @pytest.mark.parametrize("name", ALL)
-def test_integer_and_non_finite_input(tree, name):
+def test_integer_input_refused_and_nan_passed_through(tree, name):
+    """dtypes are metadata and are checked; values are not scanned in a forward pass (the
+    training loop checks its data once), so a NaN comes out as a NaN, not an error."""
     _, make = TREES[tree]
     with pytest.raises(TypeError, match=r"x must have a floating-point dtype, got .*int64"):
         _call(tree, name, make(np.ones((2, 3)), np.int64))
-    for bad in (np.nan, np.inf):
-        x = np.ones((2, 3))
-        x[1, 2] = bad
-        with pytest.raises(ValueError, match="x contains NaN or infinite values"):
-            _call(tree, name, make(x, np.float64))
+    x = np.ones((2, 3))
+    x[1, 2] = np.nan
+    out = _call(tree, name, make(x, np.float64))
+    assert np.isnan(np.asarray(out[0] if isinstance(out, tuple) else out, dtype=float)).any()
 
 
 @tree_params()

@@ -108,16 +108,13 @@ def test_affine_integer_input(tree):
         tree.mod.affine_forward(tree.a(X23), tree.a(W35, np.int64), tree.a(B5))
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_affine_non_finite_input(tree, bad):
+def test_affine_does_not_scan_values(tree):
+    """Forward passes check metadata only: a NaN propagates (the training loop and fit
+    check values where data enters)."""
     x = X23.copy()
-    x[1, 2] = bad
-    with pytest.raises(ValueError, match="x contains NaN or infinite values"):
-        tree.mod.affine_forward(tree.a(x), tree.a(W35), tree.a(B5))
-    w = W35.copy()
-    w[0, 0] = bad
-    with pytest.raises(ValueError, match="w contains NaN or infinite values"):
-        tree.mod.affine_forward(tree.a(X23), tree.a(w), tree.a(B5))
+    x[1, 2] = np.nan
+    out, _ = tree.mod.affine_forward(tree.a(x), tree.a(W35), tree.a(B5))
+    assert np.isnan(np.asarray(out)[1]).all() and not np.isnan(np.asarray(out)[0]).any()
 
 
 def test_affine_not_an_array(tree):
@@ -146,8 +143,6 @@ def test_one_dim_expected_shape_is_written_as_a_tuple(tree):
 def test_relu_bad_input(tree):
     with pytest.raises(TypeError, match=r"x must have a floating-point dtype, got .*int64"):
         tree.mod.relu_forward(tree.a([1, -2], np.int64))
-    with pytest.raises(ValueError, match="x contains NaN or infinite values"):
-        tree.mod.relu_forward(tree.a([1.0, np.nan]))
     _, cache = tree.mod.relu_forward(tree.a(X23))
     with pytest.raises(ValueError, match=r"dout must have shape \(2, 3\), got \(3, 2\)"):
         tree.mod.relu_backward(tree.a(np.ones((3, 2))), cache)
@@ -186,12 +181,11 @@ def test_wrong_label_shape(tree, fn, shape):
 
 
 @pytest.mark.parametrize("fn", CLASSIFICATION)
-def test_non_finite_scores(tree, fn):
-    for bad in (np.nan, np.inf):
-        s = S23.copy()
-        s[0, 1] = bad
-        with pytest.raises(ValueError, match="scores contains NaN or infinite values"):
-            getattr(tree.mod, fn)(tree.a(s), tree.y([0, 1]))
+def test_nan_scores_give_a_nan_loss(tree, fn):
+    s = S23.copy()
+    s[0, 1] = np.nan
+    loss, _ = getattr(tree.mod, fn)(tree.a(s), tree.y([0, 1]))
+    assert np.isnan(float(loss))
 
 
 @pytest.mark.parametrize("fn", CLASSIFICATION)
@@ -230,8 +224,7 @@ def test_regression_mismatched_shapes(tree, fn, pred_shape, target_shape):
 def test_regression_bad_dtype_and_values(tree, fn):
     with pytest.raises(TypeError, match=r"pred must have a floating-point dtype, got .*int64"):
         getattr(tree.mod, fn)(tree.a([1, 2], np.int64), tree.a([1.0, 2.0]))
-    with pytest.raises(ValueError, match="target contains NaN or infinite values"):
-        getattr(tree.mod, fn)(tree.a([1.0, 2.0]), tree.a([1.0, np.nan]))
+    assert np.isnan(float(getattr(tree.mod, fn)(tree.a([1.0, 2.0]), tree.a([1.0, np.nan]))[0]))
     with pytest.raises(ValueError, match=r"pred must hold at least one value"):
         getattr(tree.mod, fn)(tree.a(np.zeros(0)), tree.a(np.zeros(0)))
 

@@ -603,3 +603,10 @@ def test_two_worker_processes_share_one_study(tmp_path, quiet_optuna):
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     assert all(t.state in finished for t in study.trials)
     assert sorted(t.number for t in study.trials) == list(range(6))
+
+
+def test_batched_training_refuses_non_finite_inputs(digits):
+    data = dict(digits, X_val=digits["X_val"].copy())
+    data["X_val"][0, 5] = np.nan
+    with pytest.raises(ValueError, match="X_val contains NaN or infinite values"):
+        train_batched(data, TRIALS[:1], device="cpu", **BATCHED)

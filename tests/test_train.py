@@ -319,6 +319,19 @@ def test_wrongly_typed_arguments_raise_naming_them(tiny, kwargs, name):
         train(FakeModel(tiny), tiny, **kwargs)
 
 
+@pytest.mark.parametrize("split", ["train", "val"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_inputs_are_refused_where_data_enters(tiny, split, bad):
+    """The layers do not scan values; the loop checks its data once, before training."""
+    data = dict(tiny)
+    data[f"X_{split}"] = tiny[f"X_{split}"].copy()
+    data[f"X_{split}"][3, 1] = bad
+    model = FakeModel(tiny)
+    with pytest.raises(ValueError, match=f"X_{split} contains NaN or infinite values"):
+        train(model, data)
+    assert model.batches == []
+
+
 @pytest.mark.parametrize("key", ["X_train", "y_train", "X_val", "y_val"])
 def test_missing_data_key_raises_naming_it(tiny, key):
     data = {k: v for k, v in tiny.items() if k != key}

@@ -1,9 +1,14 @@
 """Input checks shared by the NumPy reference and the PyTorch twin.
 
 Every public function of the package calls these before doing any math, so a wrong shape,
-dtype, label or a NaN is reported with a message that names the argument, what was
-expected and what arrived, instead of surfacing later as a silent broadcasting surprise.
-The helpers accept NumPy arrays and torch tensors alike.
+dtype or label is reported with a message that names the argument, what was expected and
+what arrived, instead of surfacing later as a silent broadcasting surprise. The helpers
+accept NumPy arrays and torch tensors alike.
+
+Forward and backward passes check metadata only (type, shape, dtype, device): scanning the
+values costs a pass over the data on every call, and on a GPU a read of the result stalls
+the device. Values (NaN, infinity) are checked once, where data enters: ``finite=True`` in
+the training loop's data, a preprocessing ``fit``, a gradient check.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ def _is_tensor(x) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def array(name: str, x, *, ndim=None, min_ndim=None, floating=True, finite=True):
+def array(name: str, x, *, ndim=None, min_ndim=None, floating=True, finite=False):
     """Check that ``x`` is an array (or tensor) of the right rank, dtype and values.
 
     Args:
@@ -36,7 +41,8 @@ def array(name: str, x, *, ndim=None, min_ndim=None, floating=True, finite=True)
         ndim: the exact number of dimensions required, if any.
         min_ndim: the smallest number of dimensions allowed, if any.
         floating: require a floating-point dtype.
-        finite: require every entry to be finite (no NaN, no inf).
+        finite: require every entry to be finite (no NaN, no inf): a pass over the data,
+            for where data enters, never in a forward or backward pass.
 
     Returns:
         ``x`` unchanged, so that checks can be written inline.

@@ -64,7 +64,7 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     Returns:
         An array shaped like ``x``.
     """
-    check.ndarray("df", df)
+    check.ndarray("df", df, finite=True)
     return eval_numerical_gradient(lambda a: np.sum(f(a) * df), x, h)
 
 

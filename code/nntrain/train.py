@@ -286,6 +286,7 @@ def train(
         if n == 0 or m != n:
             raise ValueError(f"X_{split} and y_{split} must hold the same non-zero number of "
                              f"examples, got {n} and {m}")
+        check.array(f"X_{split}", data[f"X_{split}"], floating=False, finite=True)
     X, y = data["X_train"], data["y_train"]
     n = X.shape[0]
 

@@ -12,9 +12,14 @@ shows them in one of two ways, chosen by whoever displays the output:
   no network and no script from anywhere else. The book build sets ``NNTRAIN_STATIC=1``,
   which leaves the widget out of the output altogether, so the page carries no widget state.
 
-Each frame's redraw (clearing the figure, drawing, encoding the PNG) is timed, so a chapter
-can show and test that its figure stays well under the book's 150 ms standard: a figure that
-redraws that fast could be redrawn live instead of precomputed.
+Frames are drawn when they are first needed. The live view draws the first frame at once
+and every other frame the first time a slider visits it (then keeps it), so a reader does
+not wait for the whole grid. The static page needs every frame: it draws the missing ones
+in parallel, in forked worker processes on Linux when more than one core is free.
+
+Each frame's redraw (clearing the figure, drawing, encoding the PNG) is timed for the
+book's authors: ``make bench`` reports the cost per frame and per figure. Readers never see
+these times, and nothing asserts them (their machines are slower and busier than ours).
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ import itertools
 import json
 import keyword
 import math
+import multiprocessing
 import numbers
 import os
 import statistics
+import sys
 import time
 from typing import NamedTuple
 
@@ -43,34 +50,39 @@ from . import _validate as check
 #: when the figure is created, and the static page carries all of them.
 MAX_FRAMES = 200
 
+#: The most worker processes that draw the frames of one static figure.
+MAX_WORKERS = 4
+
 # How many figures with the same content this process has built, so that two of them on one
 # page get distinct element ids while a rebuild (a fresh kernel) gives the same ids again.
 _occurrences: dict[str, int] = {}
 
+# The figure whose frames forked workers are drawing; they inherit it from the parent.
+_drawing = None
+
 
 class RedrawTiming(NamedTuple):
-    """Summary of the per-frame redraw times of a :class:`SliderFigure`, in seconds."""
+    """Summary of the redraw times of the frames a :class:`SliderFigure` has drawn, in
+    seconds."""
 
     median: float  #: The median redraw time.
     max: float  #: The longest redraw time (often the first frame a process draws).
-    n: int  #: The number of frames.
+    n: int  #: The number of frames drawn so far.
 
 
 def slider_figure(draw, *, figsize=(8, 4), dpi=100, caption=None, **sliders):
     """An interactive figure: ``draw`` rendered for every combination of slider values.
 
     Every keyword argument besides ``figsize``, ``dpi`` and ``caption`` is a slider; its
-    value lists the values the slider steps through. All frames are drawn now, on one
-    reused :class:`matplotlib.figure.Figure` (not ``pyplot``, so no global state and no stray
-    inline output), and kept as PNG images.
+    value lists the values the slider steps through. The first frame is drawn now; the
+    others when they are first shown. Each is drawn on one reused
+    :class:`matplotlib.figure.Figure` (not ``pyplot``, so no global state and no stray
+    inline output) and kept as a PNG image.
 
     Displaying the result shows a live ``ipywidgets`` view in a notebook, and a
     self-contained HTML slider in a built web page (see :class:`SliderFigure`). Because the
     page carries every frame, keep grids small and figures modest: the size of the page
     grows with the number of frames.
-
-    The redraw time of each frame (clearing, drawing and encoding the PNG) is measured and
-    shown under the figure; it must stay well under 150 ms, the book's standard.
 
     Args:
         draw: a function ``draw(fig, **values)`` that draws onto the empty figure ``fig``
@@ -102,10 +114,9 @@ def slider_figure(draw, *, figsize=(8, 4), dpi=100, caption=None, **sliders):
 class SliderFigure:
     """The frames of :func:`slider_figure`, with their redraw times and two displays.
 
-    Display it (make it the last expression of a cell) to get both representations: the
-    notebook front ends show the live widget, the book's HTML builder shows the static
-    slider (when ``_config.yml`` ranks ``text/html`` first for it). Build it with
-    :func:`slider_figure` rather than directly.
+    Display it (make it the last expression of a cell): the notebook front ends show the
+    live widget, and the book's build (``NNTRAIN_STATIC=1``) gets the static slider with
+    every frame. Build it with :func:`slider_figure` rather than directly.
 
     Args:
         draw: see :func:`slider_figure`.
@@ -116,9 +127,8 @@ class SliderFigure:
 
     Attributes:
         sliders: a dict from slider name to the tuple of its values, in display order.
-        frames: a dict from a tuple of values, one per slider in order, to PNG bytes.
-        redraw_seconds: the redraw time of every frame, in the order of ``frames``.
-        timing: a :class:`RedrawTiming` summary of ``redraw_seconds``.
+        keys: every combination of slider values, one value per slider in order.
+        redraw_seconds: a dict from each key drawn so far to its redraw time.
         caption: the caption, or ``None``.
     """
 
@@ -133,55 +143,80 @@ class SliderFigure:
             raise TypeError(f"caption must be a string or None, got {type(caption).__name__}")
         self.caption = caption
 
-        fig = Figure(figsize=figsize, dpi=dpi)
-        engine = fig.get_layout_engine()  # constrained under the book's style
-        fig.set_layout_engine("none")
-        names = list(self.sliders)
-        self.frames, self.redraw_seconds = {}, []
-        positions = None
-        for key in itertools.product(*self.sliders.values()):
-            start = time.perf_counter()
-            fig.clear()
-            draw(fig, **dict(zip(names, key)))
-            positions = _reuse_layout(fig, engine, positions)
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=dpi)
-            self.redraw_seconds.append(time.perf_counter() - start)
-            self.frames[key] = buffer.getvalue()
-        self.timing = RedrawTiming(
-            statistics.median(self.redraw_seconds), max(self.redraw_seconds), len(self.frames)
-        )
+        self._fig = Figure(figsize=figsize, dpi=dpi)
+        self._engine = self._fig.get_layout_engine()  # constrained under the book's style
+        self._fig.set_layout_engine("none")
+        self._draw, self._dpi, self._positions = draw, dpi, {}
+        self.keys = list(itertools.product(*self.sliders.values()))
+        self._frames, self.redraw_seconds = {}, {}
+        first = self.frame(self.keys[0])
 
-        # Element ids for the static page: a digest of everything the page shows except
-        # the timing (which varies between runs), plus a count of identical figures.
+        # Element ids for the static page: a digest of what the page shows (the first frame
+        # standing for the rest), plus a count of identical figures.
         digest = hashlib.sha256(
-            json.dumps([caption, list(self.sliders), self._labels()]).encode()
-        )
-        for png in self.frames.values():
-            digest.update(png)
-        digest = digest.hexdigest()[:12]
+            json.dumps([caption, list(self.sliders), self._labels()]).encode() + first
+        ).hexdigest()[:12]
         count = _occurrences.get(digest, 0)
         _occurrences[digest] = count + 1
         self._id = f"nntrain-slider-{digest}-{count}"
 
+    def frame(self, key):
+        """The PNG of the frame for ``key`` (a tuple of slider values), drawn on first use."""
+        if key not in self._frames:
+            self._frames[key], self.redraw_seconds[key] = self._render(key)
+        return self._frames[key]
+
+    @property
+    def frames(self):
+        """Every frame: a dict from each key, in grid order, to its PNG bytes. Draws the
+        frames not drawn yet, in parallel where it can (see :func:`frame_workers`)."""
+        missing = [key for key in self.keys if key not in self._frames]
+        for key, (png, seconds) in zip(missing, self._render_many(missing)):
+            self._frames[key], self.redraw_seconds[key] = png, seconds
+        return {key: self._frames[key] for key in self.keys}
+
+    @property
+    def timing(self):
+        """A :class:`RedrawTiming` summary of the frames drawn so far."""
+        seconds = list(self.redraw_seconds.values())
+        return RedrawTiming(statistics.median(seconds), max(seconds), len(seconds))
+
+    def _render(self, key):
+        """Draw the frame for ``key``; return its PNG bytes and the seconds it took."""
+        start = time.perf_counter()
+        fig = self._fig
+        fig.clear()
+        self._draw(fig, **dict(zip(self.sliders, key)))
+        _reuse_layout(fig, self._engine, self._positions)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=self._dpi)
+        return buffer.getvalue(), time.perf_counter() - start
+
+    def _render_many(self, keys):
+        """Draw ``keys`` in forked workers, or here when forking is not worth it."""
+        global _drawing
+        workers = frame_workers(len(keys))
+        if workers < 2:
+            return [self._render(key) for key in keys]
+        _drawing = self
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return pool.map(_render_in_worker, keys, chunksize=-(-len(keys) // workers))
+        finally:
+            _drawing = None
+
     def _labels(self):
         return [[str(v) for v in values] for values in self.sliders.values()]
 
-    def _timing_text(self):
-        return (
-            f"{self.timing.n} frames, redraw {self.timing.median * 1e3:.0f} ms median "
-            f"(max {self.timing.max * 1e3:.0f} ms)"
-        )
-
     def widget(self):
-        """A new live view: one ``SelectionSlider`` per slider, the image and its timing.
+        """A new live view: one ``SelectionSlider`` per slider, and the image.
 
-        Moving a slider replaces the image with the precomputed frame for the new values.
+        It shows the first frame at once; moving a slider shows the frame for the new
+        values, drawn the first time it is visited and kept.
 
         Returns:
             An ``ipywidgets.VBox`` whose children are a ``Label`` with the caption (if
-            any), the ``SelectionSlider`` widgets in order, the ``Image`` and a ``Label``
-            with the redraw times.
+            any), the ``SelectionSlider`` widgets in order and the ``Image``.
         """
         controls = [
             ipywidgets.SelectionSlider(
@@ -192,22 +227,15 @@ class SliderFigure:
             )
             for name, values in self.sliders.items()
         ]
-        keys = list(self.frames)
-        image = ipywidgets.Image(value=self.frames[keys[0]], format="png")
-        label = ipywidgets.Label()
+        image = ipywidgets.Image(value=self.frame(self.keys[0]), format="png")
 
-        def swap(_change=None):
-            key = tuple(control.value for control in controls)
-            image.value = self.frames[key]
-            seconds = self.redraw_seconds[keys.index(key)]
-            label.value = f"this frame: redraw {seconds * 1e3:.0f} ms; {self._timing_text()}"
+        def swap(_change):
+            image.value = self.frame(tuple(control.value for control in controls))
 
-        swap()
         for control in controls:
             control.observe(swap, names="value")
         caption = [ipywidgets.Label(self.caption)] if self.caption else []
-        children = [*caption, *controls, image, label]
-        return ipywidgets.VBox(children)
+        return ipywidgets.VBox([*caption, *controls, image])
 
     def _repr_html_(self):
         """The static slider: a self-contained ``<div>`` with every frame inline."""
@@ -222,19 +250,19 @@ class SliderFigure:
                 f'step="1" value="0"> <output id="{uid}-v{k}">'
                 f"{html.escape(labels[k][0])}</output></div>"
             )
-        first = _b64(next(iter(self.frames.values())))
+        frames = self.frames
+        first = _b64(frames[self.keys[0]])
         parts.append(
             f'<img id="{uid}-img" src="data:image/png;base64,{first}" '
             f'alt="{html.escape(self.caption or "interactive figure")}" '
             'style="max-width:100%;height:auto">'
         )
-        parts.append(f'<p class="nntrain-slider-timing">{self._timing_text()}</p>')
         ranges = [range(len(values)) for values in self.sliders.values()]
-        frames = {
+        by_index = {
             ",".join(map(str, index)): _b64(png)
-            for index, png in zip(itertools.product(*ranges), self.frames.values())
+            for index, png in zip(itertools.product(*ranges), frames.values())
         }
-        data = json.dumps({"id": uid, "labels": labels, "frames": frames}, separators=(",", ":"))
+        data = json.dumps({"id": uid, "labels": labels, "frames": by_index}, separators=(",", ":"))
         # Escape what could close the <script> element early; the JSON stays equivalent.
         data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         parts.append(f"<script>{_SCRIPT.replace('DATA', data)}</script></div>")
@@ -245,12 +273,18 @@ class SliderFigure:
         return f"<SliderFigure {grid}: {len(self.frames)} frames>"
 
     def _repr_mimebundle_(self, **kwargs):
-        """Both displays in one bundle: the widget view (with its ``text/plain``) and
-        ``text/html``. Front ends pick the richest they can render."""
+        """The static slider (``text/html``) when ``NNTRAIN_STATIC`` is set, as in the book's
+        build; otherwise the live widget view, with the first frame as ``text/html`` for a
+        front end that cannot show widgets."""
         if os.environ.get("NNTRAIN_STATIC", "") not in ("", "0"):
             return {"text/html": self._repr_html_(), "text/plain": repr(self)}
         bundle = self.widget()._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = self._repr_html_()
+        bundle["text/html"] = (
+            f'<img src="data:image/png;base64,{_b64(self.frame(self.keys[0]))}" '
+            f'alt="{html.escape(self.caption or "interactive figure")}" '
+            'style="max-width:100%;height:auto">'
+            "<p>Run the notebook in Jupyter or Colab to move the sliders.</p>"
+        )
         return bundle
 
 
@@ -274,21 +308,34 @@ for (var k = 0; k < d.labels.length; k++) {
 
 
 def _reuse_layout(fig, engine, positions):
-    """Lay out the first frame with the layout engine, then reuse its axes positions.
+    """Place the axes of ``fig`` where the layout engine put those of an earlier frame.
 
     The book's style uses matplotlib's constrained layout, which costs about as much as
     drawing a frame. Frames of one slider figure share their structure, so the positions
-    found for the first frame serve every later frame with the same number of axes; a frame
-    with another structure is laid out afresh. Returns the positions to reuse.
+    found for the first frame with a given number of axes serve every later frame with that
+    number. ``positions`` maps a number of axes to their positions, and gains an entry when a
+    frame has a new number.
     """
     axes = fig.get_axes()
-    if positions is not None and len(positions) == len(axes):
-        for ax, position in zip(axes, positions):
-            ax.set_position(position)
-        return positions
-    if engine is not None:
-        engine.execute(fig)
-    return [ax.get_position(original=True) for ax in axes]
+    if len(axes) not in positions:
+        if engine is not None:
+            engine.execute(fig)
+        positions[len(axes)] = [ax.get_position(original=True) for ax in axes]
+    for ax, position in zip(axes, positions[len(axes)]):
+        ax.set_position(position)
+
+
+def frame_workers(frames):
+    """How many forked processes draw ``frames`` frames: one per free core, at most
+    :data:`MAX_WORKERS`, and at least 4 frames each; 1 (no fork) off Linux, where forking a
+    process that runs a GUI toolkit or other threads is unsafe, and for small grids."""
+    if sys.platform != "linux":
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS, frames // 4))
+
+
+def _render_in_worker(key):
+    return _drawing._render(key)
 
 
 def _b64(png: bytes) -> str:

@@ -66,8 +66,8 @@ def affine_backward(dout, cache):
     """
     x, w, b = cache
     check.ndarray("dout", dout, ndim=2)
-    check.ndarray("cache x", x, finite=False)
-    check.ndarray("cache w", w, finite=False)
+    check.ndarray("cache x", x)
+    check.ndarray("cache w", w)
     check.shape("dout", dout, (x.shape[0], w.shape[1]))
     x2 = x.reshape(x.shape[0], -1)
     dx = (dout @ w.T).reshape(x.shape)

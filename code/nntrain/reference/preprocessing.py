@@ -76,7 +76,7 @@ class _Transform:
             raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
         if not np.issubdtype(X.dtype, np.floating):
             X = X.astype(np.float64)
-        return _validate.array(name, X)
+        return _validate.array(name, X, finite=True)
 
     def _check_fitted(self, X, name="X", coordinates=False):
         if not hasattr(self, "feature_shape_"):

@@ -161,7 +161,8 @@ def _check_data(data):
                              f"{key} is missing")
     arrays = {}
     for split in ("train", "val"):
-        X = check.ndarray(f"X_{split}", np.asarray(data[f"X_{split}"]), min_ndim=2, floating=False)
+        X = check.ndarray(f"X_{split}", np.asarray(data[f"X_{split}"]), min_ndim=2,
+                          floating=False, finite=True)
         y = np.asarray(data[f"y_{split}"])
         if X.shape[0] == 0 or y.shape != (X.shape[0],):
             raise ValueError(f"X_{split} and y_{split} must hold the same non-zero number of "

@@ -67,7 +67,7 @@ def _fans(shape):
 def _tensor(tensor):
     """Check the tensor to fill: a floating-point torch tensor. Its values are not checked
     (``torch.empty`` may hold NaNs, and they are about to be overwritten)."""
-    return check.tensor("tensor", tensor, finite=False)
+    return check.tensor("tensor", tensor)
 
 
 def _rng(rng, tensor):

@@ -50,7 +50,7 @@ class _Transform:
             raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
         if not X.is_floating_point():
             X = X.to(torch.get_default_dtype())
-        return _validate.array(name, X)
+        return _validate.array(name, X, finite=True)
 
     def _check_fitted(self, X, name="X", coordinates=False):
         if not hasattr(self, "feature_shape_"):

@@ -1,0 +1,117 @@
+"""Benchmark: every torch twin module against its PyTorch built-in, forward + backward.
+
+Each pair runs on the same input (float32; activations on 512 x 4096, as a wide hidden
+layer), side by side: the two are timed in alternation, ``repeat`` rounds of ``number``
+forward + backward passes each, and the fastest round of each is kept, so that a busy
+machine slows both alike. The record is the twin's time over the built-in's (target: at
+most 1.5x, DESIGN.md's rule that a twin runs at the built-in's speed). On a machine with a
+CUDA GPU the same pairs are timed there too, synchronizing before each clock read.
+
+Run alone: ``.venv/bin/python -m benchmarks.twins``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+import nntrain.torch as nt
+
+#: A twin's forward + backward may take at most this many times the built-in's.
+TARGET = 1.5
+
+
+def activation(shape=(512, 4096)):
+    return lambda gen: (torch.randn(shape, generator=gen),)
+
+
+def pairs():
+    """``(name, twin, built-in, make_inputs)``: the built-in set to compute what the twin does."""
+    affine = nt.Affine(1024, 1024)
+    linear = nn.Linear(1024, 1024)
+    prelu = nt.PReLU()
+    labels = lambda gen: (torch.randn(4096, 100, generator=gen),  # noqa: E731
+                          torch.randint(0, 100, (4096,), generator=gen))
+    regression = lambda gen: (torch.randn(4096, 100, generator=gen),  # noqa: E731
+                              torch.randn(4096, 100, generator=gen))
+    return [
+        ("Sigmoid", nt.Sigmoid(), nn.Sigmoid(), activation()),
+        ("Tanh", nt.Tanh(), nn.Tanh(), activation()),
+        ("ReLU", nt.ReLU(), nn.ReLU(), activation()),
+        ("LeakyReLU", nt.LeakyReLU(0.01), nn.LeakyReLU(0.01), activation()),
+        ("PReLU", prelu, nn.PReLU(), activation()),
+        ("ELU", nt.ELU(), nn.ELU(), activation()),
+        ("GELU", nt.GELU(), nn.GELU(), activation()),
+        ("SiLU", nt.SiLU(), nn.SiLU(), activation()),
+        ("Affine / Linear", affine, linear, activation((512, 1024))),
+        ("BatchNorm1d", nt.BatchNorm1d(4096), nn.BatchNorm1d(4096), activation()),
+        ("BatchNorm2d", nt.BatchNorm2d(64), nn.BatchNorm2d(64), activation((64, 64, 16, 16))),
+        ("SoftmaxLoss / CrossEntropyLoss", nt.SoftmaxLoss(), nn.CrossEntropyLoss(), labels),
+        ("SVMLoss / MultiMarginLoss", nt.SVMLoss(), _SumMultiMargin(), labels),
+        ("L2Loss / MSELoss", nt.L2Loss(), _HalfSumMSE(), regression),
+        ("L1Loss / L1Loss", nt.L1Loss(), nn.L1Loss(), regression),
+    ]
+
+
+class _SumMultiMargin(nn.Module):
+    """The hinge loss as the reference defines it (summed over the wrong classes, averaged
+    over examples): ``nn.MultiMarginLoss`` also averages over the classes."""
+
+    def forward(self, scores, y):
+        return nn.functional.multi_margin_loss(scores, y) * scores.shape[1]
+
+
+class _HalfSumMSE(nn.Module):
+    """The reference's L2 loss, ``0.5 * sum((pred - target)**2) / N``."""
+
+    def forward(self, pred, target):
+        return 0.5 * nn.functional.mse_loss(pred, target, reduction="sum") / pred.shape[0]
+
+
+def step(module, inputs):
+    """One forward + backward pass with respect to the first input."""
+    x = inputs[0].detach().requires_grad_()
+    out = module(x, *inputs[1:])
+    out.backward(torch.ones_like(out))
+
+
+def side_by_side(twin, builtin, inputs, device, *, number=5, repeat=7):
+    """The fastest round of ``number`` passes of each, the two timed in alternation."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    best = {"twin": float("inf"), "builtin": float("inf")}
+    for module in (twin, builtin):
+        step(module, inputs)  # warm up
+    for _ in range(repeat):
+        for which, module in (("twin", twin), ("builtin", builtin)):
+            sync()
+            start = time.perf_counter()
+            for _ in range(number):
+                step(module, inputs)
+            sync()
+            best[which] = min(best[which], (time.perf_counter() - start) / number)
+    return best["twin"], best["builtin"]
+
+
+def devices():
+    return [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+
+
+def measure(report):
+    for device in devices():
+        for name, twin, builtin, make in pairs():
+            gen = torch.Generator().manual_seed(0)
+            inputs = [t.to(device) for t in make(gen)]
+            twin_s, builtin_s = side_by_side(twin.to(device), builtin.to(device), inputs, device)
+            report.add(f"twin {name} ({device.type}): forward + backward, twin / built-in",
+                       twin_s / builtin_s, "x", at_most=TARGET)
+            report.add(f"twin {name} ({device.type}): built-in time", 1e3 * builtin_s, "ms")
+
+
+if __name__ == "__main__":
+    from benchmarks.report import Report
+
+    report = Report()
+    measure(report)
+    raise SystemExit(report.finish())
