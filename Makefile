@@ -1,14 +1,16 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
 #   make book   build the HTML book into _build/html
 #   make test   run the whole test suite
-# Both create .venv when it is missing and install requirements.txt and the package.
+#   make bench  measure speed (chapters, slider frames, twins, batched trials, the suite);
+#               writes _build/bench/results.json and fails when a target is missed
+# All create .venv when it is missing and install requirements.txt and the package.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test clean
+.PHONY: book test bench clean
 
 $(STAMP): requirements.txt code/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +26,9 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf _build

@@ -9,25 +9,18 @@ fastest way to train one such small net on a CPU) and its PyTorch twin
 run and the NumPy one compute the same numbers (the script checks the final weights of every
 trial that ran to the end), so their ratio is the speed-up of batching alone.
 
-Not a test: run it by hand from the repository root::
+What limits the speed-up on a CPU: every trial still does all its own arithmetic. The
+benchmark counts the floating-point operations of the matrix products (forward, both
+backward products, and the per-epoch evaluation of both splits) and reports the rate the
+batched run achieves beside the machine's peak, measured here on square matrix products of
+the same dtype. Batching removes Python's per-step overhead but cannot beat that peak; on a
+GPU (``--device cuda``) the same products run at the accelerator's rate.
 
-    .venv/bin/python benchmarks/batched_trials.py            # K=64, [100] hidden, 5 epochs
-    .venv/bin/python benchmarks/batched_trials.py --trials 16 --epochs 10 --dtype float32
+``make bench`` runs it with the defaults (64 trials, [100] hidden, 5 epochs); alone::
 
-Timings depend on the machine and on what else runs on it; each side is timed ``--repeat``
-times and the fastest run is reported.
+    .venv/bin/python -m benchmarks.batched_trials --trials 16 --epochs 10 --dtype float32
 
-What limits the speed-up on a CPU: every trial still does all its own arithmetic (about
-18 GFLOP for the default settings, the per-epoch accuracies included). The sequential NumPy
-runs do it at an effective 17 GFLOP/s: their matrix products alone run at about 65 GFLOP/s,
-and the rest of their time goes to Python and small array operations. Batching removes most
-of that overhead, but it cannot beat the CPU's peak matrix-product rate (about 110 GFLOP/s
-in float64 and 210 in float32 on two cores of an AMD EPYC), which caps the float64 speed-up
-near 6x; the passes over the K activation tensors, too large for the caches, keep the batched
-run at about half of that peak. On that machine the default run measured 0.38 s batched
-against 1.04 s for the NumPy runs (2.8x) and 3.3 s for the torch twin (8.6x); float32
-(``--dtype float32``) measured about 4x against the NumPy runs, and ``--batch-size 32``
-3.5x (float64) and 6x (float32).
+Each side is timed ``--repeat`` times and the fastest run is kept.
 """
 
 from __future__ import annotations
@@ -86,6 +79,66 @@ def fastest(fn, repeat):
     return best, out
 
 
+def training_flops(sizes, n_train, n_val, batch_size, epochs):
+    """Floating-point operations of the matrix products of one trial's training: per
+    example and layer, 2 d_in d_out for the forward product and twice that for the two
+    backward ones; after every epoch, one forward pass over both splits."""
+    per_example = 2 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return epochs * (3 * per_example * n_train + per_example * (n_train + n_val))
+
+
+def matmul_peak(dtype, device, n=1024, repeat=5):
+    """The machine's rate of square ``n x n`` matrix products, in GFLOP/s."""
+    a = torch.randn(n, n, dtype=dtype, device=device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    a @ a
+    sync()
+
+    def product():
+        a @ a
+        sync()
+
+    seconds, _ = fastest(product, repeat)
+    return 2 * n**3 / seconds / 1e9
+
+
+def measure(report, trials=64, hidden=(100,), epochs=5, batch_size=100, dtype="float64",
+            repeat=3, device="cpu"):
+    """Add the batched and sequential times, the speed-ups, the achieved rate and the peak
+    to ``report``."""
+    raw = load_digits_split(seed=0)
+    data = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+    space = random_search(SPACE, trials, np.random.default_rng(0))
+    hidden, dtype, device = list(hidden), getattr(torch, dtype), torch.device(device)
+    label = f"{trials} trials, {epochs} epochs, {device.type}, {str(dtype)[6:]}"
+
+    t_batched, results = fastest(lambda: train_batched(
+        data, space, hidden_dims=hidden, epochs=epochs, batch_size=batch_size,
+        device=device, dtype=dtype), repeat)
+    t_numpy, nets = fastest(lambda: sequential(data, space, hidden, epochs, batch_size), repeat)
+    t_torch, _ = fastest(lambda: sequential(data, space, hidden, epochs, batch_size, "torch",
+                                            dtype), repeat)
+    finished = [(r, n) for r, n in zip(results, nets) if n is not None and not r.stopped]
+    error = max((float(np.abs(r.params[k] - n.params[k]).max()) for r, n in finished
+                 for k in n.params), default=float("nan"))
+
+    report.add(f"batched trials ({label}): batched time", t_batched, "s")
+    report.add(f"batched trials ({label}): sequential NumPy time", t_numpy, "s")
+    report.add(f"batched trials ({label}): sequential torch twin time", t_torch, "s")
+    report.add(f"batched trials ({label}): speed-up over sequential NumPy", t_numpy / t_batched,
+               "x", at_least=1.5)
+    report.add(f"batched trials ({label}): speed-up over sequential torch twin",
+               t_torch / t_batched, "x", at_least=1.5)
+    report.add(f"batched trials ({label}): largest weight difference from NumPy", error, "",
+               at_most=1e-8 if dtype == torch.float64 else 1e-2)
+    sizes = [data["X_train"].shape[1], *hidden, 10]
+    flops = trials * training_flops(sizes, len(data["X_train"]), len(data["X_val"]),
+                                    batch_size, epochs)
+    report.add(f"batched trials ({label}): achieved rate", flops / t_batched / 1e9, "GFLOP/s")
+    report.add(f"matrix-product peak ({device.type}, {str(dtype)[6:]}, 1024 x 1024)",
+               matmul_peak(dtype, device), "GFLOP/s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=64)
@@ -93,38 +146,16 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    raw = load_digits_split(seed=0)
-    data = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
-    trials = random_search(SPACE, args.trials, np.random.default_rng(0))
-    dtype = getattr(torch, args.dtype)
-    print(f"{args.trials} trials, hidden {args.hidden}, {args.epochs} epochs, batch size "
-          f"{args.batch_size}, {len(data['X_train'])} training digits; CPU, "
-          f"{torch.get_num_threads()} torch threads, batched in {args.dtype}")
+    from benchmarks.report import Report
 
-    t_batched, results = fastest(lambda: train_batched(
-        data, trials, hidden_dims=args.hidden, epochs=args.epochs,
-        batch_size=args.batch_size, device="cpu", dtype=dtype), args.repeat)
-    t_numpy, nets = fastest(lambda: sequential(data, trials, args.hidden, args.epochs,
-                                               args.batch_size), args.repeat)
-    t_torch, _ = fastest(lambda: sequential(data, trials, args.hidden, args.epochs,
-                                            args.batch_size, "torch", dtype), args.repeat)
-
-    finished = [(r, n) for r, n in zip(results, nets) if n is not None and not r.stopped]
-    error = max((float(np.abs(r.params[k] - n.params[k]).max()) for r, n in finished
-                 for k in n.params), default=float("nan"))
-    rows = [(f"batched, train_batched ({args.dtype})", t_batched,
-             f"{sum(r.stopped for r in results)} trials stopped early"),
-            ("sequential, NumPy reference (float64)", t_numpy,
-             f"{sum(n is None for n in nets)} runs diverged"),
-            (f"sequential, torch twin ({args.dtype})", t_torch, "")]
-    for name, seconds, note in rows:
-        print(f"{name:40} {seconds:7.3f} s   speed-up of batching {seconds / t_batched:5.1f}x"
-              f"   {note}".rstrip())
-    print(f"largest weight difference from the NumPy runs over the {len(finished)} trials "
-          f"both finished: {error:.2e}")
+    report = Report()
+    measure(report, args.trials, args.hidden, args.epochs, args.batch_size, args.dtype,
+            args.repeat, args.device)
+    raise SystemExit(report.finish())
 
 
 if __name__ == "__main__":

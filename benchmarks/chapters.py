@@ -96,7 +96,8 @@ def measure(report, names=None):
             frame_seconds += sum(redraws)
             report.add(f"{chapter}: {name} per frame", 1e3 * sum(redraws) / len(redraws), "ms")
             report.add(f"{chapter}: {name} per figure ({len(redraws)} frames)", sum(redraws), "s")
-        report.add(f"{chapter}: share of time in slider frames", 100 * frame_seconds / seconds, "%")
+        report.add(f"{chapter}: slider frames (summed over worker processes) / chapter time",
+                   100 * frame_seconds / seconds, "%")
     if not names:
         report.time("book: all chapters", total, budget_units=120)
 
@@ -106,4 +107,4 @@ if __name__ == "__main__":
 
     report = Report()
     measure(report, sys.argv[1:])
-    report.finish()
+    raise SystemExit(report.finish())

@@ -3,6 +3,7 @@ the live widget and the static HTML."""
 
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from html.parser import HTMLParser
 import ipywidgets
 import pytest
 
-from nntrain import widgets
+from nntrain import parallel, widgets
 from nntrain.widgets import MAX_FRAMES, slider_figure
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -90,15 +91,15 @@ def test_only_the_first_frame_is_drawn_up_front_and_each_frame_once():
     sf = slider_figure(draw, figsize=(1, 1), dpi=20, n=[1, 2, 3])
     assert calls == [1]
     assert sf.frame((3,)) == sf.frame((3,)) and calls == [1, 3]
-    widgets.MAX_WORKERS, saved = 1, widgets.MAX_WORKERS  # draw the rest here, not in workers
+    parallel.MAX_WORKERS, saved = 1, parallel.MAX_WORKERS  # draw the rest here, not in workers
     try:
         assert list(sf.frames) == [(1,), (2,), (3,)] and calls == [1, 3, 2]
     finally:
-        widgets.MAX_WORKERS = saved
+        parallel.MAX_WORKERS = saved
 
 
 def test_frames_are_drawn_on_a_fresh_figure_without_pyplot(monkeypatch):
-    monkeypatch.setattr(widgets, "MAX_WORKERS", 1)
+    monkeypatch.setattr(parallel, "MAX_WORKERS", 1)
     seen = []
 
     def draw(fig, n):
@@ -120,24 +121,19 @@ def draw_bars(fig, k, n):
     ax.set_title(f"k = {k}")
 
 
-@pytest.mark.skipif(widgets.frame_workers(64) < 2, reason="needs two free cores on Linux")
+@pytest.mark.skipif(parallel.workers(64) < 2, reason="needs two free cores on Linux")
 def test_frames_drawn_in_worker_processes_equal_those_drawn_here(monkeypatch):
     grid = {"k": list(range(8)), "n": [3, 5]}
-    parallel = slider_figure(draw_bars, figsize=(2, 1.5), dpi=40, **grid).frames
-    monkeypatch.setattr(widgets, "MAX_WORKERS", 1)
-    assert parallel == slider_figure(draw_bars, figsize=(2, 1.5), dpi=40, **grid).frames
-    assert len(set(parallel.values())) == 16
-
-
-def test_frame_workers(monkeypatch):
-    monkeypatch.setattr(widgets.os, "sched_getaffinity", lambda pid: set(range(16)),
-                        raising=False)
-    monkeypatch.setattr(widgets.sys, "platform", "linux")
-    assert [widgets.frame_workers(n) for n in (3, 8, 12, 100)] == [1, 2, 3, widgets.MAX_WORKERS]
-    monkeypatch.setattr(widgets.os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert widgets.frame_workers(100) == 1
-    monkeypatch.setattr(widgets.sys, "platform", "darwin")
-    assert widgets.frame_workers(100) == 1
+    drawn = slider_figure(draw_bars, figsize=(2, 1.5), dpi=40, **grid)
+    parent = os.getpid()
+    monkeypatch.setattr(drawn, "_draw", lambda fig, **v: (draw_bars(fig, **v),
+                                                          pids.append(os.getpid())))
+    pids = []
+    frames = drawn.frames
+    assert parent not in pids  # the children drew them (their appends stayed there)
+    monkeypatch.setattr(parallel, "MAX_WORKERS", 1)
+    assert frames == slider_figure(draw_bars, figsize=(2, 1.5), dpi=40, **grid).frames
+    assert len(set(frames.values())) == 16
 
 
 # --- the mime bundle and the live widget ---------------------------------------------------

@@ -15,7 +15,7 @@ shows them in one of two ways, chosen by whoever displays the output:
 Frames are drawn when they are first needed. The live view draws the first frame at once
 and every other frame the first time a slider visits it (then keeps it), so a reader does
 not wait for the whole grid. The static page needs every frame: it draws the missing ones
-in parallel, in forked worker processes on Linux when more than one core is free.
+in parallel, with :func:`nntrain.parallel.fork_map` (on Linux, one process per free core).
 
 Each frame's redraw (clearing the figure, drawing, encoding the PNG) is timed for the
 book's authors: ``make bench`` reports the cost per frame and per figure. Readers never see
@@ -33,11 +33,9 @@ import itertools
 import json
 import keyword
 import math
-import multiprocessing
 import numbers
 import os
 import statistics
-import sys
 import time
 from typing import NamedTuple
 
@@ -45,20 +43,18 @@ import ipywidgets
 from matplotlib.figure import Figure
 
 from . import _validate as check
+from .parallel import fork_map
 
 #: The most frames (slider combinations) :func:`slider_figure` accepts. Every frame is drawn
 #: when the figure is created, and the static page carries all of them.
 MAX_FRAMES = 200
 
-#: The most worker processes that draw the frames of one static figure.
-MAX_WORKERS = 4
+#: The fewest frames worth a worker process of their own (see :func:`nntrain.parallel.workers`).
+FRAMES_PER_WORKER = 4
 
 # How many figures with the same content this process has built, so that two of them on one
 # page get distinct element ids while a rebuild (a fresh kernel) gives the same ids again.
 _occurrences: dict[str, int] = {}
-
-# The figure whose frames forked workers are drawing; they inherit it from the parent.
-_drawing = None
 
 
 class RedrawTiming(NamedTuple):
@@ -169,9 +165,10 @@ class SliderFigure:
     @property
     def frames(self):
         """Every frame: a dict from each key, in grid order, to its PNG bytes. Draws the
-        frames not drawn yet, in parallel where it can (see :func:`frame_workers`)."""
+        frames not drawn yet, in parallel where it can (see :mod:`nntrain.parallel`)."""
         missing = [key for key in self.keys if key not in self._frames]
-        for key, (png, seconds) in zip(missing, self._render_many(missing)):
+        drawn = fork_map(self._render, missing, min_per_worker=FRAMES_PER_WORKER)
+        for key, (png, seconds) in zip(missing, drawn):
             self._frames[key], self.redraw_seconds[key] = png, seconds
         return {key: self._frames[key] for key in self.keys}
 
@@ -191,19 +188,6 @@ class SliderFigure:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=self._dpi)
         return buffer.getvalue(), time.perf_counter() - start
-
-    def _render_many(self, keys):
-        """Draw ``keys`` in forked workers, or here when forking is not worth it."""
-        global _drawing
-        workers = frame_workers(len(keys))
-        if workers < 2:
-            return [self._render(key) for key in keys]
-        _drawing = self
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return pool.map(_render_in_worker, keys, chunksize=-(-len(keys) // workers))
-        finally:
-            _drawing = None
 
     def _labels(self):
         return [[str(v) for v in values] for values in self.sliders.values()]
@@ -323,19 +307,6 @@ def _reuse_layout(fig, engine, positions):
         positions[len(axes)] = [ax.get_position(original=True) for ax in axes]
     for ax, position in zip(axes, positions[len(axes)]):
         ax.set_position(position)
-
-
-def frame_workers(frames):
-    """How many forked processes draw ``frames`` frames: one per free core, at most
-    :data:`MAX_WORKERS`, and at least 4 frames each; 1 (no fork) off Linux, where forking a
-    process that runs a GUI toolkit or other threads is unsafe, and for small grids."""
-    if sys.platform != "linux":
-        return 1
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS, frames // 4))
-
-
-def _render_in_worker(key):
-    return _drawing._render(key)
 
 
 def _b64(png: bytes) -> str:
