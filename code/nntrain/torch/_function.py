@@ -12,6 +12,22 @@ import torch
 from torch.autograd.function import once_differentiable
 
 
+# Stands for the forward's output in a cache kept on ctx (see layer_function).
+_OUTPUT = object()
+
+
+def _swap(cache, old, new):
+    """``cache`` with ``old`` (compared by identity) replaced by ``new``, inside tuples,
+    lists and dicts too."""
+    if cache is old:
+        return new
+    if isinstance(cache, (tuple, list)):
+        return type(cache)(_swap(item, old, new) for item in cache)
+    if isinstance(cache, dict):
+        return {key: _swap(value, old, new) for key, value in cache.items()}
+    return cache
+
+
 def layer_function(name, forward, backward):
     """A ``torch.autograd.Function`` class named ``name`` from a forward/backward pair.
 
@@ -21,15 +37,19 @@ def layer_function(name, forward, backward):
     """
 
     def fwd(ctx, *inputs):
-        """Run the forward function and keep its cache for the backward pass."""
-        out, ctx.cache = forward(*inputs)
-        ctx.n_inputs = len(inputs)
+        """Run the forward function and keep its cache for the backward pass. The output
+        itself, which some caches hold (the sigmoid's), goes through ``save_for_backward``:
+        kept on ``ctx`` it would make a reference cycle (output, graph, ctx, output) that
+        only the garbage collector frees, so every step would take fresh memory."""
+        out, cache = forward(*inputs)
+        ctx.save_for_backward(out)
+        ctx.cache, ctx.n_inputs = _swap(cache, out, _OUTPUT), len(inputs)
         return out
 
     @once_differentiable
     def bwd(ctx, dout):
         """Run the backward function; inputs that are not tensors get ``None``."""
-        grads = backward(dout, ctx.cache)
+        grads = backward(dout, _swap(ctx.cache, _OUTPUT, ctx.saved_tensors[0]))
         grads = grads if isinstance(grads, tuple) else (grads,)
         return grads + (None,) * (ctx.n_inputs - len(grads))
 
