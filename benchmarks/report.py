@@ -81,7 +81,7 @@ class Report:
         print()
         print(self.table())
         missed = self.missed()
-        print(f"\n{len(self.records)} records in {path.relative_to(ROOT)}; "
+        print(f"\n{len(self.records)} records in {path}; "
               + (f"{len(missed)} targets missed: " + ", ".join(r["name"] for r in missed)
                  if missed else "every target met"))
         return 1 if missed else 0

@@ -50,7 +50,7 @@ def pairs():
         ("BatchNorm2d", nt.BatchNorm2d(64), nn.BatchNorm2d(64), activation((64, 64, 16, 16))),
         ("SoftmaxLoss / CrossEntropyLoss", nt.SoftmaxLoss(), nn.CrossEntropyLoss(), labels),
         ("SVMLoss / MultiMarginLoss", nt.SVMLoss(), _SumMultiMargin(), labels),
-        ("L2Loss / MSELoss", nt.L2Loss(), _HalfSumMSE(), regression),
+        ("L2Loss / MSELoss", nt.L2Loss(), nn.MSELoss(), regression),
         ("L1Loss / L1Loss", nt.L1Loss(), nn.L1Loss(), regression),
     ]
 
@@ -61,13 +61,6 @@ class _SumMultiMargin(nn.Module):
 
     def forward(self, scores, y):
         return nn.functional.multi_margin_loss(scores, y) * scores.shape[1]
-
-
-class _HalfSumMSE(nn.Module):
-    """The reference's L2 loss, ``0.5 * sum((pred - target)**2) / N``."""
-
-    def forward(self, pred, target):
-        return 0.5 * nn.functional.mse_loss(pred, target, reduction="sum") / pred.shape[0]
 
 
 def step(module, inputs):

@@ -289,9 +289,9 @@ def train_batched(data, trials, *, hidden_dims, epochs, batch_size, momentum=0.9
     :class:`~nntrain.train.TrainingDiverged` as ``train`` does for a thousandfold growth.
 
     Random search over the learning rate, ``reg`` and ``weight_scale`` (Bergstra & Bengio
-    2012) then costs a fraction of the sequential runs: ``benchmarks/batched_trials.py``
-    measures the speed-up on the CPU (about 3x in float64 for 64 trials against the NumPy
-    reference on two cores, where the CPU's peak arithmetic rate is the limit).
+    2012) then costs a fraction of the sequential runs: ``make bench`` measures the speed-up
+    (2.4x in float64 for 64 trials against the NumPy reference on two CPU cores, at 59
+    GFLOP/s against a matrix-product peak of 108, the limit on a CPU).
 
     Args:
         data: dict with ``X_train, y_train, X_val, y_val`` (NumPy arrays; inputs of any

@@ -1,0 +1,68 @@
+"""The `make bench` machinery (benchmarks/), checked without timing anything for real."""
+
+import json
+from pathlib import Path
+
+import pytest
+from torch import nn
+
+import nntrain.torch as nt
+from benchmarks import batched_trials, twins
+from benchmarks.report import CALIBRATE, Report
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "bench" / "calibrate.py"
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the workplace's shared/ is not beside this clone")
+def test_calibration_script_is_the_workplace_s():
+    assert CALIBRATE.read_text() == SHARED.read_text()
+
+
+def test_records_targets_and_exit_status(tmp_path, capsys):
+    report = Report(unit_seconds=2.0)
+    report.time("chapter", 20.0, budget_units=15)
+    report.add("twin", 1.2, "x", at_most=1.5)
+    report.add("speed-up", 1.1, "x", at_least=1.5)
+    report.add("info", "#3 1.0 s", "")
+    path = tmp_path / "results.json"
+    assert report.finish(path) == 1
+    records = json.loads(path.read_text())
+    assert all(set(r) == {"name", "value", "unit", "target", "met"} for r in records)
+    by_name = {r["name"]: r for r in records}
+    assert by_name["chapter (units)"]["value"] == 10.0 and by_name["chapter (units)"]["met"]
+    assert by_name["chapter (seconds)"]["met"] is None
+    assert by_name["twin"]["met"] is True and by_name["speed-up"]["met"] is False
+    assert by_name["speed-up"]["target"] == ">= 1.5 x"
+    table = capsys.readouterr().out
+    assert "| speed-up | 1.1 | x | >= 1.5 x | **no** |" in table
+    assert "1 targets missed: speed-up" in table
+    met = Report(unit_seconds=1.0)
+    met.add("twin", 1.2, "x", at_most=1.5)
+    assert met.finish(tmp_path / "ok.json") == 0
+
+
+def test_every_twin_module_with_a_built_in_is_benchmarked():
+    modules = {name for name in nt.__all__
+               if isinstance(getattr(nt, name), type) and issubclass(getattr(nt, name), nn.Module)}
+    without_built_in = {"Maxout", "FullyConnectedNet"}
+    timed = {type(twin).__name__ for _, twin, _, _ in twins.pairs()}
+    assert timed == modules - without_built_in
+
+
+def test_built_ins_compute_what_the_twins_compute():
+    import torch
+
+    for name, twin, builtin, make in twins.pairs():
+        if "Affine" in name or "BatchNorm" in name or "PReLU" in name:
+            continue  # their parameters start differently; the equivalence tests cover them
+        inputs = make(torch.Generator().manual_seed(0))
+        torch.testing.assert_close(twin(*inputs), builtin(*inputs), msg=name)
+
+
+def test_flop_count_of_one_epoch():
+    # 64 -> 100 -> 10: 2 * (6400 + 1000) per example and pass; 3 passes for training and 1
+    # for the evaluation of both splits
+    per_example = 2 * (64 * 100 + 100 * 10)
+    assert batched_trials.training_flops([64, 100, 10], 1000, 300, 50, 1) == (
+        3 * per_example * 1000 + per_example * 1300)
