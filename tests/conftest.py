@@ -152,7 +152,6 @@ def browser(server, book_report):
     driver.set_page_load_timeout(60)
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
-    driver.started = start
     yield driver
     driver.quit()
     book_report["timings"]["browser tests (Chromium start to quit)"] = time.perf_counter() - start
