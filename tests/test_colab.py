@@ -142,8 +142,8 @@ def test_chapter_runs_on_a_colab_like_environment(colab, book_report):
     errors = [o for c in cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
-    assert "chapter executed in" in "".join(
-        o.get("text", "") for o in cells[-1].outputs), "the last cell did not run"
+    code = [c for c in cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "a cell did not run"
 
 
 def test_setup_cell_does_nothing_where_the_package_is_installed(monkeypatch):
