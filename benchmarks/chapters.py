@@ -48,8 +48,8 @@ def chapters():
 def run_chapter(path):
     """Execute one chapter; return ``(cell_seconds, figures)``.
 
-    ``cell_seconds`` maps each code cell's index to its wall time; ``figures`` maps the name of each
-    slider figure to the redraw times of its frames, in seconds.
+    ``cell_seconds`` maps each code cell's index to its wall time; ``figures`` maps the name
+    of each slider figure to the redraw times of its frames, in seconds.
     """
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(FIGURES_CELL))

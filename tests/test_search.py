@@ -610,3 +610,18 @@ def test_batched_training_refuses_non_finite_inputs(digits):
     data["X_val"][0, 5] = np.nan
     with pytest.raises(ValueError, match="X_val contains NaN or infinite values"):
         train_batched(data, TRIALS[:1], device="cpu", **BATCHED)
+
+
+def test_float32_gives_chapter_7s_searches_the_same_best_accuracies(digits):
+    """Chapter 7 trains its grid-against-random searches in float32 and says that this
+    changes no network's best accuracy: the searches of its first seed, in both dtypes."""
+    space = {"learning_rate": LogUniform(1e-4, 1.0), "reg": LogUniform(1e-6, 1e-3)}
+    trials = []
+    for n in [4, 9, 16, 25, 36, 49]:
+        trials += grid_search(space, int(np.sqrt(n)))
+        trials += random_search(space, n, np.random.default_rng(100))
+    runs = [train_batched(digits, trials, hidden_dims=[50], epochs=3, batch_size=50, seed=0,
+                          device="cpu", dtype=dtype) for dtype in (torch.float64, torch.float32)]
+    best = [[np.nan_to_num(r.best_val_acc) for r in results] for results in runs]
+    assert best[0] == best[1]
+    assert [r.stopped for r in runs[0]] == [r.stopped for r in runs[1]]

@@ -115,24 +115,25 @@ def _evaluating(model):
         model.train(was_training)
 
 
-def _data_loss(model, X, y):
-    """The loss of test-mode scores against ``y``, with no regularization penalty."""
+def _data_loss(model, X, y, scores):
+    """The loss of the test-mode ``scores`` of ``X`` against ``y``, with no regularization
+    penalty."""
     name = getattr(model, "loss_name", None)
     if _is_torch(model):
         if name is None:
             import torch.nn.functional as F
 
-            return F.cross_entropy(model(X), y)
+            return F.cross_entropy(scores, y)
         from .reference.fc_net import _check_targets
         from .torch.fc_net import LOSSES
 
         y = _check_targets(model, X, y, model.num_classes, check.tensor)  # (N,) -> (N, 1)
-        return LOSSES[name].apply(_scores(model, X), y)
+        return LOSSES[name].apply(scores, y)
     if name is not None:
         from .reference.fc_net import LOSSES, _check_targets
 
         y = _check_targets(model, X, y, model.num_classes, check.ndarray)
-        return LOSSES[name](model.loss(X), y)[0]
+        return LOSSES[name](scores, y)[0]
     if not hasattr(model, "reg"):  # another cs231n-style model
         return model.loss(X, y)[0]
     reg, model.reg = model.reg, 0.0
@@ -361,11 +362,12 @@ def best_val_acc(model, data, **kwargs):
 def _end_of_epoch(model, data, history):
     """Record the epoch's metrics; return the score that ranks epochs (higher is better)."""
     Xv, yv = _as_model_input(model, data["X_val"], data["y_val"])
-    with _evaluating(model):  # the data loss alone, from test-mode scores
-        val_loss = float(_data_loss(model, Xv, yv))
+    with _evaluating(model):  # one test-mode pass gives the data loss and the accuracy
+        scores = _scores(model, Xv)
+        val_loss = float(_data_loss(model, Xv, yv, scores))
     history.val_loss.append(val_loss)
     if not _classifies(model):
         return -val_loss if math.isfinite(val_loss) else -math.inf
     history.train_acc.append(accuracy(model, data["X_train"], data["y_train"]))
-    history.val_acc.append(accuracy(model, data["X_val"], data["y_val"]))
+    history.val_acc.append(float((_numpy(scores).argmax(1) == data["y_val"]).mean()))
     return history.val_acc[-1]
