@@ -73,12 +73,9 @@ def test_one_png_frame_per_grid_point_and_they_differ(sf):
 
 def test_redraw_timed_per_frame_drawn():
     sf = slider_figure(draw_line, slope=[1, 2, 3], style=["-"])  # the default size and dpi
-    assert list(sf.redraw_seconds) == [(1, "-")] and sf.timing.n == 1
+    assert list(sf.redraw_seconds) == [(1, "-")]
     sf.frames
     assert list(sf.redraw_seconds) == sf.keys and all(s > 0 for s in sf.redraw_seconds.values())
-    assert sf.timing.n == 3
-    assert sf.timing.max == max(sf.redraw_seconds.values())
-    assert min(sf.redraw_seconds.values()) <= sf.timing.median <= sf.timing.max
 
 
 def test_only_the_first_frame_is_drawn_up_front_and_each_frame_once():

@@ -35,9 +35,7 @@ import keyword
 import math
 import numbers
 import os
-import statistics
 import time
-from typing import NamedTuple
 
 import ipywidgets
 from matplotlib.figure import Figure
@@ -45,8 +43,8 @@ from matplotlib.figure import Figure
 from . import _validate as check
 from .parallel import fork_map
 
-#: The most frames (slider combinations) :func:`slider_figure` accepts. Every frame is drawn
-#: when the figure is created, and the static page carries all of them.
+#: The most frames (slider combinations) :func:`slider_figure` accepts: the static page draws
+#: and carries all of them.
 MAX_FRAMES = 200
 
 #: The fewest frames worth a worker process of their own (see :func:`nntrain.parallel.workers`).
@@ -55,15 +53,6 @@ FRAMES_PER_WORKER = 4
 # How many figures with the same content this process has built, so that two of them on one
 # page get distinct element ids while a rebuild (a fresh kernel) gives the same ids again.
 _occurrences: dict[str, int] = {}
-
-
-class RedrawTiming(NamedTuple):
-    """Summary of the redraw times of the frames a :class:`SliderFigure` has drawn, in
-    seconds."""
-
-    median: float  #: The median redraw time.
-    max: float  #: The longest redraw time (often the first frame a process draws).
-    n: int  #: The number of frames drawn so far.
 
 
 def slider_figure(draw, *, figsize=(8, 4), dpi=100, caption=None, **sliders):
@@ -171,12 +160,6 @@ class SliderFigure:
         for key, (png, seconds) in zip(missing, drawn):
             self._frames[key], self.redraw_seconds[key] = png, seconds
         return {key: self._frames[key] for key in self.keys}
-
-    @property
-    def timing(self):
-        """A :class:`RedrawTiming` summary of the frames drawn so far."""
-        seconds = list(self.redraw_seconds.values())
-        return RedrawTiming(statistics.median(seconds), max(seconds), len(seconds))
 
     def _render(self, key):
         """Draw the frame for ``key``; return its PNG bytes and the seconds it took."""
@@ -355,7 +338,7 @@ def _check_sliders(draw, sliders) -> dict:
         sizes = " x ".join(f"{len(v)} ({n})" for n, v in grid.items())
         raise ValueError(
             f"the slider grid has {count} frames ({sizes}); at most {MAX_FRAMES} are allowed, "
-            "since every frame is drawn up front and carried by the page"
+            "since the static page draws and carries every frame"
         )
     try:
         signature.bind(None, **{n: v[0] for n, v in grid.items()})
