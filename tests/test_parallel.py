@@ -57,3 +57,24 @@ def test_workers(monkeypatch):
     monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(16)),
                         raising=False)
     assert parallel.workers(100) == 1
+
+
+def test_frozen_heap_freezes_for_the_block_only_and_respects_others():
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with parallel.frozen_heap():
+        assert gc.get_freeze_count() > 0
+        cycle = []
+        cycle.append(cycle)  # made inside the block: still collected
+        del cycle
+        assert gc.collect() >= 1
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # someone else's freeze is left as it is
+    try:
+        frozen = gc.get_freeze_count()
+        with parallel.frozen_heap():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -429,3 +429,15 @@ def test_best_val_acc_is_the_best_epoch_or_nan_when_training_diverges(digits):
     data = {k: (v.astype(np.float64) if k.startswith("y") else v) for k, v in digits.items()}
     with pytest.raises(ValueError, match="needs a classifier"):
         best_val_acc(regression, data, epochs=1)
+
+
+def test_without_training_accuracy_the_run_is_the_same(digits):
+    """train_accuracy=False skips a forward pass over the training set after each epoch and
+    changes nothing else; best_val_acc skips it by default."""
+    kwargs = dict(learning_rate=0.05, epochs=3, batch_size=50)
+    full, lean = ref_net(), ref_net()
+    with_acc = train(full, digits, **kwargs)
+    without = train(lean, digits, train_accuracy=False, **kwargs)
+    assert len(with_acc.train_acc) == 3 and without.train_acc == []
+    assert without.val_acc == with_acc.val_acc and without.loss == with_acc.loss
+    assert all(np.array_equal(full.params[k], lean.params[k]) for k in full.params)

@@ -235,6 +235,7 @@ def train(
     max_loss_ratio=1e3,
     until=None,
     progress=None,
+    train_accuracy=True,
 ):
     """Train ``model`` in place with minibatch SGD and momentum; return its :class:`History`.
 
@@ -258,6 +259,9 @@ def train(
         until: a function of the :class:`History`, called after every epoch; training stops
             early when it returns True (e.g. ``lambda h: h.train_acc[-1] >= 0.95``).
         progress: show a ``tqdm`` bar; None shows one unless ``NNTRAIN_QUIET`` is set.
+        train_accuracy: measure the accuracy on the whole training set after every epoch
+            (a forward pass over it); False leaves ``History.train_acc`` empty, for a sweep
+            that ranks runs by validation accuracy alone.
 
     Returns:
         The run's :class:`History`.
@@ -324,7 +328,7 @@ def train(
                     velocity[k] = momentum * velocity[k] - lr * grads[k]
                     p += velocity[k]
         lr *= lr_decay
-        score = _end_of_epoch(model, data, history)
+        score = _end_of_epoch(model, data, history, train_accuracy)
         if score > best_score:
             best_score, history.best_epoch = score, epoch
             if keep_best:
@@ -344,14 +348,15 @@ def train(
 
 def best_val_acc(model, data, **kwargs):
     """The score of one run in a sweep: train ``model`` with :func:`train` (``kwargs`` are
-    its arguments) and return the best validation accuracy of any epoch, or NaN if training
-    diverged (:class:`TrainingDiverged`), so that a sweep goes on past a bad setting.
+    its arguments; the training accuracy is not measured unless ``train_accuracy=True``)
+    and return the best validation accuracy of any epoch, or NaN if training diverged
+    (:class:`TrainingDiverged`), so that a sweep goes on past a bad setting.
 
     Example:
         >>> acc = best_val_acc(net, data, learning_rate=0.1, epochs=5)  # doctest: +SKIP
     """
     try:
-        history = train(model, data, **kwargs)
+        history = train(model, data, **{"train_accuracy": False, **kwargs})
     except TrainingDiverged:
         return math.nan
     if not history.val_acc:
@@ -359,7 +364,7 @@ def best_val_acc(model, data, **kwargs):
     return max(history.val_acc)
 
 
-def _end_of_epoch(model, data, history):
+def _end_of_epoch(model, data, history, train_accuracy):
     """Record the epoch's metrics; return the score that ranks epochs (higher is better)."""
     Xv, yv = _as_model_input(model, data["X_val"], data["y_val"])
     with _evaluating(model):  # one test-mode pass gives the data loss and the accuracy
@@ -368,6 +373,7 @@ def _end_of_epoch(model, data, history):
     history.val_loss.append(val_loss)
     if not _classifies(model):
         return -val_loss if math.isfinite(val_loss) else -math.inf
-    history.train_acc.append(accuracy(model, data["X_train"], data["y_train"]))
+    if train_accuracy:
+        history.train_acc.append(accuracy(model, data["X_train"], data["y_train"]))
     history.val_acc.append(float((_numpy(scores).argmax(1) == data["y_val"]).mean()))
     return history.val_acc[-1]

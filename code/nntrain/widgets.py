@@ -41,7 +41,7 @@ import ipywidgets
 from matplotlib.figure import Figure
 
 from . import _validate as check
-from .parallel import fork_map
+from .parallel import fork_map, frozen_heap
 
 #: The most frames (slider combinations) :func:`slider_figure` accepts: the static page draws
 #: and carries all of them.
@@ -148,7 +148,8 @@ class SliderFigure:
     def frame(self, key):
         """The PNG of the frame for ``key`` (a tuple of slider values), drawn on first use."""
         if key not in self._frames:
-            self._frames[key], self.redraw_seconds[key] = self._render(key)
+            with frozen_heap():
+                self._frames[key], self.redraw_seconds[key] = self._render(key)
         return self._frames[key]
 
     @property
@@ -156,7 +157,8 @@ class SliderFigure:
         """Every frame: a dict from each key, in grid order, to its PNG bytes. Draws the
         frames not drawn yet, in parallel where it can (see :mod:`nntrain.parallel`)."""
         missing = [key for key in self.keys if key not in self._frames]
-        drawn = fork_map(self._render, missing, min_per_worker=FRAMES_PER_WORKER)
+        with frozen_heap():
+            drawn = fork_map(self._render, missing, min_per_worker=FRAMES_PER_WORKER)
         for key, (png, seconds) in zip(missing, drawn):
             self._frames[key], self.redraw_seconds[key] = png, seconds
         return {key: self._frames[key] for key in self.keys}
