@@ -3,10 +3,12 @@ API, the version, the reference tree's independence from torch, and module docst
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import pkgutil
 import random
+import re
 import subprocess
 import sys
 import tomllib
@@ -188,3 +190,29 @@ def test_public_module_has_a_docstring(name):
     module = importlib.import_module(name)
     doc = (module.__doc__ or "").strip()
     assert len(doc) >= 20, f"{name} has no module docstring"
+
+
+def test_init_modules_are_attributes_of_their_trees():
+    """As ``torch.nn.init`` is: ``import nntrain.torch`` is enough to reach ``.init``."""
+    code = ("import nntrain.reference, nntrain.torch; "
+            "print(nntrain.reference.init.kaiming_normal.__module__, "
+            "nntrain.torch.init.kaiming_normal_.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["nntrain.reference.init", "nntrain.torch.init"]
+
+
+def test_pyproject_declares_every_third_party_import():
+    """Every package the code imports (scipy, threadpoolctl, ...) is a declared dependency."""
+    declared = {re.split(r"[<>=\[ ]", d)[0].replace("-", "_").lower()
+                for d in tomllib.loads((ROOT / "code" / "pyproject.toml").read_text())["project"]["dependencies"]}
+    names = {"sklearn": "scikit_learn"}
+    imported = set()
+    for path in (ROOT / "code" / "nntrain").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    optional = {"IPython"}  # claims.show() uses it in a notebook, behind an ImportError
+    third_party = imported - set(sys.stdlib_module_names) - optional - {"nntrain"}
+    assert {names.get(m, m).lower() for m in third_party} <= declared

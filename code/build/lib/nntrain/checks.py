@@ -1,0 +1,372 @@
+"""Grade a student's implementation against the reference.
+
+Each check runs the student's function and the reference on the same inputs, compares the
+values and gradients by relative error (:func:`nntrain.gradcheck.rel_error`), checks the
+student's backward pass against centred finite differences, prints a short verdict and
+returns ``True`` or ``False``, so a teacher's grading script can simply ``assert`` it.
+
+Used by the exercises at the end of every chapter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import reference
+from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+
+
+def _example_inputs(name, rng):
+    """Default inputs for the reference techniques, kept away from kinks (ReLU, leaky ReLU,
+    PReLU and ELU at 0, maxout where two pieces tie) and from the points where the GELU's
+    and SiLU's slopes vanish (there, finite differences cannot resolve a relative error)."""
+
+    def away_from(shape, point=0.0, gap=0.1):
+        x = rng.standard_normal(shape)
+        return point + x + np.where(x >= 0, gap, -gap)
+
+    if name == "batchnorm":
+        return (3 * rng.standard_normal((8, 5)) + 1, rng.uniform(0.5, 2.0, 5),
+                rng.standard_normal(5))
+    if name == "affine":
+        return rng.standard_normal((4, 3, 2)), rng.standard_normal((6, 5)), rng.standard_normal(5)
+    if name in ("relu", "leaky_relu", "elu"):
+        return (away_from((4, 5)),)
+    if name in ("sigmoid", "tanh"):
+        return (rng.standard_normal((4, 5)),)
+    if name == "gelu":  # GELU'(x) = 0 at x = -0.7518
+        return (away_from((4, 5), -0.7518, 0.25),)
+    if name == "silu":  # SiLU'(x) = 0 at x = -1.2785
+        return (away_from((4, 5), -1.2785, 0.25),)
+    if name == "prelu":
+        return away_from((4, 3, 2)), rng.uniform(0.05, 0.5, 3)
+    if name == "maxout":
+        while True:  # redraw until the winning piece leads every other by at least 0.1
+            x, w, b = (rng.standard_normal((4, 3, 2)), rng.standard_normal((2, 6, 5)),
+                       rng.standard_normal((2, 5)))
+            z = np.sort(x.reshape(4, 6) @ w + b[:, None, :], axis=0)
+            if np.all(z[-1] - z[-2] >= 0.1):
+                return x, w, b
+    raise ValueError(f"no default inputs for {name!r}; pass inputs=(...) explicitly")
+
+
+def _reference(name, suffix):
+    if name == "batchnorm" and suffix == "_forward":  # graded in train mode, default eps
+        def batchnorm_train_forward(x, gamma, beta):
+            return reference.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+
+        return batchnorm_train_forward
+    fn = getattr(reference, f"{name}{suffix}", None)
+    if fn is None:
+        raise ValueError(f"nntrain.reference has no {name}{suffix}; check the reference name")
+    return fn
+
+
+def _tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+class _Report:
+    """Collects the lines of a verdict and whether every step passed."""
+
+    def __init__(self, title, tol):
+        self.title, self.tol, self.lines, self.ok = title, tol, [], True
+
+    def compare(self, what, got, want, tol=None):
+        tol = self.tol if tol is None else tol
+        try:
+            err = rel_error(got, want)
+        except (ValueError, TypeError) as e:
+            self.fail(f"{what}: {e}")
+            return
+        good = err < tol
+        self.ok &= good
+        self.lines.append(f"  {'ok ' if good else 'BAD'} {what}: relative error {err:.1e} (tolerance {tol:g})")
+
+    def fail(self, message):
+        self.ok = False
+        self.lines.append(f"  BAD {message}")
+
+    def verdict(self):
+        head = f"{self.title}: {'PASS' if self.ok else 'FAIL'}"
+        print("\n".join([head, *self.lines]))
+        return self.ok
+
+
+def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, fd_tol=1e-6):
+    """Grade a ``forward``/``backward`` pair against ``nntrain.reference.<reference>_*``.
+
+    Args:
+        forward: the student's ``forward(*inputs) -> (out, cache)``.
+        backward: the student's ``backward(dout, cache)``; returns the gradient of every
+            input (a single array when there is one input).
+        reference: the technique's name, e.g. ``"affine"`` or ``"relu"``. For
+            ``"batchnorm"`` the student's ``forward(x, gamma, beta)`` is the train-mode pass
+            and ``backward`` returns ``(dx, dgamma, dbeta)``.
+        inputs: a tuple of float64 arrays; None uses a default example.
+        seed: seed of the default inputs and of the upstream gradient.
+        tol: largest relative error accepted against the reference.
+        fd_tol: largest relative error accepted against finite differences, whose own
+            rounding error (about ``1e-16 * |f| / h``) dominates for small gradient entries.
+
+    Returns:
+        True when the output, every gradient and the numerical gradient check agree.
+
+    Example:
+        >>> check_layer(nntrain.affine_forward, nntrain.affine_backward, "affine")  # doctest: +SKIP
+        affine: PASS (tolerance 1e-07)
+    """
+    ref_forward, ref_backward = _reference(reference, "_forward"), _reference(reference, "_backward")
+    rng = np.random.default_rng(seed)
+    inputs = _example_inputs(reference, rng) if inputs is None else tuple(inputs)
+    report = _Report(reference, tol)
+    want, ref_cache = ref_forward(*inputs)
+    try:
+        got, cache = forward(*[x.copy() for x in inputs])
+        report.compare("forward output", got, want)
+        dout = rng.standard_normal(want.shape)
+        got_grads = _tuple(backward(dout, cache))
+    except Exception as e:  # a student's error becomes a FAIL line, not a crash
+        report.fail(f"raised {type(e).__name__}: {e}")
+        return report.verdict()
+    want_grads = _tuple(ref_backward(dout, ref_cache))
+    if len(got_grads) != len(want_grads):
+        report.fail(f"backward returned {len(got_grads)} gradients, expected {len(want_grads)}")
+        return report.verdict()
+    for i, (g, w) in enumerate(zip(got_grads, want_grads)):
+        report.compare(f"gradient of input {i + 1}", g, w)
+        args = [x.copy() for x in inputs]
+
+        def f(a, i=i, args=args):
+            return forward(*args[:i], a, *args[i + 1:])[0]
+
+        try:
+            numerical = eval_numerical_gradient_array(f, args[i], dout)
+        except Exception as e:  # e.g. a forward whose output has the wrong shape
+            report.fail(f"finite differences of input {i + 1} raised {type(e).__name__}: {e}")
+            continue
+        report.compare(f"gradient of input {i + 1} vs finite differences", g, numerical, tol=fd_tol)
+    return report.verdict()
+
+
+def check_loss(loss, reference, inputs=None, *, seed=0, tol=1e-7, fd_tol=1e-6):
+    """Grade a loss ``loss(scores, y) -> (value, dscores)`` against the reference loss.
+
+    Args:
+        loss: the student's loss function.
+        reference: the reference loss's name, e.g. ``"svm_loss"`` or ``"softmax_loss"``.
+        inputs: ``(scores, y)``; None draws 8 examples of 5 classes.
+        seed: seed of the default inputs.
+        tol: largest relative error accepted against the reference.
+        fd_tol: largest relative error accepted against finite differences.
+
+    Returns:
+        True when the value, the gradient and the numerical gradient check agree.
+    """
+    ref = _reference(reference, "")
+    rng = np.random.default_rng(seed)
+    if inputs is None:
+        inputs = (rng.standard_normal((8, 5)), rng.integers(0, 5, size=8))
+    scores, y = inputs
+    report = _Report(reference, tol)
+    want, want_grad = ref(scores, y)
+    try:
+        got, got_grad = loss(scores.copy(), y.copy())
+        report.compare("loss value", np.float64(got), np.float64(want))
+        report.compare("gradient", got_grad, want_grad)
+        s = scores.copy()
+        report.compare("gradient vs finite differences", got_grad,
+                       eval_numerical_gradient(lambda a: loss(a, y)[0], s), tol=fd_tol)
+    except Exception as e:
+        report.fail(f"raised {type(e).__name__}: {e}")
+    return report.verdict()
+
+
+def _split_with_a_shift(rng, n_train=200, n_val=50, dim=6):
+    """Correlated training data and validation data whose mean and scale differ from it, so
+    statistics recomputed on the validation split give visibly different output."""
+    mixing = rng.standard_normal((dim, dim)) * np.logspace(0, -1, dim)[:, None]
+    shift = rng.uniform(-3, 3, dim)
+    X_train = rng.standard_normal((n_train, dim)) @ mixing + shift
+    X_val = 1.5 * rng.standard_normal((n_val, dim)) @ mixing + shift + 1.0
+    return X_train, X_val
+
+
+def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7):
+    """Grade a student's preprocessing against ``nntrain.reference.preprocessing.<reference>``
+    (with its default arguments).
+
+    The student writes two functions: ``fit(X_train) -> stats`` computes whatever statistics
+    the method needs from the training split (any object: a tuple, a dict), and
+    ``transform(X, stats) -> X_new`` applies them to any split. The check fits on a training
+    split and transforms both it and a validation split drawn with another mean and scale,
+    so statistics recomputed inside ``transform`` are caught. For ``"PCA"`` and ``"Whiten"``
+    each output column may differ from the reference by its sign (an eigenvector's sign is
+    arbitrary). It also checks that neither function modifies its input.
+
+    Args:
+        fit: the student's ``fit(X_train)``.
+        transform: the student's ``transform(X, stats)``.
+        reference: a class name of :mod:`nntrain.reference.preprocessing`, e.g.
+            ``"Standardize"`` or ``"Whiten"``.
+        seed: seed of the example data.
+        tol: largest relative error accepted against the reference.
+
+    Returns:
+        True when both splits agree with the reference.
+    """
+    from .reference import preprocessing
+
+    if not isinstance(reference, str) or not hasattr(preprocessing, reference):
+        raise ValueError(
+            f"reference must name a class of nntrain.reference.preprocessing, got {reference!r}"
+        )
+    X_train, X_val = _split_with_a_shift(np.random.default_rng(seed))
+    model = getattr(preprocessing, reference)().fit(X_train)
+    report = _Report(reference, tol)
+    try:
+        train_copy, val_copy = X_train.copy(), X_val.copy()
+        stats = fit(train_copy)
+        outputs = {split: np.asarray(transform(X, stats), dtype=np.float64)
+                   for split, X in (("training split", train_copy), ("validation split", val_copy))}
+        if not (np.array_equal(train_copy, X_train) and np.array_equal(val_copy, X_val)):
+            report.fail("fit or transform modified its input array in place")
+    except Exception as e:  # a student's error becomes a FAIL line, not a crash
+        report.fail(f"raised {type(e).__name__}: {e}")
+        return report.verdict()
+    signs = None
+    for (split, got), X in zip(outputs.items(), (X_train, X_val)):
+        want = model.transform(X)
+        if got.shape != want.shape:
+            report.fail(f"{split}: output of shape {got.shape}, expected {want.shape}")
+            continue
+        if reference in ("PCA", "Whiten"):
+            if signs is None:  # one sign per component, fixed on the training split
+                signs = np.where((got * want).sum(axis=0) < 0, -1.0, 1.0)
+            want = want * signs
+        report.compare(f"{split} output", got, want)
+    return report.verdict()
+
+
+def check_init(init, reference, *, seed=0, tol=0.03):
+    """Grade a student's weight initialization against ``nntrain.reference.init.<reference>``.
+
+    ``init(shape, rng)`` must return a new float64 array of that shape, drawn only from the
+    ``numpy.random.Generator`` it is given. The check draws an affine shape ``(D_in, D_out)``
+    and a convolutional shape ``(F, C, HH, WW)`` (whose fan-in is ``C * HH * WW``) and compares
+    each draw with one of the reference: the standard deviation (relative error below
+    ``tol``) and the whole distribution (a two-sample Kolmogorov-Smirnov test, so a uniform
+    draw cannot pass for a normal one). It also checks that the same seed gives the same
+    draw.
+
+    Args:
+        init: the student's function ``init(shape, rng)``.
+        reference: the name of a reference scheme with default arguments, e.g.
+            ``"xavier_normal"`` or ``"kaiming_normal"``.
+        seed: seed of the draws.
+        tol: largest relative error of the standard deviation.
+
+    Returns:
+        True when every comparison passes.
+    """
+    from scipy.stats import ks_2samp
+
+    from .reference import init as schemes
+
+    if not isinstance(reference, str) or reference.startswith("_") or not callable(
+        getattr(schemes, reference, None)
+    ) or reference in ("calculate_gain", "zeros", "constant", "normal"):
+        raise ValueError(f"reference must name a random scheme of nntrain.reference.init, "
+                         f"got {reference!r}")
+    want_fn = getattr(schemes, reference)
+    report = _Report(reference, tol)
+    for shape in ((300, 200), (64, 16, 3, 3)):
+        want = want_fn(shape, rng=np.random.default_rng(seed + 1))
+        try:
+            got = init(shape, np.random.default_rng(seed))
+            again = init(shape, np.random.default_rng(seed))
+        except Exception as e:  # a student's error becomes a FAIL line, not a crash
+            report.fail(f"shape {shape}: raised {type(e).__name__}: {e}")
+            continue
+        got = np.asarray(got)
+        if got.shape != shape or got.dtype != np.float64:
+            report.fail(f"shape {shape}: returned {got.dtype} of shape {got.shape}, "
+                        f"expected float64 of shape {shape}")
+            continue
+        if not np.array_equal(got, again):
+            report.fail(f"shape {shape}: two calls with the same seed gave different draws "
+                        "(draw from the rng argument only)")
+        report.compare(f"shape {shape}: standard deviation", np.float64(got.std()),
+                       np.float64(want.std()))
+        p = ks_2samp(got.ravel(), want.ravel()).pvalue
+        good = p > 1e-3
+        report.ok &= good
+        report.lines.append(f"  {'ok ' if good else 'BAD'} shape {shape}: same distribution "
+                            f"as the reference (Kolmogorov-Smirnov p = {p:.2g})")
+    return report.verdict()
+
+
+def check_sampler(sample, dimension, *, seed=0, n=20_000):
+    """Grade a student's sampler against a search dimension of :mod:`nntrain.search`.
+
+    ``sample(low, high, n, rng)`` must return ``n`` values drawn only from the
+    ``numpy.random.Generator`` it is given, with the distribution of ``dimension`` (for
+    example ``LogUniform(1e-5, 1e-1)``). The check draws ``n`` values, checks that they lie
+    in ``[low, high]``, that the same seed gives the same values, and compares them with
+    the dimension's own samples by a two-sample Kolmogorov-Smirnov test (so a uniform
+    sampler cannot pass for a log-uniform one).
+
+    Args:
+        sample: the student's function ``sample(low, high, n, rng)``.
+        dimension: a ``LogUniform`` or ``Uniform`` of :mod:`nntrain.search`.
+        seed: seed of the draws.
+        n: how many values to draw.
+
+    Returns:
+        True when every comparison passes.
+    """
+    from scipy.stats import ks_2samp
+
+    from .search import LogUniform, Uniform
+
+    if not isinstance(dimension, (LogUniform, Uniform)):
+        raise TypeError(f"dimension must be a LogUniform or Uniform of nntrain.search, got "
+                        f"{type(dimension).__name__}")
+    report = _Report(repr(dimension), 0.0)
+    low, high = dimension.low, dimension.high
+    try:
+        got = np.asarray(sample(low, high, n, np.random.default_rng(seed)), dtype=np.float64)
+        again = np.asarray(sample(low, high, n, np.random.default_rng(seed)), dtype=np.float64)
+    except Exception as e:  # a student's error becomes a FAIL line, not a crash
+        report.fail(f"raised {type(e).__name__}: {e}")
+        return report.verdict()
+    if got.shape != (n,):
+        report.fail(f"returned shape {got.shape}, expected ({n},)")
+        return report.verdict()
+    checks = [
+        (bool(np.all((got >= low) & (got <= high))), f"every value in [{low:g}, {high:g}]"),
+        (np.array_equal(got, again), "the same seed gives the same values"),
+    ]
+    for good, what in checks:
+        report.ok &= good
+        report.lines.append(f"  {'ok ' if good else 'BAD'} {what}")
+    want = np.asarray(dimension.sample(np.random.default_rng(seed + 1), n))
+    p = ks_2samp(got, want).pvalue
+    report.ok &= p > 1e-3
+    report.lines.append(f"  {'ok ' if p > 1e-3 else 'BAD'} same distribution as the "
+                        f"reference (Kolmogorov-Smirnov p = {p:.2g})")
+    return report.verdict()
+
+
+def check_value(answer, expected, name, *, tol=1e-9):
+    """Grade a number (or array) answer, e.g. a parameter count, against the expected one.
+
+    Returns:
+        True when the relative error is below ``tol``.
+    """
+    report = _Report(name, tol)
+    try:
+        report.compare("value", np.asarray(answer, dtype=np.float64), np.asarray(expected, dtype=np.float64))
+    except Exception as e:
+        report.fail(f"raised {type(e).__name__}: {e}")
+    return report.verdict()

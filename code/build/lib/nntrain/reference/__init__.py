@@ -1,0 +1,70 @@
+"""NumPy reference implementations with explicit forward and backward passes.
+
+Float64 by default and the cs231n calling convention:
+``<name>_forward(x, ...) -> (out, cache)`` and ``<name>_backward(dout, cache)``.
+The PyTorch twin :mod:`nntrain.torch` mirrors every module and function name here.
+"""
+
+from . import init  # reachable as nntrain.reference.init, as torch.nn.init is
+from .activations import (
+    elu_backward,
+    elu_forward,
+    gelu_backward,
+    gelu_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    maxout_backward,
+    maxout_forward,
+    prelu_backward,
+    prelu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    silu_backward,
+    silu_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .fc_net import FullyConnectedNet
+from .normalization import (
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+)
+from .preprocessing import PCA, Center, ChannelMean, MeanImage, NotFittedError, Standardize, Whiten
+from .layers import affine_backward, affine_forward
+from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
+
+__all__ = [
+    "batchnorm_backward", "batchnorm_backward_alt", "batchnorm_forward",
+    "spatial_batchnorm_backward", "spatial_batchnorm_forward",
+    "PCA", "Center", "ChannelMean", "MeanImage", "NotFittedError", "Standardize", "Whiten",
+    "FullyConnectedNet",
+    "affine_backward",
+    "affine_forward",
+    "elu_backward",
+    "elu_forward",
+    "gelu_backward",
+    "gelu_forward",
+    "l1_loss",
+    "l2_loss",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
+    "maxout_backward",
+    "maxout_forward",
+    "prelu_backward",
+    "prelu_forward",
+    "relu_backward",
+    "relu_forward",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "silu_backward",
+    "silu_forward",
+    "softmax_loss",
+    "svm_loss",
+    "tanh_backward",
+    "tanh_forward",
+]

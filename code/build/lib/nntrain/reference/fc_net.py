@@ -1,0 +1,254 @@
+"""A fully connected network of any depth, NumPy reference (cs231n ``FullyConnectedNet``)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import _validate as check
+from .activations import (
+    elu_backward,
+    elu_forward,
+    gelu_backward,
+    gelu_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    silu_backward,
+    silu_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .layers import affine_backward, affine_forward
+from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
+from .normalization import batchnorm_backward_alt, batchnorm_forward
+
+#: Nonlinearities a hidden layer may use, by name: ``(forward, backward)``. The network
+#: calls ``forward(h)`` alone, so hyperparameters (the leaky ReLU's slope, the ELU's
+#: ``alpha``) keep their defaults.
+ACTIVATIONS = {
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "leaky_relu": (leaky_relu_forward, leaky_relu_backward),
+    "elu": (elu_forward, elu_backward),
+    "gelu": (gelu_forward, gelu_backward),
+    "silu": (silu_forward, silu_backward),
+}
+#: Losses the network may be trained with, by name.
+LOSSES = {"softmax": softmax_loss, "svm": svm_loss, "l2": l2_loss, "l1": l1_loss}
+#: Normalizations a hidden layer may use (None: none), and where it may go.
+NORMALIZATIONS = (None, "batchnorm")
+PLACEMENTS = ("before", "after")
+
+
+def _check_normalization(normalization, placement):
+    """Validate the normalization arguments shared by both trees' ``FullyConnectedNet``."""
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(
+            f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}"
+        )
+    if placement not in PLACEMENTS:
+        raise ValueError(
+            f"norm_placement must be 'before' or 'after' the nonlinearity, got {placement!r}"
+        )
+
+
+def _check_architecture(hidden_dims, input_dim, num_classes, activation, weight_scale, loss):
+    """Validate the constructor arguments shared by both trees' ``FullyConnectedNet``.
+
+    Returns the layer sizes ``[input_dim, *hidden_dims, num_classes]``.
+    """
+    if isinstance(hidden_dims, numbers.Integral) or not hasattr(hidden_dims, "__iter__"):
+        raise TypeError(f"hidden_dims must be a list of layer widths, got {hidden_dims!r}")
+    hidden_dims = list(hidden_dims)
+    for i, h in enumerate(hidden_dims):
+        check.positive_int(f"hidden_dims[{i}]", h)
+    check.positive_int("input_dim", input_dim)
+    check.positive_int("num_classes", num_classes)
+    check.positive("weight_scale", weight_scale)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
+    return [input_dim, *hidden_dims, num_classes]
+
+
+def _check_targets(net, X, y, n_outputs, kind):
+    """Validate the inputs of ``net.loss(X, y)``: the flattened feature size and the targets.
+
+    Classification losses take integer labels of shape ``(N,)``; regression losses take
+    float targets of shape ``(N, num_classes)``, or ``(N,)`` when there is one output.
+    ``kind`` is ``check.ndarray`` or ``check.tensor``, the input check of the caller's tree.
+    Returns ``y`` in the shape the loss function expects.
+    """
+    kind("X", X, min_ndim=2)
+    d = int(np.prod(X.shape[1:]))
+    if d != net.input_dim:
+        raise ValueError(
+            f"X must have {net.input_dim} features per example, got shape {tuple(X.shape)}"
+        )
+    check.positive("reg", net.reg, allow_zero=True)
+    if y is None or net.loss_name in ("softmax", "svm"):
+        return y
+    kind("y", y, min_ndim=1)
+    if y.ndim == 1 and n_outputs == 1:
+        y = y.reshape(-1, 1)
+    check.shape("y", y, (X.shape[0], n_outputs))
+    return y
+
+
+class FullyConnectedNet:
+    r"""An L-layer fully connected network with the cs231n interface.
+
+    The architecture is ``{affine - [batchnorm] - activation} x (L - 1) - affine - loss``:
+    every hidden layer is an affine map followed by the nonlinearity (with
+    ``normalization="batchnorm"``, a batch normalization before it, or after it with
+    ``norm_placement="after"``), and the output layer has none of these, its values being
+    the class scores. Without normalization, with :math:`h_0 = x`,
+
+    .. math::
+        h_\ell = f(h_{\ell-1} W_\ell + b_\ell) \; (\ell < L), \qquad
+        s = h_{L-1} W_L + b_L,
+
+    and the objective is the data loss plus the L2 penalty
+    :math:`\tfrac{1}{2}\,\mathrm{reg} \sum_\ell \lVert W_\ell \rVert^2` on the weights only.
+
+    Args:
+        hidden_dims: widths of the hidden layers, e.g. ``[100, 100]``.
+        input_dim: number of input features (each example is flattened).
+        num_classes: number of classes (outputs; the target size for regression).
+        activation: the hidden nonlinearity, a key of :data:`ACTIVATIONS`.
+        weight_scale: weights start as ``weight_scale * standard normal``; biases are zero.
+        reg: L2 strength; a plain attribute that may be changed after construction.
+        dtype: the floating dtype of parameters and computations.
+        seed: seed of the ``numpy.random.Generator`` that draws the initial weights.
+        loss: ``"softmax"`` (default), ``"svm"``, ``"l2"`` or ``"l1"``.
+        normalization: None (default) or ``"batchnorm"``
+            (:func:`~nntrain.reference.normalization.batchnorm_forward`, Ioffe & Szegedy
+            2015) in every hidden layer.
+        norm_placement: ``"before"`` (default, as in the paper) or ``"after"`` the
+            nonlinearity.
+
+    Attributes:
+        params: dict of arrays ``W1, b1, ..., WL, bL``; ``W\ell`` has shape
+            ``(D_{\ell-1}, D_\ell)``. With batch normalization also ``gamma\ell`` (ones)
+            and ``beta\ell`` (zeros) for each hidden layer.
+        bn_params: with batch normalization, one dict per hidden layer holding the
+            running statistics (see ``batchnorm_forward``). ``loss(X)`` runs in test mode
+            (running statistics), ``loss(X, y)`` in train mode (batch statistics, running
+            statistics updated), the cs231n convention.
+
+    Example:
+        >>> net = FullyConnectedNet([4, 4], input_dim=3, num_classes=1, seed=0)
+        >>> sum(p.size for p in net.params.values())  # 3*4+4 + 4*4+4 + 4*1+1
+        41
+
+    Used from chapter 0 on.
+    """
+
+    def __init__(
+        self,
+        hidden_dims,
+        input_dim=3 * 32 * 32,
+        num_classes=10,
+        activation="relu",
+        weight_scale=1e-2,
+        reg=0.0,
+        dtype=np.float64,
+        seed=None,
+        loss="softmax",
+        normalization=None,
+        norm_placement="before",
+    ):
+        sizes = _check_architecture(
+            hidden_dims, input_dim, num_classes, activation, weight_scale, loss
+        )
+        _check_normalization(normalization, norm_placement)
+        if not np.issubdtype(np.dtype(dtype), np.floating):
+            raise TypeError(f"dtype must be a floating-point dtype, got {dtype}")
+        self.input_dim, self.num_classes = input_dim, num_classes
+        self.num_layers = len(sizes) - 1
+        self.activation, self.loss_name = activation, loss
+        self.normalization, self.norm_placement = normalization, norm_placement
+        self.reg, self.dtype = reg, np.dtype(dtype)
+        rng = np.random.default_rng(seed)
+        self.params = {}
+        for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            self.params[f"W{i}"] = (weight_scale * rng.standard_normal((d_in, d_out))).astype(dtype)
+            self.params[f"b{i}"] = np.zeros(d_out, dtype=dtype)
+            if normalization and i < self.num_layers:
+                self.params[f"gamma{i}"] = np.ones(d_out, dtype=dtype)
+                self.params[f"beta{i}"] = np.zeros(d_out, dtype=dtype)
+        self.bn_params = [{"mode": "train"} for _ in sizes[1:-1]] if normalization else []
+
+    def loss(self, X, y=None):
+        """Scores for ``X``, or ``(loss, grads)`` when targets ``y`` are given.
+
+        Args:
+            X: inputs of shape ``(N, d_1, ..., d_k)`` with ``d_1 * ... * d_k = input_dim``.
+            y: labels of shape ``(N,)`` (classification) or targets (regression), or None.
+
+        Returns:
+            ``scores`` of shape ``(N, num_classes)`` if ``y`` is None, else ``(loss, grads)``
+            with ``grads`` a dict holding the gradient of every entry of ``params``.
+        """
+        y = _check_targets(self, X, y, self.num_classes, check.ndarray)
+        scores, caches, _ = self._forward(X, mode="test" if y is None else "train")
+        if y is None:
+            return scores
+        data_loss, dscores = LOSSES[self.loss_name](scores, y)
+        weights = [self.params[f"W{i}"] for i in range(1, self.num_layers + 1)]
+        loss = data_loss + 0.5 * self.reg * sum(float((w * w).sum()) for w in weights)
+        grads, _ = self._backward(dscores, caches)
+        return loss, grads
+
+    def _forward(self, X, mode="test"):
+        """Scores, the caches of every layer, and each hidden layer's ``(input, output)`` of
+        its nonlinearity (:mod:`nntrain.diagnostics` reads those); ``mode`` is the batch
+        normalization's ``"train"`` or ``"test"``."""
+        act_forward = ACTIVATIONS[self.activation][0]
+        h = X.reshape(X.shape[0], -1).astype(self.dtype, copy=False)
+        caches, hidden = [], []
+        for i in range(1, self.num_layers):
+            z, affine_cache = affine_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            norm_cache = None
+            if self.normalization and self.norm_placement == "before":
+                z, norm_cache = self._batchnorm(z, i, mode)
+            h, act_cache = act_forward(z)
+            hidden.append((z, h))
+            if self.normalization and self.norm_placement == "after":
+                h, norm_cache = self._batchnorm(h, i, mode)
+            caches.append((affine_cache, norm_cache, act_cache))
+        L = self.num_layers
+        scores, last_cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
+        return scores, [*caches, last_cache], hidden
+
+    def _backward(self, dscores, caches):
+        """The gradient of every parameter (the L2 penalty's included) from the gradient of
+        the scores, and the gradient of the loss with respect to each hidden activation."""
+        act_backward = ACTIVATIONS[self.activation][1]
+        L = self.num_layers
+        grads, dhidden = {}, []
+        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[-1])
+        for i in range(L - 1, 0, -1):
+            affine_cache, norm_cache, act_cache = caches[i - 1]
+            if self.normalization and self.norm_placement == "after":
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward_alt(dh, norm_cache)
+            dhidden.insert(0, dh)
+            dh = act_backward(dh, act_cache)
+            if self.normalization and self.norm_placement == "before":
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward_alt(dh, norm_cache)
+            dh, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dh, affine_cache)
+        for i in range(1, L + 1):
+            grads[f"W{i}"] = grads[f"W{i}"] + self.reg * self.params[f"W{i}"]
+        return {name: grads[name] for name in self.params}, dhidden
+
+    def _batchnorm(self, x, i, mode):
+        bn_param = self.bn_params[i - 1]
+        bn_param["mode"] = mode
+        return batchnorm_forward(x, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_param)

@@ -1,0 +1,526 @@
+"""Weight initialization schemes, NumPy reference: new float64 arrays drawn at the right scale.
+
+A network whose weights start too small passes ever smaller signals forward and ever smaller
+gradients back; one whose weights start too large saturates or explodes. The schemes here
+pick the scale of the random weights from the *fans* of a layer so that, for a given
+nonlinearity, the variance of the activations (forward) or of the gradients (backward) stays
+roughly the same from layer to layer. A layer with :math:`n_{in}` inputs per output unit
+(``fan_in``) and :math:`n_{out}` outputs per input unit (``fan_out``) gets weights of mean 0
+and standard deviation
+
+* Glorot and Bengio (2010), *Understanding the difficulty of training deep feedforward
+  neural networks* (:func:`xavier_uniform`, :func:`xavier_normal`), a compromise between
+  the forward and the backward pass:
+  :math:`\\sigma = \\mathrm{gain} \\cdot \\sqrt{2 / (n_{in} + n_{out})}`;
+* He, Zhang, Ren and Sun (2015), *Delving deep into rectifiers* (:func:`kaiming_uniform`,
+  :func:`kaiming_normal`), which accounts for the ReLU zeroing half of its inputs:
+  :math:`\\sigma = \\mathrm{gain} / \\sqrt{n}`, with :math:`n` the fan in (forward) or the
+  fan out (backward) and :math:`\\mathrm{gain} = \\sqrt{2}` for the ReLU;
+* LeCun, Bottou, Orr and Müller (1998), *Efficient BackProp* (:func:`lecun_normal`):
+  :math:`\\sigma = 1 / \\sqrt{n_{in}}`, unit variance for a linear (or tanh-like) unit.
+
+The gain of every nonlinearity comes from :func:`calculate_gain`, with the values and names
+of ``torch.nn.init.calculate_gain``. A uniform draw :math:`\\mathcal{U}(-b, b)` has standard
+deviation :math:`b / \\sqrt{3}`, so the uniform variants use the bound
+:math:`b = \\sqrt{3}\\,\\sigma` and have the same variance as the normal ones.
+
+**Layouts and fans.** The reference follows the cs231n layout: an affine weight has shape
+``(D_in, D_out)`` (``out = x @ w``), so ``fan_in = shape[0]`` and ``fan_out = shape[1]``; a
+convolution weight has shape ``(F, C, HH, WW)``, so ``fan_in = C * HH * WW`` and
+``fan_out = F * HH * WW``. PyTorch stores an affine weight the other way round,
+``(out_features, in_features)`` (``out = x @ w.T``), and ``torch.nn.init`` takes
+``fan_in = shape[1]``: passing a reference affine weight shape to PyTorch's formula swaps the
+two fans. Convolution weights have the same layout in both (``(out, in, *kernel)``), so
+their fans agree. The PyTorch twin :mod:`nntrain.torch.init` uses PyTorch's layout.
+
+**Interface.** Every function takes the ``shape`` of the array to create and returns a new
+float64 array; the random ones draw from ``rng``, a :class:`numpy.random.Generator`
+(``np.random.default_rng(seed)``), which is required so that every draw is reproducible.
+:func:`zeros` and :func:`constant` also accept ``rng`` and ignore it, so that all schemes
+can be called the same way.
+
+Used in chapter 3 (weight initialization).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import _validate as check
+
+#: The names for which the gain is 1: linear layers and convolutions without a nonlinearity.
+_LINEAR = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+)
+
+#: Every name :func:`calculate_gain` accepts, in the order of its documentation.
+NONLINEARITIES = _LINEAR + ("sigmoid", "tanh", "relu", "leaky_relu", "selu")
+
+#: The fan modes of :func:`kaiming_uniform` and :func:`kaiming_normal`.
+_MODES = ("fan_in", "fan_out")
+
+
+def calculate_gain(nonlinearity, param=None):
+    r"""The recommended gain of a nonlinearity: the factor that keeps activations at scale.
+
+    Same names and values as ``torch.nn.init.calculate_gain``:
+
+    * ``"linear"``, ``"conv1d"``, ``"conv2d"``, ``"conv3d"``, ``"conv_transpose1d"``,
+      ``"conv_transpose2d"``, ``"conv_transpose3d"`` and ``"sigmoid"``: :math:`1`;
+    * ``"tanh"``: :math:`5 / 3`;
+    * ``"relu"``: :math:`\sqrt{2}`;
+    * ``"leaky_relu"`` with negative slope :math:`a` (``param``, default 0.01):
+      :math:`\sqrt{2 / (1 + a^2)}`;
+    * ``"selu"``: :math:`3 / 4`.
+
+    The ReLU gain :math:`\sqrt{2}` makes up for the half of the inputs the ReLU sets to 0
+    (He et al. 2015); the leaky ReLU keeps a fraction :math:`a^2` of that half's variance.
+    The SELU value is PyTorch's empirical choice; for a self-normalizing network use
+    ``"linear"`` instead, which gives weights of variance :math:`1 / n_{in}`.
+
+    Args:
+        nonlinearity: the name of the nonlinearity, one of :data:`NONLINEARITIES`.
+        param: the negative slope of ``"leaky_relu"`` (default 0.01); ignored by every
+            other nonlinearity, as in PyTorch.
+
+    Returns:
+        The gain, a Python float.
+
+    Raises:
+        ValueError: for an unknown ``nonlinearity``, or for a ``"leaky_relu"`` ``param``
+            that is not a number (a bool included, as in PyTorch) or not finite.
+
+    Example:
+        >>> calculate_gain("relu") == math.sqrt(2)
+        True
+        >>> round(calculate_gain("leaky_relu", 0.2), 4)
+        1.3868
+    """
+    if not isinstance(nonlinearity, str) or nonlinearity not in NONLINEARITIES:
+        raise ValueError(
+            f"nonlinearity must be one of {', '.join(NONLINEARITIES)}; got {nonlinearity!r}"
+        )
+    if nonlinearity in _LINEAR or nonlinearity == "sigmoid":
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    # leaky_relu
+    if param is None:
+        slope = 0.01
+    elif isinstance(param, bool) or not isinstance(param, numbers.Real):
+        raise ValueError(
+            f"param (the negative slope of leaky_relu) must be a real number, got {param!r}"
+        )
+    elif not math.isfinite(param):
+        raise ValueError(
+            f"param (the negative slope of leaky_relu) must be finite, got {param!r}"
+        )
+    else:
+        slope = float(param)
+    return math.sqrt(2.0 / (1 + slope**2))
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _shape(shape):
+    """Check a shape: a non-negative integer or a sequence of them. Returns it as a tuple."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
+    ):
+        raise TypeError(f"shape must be a tuple of non-negative integers, got {shape!r}")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"shape must be a tuple of non-negative integers, got {tuple(shape)}")
+    return tuple(int(s) for s in shape)
+
+
+def _fans(shape):
+    """``(fan_in, fan_out)`` of a weight of the given shape, in the reference layout.
+
+    An affine weight ``(D_in, D_out)`` has ``fan_in = D_in`` and ``fan_out = D_out`` (PyTorch,
+    with its ``(out, in)`` layout, takes ``fan_in = shape[1]``). A convolution weight
+    ``(F, C, *kernel)`` has ``fan_in = C * prod(kernel)`` and ``fan_out = F * prod(kernel)``,
+    as in PyTorch. Raises ``ValueError`` for a shape with fewer than 2 dimensions.
+    """
+    shape = _shape(shape)
+    if len(shape) < 2:
+        raise ValueError(
+            "shape must have at least 2 dimensions to define fan_in and fan_out "
+            f"((D_in, D_out) or (F, C, HH, WW)), got {shape}"
+        )
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _rng(rng):
+    """Check that ``rng`` is a NumPy Generator."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, got {type(rng).__name__} "
+            "(pass np.random.default_rng(seed))"
+        )
+    return rng
+
+
+def _mode(mode):
+    """Check a Kaiming fan mode; returns the index of its fan in ``(fan_in, fan_out)``."""
+    if not isinstance(mode, str) or mode not in _MODES:
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    return _MODES.index(mode)
+
+
+def _std(fan, gain=1.0):
+    r""":math:`\mathrm{gain} / \sqrt{\mathrm{fan}}`, or ``nan`` for a fan of 0 (an empty
+    weight, which has no entry to draw)."""
+    return gain / math.sqrt(fan) if fan else math.nan
+
+
+def _xavier_std(shape, gain):
+    r"""Glorot and Bengio's :math:`\mathrm{gain} \cdot \sqrt{2 / (n_{in} + n_{out})}`,
+    after checking ``shape`` and ``gain``."""
+    fan_in, fan_out = _fans(shape)
+    check.positive("gain", gain, allow_zero=True)
+    if fan_in + fan_out == 0:
+        return math.nan
+    return float(gain) * math.sqrt(2.0 / float(fan_in + fan_out))
+
+
+def _kaiming_std(shape, a, mode, nonlinearity):
+    r"""He et al.'s :math:`\mathrm{gain} / \sqrt{n}`, with the fan :math:`n` chosen by
+    ``mode``, after checking every argument."""
+    fans = _fans(shape)
+    fan = fans[_mode(mode)]
+    return _std(fan, calculate_gain(nonlinearity, a))
+
+
+def _lecun_std(shape):
+    r"""LeCun's :math:`1 / \sqrt{n_{in}}`, after checking ``shape``."""
+    return _std(_fans(shape)[0])
+
+
+def _uniform(shape, bound, rng):
+    """A float64 draw from U(-bound, bound), or zeros for an empty ``shape``."""
+    rng = _rng(rng)
+    if math.prod(shape) == 0:
+        return np.zeros(shape)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def _normal(shape, std, rng):
+    """A float64 draw from N(0, std^2), or zeros for an empty ``shape``."""
+    rng = _rng(rng)
+    if math.prod(shape) == 0:
+        return np.zeros(shape)
+    return rng.normal(0.0, std, size=shape)
+
+
+# --------------------------------------------------------------------------- constants
+
+
+def zeros(shape, *, rng=None):
+    """An array of zeros: the usual start for biases (never for the weights of a layer,
+    whose units would then all compute, and learn, the same thing).
+
+    Args:
+        shape: the shape of the array, a tuple of non-negative integers (any rank).
+        rng: accepted and ignored, so that every scheme of this module can be called alike.
+
+    Returns:
+        A new float64 array of zeros of shape ``shape``.
+
+    Raises:
+        TypeError: if ``shape`` is not a tuple of integers.
+        ValueError: if a size in ``shape`` is negative.
+
+    Example:
+        >>> zeros((2, 3))
+        array([[0., 0., 0.],
+               [0., 0., 0.]])
+    """
+    return np.zeros(_shape(shape), dtype=np.float64)
+
+
+def constant(shape, value, *, rng=None):
+    """An array filled with one value (for example a small positive bias before a ReLU).
+
+    Args:
+        shape: the shape of the array, a tuple of non-negative integers (any rank).
+        value: the value of every entry, a finite real number.
+        rng: accepted and ignored, so that every scheme of this module can be called alike.
+
+    Returns:
+        A new float64 array of shape ``shape`` whose entries are all ``value``.
+
+    Raises:
+        TypeError: if ``shape`` is not a tuple of integers or ``value`` not a real number.
+        ValueError: if a size in ``shape`` is negative or ``value`` is not finite.
+
+    Example:
+        >>> constant((2,), 0.1)
+        array([0.1, 0.1])
+    """
+    shape = _shape(shape)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"value must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"value must be finite, got {value}")
+    return np.full(shape, float(value), dtype=np.float64)
+
+
+def normal(shape, std, *, rng):
+    r"""Weights drawn from :math:`\mathcal{N}(0, \mathrm{std}^2)`, a scale chosen by hand.
+
+    This is the ``weight_scale * standard normal`` start of
+    :class:`nntrain.reference.FullyConnectedNet`; the schemes below choose ``std`` from the
+    fans instead.
+
+    Args:
+        shape: the shape of the array, a tuple of non-negative integers (any rank).
+        std: the standard deviation, a finite real number >= 0 (0 gives zeros).
+        rng: a :class:`numpy.random.Generator`.
+
+    Returns:
+        A new float64 array of shape ``shape``.
+
+    Raises:
+        TypeError: if ``shape`` is not a tuple of integers, ``std`` not a real number, or
+            ``rng`` not a Generator.
+        ValueError: if a size in ``shape`` or ``std`` is negative, or ``std`` not finite.
+
+    Example:
+        >>> normal((3, 4), 0.01, rng=np.random.default_rng(0)).shape
+        (3, 4)
+    """
+    shape = _shape(shape)
+    check.positive("std", std, allow_zero=True)
+    return _normal(shape, float(std), rng)
+
+
+# --------------------------------------------------------------------------- Glorot
+
+
+def xavier_uniform(shape, gain=1.0, *, rng):
+    r"""Glorot (Xavier) uniform initialization: :math:`\mathcal{U}(-b, b)` with
+
+    .. math::
+        b = \sqrt{3}\,\sigma = \mathrm{gain} \cdot \sqrt{\frac{6}{n_{in} + n_{out}}}.
+
+    Glorot and Bengio (2010), *Understanding the difficulty of training deep feedforward
+    neural networks*: the variance :math:`2 / (n_{in} + n_{out})` is the compromise between
+    :math:`1 / n_{in}`, which keeps the forward activations at scale, and
+    :math:`1 / n_{out}`, which does the same for the backward gradients.
+
+    The fans are those of the reference layout: ``(D_in, D_out)`` for an affine weight,
+    ``(F, C, HH, WW)`` for a convolution. PyTorch's ``xavier_uniform_`` reads an affine
+    weight as ``(out, in)``, with ``fan_in = shape[1]``; the formula is symmetric in the two
+    fans, so for an affine weight and its transpose the two agree.
+
+    Args:
+        shape: the shape of the weight, at least 2 dimensions.
+        gain: the factor for the nonlinearity that follows, from :func:`calculate_gain`; a
+            finite real number >= 0.
+        rng: a :class:`numpy.random.Generator`.
+
+    Returns:
+        A new float64 array of shape ``shape``, every entry in :math:`[-b, b)`.
+
+    Raises:
+        TypeError: if ``shape`` is not a tuple of integers, ``gain`` not a real number, or
+            ``rng`` not a Generator.
+        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size, or
+            ``gain`` is negative or not finite.
+
+    Example:
+        >>> w = xavier_uniform((300, 100), rng=np.random.default_rng(0))
+        >>> bool(abs(w).max() <= math.sqrt(6 / 400))
+        True
+    """
+    shape = _shape(shape)
+    std = _xavier_std(shape, gain)
+    return _uniform(shape, math.sqrt(3.0) * std, rng)
+
+
+def xavier_normal(shape, gain=1.0, *, rng):
+    r"""Glorot (Xavier) normal initialization: :math:`\mathcal{N}(0, \sigma^2)` with
+
+    .. math::
+        \sigma = \mathrm{gain} \cdot \sqrt{\frac{2}{n_{in} + n_{out}}}.
+
+    Glorot and Bengio (2010); see :func:`xavier_uniform`, which has the same variance.
+
+    The fans are those of the reference layout: ``(D_in, D_out)`` for an affine weight,
+    ``(F, C, HH, WW)`` for a convolution. PyTorch's ``xavier_normal_`` reads an affine
+    weight as ``(out, in)``, with ``fan_in = shape[1]``; the formula is symmetric in the two
+    fans, so for an affine weight and its transpose the two agree.
+
+    Args:
+        shape: the shape of the weight, at least 2 dimensions.
+        gain: the factor for the nonlinearity that follows, from :func:`calculate_gain`; a
+            finite real number >= 0.
+        rng: a :class:`numpy.random.Generator`.
+
+    Returns:
+        A new float64 array of shape ``shape``.
+
+    Raises:
+        TypeError: if ``shape`` is not a tuple of integers, ``gain`` not a real number, or
+            ``rng`` not a Generator.
+        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size, or
+            ``gain`` is negative or not finite.
+
+    Example:
+        >>> w = xavier_normal((300, 100), rng=np.random.default_rng(0))
+        >>> round(float(w.std() / math.sqrt(2 / 400)), 1)
+        1.0
+    """
+    shape = _shape(shape)
+    return _normal(shape, _xavier_std(shape, gain), rng)
+
+
+# --------------------------------------------------------------------------- He
+
+
+def kaiming_uniform(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng):
+    r"""He (Kaiming) uniform initialization: :math:`\mathcal{U}(-b, b)` with
+
+    .. math::
+        b = \sqrt{3}\,\sigma = \mathrm{gain} \cdot \sqrt{\frac{3}{n}},
+
+    where the gain is ``calculate_gain(nonlinearity, a)`` and :math:`n` is ``fan_in``
+    (``mode="fan_in"``, the default: the variance of the activations is kept in the forward
+    pass) or ``fan_out`` (``mode="fan_out"``: the variance of the gradients is kept in the
+    backward pass). He, Zhang, Ren and Sun (2015), *Delving deep into rectifiers*. The
+    defaults are PyTorch's: a leaky ReLU of slope ``a = 0``, that is a ReLU, gain
+    :math:`\sqrt{2}`.
+
+    The fans are those of the reference layout: an affine weight ``(D_in, D_out)`` has
+    ``fan_in = D_in = shape[0]``, where PyTorch's ``kaiming_uniform_``, reading the weight as
+    ``(out, in)``, takes ``fan_in = shape[1]``; a convolution weight ``(F, C, HH, WW)`` has
+    ``fan_in = C * HH * WW`` in both.
+
+    Args:
+        shape: the shape of the weight, at least 2 dimensions.
+        a: the negative slope of the leaky ReLU that follows (used only with
+            ``nonlinearity="leaky_relu"``).
+        mode: ``"fan_in"`` or ``"fan_out"``.
+        nonlinearity: the nonlinearity that follows, a name accepted by
+            :func:`calculate_gain`; meant for ``"relu"`` and ``"leaky_relu"``.
+        rng: a :class:`numpy.random.Generator`.
+
+    Returns:
+        A new float64 array of shape ``shape``, every entry in :math:`[-b, b)`.
+
+    Raises:
+        TypeError: if ``shape`` is not a tuple of integers or ``rng`` not a Generator.
+        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size, ``mode``
+            is neither ``"fan_in"`` nor ``"fan_out"``, or ``nonlinearity`` (or ``a``) is
+            not accepted by :func:`calculate_gain`.
+
+    Example:
+        >>> w = kaiming_uniform((200, 100), nonlinearity="relu", rng=np.random.default_rng(0))
+        >>> bool(abs(w).max() <= math.sqrt(6 / 200))
+        True
+    """
+    shape = _shape(shape)
+    std = _kaiming_std(shape, a, mode, nonlinearity)
+    return _uniform(shape, math.sqrt(3.0) * std, rng)
+
+
+def kaiming_normal(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng):
+    r"""He (Kaiming) normal initialization: :math:`\mathcal{N}(0, \sigma^2)` with
+
+    .. math::
+        \sigma = \frac{\mathrm{gain}}{\sqrt{n}},
+
+    where the gain is ``calculate_gain(nonlinearity, a)`` and :math:`n` is ``fan_in``
+    (``mode="fan_in"``, the default) or ``fan_out`` (``mode="fan_out"``). He, Zhang, Ren and
+    Sun (2015), *Delving deep into rectifiers*; for a ReLU network,
+    :math:`\sigma = \sqrt{2 / n_{in}}`. See :func:`kaiming_uniform`, which has the same
+    variance.
+
+    The fans are those of the reference layout: an affine weight ``(D_in, D_out)`` has
+    ``fan_in = D_in = shape[0]``, where PyTorch's ``kaiming_normal_``, reading the weight as
+    ``(out, in)``, takes ``fan_in = shape[1]``; a convolution weight ``(F, C, HH, WW)`` has
+    ``fan_in = C * HH * WW`` in both.
+
+    Args:
+        shape: the shape of the weight, at least 2 dimensions.
+        a: the negative slope of the leaky ReLU that follows (used only with
+            ``nonlinearity="leaky_relu"``).
+        mode: ``"fan_in"`` or ``"fan_out"``.
+        nonlinearity: the nonlinearity that follows, a name accepted by
+            :func:`calculate_gain`; meant for ``"relu"`` and ``"leaky_relu"``.
+        rng: a :class:`numpy.random.Generator`.
+
+    Returns:
+        A new float64 array of shape ``shape``.
+
+    Raises:
+        TypeError: if ``shape`` is not a tuple of integers or ``rng`` not a Generator.
+        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size, ``mode``
+            is neither ``"fan_in"`` nor ``"fan_out"``, or ``nonlinearity`` (or ``a``) is
+            not accepted by :func:`calculate_gain`.
+
+    Example:
+        >>> w = kaiming_normal((500, 100), nonlinearity="relu", rng=np.random.default_rng(0))
+        >>> round(float(w.std() / math.sqrt(2 / 500)), 1)
+        1.0
+    """
+    shape = _shape(shape)
+    return _normal(shape, _kaiming_std(shape, a, mode, nonlinearity), rng)
+
+
+# --------------------------------------------------------------------------- LeCun
+
+
+def lecun_normal(shape, *, rng):
+    r"""LeCun normal initialization: :math:`\mathcal{N}(0, \sigma^2)` with
+
+    .. math::
+        \sigma = \frac{1}{\sqrt{n_{in}}}.
+
+    LeCun, Bottou, Orr and Müller (1998), *Efficient BackProp*: with inputs of unit variance,
+    every pre-activation then has unit variance too, in the range where a sigmoid-like unit
+    is neither linear nor saturated. It is :func:`kaiming_normal` with
+    ``nonlinearity="linear"``, and the initialization of self-normalizing (SELU) networks.
+
+    The fans are those of the reference layout: an affine weight ``(D_in, D_out)`` has
+    ``fan_in = D_in = shape[0]``, where PyTorch, reading the weight as ``(out, in)``, takes
+    ``fan_in = shape[1]``; a convolution weight ``(F, C, HH, WW)`` has
+    ``fan_in = C * HH * WW`` in both.
+
+    Args:
+        shape: the shape of the weight, at least 2 dimensions.
+        rng: a :class:`numpy.random.Generator`.
+
+    Returns:
+        A new float64 array of shape ``shape``.
+
+    Raises:
+        TypeError: if ``shape`` is not a tuple of integers or ``rng`` not a Generator.
+        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size.
+
+    Example:
+        >>> w = lecun_normal((400, 100), rng=np.random.default_rng(0))
+        >>> round(float(w.std() * math.sqrt(400)), 1)
+        1.0
+    """
+    shape = _shape(shape)
+    return _normal(shape, _lecun_std(shape), rng)

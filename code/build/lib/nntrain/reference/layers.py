@@ -1,0 +1,76 @@
+"""Layers with weights, NumPy reference (cs231n convention).
+
+Each layer is a pair of functions: ``<name>_forward(x, ...) -> (out, cache)`` computes the
+output and keeps what the backward pass needs, and ``<name>_backward(dout, cache)`` turns the
+upstream gradient ``dout = dL/dout`` into the gradients of every input, in argument order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as check
+
+
+def affine_forward(x, w, b):
+    r"""Fully connected (affine) layer: every input unit feeds every output unit.
+
+    Each example is flattened to a row vector of length :math:`D_{in}`, then
+
+    .. math::
+        \mathrm{out} = x W + b, \qquad x \in \mathbb{R}^{N \times D_{in}},\;
+        W \in \mathbb{R}^{D_{in} \times D_{out}},\; b \in \mathbb{R}^{D_{out}}.
+
+    The weight layout ``(D_in, D_out)`` is the cs231n one; ``torch.nn.Linear`` stores the
+    transpose, ``(D_out, D_in)``.
+
+    Args:
+        x: inputs of shape ``(N, d_1, ..., d_k)``, with ``D_in = d_1 * ... * d_k``.
+        w: weights of shape ``(D_in, D_out)``.
+        b: biases of shape ``(D_out,)``.
+
+    Returns:
+        ``(out, cache)``: ``out`` of shape ``(N, D_out)`` and the cache ``(x, w, b)``.
+
+    Example:
+        >>> out, cache = affine_forward(np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))
+        >>> out.shape
+        (2, 4)
+
+    Used in every chapter, introduced in chapter 0.
+    """
+    check.ndarray("x", x, min_ndim=1)
+    check.ndarray("w", w, ndim=2)
+    check.ndarray("b", b, ndim=1)
+    d_in = int(np.prod(x.shape[1:]))
+    check.shape("w", w, (d_in, None))
+    check.shape("b", b, (w.shape[1],))
+    out = x.reshape(x.shape[0], d_in) @ w + b
+    return out, (x, w, b)
+
+
+def affine_backward(dout, cache):
+    r"""Backward pass of :func:`affine_forward`.
+
+    .. math::
+        \frac{\partial L}{\partial x} = \frac{\partial L}{\partial \mathrm{out}} W^\top, \quad
+        \frac{\partial L}{\partial W} = x^\top \frac{\partial L}{\partial \mathrm{out}}, \quad
+        \frac{\partial L}{\partial b} = \sum_{n} \frac{\partial L}{\partial \mathrm{out}_n}.
+
+    Args:
+        dout: upstream gradient of shape ``(N, D_out)``.
+        cache: the ``(x, w, b)`` returned by :func:`affine_forward`.
+
+    Returns:
+        ``(dx, dw, db)`` with the shapes of ``x``, ``w`` and ``b``.
+    """
+    x, w, b = cache
+    check.ndarray("dout", dout, ndim=2)
+    check.ndarray("cache x", x)
+    check.ndarray("cache w", w)
+    check.shape("dout", dout, (x.shape[0], w.shape[1]))
+    x2 = x.reshape(x.shape[0], -1)
+    dx = (dout @ w.T).reshape(x.shape)
+    dw = x2.T @ dout
+    db = dout.sum(0)
+    return dx, dw, db

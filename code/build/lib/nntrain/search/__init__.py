@@ -1,0 +1,42 @@
+"""Hyperparameter optimization: search spaces, grid and random search, coarse-to-fine
+refinement, many trials trained at once, and Optuna studies that survive interruptions.
+
+The pieces, one module each:
+
+* :mod:`nntrain.search.spaces`: the dimensions of a search space (:class:`LogUniform`,
+  :class:`Uniform`, :class:`IntUniform`, :class:`Choice`) and the two classic strategies,
+  :func:`grid_search` and :func:`random_search`, which return trials in one format.
+* :mod:`nntrain.search.refine`: coarse to fine; :func:`narrow` a space around the best
+  trials, :func:`edge_warnings` when a best value sits at the edge of its range, and
+  :func:`widen` to move that edge.
+* :mod:`nntrain.search.batched`: :func:`train_batched` trains K networks that differ in
+  learning rate, ``reg`` and ``weight_scale`` in one batched computation, stopping each
+  diverging trial by the rule of :func:`should_stop`.
+* :mod:`nntrain.search.study`: :func:`optuna_objective` (built on :func:`suggest`) and
+  :func:`create_study`, to run a search with Optuna, stored in an SQLite file that can be
+  resumed and shared by several worker processes. Optuna is imported only when these are
+  called.
+
+Random rather than grid search, and ranges on a log scale, follow Bergstra & Bengio (2012),
+*Random search for hyper-parameter optimization*, JMLR 13.
+
+Every name is importable from ``nntrain.search`` directly::
+
+    from nntrain.search import LogUniform, random_search, train_batched
+
+Used in chapter 7 (hyperparameter optimization).
+"""
+
+from __future__ import annotations
+
+from .batched import TRIAL_KEYS, TrialResult, should_stop, train_batched
+from .refine import edge_warnings, narrow, widen
+from .spaces import Choice, IntUniform, LogUniform, Uniform, grid_search, random_search
+from .study import OBJECTIVE_KEYS, create_study, optuna_objective, suggest
+
+__all__ = [
+    "Choice", "IntUniform", "LogUniform", "Uniform", "grid_search", "random_search",
+    "edge_warnings", "narrow", "widen",
+    "TRIAL_KEYS", "TrialResult", "should_stop", "train_batched",
+    "OBJECTIVE_KEYS", "create_study", "optuna_objective", "suggest",
+]

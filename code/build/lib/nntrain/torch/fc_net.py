@@ -1,0 +1,130 @@
+"""A fully connected network of any depth, PyTorch twin of
+:class:`nntrain.reference.FullyConnectedNet`."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import _validate as check
+from ..reference.fc_net import _check_architecture, _check_normalization, _check_targets
+from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
+from .layers import AffineFunction
+from .losses import L1LossFunction, L2LossFunction, SoftmaxLossFunction, SVMLossFunction
+from .normalization import BatchNorm1d
+
+#: Nonlinearities a hidden layer may use, by name (the keys of the reference's table): the
+#: module class each hidden layer gets, so forward hooks (:mod:`nntrain.diagnostics`) see it.
+ACTIVATIONS = {
+    "relu": ReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "gelu": GELU,
+    "silu": SiLU,
+}
+#: Losses the network may be trained with, by name.
+LOSSES = {
+    "softmax": SoftmaxLossFunction,
+    "svm": SVMLossFunction,
+    "l2": L2LossFunction,
+    "l1": L1LossFunction,
+}
+
+
+class FullyConnectedNet(nn.Module):
+    r"""The reference network as an ``nn.Module`` built from this package's autograd Functions.
+
+    Same arguments and the same initial weights for the same ``seed`` as
+    :class:`nntrain.reference.FullyConnectedNet` (they are drawn by the same NumPy
+    generator), so the two can be compared number for number. ``params`` is an
+    ``nn.ParameterDict`` keyed ``W1, b1, ..., WL, bL``; move the net with ``.to(device)``.
+
+    With ``normalization="batchnorm"`` each hidden layer normalizes with a module of
+    ``norms`` (its running statistics; ``gamma{i}`` and ``beta{i}`` are in ``params``), which
+    follows the module's mode: ``net.train()`` uses batch statistics, ``net.eval()`` the
+    running averages, as every PyTorch model. Each hidden nonlinearity is a module of
+    ``nonlinearities`` (an ``nn.ModuleList``), so
+    hooks can watch it. ``net(X)`` returns the scores; ``net.loss(X, y)`` returns ``(loss, grads)`` like the
+    reference, with the gradients computed by autograd through our backward passes.
+    """
+
+    def __init__(
+        self,
+        hidden_dims,
+        input_dim=3 * 32 * 32,
+        num_classes=10,
+        activation="relu",
+        weight_scale=1e-2,
+        reg=0.0,
+        dtype=torch.float32,
+        seed=None,
+        loss="softmax",
+        normalization=None,
+        norm_placement="before",
+    ):
+        super().__init__()
+        sizes = _check_architecture(
+            hidden_dims, input_dim, num_classes, activation, weight_scale, loss
+        )
+        _check_normalization(normalization, norm_placement)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+        self.input_dim, self.num_classes = input_dim, num_classes
+        self.num_layers = len(sizes) - 1
+        self.activation, self.loss_name = activation, loss
+        self.normalization, self.norm_placement = normalization, norm_placement
+        self.reg = reg
+        rng = np.random.default_rng(seed)
+        self.params = nn.ParameterDict()  # filled in order: W1, b1, W2, b2, ...
+        for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            w = weight_scale * rng.standard_normal((d_in, d_out))
+            self.params[f"W{i}"] = nn.Parameter(torch.tensor(w, dtype=dtype))
+            self.params[f"b{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
+            if normalization and i < self.num_layers:  # gamma and beta live in params
+                self.params[f"gamma{i}"] = nn.Parameter(torch.ones(d_out, dtype=dtype))
+                self.params[f"beta{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
+        # running statistics only (affine=False): gamma and beta are params["gamma1"], ...
+        self.norms = nn.ModuleList(
+            BatchNorm1d(d, affine=False).to(dtype) for d in sizes[1:-1]
+        ) if normalization else nn.ModuleList()
+        self.nonlinearities = nn.ModuleList(
+            ACTIVATIONS[activation]() for _ in range(self.num_layers - 1)
+        )
+
+    def forward(self, X):
+        """Class scores of shape ``(N, num_classes)`` for inputs ``X`` of shape ``(N, *)``."""
+        h = X.reshape(X.shape[0], -1)
+        for i in range(1, self.num_layers):
+            h = AffineFunction.apply(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            if self.normalization and self.norm_placement == "before":
+                h = self._batchnorm(h, i)
+            h = self.nonlinearities[i - 1](h)
+            if self.normalization and self.norm_placement == "after":
+                h = self._batchnorm(h, i)
+        L = self.num_layers
+        return AffineFunction.apply(h, self.params[f"W{L}"], self.params[f"b{L}"])
+
+    def _batchnorm(self, h, i):
+        """Normalize with the i-th layer's statistics (batch or running, by the module's
+        mode), then scale and shift by ``gamma{i}``, ``beta{i}``."""
+        return self.norms[i - 1](h) * self.params[f"gamma{i}"] + self.params[f"beta{i}"]
+
+    def penalty(self):
+        r"""The L2 penalty :math:`\tfrac12 \mathrm{reg} \sum_\ell \lVert W_\ell\rVert^2`."""
+        weights = [p for name, p in self.params.items() if name.startswith("W")]
+        return 0.5 * self.reg * sum((w * w).sum() for w in weights)
+
+    def loss(self, X, y=None):
+        """Scores, or ``(loss, grads)`` when targets are given, as in the reference."""
+        y = _check_targets(self, X, y, self.num_classes, check.tensor)
+        X = X.to(self.params["W1"].dtype)
+        if y is None:
+            return self(X)
+        with torch.enable_grad():
+            total = LOSSES[self.loss_name].apply(self(X), y) + self.penalty()
+            names = list(self.params)
+            grads = torch.autograd.grad(total, [self.params[n] for n in names])
+        return total.detach(), dict(zip(names, grads))

@@ -1,0 +1,377 @@
+"""Weight initialization schemes, PyTorch twin of :mod:`nntrain.reference.init`.
+
+The same schemes, on a tensor of any device, filled in place like ``torch.nn.init``: each
+function is named after its reference twin with a trailing underscore (``xavier_uniform_``
+for :func:`nntrain.reference.init.xavier_uniform`), takes the ``tensor`` to fill instead of
+a ``shape``, fills it under ``torch.no_grad()`` (so a parameter that requires a gradient can
+be initialized; its ``requires_grad`` is left as it is) and returns that same tensor. The
+tensor keeps its dtype and device. :func:`calculate_gain` keeps its name.
+
+The standard deviations are computed here from the formulas of the reference (Glorot and
+Bengio 2010, He et al. 2015, LeCun et al. 1998; see :mod:`nntrain.reference.init`); the
+draws use the tensor's own ``uniform_`` and ``normal_``, the primitives of
+``torch.nn.init``, so that with the same generator state the values are those of
+``torch.nn.init``'s function of the same name (``lecun_normal_``, which PyTorch lacks, is
+its ``kaiming_normal_`` with ``nonlinearity="linear"``).
+
+**Layout and fans.** The layout is PyTorch's: a ``torch.nn.Linear`` weight has shape
+``(out_features, in_features)`` (``out = x @ w.T``), a convolution weight
+``(out_channels, in_channels, *kernel)``, so
+
+.. math::
+    n_{in} = \\mathrm{shape}[1] \\cdot \\prod \\mathrm{shape}[2:], \\qquad
+    n_{out} = \\mathrm{shape}[0] \\cdot \\prod \\mathrm{shape}[2:],
+
+that is ``fan_in = shape[1]`` for a linear weight. The reference's affine weights are the
+transpose, ``(D_in, D_out)``, with ``fan_in = shape[0]``: a reference weight ``w`` and the
+tensor ``w.T`` have the same fans. Convolution weights have the same layout in both trees.
+
+**Randomness.** ``rng`` is an optional :class:`torch.Generator` on the tensor's device type;
+``None`` draws from PyTorch's global generator (seeded by :func:`nntrain.seed` or
+``torch.manual_seed``).
+
+Used in chapter 3 (weight initialization), for PyTorch layers on any device.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+
+from .. import _validate as check
+from ..reference import init as _reference
+
+
+def _fans(shape):
+    """``(fan_in, fan_out)`` of a weight of the given shape, in PyTorch's layout.
+
+    A linear weight ``(out, in)`` has ``fan_in = in = shape[1]`` and
+    ``fan_out = out = shape[0]`` (the reference, with its ``(D_in, D_out)`` layout, takes
+    ``fan_in = shape[0]``). A convolution weight ``(out, in, *kernel)`` has
+    ``fan_in = in * prod(kernel)`` and ``fan_out = out * prod(kernel)``, as in the reference.
+    Raises ``ValueError`` for a shape with fewer than 2 dimensions.
+    """
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(
+            "tensor must have at least 2 dimensions to define fan_in and fan_out "
+            f"((out_features, in_features) or (out_channels, in_channels, *kernel)), "
+            f"got shape {shape}"
+        )
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _tensor(tensor):
+    """Check the tensor to fill: a floating-point torch tensor. Its values are not checked
+    (``torch.empty`` may hold NaNs, and they are about to be overwritten)."""
+    return check.tensor("tensor", tensor)
+
+
+def _rng(rng, tensor):
+    """Check ``rng``: ``None`` or a :class:`torch.Generator` for the tensor's device type."""
+    if rng is None:
+        return None
+    if not isinstance(rng, torch.Generator):
+        raise TypeError(
+            f"rng must be a torch.Generator or None, got {type(rng).__name__} "
+            "(pass torch.Generator().manual_seed(seed), or None for the global generator)"
+        )
+    if rng.device.type != tensor.device.type:
+        raise ValueError(
+            f"rng must be a generator for the tensor's device type: rng is on {rng.device}, "
+            f"tensor on {tensor.device} (pass torch.Generator(device=tensor.device))"
+        )
+    return rng
+
+
+def _uniform(tensor, bound, rng):
+    """Fill ``tensor`` from U(-bound, bound) in place (nothing to fill if it is empty)."""
+    rng = _rng(rng, tensor)
+    if tensor.numel():
+        with torch.no_grad():
+            tensor.uniform_(-bound, bound, generator=rng)
+    return tensor
+
+
+def _normal(tensor, std, rng):
+    """Fill ``tensor`` from N(0, std^2) in place (nothing to fill if it is empty)."""
+    rng = _rng(rng, tensor)
+    if tensor.numel():
+        with torch.no_grad():
+            tensor.normal_(0.0, std, generator=rng)
+    return tensor
+
+
+def _xavier_std(tensor, gain):
+    """Glorot and Bengio's standard deviation, after checking ``tensor`` and ``gain``."""
+    fan_in, fan_out = _fans(_tensor(tensor).shape)
+    check.positive("gain", gain, allow_zero=True)
+    if fan_in + fan_out == 0:
+        return math.nan
+    return float(gain) * math.sqrt(2.0 / float(fan_in + fan_out))
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    """He et al.'s standard deviation, after checking every argument."""
+    fans = _fans(_tensor(tensor).shape)
+    fan = fans[_reference._mode(mode)]
+    return _reference._std(fan, calculate_gain(nonlinearity, a))
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain of a nonlinearity: :func:`nntrain.reference.init.calculate_gain`,
+    with the names and values of ``torch.nn.init.calculate_gain`` (1 for ``"linear"``, the
+    convolutions and ``"sigmoid"``, 5/3 for ``"tanh"``, :math:`\\sqrt{2}` for ``"relu"``,
+    :math:`\\sqrt{2 / (1 + a^2)}` for ``"leaky_relu"`` of slope ``param``, default 0.01, and
+    3/4 for ``"selu"``).
+
+    Args:
+        nonlinearity: the name of the nonlinearity.
+        param: the negative slope of ``"leaky_relu"``; ignored by the others.
+
+    Returns:
+        The gain, a Python float.
+
+    Raises:
+        ValueError: for an unknown ``nonlinearity`` or a ``"leaky_relu"`` ``param`` that is
+            not a finite number.
+
+    Example:
+        >>> calculate_gain("tanh")
+        1.6666666666666667
+    """
+    return _reference.calculate_gain(nonlinearity, param)
+
+
+# --------------------------------------------------------------------------- constants
+
+
+def zeros_(tensor, *, rng=None):
+    """Fill ``tensor`` with zeros, in place; twin of :func:`nntrain.reference.init.zeros`.
+
+    Args:
+        tensor: a floating-point tensor of any shape and device.
+        rng: accepted and ignored, so that every scheme of this module can be called alike.
+
+    Returns:
+        ``tensor`` itself.
+
+    Raises:
+        TypeError: if ``tensor`` is not a floating-point tensor.
+
+    Example:
+        >>> zeros_(torch.empty(2, 3)).sum()
+        tensor(0.)
+    """
+    _tensor(tensor)
+    with torch.no_grad():
+        return tensor.zero_()
+
+
+def constant_(tensor, value, *, rng=None):
+    """Fill ``tensor`` with ``value``, in place; twin of
+    :func:`nntrain.reference.init.constant`.
+
+    Args:
+        tensor: a floating-point tensor of any shape and device.
+        value: the value of every entry, a finite real number.
+        rng: accepted and ignored, so that every scheme of this module can be called alike.
+
+    Returns:
+        ``tensor`` itself.
+
+    Raises:
+        TypeError: if ``tensor`` is not a floating-point tensor or ``value`` not a real
+            number.
+        ValueError: if ``value`` is not finite.
+
+    Example:
+        >>> constant_(torch.empty(2, dtype=torch.float64), 0.1)
+        tensor([0.1000, 0.1000], dtype=torch.float64)
+    """
+    _tensor(tensor)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"value must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"value must be finite, got {value}")
+    with torch.no_grad():
+        return tensor.fill_(float(value))
+
+
+def normal_(tensor, std, *, rng=None):
+    r"""Fill ``tensor`` from :math:`\mathcal{N}(0, \mathrm{std}^2)`, in place; twin of
+    :func:`nntrain.reference.init.normal`.
+
+    Args:
+        tensor: a floating-point tensor of any shape and device.
+        std: the standard deviation, a finite real number >= 0.
+        rng: a :class:`torch.Generator` for the tensor's device, or ``None`` for the global
+            generator.
+
+    Returns:
+        ``tensor`` itself.
+
+    Raises:
+        TypeError: if ``tensor`` is not a floating-point tensor, ``std`` not a real number
+            or ``rng`` not a Generator.
+        ValueError: if ``std`` is negative or not finite, or ``rng`` is for another device.
+    """
+    _tensor(tensor)
+    check.positive("std", std, allow_zero=True)
+    return _normal(tensor, float(std), rng)
+
+
+# --------------------------------------------------------------------------- Glorot
+
+
+def xavier_uniform_(tensor, gain=1.0, *, rng=None):
+    r"""Glorot (Xavier) uniform initialization in place: :math:`\mathcal{U}(-b, b)` with
+    :math:`b = \mathrm{gain} \cdot \sqrt{6 / (n_{in} + n_{out})}`; twin of
+    :func:`nntrain.reference.init.xavier_uniform`, same values as
+    ``torch.nn.init.xavier_uniform_`` for the same generator state.
+
+    The fans are PyTorch's: ``fan_in = shape[1] * prod(shape[2:])``, where the reference's
+    ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; the formula is symmetric in the two.
+
+    Args:
+        tensor: a floating-point tensor with at least 2 dimensions.
+        gain: the factor for the nonlinearity that follows (:func:`calculate_gain`), >= 0.
+        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
+
+    Returns:
+        ``tensor`` itself.
+
+    Raises:
+        TypeError: if ``tensor`` is not a floating-point tensor, ``gain`` not a real number
+            or ``rng`` not a Generator.
+        ValueError: if ``tensor`` has fewer than 2 dimensions, ``gain`` is negative or not
+            finite, or ``rng`` is for another device.
+    """
+    return _uniform(tensor, math.sqrt(3.0) * _xavier_std(tensor, gain), rng)
+
+
+def xavier_normal_(tensor, gain=1.0, *, rng=None):
+    r"""Glorot (Xavier) normal initialization in place: :math:`\mathcal{N}(0, \sigma^2)` with
+    :math:`\sigma = \mathrm{gain} \cdot \sqrt{2 / (n_{in} + n_{out})}`; twin of
+    :func:`nntrain.reference.init.xavier_normal`, same values as
+    ``torch.nn.init.xavier_normal_`` for the same generator state.
+
+    The fans are PyTorch's: ``fan_in = shape[1] * prod(shape[2:])``, where the reference's
+    ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; the formula is symmetric in the two.
+
+    Args:
+        tensor: a floating-point tensor with at least 2 dimensions.
+        gain: the factor for the nonlinearity that follows (:func:`calculate_gain`), >= 0.
+        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
+
+    Returns:
+        ``tensor`` itself.
+
+    Raises:
+        TypeError: if ``tensor`` is not a floating-point tensor, ``gain`` not a real number
+            or ``rng`` not a Generator.
+        ValueError: if ``tensor`` has fewer than 2 dimensions, ``gain`` is negative or not
+            finite, or ``rng`` is for another device.
+    """
+    return _normal(tensor, _xavier_std(tensor, gain), rng)
+
+
+# --------------------------------------------------------------------------- He
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None):
+    r"""He (Kaiming) uniform initialization in place: :math:`\mathcal{U}(-b, b)` with
+    :math:`b = \mathrm{gain} \cdot \sqrt{3 / n}`, the gain ``calculate_gain(nonlinearity, a)``
+    and :math:`n` the fan chosen by ``mode``; twin of
+    :func:`nntrain.reference.init.kaiming_uniform`, same values as
+    ``torch.nn.init.kaiming_uniform_`` for the same generator state.
+
+    The fans are PyTorch's: a linear weight ``(out, in)`` has ``fan_in = shape[1]``, where
+    the reference's ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; a convolution weight
+    has ``fan_in = shape[1] * prod(shape[2:])`` in both.
+
+    Args:
+        tensor: a floating-point tensor with at least 2 dimensions.
+        a: the negative slope of the leaky ReLU that follows (only with ``"leaky_relu"``).
+        mode: ``"fan_in"`` (keeps the forward variance) or ``"fan_out"`` (the backward one).
+        nonlinearity: the nonlinearity that follows, a name accepted by
+            :func:`calculate_gain`.
+        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
+
+    Returns:
+        ``tensor`` itself.
+
+    Raises:
+        TypeError: if ``tensor`` is not a floating-point tensor or ``rng`` not a Generator.
+        ValueError: if ``tensor`` has fewer than 2 dimensions, ``mode`` is neither
+            ``"fan_in"`` nor ``"fan_out"``, ``nonlinearity`` (or ``a``) is not accepted by
+            :func:`calculate_gain`, or ``rng`` is for another device.
+
+    Example:
+        >>> w = kaiming_uniform_(torch.empty(100, 200), nonlinearity="relu")
+        >>> bool(w.abs().max() <= math.sqrt(6 / 200))
+        True
+    """
+    return _uniform(tensor, math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity), rng)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None):
+    r"""He (Kaiming) normal initialization in place: :math:`\mathcal{N}(0, \sigma^2)` with
+    :math:`\sigma = \mathrm{gain} / \sqrt{n}`, the gain ``calculate_gain(nonlinearity, a)``
+    and :math:`n` the fan chosen by ``mode``; twin of
+    :func:`nntrain.reference.init.kaiming_normal`, same values as
+    ``torch.nn.init.kaiming_normal_`` for the same generator state.
+
+    The fans are PyTorch's: a linear weight ``(out, in)`` has ``fan_in = shape[1]``, where
+    the reference's ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; a convolution weight
+    has ``fan_in = shape[1] * prod(shape[2:])`` in both.
+
+    Args:
+        tensor: a floating-point tensor with at least 2 dimensions.
+        a: the negative slope of the leaky ReLU that follows (only with ``"leaky_relu"``).
+        mode: ``"fan_in"`` (keeps the forward variance) or ``"fan_out"`` (the backward one).
+        nonlinearity: the nonlinearity that follows, a name accepted by
+            :func:`calculate_gain`.
+        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
+
+    Returns:
+        ``tensor`` itself.
+
+    Raises:
+        TypeError: if ``tensor`` is not a floating-point tensor or ``rng`` not a Generator.
+        ValueError: if ``tensor`` has fewer than 2 dimensions, ``mode`` is neither
+            ``"fan_in"`` nor ``"fan_out"``, ``nonlinearity`` (or ``a``) is not accepted by
+            :func:`calculate_gain`, or ``rng`` is for another device.
+    """
+    return _normal(tensor, _kaiming_std(tensor, a, mode, nonlinearity), rng)
+
+
+# --------------------------------------------------------------------------- LeCun
+
+
+def lecun_normal_(tensor, *, rng=None):
+    r"""LeCun normal initialization in place: :math:`\mathcal{N}(0, 1 / n_{in})`; twin of
+    :func:`nntrain.reference.init.lecun_normal`. PyTorch has no function of this name; its
+    ``kaiming_normal_`` with ``nonlinearity="linear"`` draws the same values.
+
+    The fans are PyTorch's: a linear weight ``(out, in)`` has ``fan_in = shape[1]``, where
+    the reference's ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; a convolution weight
+    has ``fan_in = shape[1] * prod(shape[2:])`` in both.
+
+    Args:
+        tensor: a floating-point tensor with at least 2 dimensions.
+        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
+
+    Returns:
+        ``tensor`` itself.
+
+    Raises:
+        TypeError: if ``tensor`` is not a floating-point tensor or ``rng`` not a Generator.
+        ValueError: if ``tensor`` has fewer than 2 dimensions or ``rng`` is for another
+            device.
+    """
+    fan_in, _ = _fans(_tensor(tensor).shape)
+    return _normal(tensor, _reference._std(fan_in), rng)

@@ -1,0 +1,115 @@
+"""Loss functions, PyTorch twin of :mod:`nntrain.reference.losses`.
+
+Each function returns ``(loss, dscores)`` with ``loss`` a 0-d tensor, like the reference;
+the autograd Functions and modules below make them usable as ordinary PyTorch losses.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .. import _validate as check
+from ._function import loss_function
+
+
+def _scores_and_labels(scores, y):
+    check.tensor("scores", scores, ndim=2)
+    check.labels("y", y, scores.shape[0], scores.shape[1], like=scores)
+    if scores.shape[0] == 0:
+        raise ValueError("scores must hold at least one example, got shape (0, C)")
+
+
+def softmax_loss(scores, y):
+    r"""Softmax cross-entropy averaged over the batch, with its gradient ``(p - onehot) / N``.
+
+    Same math as :func:`nntrain.reference.softmax_loss`; equals ``F.cross_entropy``.
+    """
+    _scores_and_labels(scores, y)
+    n = scores.shape[0]
+    log_probs = torch.log_softmax(scores, dim=1)
+    rows = torch.arange(n, device=scores.device)
+    loss = -log_probs[rows, y].mean()
+    dscores = log_probs.exp()
+    dscores[rows, y] -= 1
+    return loss, dscores / n
+
+
+def svm_loss(scores, y, delta=1.0):
+    r"""Multiclass hinge loss (Weston-Watkins) averaged over the batch, with its gradient.
+
+    Same math as :func:`nntrain.reference.svm_loss`; equals ``C * F.multi_margin_loss``.
+    """
+    _scores_and_labels(scores, y)
+    check.positive("delta", delta)
+    n = scores.shape[0]
+    rows = torch.arange(n, device=scores.device)
+    margins = (scores - scores[rows, y][:, None] + delta).clamp(min=0)
+    margins[rows, y] = 0
+    dscores = (margins > 0).to(scores.dtype)
+    dscores[rows, y] = -dscores.sum(dim=1)
+    return margins.sum() / n, dscores / n
+
+
+def _pred_and_target(pred, target):
+    check.tensor("pred", pred, min_ndim=1)
+    check.tensor("target", target, min_ndim=1)
+    check.same_kind(("pred", "target"), pred, target)
+    check.shape("target", target, tuple(pred.shape))
+    if pred.numel() == 0:
+        raise ValueError("pred must hold at least one value, got an empty tensor")
+
+
+def l2_loss(pred, target):
+    r"""Mean squared error over every element, gradient ``2 (p - t) / M``; equals
+    ``F.mse_loss``."""
+    _pred_and_target(pred, target)
+    diff = pred - target
+    return (diff**2).mean(), 2 * diff / diff.numel()
+
+
+def l1_loss(pred, target):
+    r"""Mean absolute error over every element, gradient ``sign(p - t) / M``; equals
+    ``F.l1_loss``."""
+    _pred_and_target(pred, target)
+    diff = pred - target
+    return diff.abs().mean(), diff.sign() / diff.numel()
+
+
+SoftmaxLossFunction = loss_function("SoftmaxLossFunction", softmax_loss)
+SVMLossFunction = loss_function("SVMLossFunction", svm_loss)
+L2LossFunction = loss_function("L2LossFunction", l2_loss, target_grad=True)
+L1LossFunction = loss_function("L1LossFunction", l1_loss, target_grad=True)
+
+
+class SoftmaxLoss(nn.Module):
+    """Softmax cross-entropy as a module: ``SoftmaxLoss()(scores, y)``."""
+
+    def forward(self, scores, y):
+        return SoftmaxLossFunction.apply(scores, y)
+
+
+class SVMLoss(nn.Module):
+    """Multiclass hinge loss as a module, with margin ``delta``."""
+
+    def __init__(self, delta=1.0):
+        super().__init__()
+        check.positive("delta", delta)
+        self.delta = delta
+
+    def forward(self, scores, y):
+        return SVMLossFunction.apply(scores, y, self.delta)
+
+
+class L2Loss(nn.Module):
+    """Mean squared error as a module."""
+
+    def forward(self, pred, target):
+        return L2LossFunction.apply(pred, target)
+
+
+class L1Loss(nn.Module):
+    """Mean absolute error as a module."""
+
+    def forward(self, pred, target):
+        return L1LossFunction.apply(pred, target)

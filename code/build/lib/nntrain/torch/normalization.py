@@ -1,0 +1,441 @@
+r"""Batch normalization, PyTorch twin of :mod:`nntrain.reference.normalization`.
+
+The functions take tensors on any device and implement the reference's math with tensor
+operations (not ``torch.nn.functional.batch_norm``), with the same arguments, the same
+``bn_param`` dict (its running statistics are tensors, updated in place) and the same
+conventions: PyTorch's momentum, the unbiased running variance, ``momentum=None`` for the
+cumulative average. ``num_batches_tracked`` may be an int or, as in the modules, a 0-d
+integer tensor, which is then incremented in place.
+
+:class:`BatchNormFunction` and :class:`SpatialBatchNormFunction` run them under autograd
+with the closed-form backward pass (:func:`batchnorm_backward_alt`). The modules
+:class:`BatchNorm1d` and :class:`BatchNorm2d` are drop-in replacements for
+``torch.nn.BatchNorm1d`` and ``torch.nn.BatchNorm2d``: same constructor arguments, same
+parameters (``weight``, ``bias``) and buffers (``running_mean``, ``running_var``,
+``num_batches_tracked``), so ``state_dict`` and ``load_state_dict`` work across, and the
+same behaviour under ``.train()`` and ``.eval()``, ``momentum=None``, ``affine=False`` and
+``track_running_stats=False``.
+
+Used in chapter 4 (batch normalization).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .. import _validate as check
+from ..reference.normalization import _check_cache, _momentum, _need_two_values, _settings
+from ..reference.normalization import _count as _reference_count
+from ._function import layer_function
+
+
+def _count(bn_param):
+    """``bn_param['num_batches_tracked']``: a non-negative int or a 0-d integer tensor
+    (0 when absent)."""
+    count = bn_param.get("num_batches_tracked", 0)
+    if not check._is_tensor(count):
+        return _reference_count(bn_param)
+    if count.ndim != 0 or count.is_floating_point() or count.is_complex() or (
+        count.dtype == torch.bool
+    ):
+        raise TypeError(
+            "bn_param['num_batches_tracked'] must be an int or a 0-d integer tensor, got "
+            f"a tensor of dtype {count.dtype} and shape {tuple(count.shape)}"
+        )
+    return count
+
+
+def _running(bn_param, x, d):
+    """The running statistics in ``bn_param``, checked against ``x`` and ``D = d``; ``None``
+    for one that is absent."""
+    stats = []
+    for key in ("running_mean", "running_var"):
+        r = bn_param.get(key)
+        if r is not None:
+            check.tensor(f"bn_param['{key}']", r)
+            check.same_kind(("x", f"bn_param['{key}']"), x, r)
+            check.shape(f"bn_param['{key}']", r, (d,))
+        stats.append(r)
+    var = stats[1]
+    if var is not None and var.numel() and bool((var < 0).any()):
+        raise ValueError(
+            f"bn_param['running_var'] must be >= 0 (a variance), got a minimum of "
+            f"{float(var.min())}"
+        )
+    return stats
+
+
+def _dout(dout, cache):
+    """Check the upstream gradient against the cached input."""
+    check.tensor("dout", dout, ndim=2)
+    check.tensor("cache x", cache["x"])
+    check.same_kind(("dout", "cache x"), dout, cache["x"])
+    check.shape("dout", dout, tuple(cache["x"].shape))
+
+
+# --------------------------------------------------------------------------- batch norm
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    r"""Batch normalization of ``(N, D)`` tensors; the running statistics in ``bn_param``
+    are tensors, created on ``x``'s device in its dtype and updated in place.
+
+    Same arguments, math, conventions and checks as
+    :func:`nntrain.reference.normalization.batchnorm_forward`; ``x``, ``gamma`` and
+    ``beta`` must share one dtype and device.
+
+    Example:
+        >>> bn_param = {"mode": "train"}
+        >>> out, _ = batchnorm_forward(torch.tensor([[1.0], [3.0]]), torch.ones(1),
+        ...                            torch.zeros(1), bn_param)
+        >>> out
+        tensor([[-1.0000],
+                [ 1.0000]])
+        >>> bn_param["running_mean"], bn_param["running_var"]
+        (tensor([0.2000]), tensor([1.1000]))
+    """
+    check.tensor("x", x, ndim=2)
+    n, d = x.shape
+    check.tensor("gamma", gamma, ndim=1)
+    check.tensor("beta", beta, ndim=1)
+    check.same_kind(("x", "gamma", "beta"), x, gamma, beta)
+    if not x.dtype == gamma.dtype == beta.dtype:
+        raise TypeError(
+            f"x, gamma and beta must share one dtype, got {x.dtype}, {gamma.dtype} and "
+            f"{beta.dtype}"
+        )
+    check.shape("gamma", gamma, (d,))
+    check.shape("beta", beta, (d,))
+    mode, eps, momentum = _settings(bn_param)
+    running_mean, running_var = _running(bn_param, x, d)
+    count = _count(bn_param)
+    if mode == "train":
+        _need_two_values(x.shape, n)
+    if running_mean is None:
+        running_mean = bn_param["running_mean"] = torch.zeros(d, dtype=x.dtype, device=x.device)
+    if running_var is None:
+        running_var = bn_param["running_var"] = torch.ones(d, dtype=x.dtype, device=x.device)
+
+    if mode == "test":
+        istd = 1.0 / torch.sqrt(running_var.to(x.dtype) + eps)
+        xhat = (x - running_mean.to(x.dtype)) * istd
+        out = gamma * xhat + beta
+        return out, {"mode": "test", "x": x, "xhat": xhat, "gamma": gamma, "istd": istd}
+
+    mu = x.mean(dim=0)
+    xmu = x - mu
+    var = (xmu * xmu).mean(dim=0)
+    std = torch.sqrt(var + eps)
+    istd = 1.0 / std
+    xhat = xmu * istd
+    out = gamma * xhat + beta
+
+    with torch.no_grad():
+        if check._is_tensor(count):
+            count.add_(1)
+            factor = 1.0 / float(count) if momentum is None else momentum
+        else:
+            bn_param["num_batches_tracked"] = count = count + 1
+            factor = 1.0 / count if momentum is None else momentum
+        unbiased = var * (n / (n - 1))
+        running_mean.mul_(1 - factor).add_(factor * mu)
+        running_var.mul_(1 - factor).add_(factor * unbiased)
+
+    cache = {
+        "mode": "train", "x": x, "xmu": xmu, "var": var, "std": std, "istd": istd,
+        "xhat": xhat, "gamma": gamma, "eps": eps,
+    }
+    return out, cache
+
+
+def _test_backward(dout, cache):
+    """Backward of a test-mode forward pass, a fixed affine map."""
+    dbeta = dout.sum(dim=0)
+    dgamma = (dout * cache["xhat"]).sum(dim=0)
+    dx = dout * (cache["gamma"] * cache["istd"])
+    return dx, dgamma, dbeta
+
+
+def batchnorm_backward(dout, cache):
+    r"""Backward pass of :func:`batchnorm_forward` through the computational graph, node by
+    node: ``(dx, dgamma, dbeta)``. Same steps as
+    :func:`nntrain.reference.normalization.batchnorm_backward`; a test-mode cache gives
+    ``dx = dout * gamma / sqrt(running_var + eps)``."""
+    cache = _check_cache(cache)
+    _dout(dout, cache)
+    if cache["mode"] == "test":
+        return _test_backward(dout, cache)
+    xmu, std, istd = cache["xmu"], cache["std"], cache["istd"]
+    xhat, gamma = cache["xhat"], cache["gamma"]
+    n = dout.shape[0]
+
+    # out = gamma * xhat + beta
+    dbeta = dout.sum(dim=0)
+    dgamma = (dout * xhat).sum(dim=0)
+    dxhat = dout * gamma
+    # xhat = xmu * istd
+    dxmu1 = dxhat * istd
+    distd = (dxhat * xmu).sum(dim=0)
+    # istd = 1 / std
+    dstd = -distd / (std * std)
+    # std = sqrt(var + eps)
+    dvar = dstd * 0.5 / std
+    # var = mean over rows of xmu ** 2
+    dsq = torch.ones_like(xmu) * (dvar / n)
+    dxmu2 = 2 * xmu * dsq
+    dxmu = dxmu1 + dxmu2
+    # xmu = x - mu
+    dx1 = dxmu
+    dmu = -dxmu.sum(dim=0)
+    # mu = mean over rows of x
+    dx2 = torch.ones_like(xmu) * (dmu / n)
+    dx = dx1 + dx2
+    return dx, dgamma, dbeta
+
+
+def batchnorm_backward_alt(dout, cache):
+    r"""Backward pass of :func:`batchnorm_forward` in closed form: ``(dx, dgamma, dbeta)``
+    with
+
+    .. math::
+        dx = \frac{\gamma}{N \sigma} \bigl(N\, \mathrm{dout} - d\beta - \hat{x}\, d\gamma
+        \bigr), \qquad \sigma = \sqrt{\sigma^2_\mathcal{B} + \epsilon},
+
+    derived in :func:`nntrain.reference.normalization.batchnorm_backward_alt`."""
+    cache = _check_cache(cache)
+    _dout(dout, cache)
+    if cache["mode"] == "test":
+        return _test_backward(dout, cache)
+    xhat, gamma, istd = cache["xhat"], cache["gamma"], cache["istd"]
+    n = dout.shape[0]
+    dbeta = dout.sum(dim=0)
+    dgamma = (dout * xhat).sum(dim=0)
+    dx = (gamma * istd / n) * (n * dout - dbeta - xhat * dgamma)
+    return dx, dgamma, dbeta
+
+
+BatchNormFunction = layer_function("BatchNormFunction", batchnorm_forward, batchnorm_backward_alt)
+
+
+# --------------------------------------------------------------------------- spatial
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    r"""Spatial batch normalization of ``(N, C, H, W)`` tensors, one mean and variance per
+    channel over ``N``, ``H`` and ``W``: the channel axis moved last, flattened to
+    ``(N H W, C)`` and passed to :func:`batchnorm_forward`. Same arguments and math as
+    :func:`nntrain.reference.normalization.spatial_batchnorm_forward`.
+
+    Example:
+        >>> x = torch.arange(8.0).reshape(1, 2, 2, 2)
+        >>> out, _ = spatial_batchnorm_forward(x, torch.ones(2), torch.zeros(2),
+        ...                                    {"mode": "train"})
+        >>> out.mean(dim=(0, 2, 3)).abs().max() < 1e-6
+        tensor(True)
+    """
+    check.tensor("x", x, ndim=4)
+    mode, _, _ = _settings(bn_param)
+    n, c, h, w = x.shape
+    if mode == "train":
+        _need_two_values(x.shape, n * h * w)
+    x_flat = x.permute(0, 2, 3, 1).reshape(n * h * w, c)
+    out_flat, cache = batchnorm_forward(x_flat, gamma, beta, bn_param)
+    out = out_flat.reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous()
+    return out, (cache, tuple(x.shape))
+
+
+def spatial_batchnorm_backward(dout, cache):
+    r"""Backward pass of :func:`spatial_batchnorm_forward`: ``(dx, dgamma, dbeta)``, through
+    :func:`batchnorm_backward_alt` on the flattened gradient."""
+    if not (isinstance(cache, tuple) and len(cache) == 2):
+        raise TypeError(
+            "cache must be the (cache, shape) pair returned by spatial_batchnorm_forward, got "
+            f"{type(cache).__name__}"
+        )
+    flat, shape = cache
+    check.tensor("dout", dout, ndim=4)
+    check.shape("dout", dout, tuple(shape))
+    n, c, h, w = shape
+    dout_flat = dout.permute(0, 2, 3, 1).reshape(n * h * w, c)
+    dx_flat, dgamma, dbeta = batchnorm_backward_alt(dout_flat, flat)
+    dx = dx_flat.reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous()
+    return dx, dgamma, dbeta
+
+
+SpatialBatchNormFunction = layer_function(
+    "SpatialBatchNormFunction", spatial_batchnorm_forward, spatial_batchnorm_backward
+)
+
+
+# --------------------------------------------------------------------------- modules
+
+
+class _BatchNorm(nn.Module):
+    """What :class:`BatchNorm1d` and :class:`BatchNorm2d` share: the parameters, buffers
+    and mode logic of ``torch.nn.modules.batchnorm._BatchNorm``."""
+
+    # PyTorch's batch norms are at state-dict version 2 (the one with num_batches_tracked)
+    _version = 2
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        check.positive_int("num_features", num_features)
+        check.positive("eps", eps, allow_zero=True)
+        _momentum("momentum", momentum)
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        kw = {"device": device, "dtype": dtype}
+        if self.affine:
+            self.weight = nn.Parameter(torch.empty(num_features, **kw))
+            if bias:
+                self.bias = nn.Parameter(torch.empty(num_features, **kw))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", torch.zeros(num_features, **kw))
+            self.register_buffer("running_var", torch.ones(num_features, **kw))
+            self.register_buffer(
+                "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
+            )
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        """Running mean 0, running variance 1, no batch seen (as PyTorch's)."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        """Running statistics reset, ``weight`` 1 and ``bias`` 0 (as PyTorch's)."""
+        self.reset_running_stats()
+        if self.affine:
+            nn.init.ones_(self.weight)
+            if self.bias is not None:
+                nn.init.zeros_(self.bias)
+
+    def _check_input_dim(self, x):
+        raise NotImplementedError
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args):
+        # as PyTorch's: a state dict from before version 2 has no num_batches_tracked
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats:
+            state_dict.setdefault(key, torch.tensor(0, dtype=torch.long))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args)
+
+    def _bn_param(self):
+        """The ``bn_param`` of this call, with PyTorch's rules: batch statistics in training
+        and whenever there are no running statistics; the running statistics are updated
+        in training when tracked."""
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        update = self.training and self.track_running_stats
+        if use_batch and not update:  # batch statistics, and the running ones stay put
+            return {"mode": "train", "eps": self.eps, "momentum": 0.0}
+        bn_param = {"mode": "train" if use_batch else "test", "eps": self.eps,
+                    "momentum": self.momentum, "running_mean": self.running_mean,
+                    "running_var": self.running_var}
+        if update and self.num_batches_tracked is not None:
+            bn_param["num_batches_tracked"] = self.num_batches_tracked
+        return bn_param
+
+    def forward(self, x):
+        check.tensor("x", x)
+        self._check_input_dim(x)
+        c = self.num_features
+        check.shape("x", x, (None, c) + (None,) * (x.ndim - 2))
+        bn_param = self._bn_param()
+        if bn_param["mode"] == "train":
+            _need_two_values(x.shape, x.numel() // c)
+        gamma, beta = self.weight, self.bias
+        if gamma is None:
+            gamma = torch.ones(c, dtype=x.dtype, device=x.device)
+        if beta is None:
+            beta = torch.zeros(c, dtype=x.dtype, device=x.device)
+        if x.ndim == 2:
+            return BatchNormFunction.apply(x, gamma, beta, bn_param)
+        if x.ndim == 3:
+            return SpatialBatchNormFunction.apply(x.unsqueeze(-1), gamma, beta, bn_param)[..., 0]
+        return SpatialBatchNormFunction.apply(x, gamma, beta, bn_param)
+
+    def extra_repr(self):
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of ``(N, C)`` or ``(N, C, L)`` inputs as an ``nn.Module``, a
+    drop-in replacement for ``torch.nn.BatchNorm1d``, computed by
+    :class:`BatchNormFunction` (``(N, C)``) and :class:`SpatialBatchNormFunction`
+    (``(N, C, L)``, as ``(N, C, L, 1)``: one mean and variance per channel over ``N`` and
+    ``L``, as in PyTorch).
+
+    Args:
+        num_features: ``C``.
+        eps: added to the variance before the square root, ``>= 0``.
+        momentum: weight of the new batch in the running statistics, in ``[0, 1]``, or
+            ``None`` for their cumulative average (PyTorch's convention; see
+            :mod:`nntrain.reference.normalization`).
+        affine: learn ``weight`` (:math:`\\gamma`, starting at 1) and ``bias``
+            (:math:`\\beta`, starting at 0); without, both are ``None``.
+        track_running_stats: keep ``running_mean``, ``running_var`` and
+            ``num_batches_tracked`` buffers, used in eval mode; without, they are ``None``
+            and the batch statistics are used in both modes.
+        device: where the parameters and buffers are created.
+        dtype: their floating dtype.
+        bias: with ``affine``, learn ``bias`` too; without, ``bias`` is ``None`` (keyword
+            only, as in recent PyTorch versions; older ones lack it).
+
+    Shapes:
+        input ``(N, C)`` or ``(N, C, L)``; output the same shape. In training, more than
+        one value per channel (``N L >= 2``).
+    """
+
+    def _check_input_dim(self, x):
+        if x.ndim not in (2, 3):
+            raise ValueError(
+                "x must have 2 or 3 dimensions, (N, C) or (N, C, L), got shape "
+                f"{tuple(x.shape)}"
+            )
+
+
+class BatchNorm2d(_BatchNorm):
+    """Spatial batch normalization of ``(N, C, H, W)`` inputs as an ``nn.Module``, a
+    drop-in replacement for ``torch.nn.BatchNorm2d``, computed by
+    :class:`SpatialBatchNormFunction`: one mean and variance per channel, over ``N``,
+    ``H`` and ``W``.
+
+    Args:
+        num_features: ``C``.
+        eps: as for :class:`BatchNorm1d`.
+        momentum: as for :class:`BatchNorm1d`.
+        affine: as for :class:`BatchNorm1d`.
+        track_running_stats: as for :class:`BatchNorm1d`.
+        device: as for :class:`BatchNorm1d`.
+        dtype: as for :class:`BatchNorm1d`.
+        bias: as for :class:`BatchNorm1d`.
+
+    Shapes:
+        input ``(N, C, H, W)``; output the same shape. In training, more than one value
+        per channel (``N H W >= 2``).
+    """
+
+    def _check_input_dim(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"x must have 4 dimensions, (N, C, H, W), got shape {tuple(x.shape)}")

@@ -1,0 +1,350 @@
+"""Interactive figures: one matplotlib drawing, a few sliders, every frame rendered up front.
+
+:func:`slider_figure` is the helper every chapter uses for a figure with sliders. It calls a
+drawing function once for every combination of slider values, keeps the PNG frames, and
+shows them in one of two ways, chosen by whoever displays the output:
+
+- **live**: in Jupyter, JupyterLab, VS Code and Colab the output is an ``ipywidgets`` view,
+  sliders above an image; moving a slider swaps in the precomputed frame, so nothing is
+  redrawn while the reader drags.
+- **static**: in the built book, with no kernel, the same output carries an HTML version:
+  range inputs, an image and a few lines of inline JavaScript that hold every frame. It needs
+  no network and no script from anywhere else. The book build sets ``NNTRAIN_STATIC=1``,
+  which leaves the widget out of the output altogether, so the page carries no widget state.
+
+Frames are drawn when they are first needed. The live view draws the first frame at once
+and every other frame the first time a slider visits it (then keeps it), so a reader does
+not wait for the whole grid. The static page needs every frame: it draws the missing ones
+in parallel, with :func:`nntrain.parallel.fork_map` (on Linux, one process per free core).
+
+Each frame's redraw (clearing the figure, drawing, encoding the PNG) is timed for the
+book's authors: ``make bench`` reports the cost per frame and per figure. Readers never see
+these times, and nothing asserts them (their machines are slower and busier than ours).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import inspect
+import io
+import itertools
+import json
+import keyword
+import math
+import numbers
+import os
+import time
+
+import ipywidgets
+from matplotlib.figure import Figure
+
+from . import _validate as check
+from .parallel import fork_map, frozen_heap
+
+#: The most frames (slider combinations) :func:`slider_figure` accepts: the static page draws
+#: and carries all of them.
+MAX_FRAMES = 200
+
+#: The fewest frames worth a worker process of their own (see :func:`nntrain.parallel.workers`).
+FRAMES_PER_WORKER = 4
+
+# How many figures with the same content this process has built, so that two of them on one
+# page get distinct element ids while a rebuild (a fresh kernel) gives the same ids again.
+_occurrences: dict[str, int] = {}
+
+
+def slider_figure(draw, *, figsize=(8, 4), dpi=100, caption=None, **sliders):
+    """An interactive figure: ``draw`` rendered for every combination of slider values.
+
+    Every keyword argument besides ``figsize``, ``dpi`` and ``caption`` is a slider; its
+    value lists the values the slider steps through. The first frame is drawn now; the
+    others when they are first shown. Each is drawn on one reused
+    :class:`matplotlib.figure.Figure` (not ``pyplot``, so no global state and no stray
+    inline output) and kept as a PNG image.
+
+    Displaying the result shows a live ``ipywidgets`` view in a notebook, and a
+    self-contained HTML slider in a built web page (see :class:`SliderFigure`). Because the
+    page carries every frame, keep grids small and figures modest: the size of the page
+    grows with the number of frames.
+
+    Args:
+        draw: a function ``draw(fig, **values)`` that draws onto the empty figure ``fig``
+            for one value of each slider.
+        figsize: the figure's size in inches, ``(width, height)``.
+        dpi: the resolution of the frames, in dots per inch.
+        caption: an optional line of text shown above the sliders.
+        **sliders: one slider per keyword, each a non-empty list or tuple of distinct
+            numbers or strings.
+
+    Returns:
+        A :class:`SliderFigure` holding every frame.
+
+    Example:
+        >>> import numpy as np
+        >>> def draw(fig, freq, phase):
+        ...     ax = fig.add_subplot()
+        ...     x = np.linspace(0, 2 * np.pi, 200)
+        ...     ax.plot(x, np.sin(freq * x + phase))
+        >>> sf = slider_figure(draw, freq=[1, 2, 3], phase=[0.0, 1.5], caption="A sine")
+        >>> len(sf.frames)
+        6
+        >>> sf.frames[(2, 1.5)][:4]
+        b'\\x89PNG'
+    """
+    return SliderFigure(draw, sliders, figsize=figsize, dpi=dpi, caption=caption)
+
+
+class SliderFigure:
+    """The frames of :func:`slider_figure`, with their redraw times and two displays.
+
+    Display it (make it the last expression of a cell): the notebook front ends show the
+    live widget, and the book's build (``NNTRAIN_STATIC=1``) gets the static slider with
+    every frame. Build it with :func:`slider_figure` rather than directly.
+
+    Args:
+        draw: see :func:`slider_figure`.
+        sliders: a dict from slider name to its values, in display order.
+        figsize: see :func:`slider_figure`.
+        dpi: see :func:`slider_figure`.
+        caption: see :func:`slider_figure`.
+
+    Attributes:
+        sliders: a dict from slider name to the tuple of its values, in display order.
+        keys: every combination of slider values, one value per slider in order.
+        redraw_seconds: a dict from each key drawn so far to its redraw time.
+        caption: the caption, or ``None``.
+    """
+
+    def __init__(self, draw, sliders, *, figsize=(8, 4), dpi=100, caption=None):
+        self.sliders = _check_sliders(draw, sliders)
+        if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
+            raise ValueError(f"figsize must be a pair (width, height), got {figsize!r}")
+        for name, value in zip(("figsize[0]", "figsize[1]"), figsize):
+            check.positive(name, value)
+        check.positive("dpi", dpi)
+        if caption is not None and not isinstance(caption, str):
+            raise TypeError(f"caption must be a string or None, got {type(caption).__name__}")
+        self.caption = caption
+
+        self._fig = Figure(figsize=figsize, dpi=dpi)
+        self._engine = self._fig.get_layout_engine()  # constrained under the book's style
+        self._fig.set_layout_engine("none")
+        self._draw, self._dpi, self._positions = draw, dpi, {}
+        self.keys = list(itertools.product(*self.sliders.values()))
+        self._frames, self.redraw_seconds = {}, {}
+        first = self.frame(self.keys[0])
+
+        # Element ids for the static page: a digest of what the page shows (the first frame
+        # standing for the rest), plus a count of identical figures.
+        digest = hashlib.sha256(
+            json.dumps([caption, list(self.sliders), self._labels()]).encode() + first
+        ).hexdigest()[:12]
+        count = _occurrences.get(digest, 0)
+        _occurrences[digest] = count + 1
+        self._id = f"nntrain-slider-{digest}-{count}"
+
+    def frame(self, key):
+        """The PNG of the frame for ``key`` (a tuple of slider values), drawn on first use."""
+        if key not in self._frames:
+            with frozen_heap():
+                self._frames[key], self.redraw_seconds[key] = self._render(key)
+        return self._frames[key]
+
+    @property
+    def frames(self):
+        """Every frame: a dict from each key, in grid order, to its PNG bytes. Draws the
+        frames not drawn yet, in parallel where it can (see :mod:`nntrain.parallel`)."""
+        missing = [key for key in self.keys if key not in self._frames]
+        with frozen_heap():
+            drawn = fork_map(self._render, missing, min_per_worker=FRAMES_PER_WORKER)
+        for key, (png, seconds) in zip(missing, drawn):
+            self._frames[key], self.redraw_seconds[key] = png, seconds
+        return {key: self._frames[key] for key in self.keys}
+
+    def _render(self, key):
+        """Draw the frame for ``key``; return its PNG bytes and the seconds it took."""
+        start = time.perf_counter()
+        fig = self._fig
+        fig.clear()
+        self._draw(fig, **dict(zip(self.sliders, key)))
+        _reuse_layout(fig, self._engine, self._positions)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=self._dpi)
+        return buffer.getvalue(), time.perf_counter() - start
+
+    def _labels(self):
+        return [[str(v) for v in values] for values in self.sliders.values()]
+
+    def widget(self):
+        """A new live view: one ``SelectionSlider`` per slider, and the image.
+
+        It shows the first frame at once; moving a slider shows the frame for the new
+        values, drawn the first time it is visited and kept.
+
+        Returns:
+            An ``ipywidgets.VBox`` whose children are a ``Label`` with the caption (if
+            any), the ``SelectionSlider`` widgets in order and the ``Image``.
+        """
+        controls = [
+            ipywidgets.SelectionSlider(
+                options=[(str(v), v) for v in values],
+                value=values[0],
+                description=name,
+                continuous_update=True,
+            )
+            for name, values in self.sliders.items()
+        ]
+        image = ipywidgets.Image(value=self.frame(self.keys[0]), format="png")
+
+        def swap(_change):
+            image.value = self.frame(tuple(control.value for control in controls))
+
+        for control in controls:
+            control.observe(swap, names="value")
+        caption = [ipywidgets.Label(self.caption)] if self.caption else []
+        return ipywidgets.VBox([*caption, *controls, image])
+
+    def _repr_html_(self):
+        """The static slider: a self-contained ``<div>`` with every frame inline."""
+        uid, labels = self._id, self._labels()
+        parts = [f'<div id="{uid}" class="nntrain-slider-figure">']
+        if self.caption:
+            parts.append(f"<p>{html.escape(self.caption)}</p>")
+        for k, (name, values) in enumerate(self.sliders.items()):
+            parts.append(
+                f'<div><label for="{uid}-s{k}">{html.escape(name)}</label> '
+                f'<input type="range" id="{uid}-s{k}" min="0" max="{len(values) - 1}" '
+                f'step="1" value="0"> <output id="{uid}-v{k}">'
+                f"{html.escape(labels[k][0])}</output></div>"
+            )
+        frames = self.frames
+        first = _b64(frames[self.keys[0]])
+        parts.append(
+            f'<img id="{uid}-img" src="data:image/png;base64,{first}" '
+            f'alt="{html.escape(self.caption or "interactive figure")}" '
+            'style="max-width:100%;height:auto">'
+        )
+        ranges = [range(len(values)) for values in self.sliders.values()]
+        by_index = {
+            ",".join(map(str, index)): _b64(png)
+            for index, png in zip(itertools.product(*ranges), frames.values())
+        }
+        data = json.dumps({"id": uid, "labels": labels, "frames": by_index}, separators=(",", ":"))
+        # Escape what could close the <script> element early; the JSON stays equivalent.
+        data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        parts.append(f"<script>{_SCRIPT.replace('DATA', data)}</script></div>")
+        return "".join(parts)
+
+    def __repr__(self):
+        grid = ", ".join(f"{name}={len(values)}" for name, values in self.sliders.items())
+        return f"<SliderFigure {grid}: {len(self.frames)} frames>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The static slider (``text/html``) when ``NNTRAIN_STATIC`` is set, as in the book's
+        build; otherwise the live widget view, with the first frame as ``text/html`` for a
+        front end that cannot show widgets."""
+        if os.environ.get("NNTRAIN_STATIC", "") not in ("", "0"):
+            return {"text/html": self._repr_html_(), "text/plain": repr(self)}
+        bundle = self.widget()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = (
+            f'<img src="data:image/png;base64,{_b64(self.frame(self.keys[0]))}" '
+            f'alt="{html.escape(self.caption or "interactive figure")}" '
+            'style="max-width:100%;height:auto">'
+            "<p>Run the notebook in Jupyter or Colab to move the sliders.</p>"
+        )
+        return bundle
+
+
+_SCRIPT = """(function () {
+var d = DATA, img = document.getElementById(d.id + "-img"), inputs = [], outs = [];
+function update() {
+  var index = [];
+  for (var k = 0; k < inputs.length; k++) {
+    var i = parseInt(inputs[k].value, 10);
+    index.push(i);
+    outs[k].textContent = d.labels[k][i];
+  }
+  img.src = "data:image/png;base64," + d.frames[index.join(",")];
+}
+for (var k = 0; k < d.labels.length; k++) {
+  inputs.push(document.getElementById(d.id + "-s" + k));
+  outs.push(document.getElementById(d.id + "-v" + k));
+  inputs[k].addEventListener("input", update);
+}
+})();"""
+
+
+def _reuse_layout(fig, engine, positions):
+    """Place the axes of ``fig`` where the layout engine put those of an earlier frame.
+
+    The book's style uses matplotlib's constrained layout, which costs about as much as
+    drawing a frame. Frames of one slider figure share their structure, so the positions
+    found for the first frame with a given number of axes serve every later frame with that
+    number. ``positions`` maps a number of axes to their positions, and gains an entry when a
+    frame has a new number.
+    """
+    axes = fig.get_axes()
+    if len(axes) not in positions:
+        if engine is not None:
+            engine.execute(fig)
+        positions[len(axes)] = [ax.get_position(original=True) for ax in axes]
+    for ax, position in zip(axes, positions[len(axes)]):
+        ax.set_position(position)
+
+
+def _b64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
+
+
+def _check_sliders(draw, sliders) -> dict:
+    """Validate ``draw`` and the slider grid; return ``{name: tuple(values)}``."""
+    if not callable(draw):
+        raise TypeError(f"draw must be callable as draw(fig, **values), got {type(draw).__name__}")
+    if not sliders:
+        raise ValueError("slider_figure needs at least one slider, e.g. hidden=[1, 2, 5]")
+    signature = inspect.signature(draw)
+    params = list(signature.parameters.values())
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    first = params[0].name if params and params[0].kind in positional else None
+    grid = {}
+    for name, values in sliders.items():
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(f"slider name {name!r} is not a valid Python identifier")
+        if name == first:
+            raise ValueError(
+                f"slider {name!r} has the name of draw's first argument, the figure; rename it"
+            )
+        if not isinstance(values, (list, tuple)) or not values:
+            if isinstance(values, (list, tuple)):
+                got = f"an empty {type(values).__name__}"
+            else:
+                got = f"{type(values).__name__} {values!r}"
+            raise ValueError(
+                f"slider {name!r} must be a non-empty list or tuple of values, got {got}"
+            )
+        for v in values:
+            if not isinstance(v, (str, numbers.Real)) or (
+                isinstance(v, float) and not math.isfinite(v)
+            ):
+                raise ValueError(
+                    f"slider {name!r} values must be finite numbers or strings, got {v!r}"
+                )
+        labels = [str(v) for v in values]
+        if len(set(labels)) != len(labels) or len(set(values)) != len(values):
+            raise ValueError(f"slider {name!r} has repeated values: {list(values)!r}")
+        grid[name] = tuple(values)
+    count = math.prod(len(values) for values in grid.values())
+    if count > MAX_FRAMES:
+        sizes = " x ".join(f"{len(v)} ({n})" for n, v in grid.items())
+        raise ValueError(
+            f"the slider grid has {count} frames ({sizes}); at most {MAX_FRAMES} are allowed, "
+            "since the static page draws and carries every frame"
+        )
+    try:
+        signature.bind(None, **{n: v[0] for n, v in grid.items()})
+    except TypeError as err:
+        names = ", ".join(f"{n}=..." for n in grid)
+        raise TypeError(f"draw cannot be called as draw(fig, {names}): {err}") from None
+    return grid
