@@ -16,7 +16,7 @@ from benchmarks.chapters import run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: The chapter with the longest execution in `make bench`'s table.
+#: The chapter with the longest execution in `make bench`'s table (with chapter 7).
 SLOWEST_CHAPTER = "04_batchnorm"
 #: The longest a busy process lives, whatever happens to the test.
 BUSY_SECONDS = 600
