@@ -31,6 +31,15 @@ class Tree:
         """The same values as the other kind (a tensor for NumPy, an array for torch)."""
         return self._foreign(np.array(values, dtype=dtype))
 
+    def label_error(self, name, num_classes, lo, hi):
+        """``(exception, regex)`` for a label outside ``[0, num_classes)``: the reference
+        checks the values; the twin does not read a tensor on the host, and its ``gather``
+        refuses the label (PyTorch's RuntimeError, naming the first bad one)."""
+        if self.mod is nntrain.reference:
+            return ValueError, (rf"{name} must hold labels in \[0, {num_classes}\), got values "
+                                rf"from {lo} to {hi}")
+        return RuntimeError, rf"index -?\d+ is out of bounds for dimension 1 with size {num_classes}"
+
     def kind_error(self, name, got):
         """Regex for this tree's message about an argument of the wrong kind."""
         want = "a NumPy array" if self.mod is nntrain.reference else "a torch tensor"
@@ -156,8 +165,8 @@ CLASSIFICATION = ["softmax_loss", "svm_loss"]
 @pytest.mark.parametrize("fn", CLASSIFICATION)
 @pytest.mark.parametrize("labels, lo, hi", [([0, 3], 0, 3), ([-1, 2], -1, 2), ([5, 7], 5, 7)])
 def test_label_out_of_range(tree, fn, labels, lo, hi):
-    pattern = rf"y must hold labels in \[0, 3\), got values from {lo} to {hi}"
-    with pytest.raises(ValueError, match=pattern):
+    error, pattern = tree.label_error("y", 3, lo, hi)
+    with pytest.raises(error, match=pattern):
         getattr(tree.mod, fn)(tree.a(S23), tree.y(labels))
 
 
@@ -438,7 +447,8 @@ def test_net_negative_reg_set_after_construction(tree, reg):
 
 def test_net_bad_labels_and_targets(tree):
     net = tree.net([4], input_dim=3, num_classes=2, seed=0)
-    with pytest.raises(ValueError, match=r"y must hold labels in \[0, 2\), got values from 0 to 2"):
+    error, pattern = tree.label_error("y", 2, 0, 2)
+    with pytest.raises(error, match=pattern):
         net.loss(tree.a(X23), tree.y([0, 2]))
     reg_net = tree.net([4], input_dim=3, num_classes=2, seed=0, loss="l2")
     with pytest.raises(ValueError, match=shape_msg("y", (2, 2), (2,))):

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -505,3 +506,50 @@ def test_cuda_matches_cpu():
         for k in grads_c:
             same(grads_c[k], grads_g[k], 1e-12)
 
+
+
+# --------------------------------------------------------------------------------------
+# No host reads: a twin's forward and backward never wait for a tensor's value
+# --------------------------------------------------------------------------------------
+
+HOST_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__")
+
+
+def _module_inputs(name, gen):
+    if name in ("SoftmaxLoss", "SVMLoss"):
+        return torch.randn(8, 5, generator=gen), torch.randint(0, 5, (8,), generator=gen)
+    if name in ("L2Loss", "L1Loss"):
+        return torch.randn(8, 5, generator=gen), torch.randn(8, 5, generator=gen)
+    if name == "BatchNorm2d":
+        return (torch.randn(8, 3, 4, 4, generator=gen),)
+    return (torch.randn(8, 6, generator=gen),)
+
+
+MODULE_MAKERS = {
+    "Affine": lambda: T.Affine(6, 4), "BatchNorm1d": lambda: T.BatchNorm1d(6),
+    "BatchNorm2d": lambda: T.BatchNorm2d(3), "Maxout": lambda: T.Maxout(6, 4, 2),
+    "FullyConnectedNet": lambda: T.FullyConnectedNet([5], input_dim=6, num_classes=3,
+                                                     normalization="batchnorm"),
+}
+TWIN_MODULES = [name for name in T.__all__
+                if isinstance(getattr(T, name), type) and issubclass(getattr(T, name), nn.Module)]
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("name", TWIN_MODULES)
+def test_twin_modules_never_read_a_tensor_on_the_host(monkeypatch, name, mode):
+    """On a GPU each such read would stall the device until the value arrives."""
+    module = MODULE_MAKERS.get(name, getattr(T, name))()
+    getattr(module, mode)()
+    x, *rest = _module_inputs(name, torch.Generator().manual_seed(0))
+    x.requires_grad_()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a tensor's value was read on the host")
+
+    for read in HOST_READS:
+        monkeypatch.setattr(torch.Tensor, read, refuse)
+    out = module(x, *rest)
+    out.sum().backward()
+    monkeypatch.undo()
+    assert x.grad is not None and x.grad.shape == x.shape

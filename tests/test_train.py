@@ -332,6 +332,18 @@ def test_non_finite_inputs_are_refused_where_data_enters(tiny, split, bad):
     assert model.batches == []
 
 
+@pytest.mark.parametrize("tree", [nntrain, nntrain.torch])
+@pytest.mark.parametrize("split, bad", [("train", 3), ("val", -1)])
+def test_labels_out_of_range_are_refused_before_training(tiny, tree, split, bad):
+    """Both trees' nets, the same ValueError: the loop checks the labels once, where the
+    data enters (the twins' losses do not read labels on the host)."""
+    data = dict(tiny, **{f"y_{split}": tiny[f"y_{split}"].copy()})
+    data[f"y_{split}"][2] = bad
+    net = tree.FullyConnectedNet([5], input_dim=4, num_classes=3, seed=0)
+    with pytest.raises(ValueError, match=rf"y_{split} must hold labels in \[0, 3\)"):
+        train(net, data, epochs=1)
+
+
 @pytest.mark.parametrize("key", ["X_train", "y_train", "X_val", "y_val"])
 def test_missing_data_key_raises_naming_it(tiny, key):
     data = {k: v for k, v in tiny.items() if k != key}

@@ -110,8 +110,12 @@ def shape(name: str, x, expected: tuple) -> None:
 
 
 def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
-    """Check integer class labels: shape ``(n,)``, every value in ``[0, num_classes)``, and
-    the same kind (NumPy, or torch on the same device) as the scores ``like``."""
+    """Check integer class labels: shape ``(n,)``, the same kind (NumPy, or torch on the same
+    device) as the scores ``like`` and, for NumPy arrays, every value in ``[0, num_classes)``
+    (NumPy's indexing would take a label of -1 for the last class without a word). The values
+    of a tensor are not read, which would stall a GPU: the twins pick the labels' scores with
+    ``gather``, which refuses an out-of-range label itself, and the training loop checks
+    the labels of its data once, before training."""
     if not (isinstance(y, np.ndarray) or _is_tensor(y)):
         raise TypeError(f"{name} must be an array of class labels, got {type(y).__name__}")
     same_kind(("scores", name), like, y)
@@ -125,7 +129,7 @@ def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
             f"{getattr(y, 'dtype', type(y).__name__)}"
         )
     shape(name, y, (n,))
-    if n:
+    if n and not _is_tensor(y):
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= num_classes:
             raise ValueError(

@@ -292,6 +292,9 @@ def train(
             raise ValueError(f"X_{split} and y_{split} must hold the same non-zero number of "
                              f"examples, got {n} and {m}")
         check.array(f"X_{split}", data[f"X_{split}"], floating=False, finite=True)
+        labels, classes = data[f"y_{split}"], getattr(model, "num_classes", None)
+        if classes is not None and _classifies(model):  # once here, not in every loss
+            check.labels(f"y_{split}", np.asarray(labels), n, classes, like=np.asarray(labels))
     X, y = data["X_train"], data["y_train"]
     n = X.shape[0]
 

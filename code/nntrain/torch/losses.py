@@ -26,12 +26,10 @@ def softmax_loss(scores, y):
     Same math as :func:`nntrain.reference.softmax_loss`; equals ``F.cross_entropy``.
     """
     _scores_and_labels(scores, y)
-    n = scores.shape[0]
+    n, picked = scores.shape[0], y[:, None]  # gather refuses a label outside [0, C)
     log_probs = torch.log_softmax(scores, dim=1)
-    rows = torch.arange(n, device=scores.device)
-    loss = -log_probs[rows, y].mean()
-    dscores = log_probs.exp()
-    dscores[rows, y] -= 1
+    loss = -log_probs.gather(1, picked).mean()
+    dscores = log_probs.exp().scatter_add_(1, picked, -torch.ones_like(log_probs[:, :1]))
     return loss, dscores / n
 
 
@@ -42,12 +40,10 @@ def svm_loss(scores, y, delta=1.0):
     """
     _scores_and_labels(scores, y)
     check.positive("delta", delta)
-    n = scores.shape[0]
-    rows = torch.arange(n, device=scores.device)
-    margins = (scores - scores[rows, y][:, None] + delta).clamp(min=0)
-    margins[rows, y] = 0
+    n, picked = scores.shape[0], y[:, None]  # gather refuses a label outside [0, C)
+    margins = (scores - scores.gather(1, picked) + delta).clamp(min=0).scatter_(1, picked, 0)
     dscores = (margins > 0).to(scores.dtype)
-    dscores[rows, y] = -dscores.sum(dim=1)
+    dscores.scatter_(1, picked, -dscores.sum(dim=1, keepdim=True))
     return margins.sum() / n, dscores / n
 
 
