@@ -139,7 +139,7 @@ def test_reference_tree_works_without_torch():
     """The reference does not need torch: with torch made unimportable (``sys.modules``
     entry set to None) the reference, the grader, the claims and the loop still import and
     run. (With torch installed, ``import nntrain.reference`` does import it: the shared
-    input checks in ``nntrain._validate`` try ``import torch`` so that they accept tensors.)
+    input checks in ``nntrain.validation`` try ``import torch`` so that they accept tensors.)
     """
     code = """
 import sys
@@ -216,3 +216,27 @@ def test_pyproject_declares_every_third_party_import():
     optional = {"IPython"}  # claims.show() uses it in a notebook, behind an ImportError
     third_party = imported - set(sys.stdlib_module_names) - optional - {"nntrain"}
     assert {names.get(m, m).lower() for m in third_party} <= declared
+
+
+def test_no_module_imports_another_module_s_private_names():
+    """``from .x import _name`` and ``x._name`` (x a module) stay inside their module: the
+    shared checks live in ``nntrain.validation``, under public names."""
+    crossings = []
+    for path in sorted((ROOT / "code" / "nntrain").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        modules = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        crossings.append(f"{path.name}: from {node.module} import {alias.name}")
+                    if node.level and node.module is None:  # from . import x: a module
+                        modules.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                modules |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in modules and node.attr.startswith("_")
+                    and not node.attr.startswith("__")):
+                crossings.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert not crossings, crossings

@@ -24,7 +24,7 @@ import pickle
 
 import numpy as np
 
-from . import _validate as check
+from . import validation as check
 
 __all__ = ["load_cifar10", "load_digits_split", "map_inputs", "sample_patches"]
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import validation
 from .reference.fc_net import ACTIVATIONS, LOSSES
 from .reference.fc_net import FullyConnectedNet as _ReferenceNet
 
@@ -95,7 +95,7 @@ def _reference_local(activation, z):
 
 
 def _record_reference(net, X, y, training):
-    X = _validate.ndarray("X", X, min_ndim=2)
+    X = validation.ndarray("X", X, min_ndim=2)
     saved = copy.deepcopy(net.bn_params)  # recording leaves the running statistics alone
     try:
         if y is not None:
@@ -149,7 +149,7 @@ def _record_torch(model, X, y, training):
     from .torch.fc_net import LOSSES as TORCH_LOSSES
     from .torch.fc_net import FullyConnectedNet as TorchNet
 
-    X = _validate.tensor("X", X, min_ndim=2)
+    X = validation.tensor("X", X, min_ndim=2)
     kinds = _activation_types()
     layers = [m for m in model.modules() if isinstance(m, kinds)]
     if not layers:
@@ -249,7 +249,7 @@ def summarize(records, *, saturation=SATURATION):
         A list of :class:`LayerStats`, in the order of ``records``. ``saturated`` and
         ``dead`` are NaN for a nonlinearity that is not elementwise (maxout).
     """
-    _validate.positive("saturation", saturation)
+    validation.positive("saturation", saturation)
     stats = []
     for r in records:
         if r.local is None:
@@ -296,7 +296,7 @@ def plot_histograms(fig, records, *, which="post", bins=41, range=None, max_laye
     """
     if which not in ("post", "pre", "grad"):
         raise ValueError(f"which must be 'post', 'pre' or 'grad', got {which!r}")
-    _validate.positive_int("max_layers", max_layers)
+    validation.positive_int("max_layers", max_layers)
     if not records:
         raise ValueError("records is empty: the model has no hidden layer to show")
     if which == "grad" and any(r.grad is None for r in records):

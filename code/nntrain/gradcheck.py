@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate as check
+from . import validation as check
 
 
 def eval_numerical_gradient(f, x, h=1e-5):

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _validate as check
+from . import validation as check
 
 
 def quiet() -> bool:
@@ -124,15 +124,14 @@ def _data_loss(model, X, y, scores):
             import torch.nn.functional as F
 
             return F.cross_entropy(scores, y)
-        from .reference.fc_net import _check_targets
         from .torch.fc_net import LOSSES
 
-        y = _check_targets(model, X, y, model.num_classes, check.tensor)  # (N,) -> (N, 1)
+        y = check.net_targets(model, X, y, model.num_classes, check.tensor)  # (N,) -> (N, 1)
         return LOSSES[name].apply(scores, y)
     if name is not None:
-        from .reference.fc_net import LOSSES, _check_targets
+        from .reference.fc_net import LOSSES
 
-        y = _check_targets(model, X, y, model.num_classes, check.ndarray)
+        y = check.net_targets(model, X, y, model.num_classes, check.ndarray)
         return LOSSES[name](scores, y)[0]
     if not hasattr(model, "reg"):  # another cs231n-style model
         return model.loss(X, y)[0]

@@ -40,7 +40,7 @@ import time
 import ipywidgets
 from matplotlib.figure import Figure
 
-from . import _validate as check
+from . import validation as check
 from .parallel import fork_map, frozen_heap
 
 #: The most frames (slider combinations) :func:`slider_figure` accepts: the static page draws

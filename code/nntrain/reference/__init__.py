@@ -5,7 +5,7 @@ Float64 by default and the cs231n calling convention:
 The PyTorch twin :mod:`nntrain.torch` mirrors every module and function name here.
 """
 
-from . import init  # reachable as nntrain.reference.init, as torch.nn.init is
+from . import init as init  # reachable as nntrain.reference.init, as torch.nn.init is
 from .activations import (
     elu_backward,
     elu_forward,

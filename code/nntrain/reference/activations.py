@@ -26,24 +26,14 @@ installed alongside this package.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from scipy.special import erfc
 
-from .. import _validate as check
+from .. import validation as check
 
 #: Beyond this magnitude the Gaussian density is exactly 0 in float32 and float64.
 _PDF_CLIP = 40.0
-
-
-def _finite_real(name, value):
-    """Check a hyperparameter: a finite real number (not a bool). Returns it as a float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
 
 
 def _elementwise_dout(dout, cached, what="x"):
@@ -243,7 +233,7 @@ def leaky_relu_forward(x, negative_slope=0.01):
     Used in chapter 1.
     """
     check.ndarray("x", x)
-    slope = _finite_real("negative_slope", negative_slope)
+    slope = check.finite_real("negative_slope", negative_slope)
     return np.where(x > 0, x, slope * x), (x, slope)
 
 
@@ -390,7 +380,7 @@ def elu_forward(x, alpha=1.0):
     Used in chapter 1.
     """
     check.ndarray("x", x)
-    a = _finite_real("alpha", alpha)
+    a = check.finite_real("alpha", alpha)
     out = np.where(x > 0, x, a * np.expm1(np.minimum(x, 0)))
     return out, (x, a)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
-from .. import _validate as check
+from .. import validation as check
 from .activations import (
     elu_backward,
     elu_forward,
@@ -41,65 +40,6 @@ ACTIVATIONS = {
 }
 #: Losses the network may be trained with, by name.
 LOSSES = {"softmax": softmax_loss, "svm": svm_loss, "l2": l2_loss, "l1": l1_loss}
-#: Normalizations a hidden layer may use (None: none), and where it may go.
-NORMALIZATIONS = (None, "batchnorm")
-PLACEMENTS = ("before", "after")
-
-
-def _check_normalization(normalization, placement):
-    """Validate the normalization arguments shared by both trees' ``FullyConnectedNet``."""
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(
-            f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}"
-        )
-    if placement not in PLACEMENTS:
-        raise ValueError(
-            f"norm_placement must be 'before' or 'after' the nonlinearity, got {placement!r}"
-        )
-
-
-def _check_architecture(hidden_dims, input_dim, num_classes, activation, weight_scale, loss):
-    """Validate the constructor arguments shared by both trees' ``FullyConnectedNet``.
-
-    Returns the layer sizes ``[input_dim, *hidden_dims, num_classes]``.
-    """
-    if isinstance(hidden_dims, numbers.Integral) or not hasattr(hidden_dims, "__iter__"):
-        raise TypeError(f"hidden_dims must be a list of layer widths, got {hidden_dims!r}")
-    hidden_dims = list(hidden_dims)
-    for i, h in enumerate(hidden_dims):
-        check.positive_int(f"hidden_dims[{i}]", h)
-    check.positive_int("input_dim", input_dim)
-    check.positive_int("num_classes", num_classes)
-    check.positive("weight_scale", weight_scale)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
-    return [input_dim, *hidden_dims, num_classes]
-
-
-def _check_targets(net, X, y, n_outputs, kind):
-    """Validate the inputs of ``net.loss(X, y)``: the flattened feature size and the targets.
-
-    Classification losses take integer labels of shape ``(N,)``; regression losses take
-    float targets of shape ``(N, num_classes)``, or ``(N,)`` when there is one output.
-    ``kind`` is ``check.ndarray`` or ``check.tensor``, the input check of the caller's tree.
-    Returns ``y`` in the shape the loss function expects.
-    """
-    kind("X", X, min_ndim=2)
-    d = int(np.prod(X.shape[1:]))
-    if d != net.input_dim:
-        raise ValueError(
-            f"X must have {net.input_dim} features per example, got shape {tuple(X.shape)}"
-        )
-    check.positive("reg", net.reg, allow_zero=True)
-    if y is None or net.loss_name in ("softmax", "svm"):
-        return y
-    kind("y", y, min_ndim=1)
-    if y.ndim == 1 and n_outputs == 1:
-        y = y.reshape(-1, 1)
-    check.shape("y", y, (X.shape[0], n_outputs))
-    return y
 
 
 class FullyConnectedNet:
@@ -165,10 +105,11 @@ class FullyConnectedNet:
         normalization=None,
         norm_placement="before",
     ):
-        sizes = _check_architecture(
-            hidden_dims, input_dim, num_classes, activation, weight_scale, loss
+        sizes = check.net_architecture(
+            hidden_dims, input_dim, num_classes, activation, weight_scale, loss,
+            activations=ACTIVATIONS, losses=LOSSES,
         )
-        _check_normalization(normalization, norm_placement)
+        check.net_normalization(normalization, norm_placement)
         if not np.issubdtype(np.dtype(dtype), np.floating):
             raise TypeError(f"dtype must be a floating-point dtype, got {dtype}")
         self.input_dim, self.num_classes = input_dim, num_classes
@@ -197,7 +138,7 @@ class FullyConnectedNet:
             ``scores`` of shape ``(N, num_classes)`` if ``y`` is None, else ``(loss, grads)``
             with ``grads`` a dict holding the gradient of every entry of ``params``.
         """
-        y = _check_targets(self, X, y, self.num_classes, check.ndarray)
+        y = check.net_targets(self, X, y, self.num_classes, check.ndarray)
         scores, caches, _ = self._forward(X, mode="test" if y is None else "train")
         if y is None:
             return scores

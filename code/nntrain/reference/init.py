@@ -49,7 +49,7 @@ import numbers
 
 import numpy as np
 
-from .. import _validate as check
+from .. import validation as check
 
 #: The names for which the gain is 1: linear layers and convolutions without a nonlinearity.
 _LINEAR = (

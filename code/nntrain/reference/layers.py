@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate as check
+from .. import validation as check
 
 
 def affine_forward(x, w, b):

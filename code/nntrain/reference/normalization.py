@@ -58,81 +58,10 @@ Used in chapter 4 (batch normalization).
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
-from .. import _validate as check
-
-#: The keys :func:`batchnorm_forward` reads from (and writes to) ``bn_param``.
-_BN_KEYS = ("mode", "eps", "momentum", "running_mean", "running_var", "num_batches_tracked")
-_MODES = ("train", "test")
-
-
-def _settings(bn_param):
-    """Check ``bn_param`` (a dict with a valid ``mode``, ``eps`` and ``momentum``, and no
-    unknown keys) and return ``(mode, eps, momentum)`` with the defaults filled in."""
-    if not isinstance(bn_param, dict):
-        raise TypeError(
-            f"bn_param must be a dict such as {{'mode': 'train'}}, got {type(bn_param).__name__}"
-        )
-    unknown = [k for k in bn_param if k not in _BN_KEYS]
-    if unknown:
-        raise ValueError(
-            f"bn_param has unknown keys {unknown}; the known ones are {list(_BN_KEYS)}"
-        )
-    if "mode" not in bn_param:
-        raise ValueError(
-            "bn_param must contain 'mode' ('train' or 'test'), got keys "
-            f"{list(bn_param)}"
-        )
-    mode = bn_param["mode"]
-    if not (isinstance(mode, str) and mode in _MODES):
-        raise ValueError(f"bn_param['mode'] must be 'train' or 'test', got {mode!r}")
-    eps = bn_param.get("eps", 1e-5)
-    check.positive("bn_param['eps']", eps, allow_zero=True)
-    momentum = _momentum("bn_param['momentum']", bn_param.get("momentum", 0.1))
-    return mode, float(eps), momentum
-
-
-def _momentum(name, momentum):
-    """Check a momentum: a real number in ``[0, 1]`` (returned as a float) or ``None``."""
-    if momentum is None:
-        return None
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number in [0, 1] or None, got {type(momentum).__name__}"
-        )
-    if not 0 <= momentum <= 1:
-        raise ValueError(f"{name} must be in [0, 1] or None, got {momentum}")
-    return float(momentum)
-
-
-def _count(bn_param):
-    """The number of training batches seen so far, ``bn_param['num_batches_tracked']``
-    (0 when absent): a non-negative integer."""
-    count = bn_param.get("num_batches_tracked", 0)
-    if isinstance(count, bool) or not isinstance(count, numbers.Integral):
-        raise TypeError(
-            "bn_param['num_batches_tracked'] must be a non-negative integer, got "
-            f"{type(count).__name__}"
-        )
-    if count < 0:
-        raise ValueError(
-            f"bn_param['num_batches_tracked'] must be a non-negative integer, got {count!r}"
-        )
-    return int(count)
-
-
-def _need_two_values(shape, count):
-    """Train mode needs more than one value per feature to compute a variance."""
-    if count < 2:
-        raise ValueError(
-            "train mode needs more than one value per feature (channel) to compute a batch "
-            "variance; the variance of one example is undefined (PyTorch refuses it too), "
-            f"got x of shape {tuple(shape)}"
-        )
-
+from .. import validation as check
 
 def _running(bn_param, d):
     """The running statistics in ``bn_param``, checked against ``D = d``; ``None`` for one
@@ -145,16 +74,6 @@ def _running(bn_param, d):
             check.shape(f"bn_param['{key}']", r, (d,))
         stats.append(r)
     return stats
-
-
-def _check_cache(cache):
-    """A cache of :func:`batchnorm_forward`: a dict with a ``mode``."""
-    if not (isinstance(cache, dict) and cache.get("mode") in _MODES):
-        raise TypeError(
-            "cache must be the dict returned by batchnorm_forward, got "
-            f"{type(cache).__name__}"
-        )
-    return cache
 
 
 def _dout(dout, cache):
@@ -217,11 +136,11 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     check.ndarray("beta", beta, ndim=1)
     check.shape("gamma", gamma, (d,))
     check.shape("beta", beta, (d,))
-    mode, eps, momentum = _settings(bn_param)
+    mode, eps, momentum = check.bn_settings(bn_param)
     running_mean, running_var = _running(bn_param, d)
-    count = _count(bn_param)
+    count = check.bn_count(bn_param)
     if mode == "train":
-        _need_two_values(x.shape, n)
+        check.two_values_per_feature(x.shape, n)
     if running_mean is None:
         running_mean = bn_param["running_mean"] = np.zeros(d, dtype=x.dtype)
     if running_var is None:
@@ -300,7 +219,7 @@ def batchnorm_backward(dout, cache):
     Returns:
         ``(dx, dgamma, dbeta)`` with the shapes of ``x``, ``gamma`` and ``beta``.
     """
-    cache = _check_cache(cache)
+    cache = check.bn_cache(cache)
     _dout(dout, cache)
     if cache["mode"] == "test":
         return _test_backward(dout, cache)
@@ -379,7 +298,7 @@ def batchnorm_backward_alt(dout, cache):
     Returns:
         ``(dx, dgamma, dbeta)`` with the shapes of ``x``, ``gamma`` and ``beta``.
     """
-    cache = _check_cache(cache)
+    cache = check.bn_cache(cache)
     _dout(dout, cache)
     if cache["mode"] == "test":
         return _test_backward(dout, cache)
@@ -422,10 +341,10 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
         (array([0., 0.]), array([1., 1.]))
     """
     check.ndarray("x", x, ndim=4)
-    mode, _, _ = _settings(bn_param)
+    mode, _, _ = check.bn_settings(bn_param)
     n, c, h, w = x.shape
     if mode == "train":
-        _need_two_values(x.shape, n * h * w)
+        check.two_values_per_feature(x.shape, n * h * w)
     x_flat = x.transpose(0, 2, 3, 1).reshape(n * h * w, c)
     out_flat, cache = batchnorm_forward(x_flat, gamma, beta, bn_param)
     out = out_flat.reshape(n, h, w, c).transpose(0, 3, 1, 2)

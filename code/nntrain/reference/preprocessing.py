@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate
-from .._validate import NotFittedError
+from .. import validation
+from ..validation import NotFittedError
 
 __all__ = ["Center", "ChannelMean", "MeanImage", "NotFittedError", "PCA", "Standardize", "Whiten"]
 
@@ -71,12 +71,12 @@ class _Transform:
         return self.fit(X).transform(X)
 
     def _check(self, X, name):
-        X = _validate.ndarray(name, X, min_ndim=self.min_ndim, floating=False)
+        X = validation.ndarray(name, X, min_ndim=self.min_ndim, floating=False)
         if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
             raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
         if not np.issubdtype(X.dtype, np.floating):
             X = X.astype(np.float64)
-        return _validate.array(name, X, finite=True)
+        return validation.array(name, X, finite=True)
 
     def _check_fitted(self, X, name="X", coordinates=False):
         if not hasattr(self, "feature_shape_"):
@@ -128,7 +128,7 @@ class MeanImage(Center):
     min_ndim = 4
 
     def _check(self, X, name):
-        _validate.ndarray(name, X, ndim=4, floating=False)
+        validation.ndarray(name, X, ndim=4, floating=False)
         return super()._check(X, name)
 
 
@@ -171,7 +171,7 @@ class Standardize(_Transform):
     """
 
     def __init__(self, eps=1e-8):
-        _validate.positive("eps", eps, allow_zero=True)
+        validation.positive("eps", eps, allow_zero=True)
         self.eps = eps
 
     def _fit(self, X):
@@ -221,7 +221,7 @@ class PCA(_Transform):
 
     def __init__(self, k=None):
         if k is not None:
-            _validate.positive_int("k", k)
+            validation.positive_int("k", k)
         self.k = k
 
     def _fit(self, X):
@@ -275,7 +275,7 @@ class Whiten(PCA):
     """
 
     def __init__(self, eps=1e-5, k=None):
-        _validate.positive("eps", eps, allow_zero=True)
+        validation.positive("eps", eps, allow_zero=True)
         super().__init__(k)
         self.eps = eps
 

@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .. import _validate as check
-from ..reference.fc_net import _check_architecture
+from .. import validation as check
 from ..train import History
 
 __all__ = ["TRIAL_KEYS", "should_stop", "TrialResult", "train_batched"]
@@ -148,34 +147,6 @@ def _check_trials(trials):
         check.positive(f"trials[{i}]['weight_scale']", trial["weight_scale"])
         filled.append({k: float(trial[k]) for k in TRIAL_KEYS})
     return filled
-
-
-def _check_data(data):
-    """The flattened inputs and the labels of both splits, and the number of classes."""
-    if not isinstance(data, dict):
-        raise TypeError(f"data must be a dict with X_train, y_train, X_val, y_val, got "
-                        f"{type(data).__name__}")
-    for key in ("X_train", "y_train", "X_val", "y_val"):
-        if key not in data:
-            raise ValueError(f"data must be a dict with X_train, y_train, X_val, y_val; "
-                             f"{key} is missing")
-    arrays = {}
-    for split in ("train", "val"):
-        X = check.ndarray(f"X_{split}", np.asarray(data[f"X_{split}"]), min_ndim=2,
-                          floating=False, finite=True)
-        y = np.asarray(data[f"y_{split}"])
-        if X.shape[0] == 0 or y.shape != (X.shape[0],):
-            raise ValueError(f"X_{split} and y_{split} must hold the same non-zero number of "
-                             f"examples, got shapes {X.shape} and {y.shape}")
-        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-            raise ValueError(f"y_{split} must hold class labels, integers >= 0; got dtype "
-                             f"{y.dtype} and values from {y.min()} to {y.max()}")
-        arrays[split] = X.reshape(X.shape[0], -1), y
-    if arrays["train"][0].shape[1] != arrays["val"][0].shape[1]:
-        raise ValueError(f"X_train and X_val must have the same number of features, got "
-                         f"{arrays['train'][0].shape[1]} and {arrays['val'][0].shape[1]}")
-    num_classes = int(max(arrays["train"][1].max(), arrays["val"][1].max())) + 1
-    return arrays, num_classes
 
 
 def _device_and_dtype(device, dtype):
@@ -322,10 +293,11 @@ def train_batched(data, trials, *, hidden_dims, epochs, batch_size, momentum=0.9
         >>> best = max(results, key=lambda r: r.best_val_acc)  # doctest: +SKIP
     """
     trials = _check_trials(trials)
-    arrays, num_classes = _check_data(data)
+    arrays, num_classes = check.classification_splits(data)
     (X_train, y_train), (X_val, y_val) = arrays["train"], arrays["val"]
     input_dim = X_train.shape[1]
-    sizes = _check_architecture(hidden_dims, input_dim, num_classes, "relu", 1.0, "softmax")
+    sizes = check.net_architecture(hidden_dims, input_dim, num_classes, "relu", 1.0, "softmax",
+                                   activations=("relu",), losses=("softmax",))
     check.positive_int("epochs", epochs)
     check.positive_int("batch_size", batch_size)
     check.positive("momentum", momentum, allow_zero=True)

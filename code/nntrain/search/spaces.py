@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _validate as check
+from .. import validation as check
 
 __all__ = ["LogUniform", "Uniform", "IntUniform", "Choice", "grid_search", "random_search"]
 

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import os
 
-from .. import _validate as check
-from ..reference.fc_net import FullyConnectedNet, _check_architecture
+from .. import validation as check
+from ..reference.fc_net import FullyConnectedNet
 from ..train import TrainingDiverged, train
-from .batched import STOP_FACTOR, _check_data
+from .batched import STOP_FACTOR
 from .spaces import Choice, IntUniform, LogUniform, Uniform, check_space
 
 __all__ = ["OBJECTIVE_KEYS", "suggest", "optuna_objective", "create_study"]
@@ -129,9 +129,10 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
         A function of an ``optuna.Trial`` returning a float, higher for a better trial (so
         the study's direction is ``"maximize"``, the default of :func:`create_study`).
     """
-    arrays, num_classes = _check_data(data)
+    arrays, num_classes = check.classification_splits(data)
     input_dim = arrays["train"][0].shape[1]
-    _check_architecture(hidden_dims, input_dim, num_classes, "relu", 1.0, "softmax")
+    check.net_architecture(hidden_dims, input_dim, num_classes, "relu", 1.0, "softmax",
+                           activations=("relu",), losses=("softmax",))
     hidden_dims = list(hidden_dims)
     check.positive_int("epochs", epochs)
     _check_objective_space(space)

@@ -5,7 +5,7 @@ tensors (any device), a ``torch.autograd.Function`` that runs them (``AffineFunc
 ``nn.Module`` that drops into an ordinary PyTorch model (``Affine``).
 """
 
-from . import init  # reachable as nntrain.torch.init, as torch.nn.init is
+from . import init as init  # reachable as nntrain.torch.init, as torch.nn.init is
 from .activations import (
     ELU,
     GELU,

@@ -22,8 +22,7 @@ import math
 import torch
 from torch import nn
 
-from .. import _validate as check
-from ..reference.activations import _finite_real
+from .. import validation as check
 from ._function import layer_function
 
 
@@ -157,7 +156,7 @@ def leaky_relu_forward(x, negative_slope=0.01):
         tensor([-1.,  3.])
     """
     check.tensor("x", x)
-    slope = _finite_real("negative_slope", negative_slope)
+    slope = check.finite_real("negative_slope", negative_slope)
     return nn.functional.leaky_relu(x, slope), (x, slope)  # where(x > 0, x, slope x), fused
 
 
@@ -185,7 +184,7 @@ class LeakyReLU(nn.Module):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = _finite_real("negative_slope", negative_slope)
+        self.negative_slope = check.finite_real("negative_slope", negative_slope)
 
     def forward(self, x):
         return LeakyReLUFunction.apply(x, self.negative_slope)
@@ -268,7 +267,7 @@ class PReLU(nn.Module):
     def __init__(self, num_parameters=1, init=0.25):
         super().__init__()
         check.positive_int("num_parameters", num_parameters)
-        init = _finite_real("init", init)
+        init = check.finite_real("init", init)
         self.num_parameters = num_parameters
         self.weight = nn.Parameter(torch.full((num_parameters,), init))
 
@@ -292,7 +291,7 @@ def elu_forward(x, alpha=1.0):
         tensor([-1.,  2.])
     """
     check.tensor("x", x)
-    a = _finite_real("alpha", alpha)
+    a = check.finite_real("alpha", alpha)
     return nn.functional.elu(x, a), (x, a)  # where(x > 0, x, a expm1(x)), fused
 
 
@@ -320,7 +319,7 @@ class ELU(nn.Module):
 
     def __init__(self, alpha=1.0):
         super().__init__()
-        self.alpha = _finite_real("alpha", alpha)
+        self.alpha = check.finite_real("alpha", alpha)
 
     def forward(self, x):
         return ELUFunction.apply(x, self.alpha)

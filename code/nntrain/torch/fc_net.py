@@ -7,8 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import _validate as check
-from ..reference.fc_net import _check_architecture, _check_normalization, _check_targets
+from .. import validation as check
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
 from .layers import AffineFunction
 from .losses import L1LossFunction, L2LossFunction, SoftmaxLossFunction, SVMLossFunction
@@ -66,10 +65,11 @@ class FullyConnectedNet(nn.Module):
         norm_placement="before",
     ):
         super().__init__()
-        sizes = _check_architecture(
-            hidden_dims, input_dim, num_classes, activation, weight_scale, loss
+        sizes = check.net_architecture(
+            hidden_dims, input_dim, num_classes, activation, weight_scale, loss,
+            activations=ACTIVATIONS, losses=LOSSES,
         )
-        _check_normalization(normalization, norm_placement)
+        check.net_normalization(normalization, norm_placement)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
         self.input_dim, self.num_classes = input_dim, num_classes
@@ -119,7 +119,7 @@ class FullyConnectedNet(nn.Module):
 
     def loss(self, X, y=None):
         """Scores, or ``(loss, grads)`` when targets are given, as in the reference."""
-        y = _check_targets(self, X, y, self.num_classes, check.tensor)
+        y = check.net_targets(self, X, y, self.num_classes, check.tensor)
         X = X.to(self.params["W1"].dtype)
         if y is None:
             return self(X)

@@ -40,7 +40,7 @@ import numbers
 
 import torch
 
-from .. import _validate as check
+from .. import validation as check
 from ..reference import init as _reference
 
 

@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-from .. import _validate as check
+from .. import validation as check
 from ._function import layer_function
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .. import _validate as check
+from .. import validation as check
 from ._function import loss_function
 
 

@@ -24,9 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .. import _validate as check
-from ..reference.normalization import _check_cache, _momentum, _need_two_values, _settings
-from ..reference.normalization import _count as _reference_count
+from .. import validation as check
 from ._function import layer_function
 
 
@@ -34,8 +32,8 @@ def _count(bn_param):
     """``bn_param['num_batches_tracked']``: a non-negative int or a 0-d integer tensor
     (0 when absent)."""
     count = bn_param.get("num_batches_tracked", 0)
-    if not check._is_tensor(count):
-        return _reference_count(bn_param)
+    if not check.is_tensor(count):
+        return check.bn_count(bn_param)
     if count.ndim != 0 or count.is_floating_point() or count.is_complex() or (
         count.dtype == torch.bool
     ):
@@ -101,11 +99,11 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         )
     check.shape("gamma", gamma, (d,))
     check.shape("beta", beta, (d,))
-    mode, eps, momentum = _settings(bn_param)
+    mode, eps, momentum = check.bn_settings(bn_param)
     running_mean, running_var = _running(bn_param, x, d)
     count = _count(bn_param)
     if mode == "train":
-        _need_two_values(x.shape, n)
+        check.two_values_per_feature(x.shape, n)
     if running_mean is None:
         running_mean = bn_param["running_mean"] = torch.zeros(d, dtype=x.dtype, device=x.device)
     if running_var is None:
@@ -126,7 +124,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     out = torch.addcmul(beta, gamma, xhat)  # gamma * xhat + beta, fused
 
     with torch.no_grad():
-        if check._is_tensor(count):
+        if check.is_tensor(count):
             count.add_(1)
             factor = 1.0 / float(count) if momentum is None else momentum
         else:
@@ -156,7 +154,7 @@ def batchnorm_backward(dout, cache):
     node: ``(dx, dgamma, dbeta)``. Same steps as
     :func:`nntrain.reference.normalization.batchnorm_backward`; a test-mode cache gives
     ``dx = dout * gamma / sqrt(running_var + eps)``."""
-    cache = _check_cache(cache)
+    cache = check.bn_cache(cache)
     _dout(dout, cache)
     if cache["mode"] == "test":
         return _test_backward(dout, cache)
@@ -197,7 +195,7 @@ def batchnorm_backward_alt(dout, cache):
         \bigr), \qquad \sigma = \sqrt{\sigma^2_\mathcal{B} + \epsilon},
 
     derived in :func:`nntrain.reference.normalization.batchnorm_backward_alt`."""
-    cache = _check_cache(cache)
+    cache = check.bn_cache(cache)
     _dout(dout, cache)
     if cache["mode"] == "test":
         return _test_backward(dout, cache)
@@ -230,10 +228,10 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
         tensor(True)
     """
     check.tensor("x", x, ndim=4)
-    mode, _, _ = _settings(bn_param)
+    mode, _, _ = check.bn_settings(bn_param)
     n, c, h, w = x.shape
     if mode == "train":
-        _need_two_values(x.shape, n * h * w)
+        check.two_values_per_feature(x.shape, n * h * w)
     x_flat = x.permute(0, 2, 3, 1).reshape(n * h * w, c)
     out_flat, cache = batchnorm_forward(x_flat, gamma, beta, bn_param)
     out = out_flat.reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous()
@@ -278,7 +276,7 @@ class _BatchNorm(nn.Module):
         super().__init__()
         check.positive_int("num_features", num_features)
         check.positive("eps", eps, allow_zero=True)
-        _momentum("momentum", momentum)
+        check.momentum_rate("momentum", momentum)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -354,7 +352,7 @@ class _BatchNorm(nn.Module):
         check.shape("x", x, (None, c) + (None,) * (x.ndim - 2))
         bn_param = self._bn_param()
         if bn_param["mode"] == "train":
-            _need_two_values(x.shape, x.numel() // c)
+            check.two_values_per_feature(x.shape, x.numel() // c)
         gamma, beta = self.weight, self.bias
         if gamma is None:
             gamma = torch.ones(c, dtype=x.dtype, device=x.device)

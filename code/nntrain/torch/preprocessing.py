@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from .. import _validate
-from .._validate import NotFittedError
+from .. import validation
+from ..validation import NotFittedError
 
 __all__ = ["Center", "ChannelMean", "MeanImage", "NotFittedError", "PCA", "Standardize", "Whiten"]
 
@@ -45,12 +45,12 @@ class _Transform:
         return self.fit(X).transform(X)
 
     def _check(self, X, name):
-        X = _validate.tensor(name, X, min_ndim=self.min_ndim, floating=False)
+        X = validation.tensor(name, X, min_ndim=self.min_ndim, floating=False)
         if X.is_complex() or X.dtype == torch.bool:
             raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
         if not X.is_floating_point():
             X = X.to(torch.get_default_dtype())
-        return _validate.array(name, X, finite=True)
+        return validation.array(name, X, finite=True)
 
     def _check_fitted(self, X, name="X", coordinates=False):
         if not hasattr(self, "feature_shape_"):
@@ -65,7 +65,7 @@ class _Transform:
                 f"{name} must have shape (N, {', '.join(map(str, expected))}) like the data "
                 f"{type(self).__name__} was fitted on, got {tuple(X.shape)}"
             )
-        _validate.same_kind((f"fitted {type(self).__name__}", name), self._fitted_tensor(), X)
+        validation.same_kind((f"fitted {type(self).__name__}", name), self._fitted_tensor(), X)
         return X
 
 
@@ -92,7 +92,7 @@ class MeanImage(Center):
     min_ndim = 4
 
     def _check(self, X, name):
-        _validate.tensor(name, X, ndim=4, floating=False)
+        validation.tensor(name, X, ndim=4, floating=False)
         return super()._check(X, name)
 
 
@@ -108,7 +108,7 @@ class Standardize(_Transform):
     """Centre every feature and scale it to unit variance (see the reference)."""
 
     def __init__(self, eps=1e-8):
-        _validate.positive("eps", eps, allow_zero=True)
+        validation.positive("eps", eps, allow_zero=True)
         self.eps = eps
 
     def _fit(self, X):
@@ -136,7 +136,7 @@ class PCA(_Transform):
 
     def __init__(self, k=None):
         if k is not None:
-            _validate.positive_int("k", k)
+            validation.positive_int("k", k)
         self.k = k
 
     def _fit(self, X):
@@ -176,7 +176,7 @@ class Whiten(PCA):
     reference)."""
 
     def __init__(self, eps=1e-5, k=None):
-        _validate.positive("eps", eps, allow_zero=True)
+        validation.positive("eps", eps, allow_zero=True)
         super().__init__(k)
         self.eps = eps
 

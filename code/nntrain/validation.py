@@ -1,0 +1,349 @@
+"""Input checks shared by the NumPy reference and the PyTorch twin.
+
+Every public function of the package calls these before doing any math, so a wrong shape,
+dtype or label is reported with a message that names the argument, what was expected and
+what arrived, instead of surfacing later as a silent broadcasting surprise. The helpers
+accept NumPy arrays and torch tensors alike.
+
+Forward and backward passes check metadata only (type, shape, dtype, device): scanning the
+values costs a pass over the data on every call, and on a GPU a read of the result stalls
+the device. Values (NaN, infinity) are checked once, where data enters: ``finite=True`` in
+the training loop's data, a preprocessing ``fit``, a gradient check.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+try:  # torch is a dependency, but the reference tree must not need it to import.
+    import torch
+except ImportError:  # pragma: no cover - exercised only without torch installed
+    torch = None
+
+
+class NotFittedError(ValueError):
+    """A fit-then-transform object (:mod:`nntrain.reference.preprocessing`) was used before
+    ``fit``. A ``ValueError``, like scikit-learn's exception of the same name."""
+
+
+def is_tensor(x) -> bool:
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def array(name: str, x, *, ndim=None, min_ndim=None, floating=True, finite=False):
+    """Check that ``x`` is an array (or tensor) of the right rank, dtype and values.
+
+    Args:
+        name: the argument's name, used in the error message.
+        x: the value to check.
+        ndim: the exact number of dimensions required, if any.
+        min_ndim: the smallest number of dimensions allowed, if any.
+        floating: require a floating-point dtype.
+        finite: require every entry to be finite (no NaN, no inf): a pass over the data,
+            for where data enters, never in a forward or backward pass.
+
+    Returns:
+        ``x`` unchanged, so that checks can be written inline.
+    """
+    if not (isinstance(x, np.ndarray) or is_tensor(x)):
+        raise TypeError(f"{name} must be a NumPy array or a torch tensor, got {type(x).__name__}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(x.shape)}")
+    if min_ndim is not None and x.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimensions, got shape {tuple(x.shape)}"
+        )
+    if floating:
+        is_float = x.is_floating_point() if is_tensor(x) else np.issubdtype(x.dtype, np.floating)
+        if not is_float:
+            raise TypeError(f"{name} must have a floating-point dtype, got {x.dtype}")
+    size = x.numel() if is_tensor(x) else x.size
+    if finite and size:
+        ok = bool(torch.isfinite(x).all()) if is_tensor(x) else bool(np.isfinite(x).all())
+        if not ok:
+            raise ValueError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def ndarray(name: str, x, **checks):
+    """:func:`array` for the NumPy reference: ``x`` must be a NumPy array."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(
+            f"{name} must be a NumPy array, got {type(x).__name__} "
+            "(nntrain.reference works on NumPy arrays; nntrain.torch takes tensors)"
+        )
+    return array(name, x, **checks)
+
+
+def tensor(name: str, x, **checks):
+    """:func:`array` for the PyTorch twin: ``x`` must be a torch tensor."""
+    if not is_tensor(x):
+        raise TypeError(
+            f"{name} must be a torch tensor, got {type(x).__name__} "
+            "(nntrain.torch works on tensors; nntrain.reference takes NumPy arrays)"
+        )
+    return array(name, x, **checks)
+
+
+def same_kind(names: tuple[str, ...], *xs) -> None:
+    """Check that all arguments are of one kind (all NumPy or all torch on one device)."""
+    tensors = [is_tensor(x) for x in xs]
+    if any(tensors) and not all(tensors):
+        kinds = ", ".join(f"{n}: {type(x).__name__}" for n, x in zip(names, xs))
+        raise TypeError(f"mix of NumPy arrays and torch tensors ({kinds}); use one kind")
+    if all(tensors) and xs:
+        devices = {x.device for x in xs}
+        if len(devices) > 1:
+            where = ", ".join(f"{n}: {x.device}" for n, x in zip(names, xs))
+            raise ValueError(f"tensors on different devices ({where})")
+
+
+def shape(name: str, x, expected: tuple) -> None:
+    """Check ``x.shape`` against ``expected``, where ``None`` matches any size."""
+    got = tuple(x.shape)
+    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+        sizes = ["any" if e is None else str(e) for e in expected]
+        want = "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
+        raise ValueError(f"{name} must have shape {want}, got {got}")
+
+
+def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
+    """Check integer class labels: shape ``(n,)``, the same kind (NumPy, or torch on the same
+    device) as the scores ``like`` and, for NumPy arrays, every value in ``[0, num_classes)``
+    (NumPy's indexing would take a label of -1 for the last class without a word). The values
+    of a tensor are not read, which would stall a GPU: the twins pick the labels' scores with
+    ``gather``, which refuses an out-of-range label itself, and the training loop checks
+    the labels of its data once, before training."""
+    if not (isinstance(y, np.ndarray) or is_tensor(y)):
+        raise TypeError(f"{name} must be an array of class labels, got {type(y).__name__}")
+    same_kind(("scores", name), like, y)
+    if is_tensor(y):
+        is_int = not y.is_floating_point() and not y.is_complex() and y.dtype != torch.bool
+    else:
+        is_int = isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer)
+    if not is_int:
+        raise TypeError(
+            f"{name} must be an integer array of class labels, got "
+            f"{getattr(y, 'dtype', type(y).__name__)}"
+        )
+    shape(name, y, (n,))
+    if n and not is_tensor(y):
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(
+                f"{name} must hold labels in [0, {num_classes}), got values from {lo} to {hi}"
+            )
+
+
+def positive(name: str, value, *, allow_zero=False) -> None:
+    """Check a positive (or non-negative) real number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value}")
+
+
+def positive_int(name: str, value) -> None:
+    """Check a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+# ------------------------------------------------------------- hyperparameters
+
+
+def finite_real(name, value):
+    """Check a hyperparameter: a finite real number (not a bool). Returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return float(value)
+
+
+# ---------------------------------------------- batch normalization's bn_param
+
+
+#: The keys :func:`batchnorm_forward` reads from (and writes to) ``bn_param``.
+BN_KEYS = ("mode", "eps", "momentum", "running_mean", "running_var", "num_batches_tracked")
+
+
+BN_MODES = ("train", "test")
+
+
+def bn_settings(bn_param):
+    """Check ``bn_param`` (a dict with a valid ``mode``, ``eps`` and ``momentum``, and no
+    unknown keys) and return ``(mode, eps, momentum)`` with the defaults filled in."""
+    if not isinstance(bn_param, dict):
+        raise TypeError(
+            f"bn_param must be a dict such as {{'mode': 'train'}}, got {type(bn_param).__name__}"
+        )
+    unknown = [k for k in bn_param if k not in BN_KEYS]
+    if unknown:
+        raise ValueError(
+            f"bn_param has unknown keys {unknown}; the known ones are {list(BN_KEYS)}"
+        )
+    if "mode" not in bn_param:
+        raise ValueError(
+            "bn_param must contain 'mode' ('train' or 'test'), got keys "
+            f"{list(bn_param)}"
+        )
+    mode = bn_param["mode"]
+    if not (isinstance(mode, str) and mode in BN_MODES):
+        raise ValueError(f"bn_param['mode'] must be 'train' or 'test', got {mode!r}")
+    eps = bn_param.get("eps", 1e-5)
+    positive("bn_param['eps']", eps, allow_zero=True)
+    momentum = momentum_rate("bn_param['momentum']", bn_param.get("momentum", 0.1))
+    return mode, float(eps), momentum
+
+
+def momentum_rate(name, momentum):
+    """Check a momentum: a real number in ``[0, 1]`` (returned as a float) or ``None``."""
+    if momentum is None:
+        return None
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number in [0, 1] or None, got {type(momentum).__name__}"
+        )
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"{name} must be in [0, 1] or None, got {momentum}")
+    return float(momentum)
+
+
+def bn_count(bn_param):
+    """The number of training batches seen so far, ``bn_param['num_batches_tracked']``
+    (0 when absent): a non-negative integer."""
+    count = bn_param.get("num_batches_tracked", 0)
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral):
+        raise TypeError(
+            "bn_param['num_batches_tracked'] must be a non-negative integer, got "
+            f"{type(count).__name__}"
+        )
+    if count < 0:
+        raise ValueError(
+            f"bn_param['num_batches_tracked'] must be a non-negative integer, got {count!r}"
+        )
+    return int(count)
+
+
+def two_values_per_feature(shape, count):
+    """Train mode needs more than one value per feature to compute a variance."""
+    if count < 2:
+        raise ValueError(
+            "train mode needs more than one value per feature (channel) to compute a batch "
+            "variance; the variance of one example is undefined (PyTorch refuses it too), "
+            f"got x of shape {tuple(shape)}"
+        )
+
+
+def bn_cache(cache):
+    """A cache of :func:`batchnorm_forward`: a dict with a ``mode``."""
+    if not (isinstance(cache, dict) and cache.get("mode") in BN_MODES):
+        raise TypeError(
+            "cache must be the dict returned by batchnorm_forward, got "
+            f"{type(cache).__name__}"
+        )
+    return cache
+
+
+# ---------------------------------- FullyConnectedNet's arguments (both trees)
+
+
+#: Normalizations a hidden layer of ``FullyConnectedNet`` may use (None: none), and where.
+NORMALIZATIONS = (None, "batchnorm")
+PLACEMENTS = ("before", "after")
+
+
+def net_normalization(normalization, placement):
+    """Validate the normalization arguments shared by both trees' ``FullyConnectedNet``."""
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(
+            f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}"
+        )
+    if placement not in PLACEMENTS:
+        raise ValueError(
+            f"norm_placement must be 'before' or 'after' the nonlinearity, got {placement!r}"
+        )
+
+
+def net_architecture(hidden_dims, input_dim, num_classes, activation, weight_scale, loss, *,
+                     activations, losses):
+    """Validate the constructor arguments shared by both trees' ``FullyConnectedNet``;
+    ``activations`` and ``losses`` hold the names the caller's network knows.
+
+    Returns the layer sizes ``[input_dim, *hidden_dims, num_classes]``.
+    """
+    if isinstance(hidden_dims, numbers.Integral) or not hasattr(hidden_dims, "__iter__"):
+        raise TypeError(f"hidden_dims must be a list of layer widths, got {hidden_dims!r}")
+    hidden_dims = list(hidden_dims)
+    for i, h in enumerate(hidden_dims):
+        positive_int(f"hidden_dims[{i}]", h)
+    positive_int("input_dim", input_dim)
+    positive_int("num_classes", num_classes)
+    positive("weight_scale", weight_scale)
+    if activation not in activations:
+        raise ValueError(f"activation must be one of {sorted(activations)}, got {activation!r}")
+    if loss not in losses:
+        raise ValueError(f"loss must be one of {sorted(losses)}, got {loss!r}")
+    return [input_dim, *hidden_dims, num_classes]
+
+
+def net_targets(net, X, y, n_outputs, kind):
+    """Validate the inputs of ``net.loss(X, y)``: the flattened feature size and the targets.
+
+    Classification losses take integer labels of shape ``(N,)``; regression losses take
+    float targets of shape ``(N, num_classes)``, or ``(N,)`` when there is one output.
+    ``kind`` is ``ndarray`` or ``tensor``, the input check of the caller's tree.
+    Returns ``y`` in the shape the loss function expects.
+    """
+    kind("X", X, min_ndim=2)
+    d = int(np.prod(X.shape[1:]))
+    if d != net.input_dim:
+        raise ValueError(
+            f"X must have {net.input_dim} features per example, got shape {tuple(X.shape)}"
+        )
+    positive("reg", net.reg, allow_zero=True)
+    if y is None or net.loss_name in ("softmax", "svm"):
+        return y
+    kind("y", y, min_ndim=1)
+    if y.ndim == 1 and n_outputs == 1:
+        y = y.reshape(-1, 1)
+    shape("y", y, (X.shape[0], n_outputs))
+    return y
+
+
+# -------------------------------- a classification data set for batched search
+
+
+def classification_splits(data):
+    """The flattened inputs and the labels of both splits, and the number of classes."""
+    if not isinstance(data, dict):
+        raise TypeError(f"data must be a dict with X_train, y_train, X_val, y_val, got "
+                        f"{type(data).__name__}")
+    for key in ("X_train", "y_train", "X_val", "y_val"):
+        if key not in data:
+            raise ValueError(f"data must be a dict with X_train, y_train, X_val, y_val; "
+                             f"{key} is missing")
+    arrays = {}
+    for split in ("train", "val"):
+        X = ndarray(f"X_{split}", np.asarray(data[f"X_{split}"]), min_ndim=2,
+                          floating=False, finite=True)
+        y = np.asarray(data[f"y_{split}"])
+        if X.shape[0] == 0 or y.shape != (X.shape[0],):
+            raise ValueError(f"X_{split} and y_{split} must hold the same non-zero number of "
+                             f"examples, got shapes {X.shape} and {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+            raise ValueError(f"y_{split} must hold class labels, integers >= 0; got dtype "
+                             f"{y.dtype} and values from {y.min()} to {y.max()}")
+        arrays[split] = X.reshape(X.shape[0], -1), y
+    if arrays["train"][0].shape[1] != arrays["val"][0].shape[1]:
+        raise ValueError(f"X_train and X_val must have the same number of features, got "
+                         f"{arrays['train'][0].shape[1]} and {arrays['val'][0].shape[1]}")
+    num_classes = int(max(arrays["train"][1].max(), arrays["val"][1].max())) + 1
+    return arrays, num_classes
