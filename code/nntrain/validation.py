@@ -1,9 +1,13 @@
-"""Input checks shared by the NumPy reference and the PyTorch twin.
+"""Input checks shared by the whole package: the one home of every check (in the spirit of
+scikit-learn's ``utils/validation.py``).
 
 Every public function of the package calls these before doing any math, so a wrong shape,
 dtype or label is reported with a message that names the argument, what was expected and
-what arrived, instead of surfacing later as a silent broadcasting surprise. The helpers
-accept NumPy arrays and torch tensors alike.
+what arrived, instead of surfacing later as a silent broadcasting surprise; one mistake
+gets one wording and one exception type, in either tree. The array helpers accept NumPy
+arrays and torch tensors alike. Besides them live the argument rules that several modules
+share: hyperparameters, batch normalization's ``bn_param``, ``FullyConnectedNet``'s
+constructor and targets (both trees), and the data of a batched search.
 
 Forward and backward passes check metadata only (type, shape, dtype, device): scanning the
 values costs a pass over the data on every call, and on a GPU a read of the result stalls
