@@ -21,6 +21,8 @@ hooks, on any ``torch.nn.Module`` whose nonlinearities are modules (``nn.Tanh``,
 one layer. Used by the chapters on activations, initialization and batch normalization.
 
 Example:
+    >>> from nntrain.diagnostics import record, summarize
+    >>> from nntrain.reference import FullyConnectedNet
     >>> net = FullyConnectedNet([50, 50], input_dim=10, activation="tanh", seed=0)
     >>> stats = summarize(record(net, np.random.default_rng(0).standard_normal((64, 10))))
     >>> [s.name for s in stats]

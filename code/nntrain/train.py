@@ -270,9 +270,13 @@ def train(
             the iteration and suggests a lower learning rate.
 
     Example:
-        >>> data = nntrain.data.load_digits_split()
+        >>> import nntrain
+        >>> from nntrain.data import load_digits_split
+        >>> data = load_digits_split()
         >>> net = nntrain.FullyConnectedNet([100], input_dim=64, num_classes=10, seed=0)
-        >>> hist = train(net, data, learning_rate=0.05, epochs=5)  # doctest: +SKIP
+        >>> hist = train(net, data, learning_rate=0.05, epochs=5, progress=False)
+        >>> len(hist.val_acc), max(hist.val_acc) > 0.9
+        (5, True)
     """
     for key in ("X_train", "y_train", "X_val", "y_val"):
         if key not in data:
@@ -355,7 +359,12 @@ def best_val_acc(model, data, **kwargs):
     (:class:`TrainingDiverged`), so that a sweep goes on past a bad setting.
 
     Example:
-        >>> acc = best_val_acc(net, data, learning_rate=0.1, epochs=5)  # doctest: +SKIP
+        >>> import nntrain
+        >>> from nntrain.data import load_digits_split
+        >>> data = load_digits_split()
+        >>> net = nntrain.FullyConnectedNet([100], input_dim=64, num_classes=10, seed=0)
+        >>> best_val_acc(net, data, learning_rate=0.05, epochs=3, progress=False) > 0.9
+        True
     """
     try:
         history = train(model, data, **{"train_accuracy": False, **kwargs})
