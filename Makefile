@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
 #   make book   build the HTML book into _build/html
-#   make test   run the whole test suite
+#   make test   lint and format checks (ruff), then the whole test suite
 #   make bench  measure speed (chapters, slider frames, twins, batched trials, the suite);
 #               writes _build/bench/results.json and fails when a target is missed
 # All create .venv when it is missing and install requirements.txt and the package.
@@ -25,6 +25,8 @@ book: $(STAMP)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
 bench: $(STAMP)

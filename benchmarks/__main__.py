@@ -17,8 +17,12 @@ import argparse
 from benchmarks import batched_trials, chapters, suite, twins
 from benchmarks.report import Report
 
-PARTS = {"chapters": chapters.measure, "twins": twins.measure,
-         "batched": batched_trials.measure, "suite": suite.measure}
+PARTS = {
+    "chapters": chapters.measure,
+    "twins": twins.measure,
+    "batched": batched_trials.measure,
+    "suite": suite.measure,
+}
 
 
 def main():

@@ -31,11 +31,10 @@ import time
 
 os.environ.setdefault("NNTRAIN_QUIET", "1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
 import nntrain  # noqa: E402
 import nntrain.torch  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from nntrain.data import load_digits_split, map_inputs  # noqa: E402
 from nntrain.reference.preprocessing import Standardize  # noqa: E402
 from nntrain.search import LogUniform, random_search, train_batched  # noqa: E402
@@ -54,16 +53,36 @@ def sequential(data, trials, hidden, epochs, batch_size, tree="reference", dtype
     nets = []
     for t in trials:
         if tree == "reference":
-            net = nntrain.FullyConnectedNet(hidden, input_dim=64, num_classes=10,
-                                            weight_scale=t["weight_scale"], reg=t["reg"], seed=0)
+            net = nntrain.FullyConnectedNet(
+                hidden,
+                input_dim=64,
+                num_classes=10,
+                weight_scale=t["weight_scale"],
+                reg=t["reg"],
+                seed=0,
+            )
         else:
-            net = nntrain.torch.FullyConnectedNet(hidden, input_dim=64, num_classes=10,
-                                                  weight_scale=t["weight_scale"], reg=t["reg"],
-                                                  seed=0, dtype=dtype)
+            net = nntrain.torch.FullyConnectedNet(
+                hidden,
+                input_dim=64,
+                num_classes=10,
+                weight_scale=t["weight_scale"],
+                reg=t["reg"],
+                seed=0,
+                dtype=dtype,
+            )
         try:
-            train(net, data, learning_rate=t["learning_rate"], momentum=0.9,
-                  batch_size=batch_size, epochs=epochs, seed=0, keep_best=False,
-                  progress=False)
+            train(
+                net,
+                data,
+                learning_rate=t["learning_rate"],
+                momentum=0.9,
+                batch_size=batch_size,
+                epochs=epochs,
+                seed=0,
+                keep_best=False,
+                progress=False,
+            )
         except TrainingDiverged:
             net = None
         nets.append(net)
@@ -102,8 +121,16 @@ def matmul_peak(dtype, device, n=1024, repeat=5):
     return 2 * n**3 / seconds / 1e9
 
 
-def measure(report, trials=64, hidden=(100,), epochs=5, batch_size=100, dtype="float64",
-            repeat=3, device="cpu"):
+def measure(
+    report,
+    trials=64,
+    hidden=(100,),
+    epochs=5,
+    batch_size=100,
+    dtype="float64",
+    repeat=3,
+    device="cpu",
+):
     """Add the batched and sequential times, the speed-ups, the achieved rate and the peak
     to ``report``."""
     raw = load_digits_split(seed=0)
@@ -112,31 +139,59 @@ def measure(report, trials=64, hidden=(100,), epochs=5, batch_size=100, dtype="f
     hidden, dtype, device = list(hidden), getattr(torch, dtype), torch.device(device)
     label = f"{trials} trials, {epochs} epochs, {device.type}, {str(dtype)[6:]}"
 
-    t_batched, results = fastest(lambda: train_batched(
-        data, space, hidden_dims=hidden, epochs=epochs, batch_size=batch_size,
-        device=device, dtype=dtype), repeat)
+    t_batched, results = fastest(
+        lambda: train_batched(
+            data,
+            space,
+            hidden_dims=hidden,
+            epochs=epochs,
+            batch_size=batch_size,
+            device=device,
+            dtype=dtype,
+        ),
+        repeat,
+    )
     t_numpy, nets = fastest(lambda: sequential(data, space, hidden, epochs, batch_size), repeat)
-    t_torch, _ = fastest(lambda: sequential(data, space, hidden, epochs, batch_size, "torch",
-                                            dtype), repeat)
+    t_torch, _ = fastest(
+        lambda: sequential(data, space, hidden, epochs, batch_size, "torch", dtype), repeat
+    )
     finished = [(r, n) for r, n in zip(results, nets) if n is not None and not r.stopped]
-    error = max((float(np.abs(r.params[k] - n.params[k]).max()) for r, n in finished
-                 for k in n.params), default=float("nan"))
+    error = max(
+        (float(np.abs(r.params[k] - n.params[k]).max()) for r, n in finished for k in n.params),
+        default=float("nan"),
+    )
 
     report.add(f"batched trials ({label}): batched time", t_batched, "s")
     report.add(f"batched trials ({label}): sequential NumPy time", t_numpy, "s")
     report.add(f"batched trials ({label}): sequential torch twin time", t_torch, "s")
-    report.add(f"batched trials ({label}): speed-up over sequential NumPy", t_numpy / t_batched,
-               "x", at_least=1.5)
-    report.add(f"batched trials ({label}): speed-up over sequential torch twin",
-               t_torch / t_batched, "x", at_least=1.5)
-    report.add(f"batched trials ({label}): largest weight difference from NumPy", error, "",
-               at_most=1e-8 if dtype == torch.float64 else 1e-2)
+    report.add(
+        f"batched trials ({label}): speed-up over sequential NumPy",
+        t_numpy / t_batched,
+        "x",
+        at_least=1.5,
+    )
+    report.add(
+        f"batched trials ({label}): speed-up over sequential torch twin",
+        t_torch / t_batched,
+        "x",
+        at_least=1.5,
+    )
+    report.add(
+        f"batched trials ({label}): largest weight difference from NumPy",
+        error,
+        "",
+        at_most=1e-8 if dtype == torch.float64 else 1e-2,
+    )
     sizes = [data["X_train"].shape[1], *hidden, 10]
-    flops = trials * training_flops(sizes, len(data["X_train"]), len(data["X_val"]),
-                                    batch_size, epochs)
+    flops = trials * training_flops(
+        sizes, len(data["X_train"]), len(data["X_val"]), batch_size, epochs
+    )
     report.add(f"batched trials ({label}): achieved rate", flops / t_batched / 1e9, "GFLOP/s")
-    report.add(f"matrix-product peak ({device.type}, {str(dtype)[6:]}, 1024 x 1024)",
-               matmul_peak(dtype, device), "GFLOP/s")
+    report.add(
+        f"matrix-product peak ({device.type}, {str(dtype)[6:]}, 1024 x 1024)",
+        matmul_peak(dtype, device),
+        "GFLOP/s",
+    )
 
 
 def main():
@@ -153,8 +208,16 @@ def main():
     from benchmarks.report import Report
 
     report = Report()
-    measure(report, args.trials, args.hidden, args.epochs, args.batch_size, args.dtype,
-            args.repeat, args.device)
+    measure(
+        report,
+        args.trials,
+        args.hidden,
+        args.epochs,
+        args.batch_size,
+        args.dtype,
+        args.repeat,
+        args.device,
+    )
     raise SystemExit(report.finish())
 
 

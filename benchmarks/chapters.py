@@ -56,8 +56,9 @@ def run_chapter(path):
     saved = {k: os.environ.get(k) for k in BOOK_ENV}
     os.environ.update(BOOK_ENV)
     try:
-        client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(BOOK)}})
+        client = NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}
+        )
         cell_seconds = {}
         with client.setup_kernel():
             for index, cell in enumerate(nb.cells):
@@ -71,8 +72,9 @@ def run_chapter(path):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    text = "".join(out.get("text", "") for out in nb.cells[-1].outputs
-                   if out.get("name") == "stdout")
+    text = "".join(
+        out.get("text", "") for out in nb.cells[-1].outputs if out.get("name") == "stdout"
+    )
     return cell_seconds, json.loads(text)
 
 
@@ -89,15 +91,19 @@ def measure(report, names=None):
         chapter = path.stem
         report.time(f"{chapter}: execution", seconds, budget_units=15)
         slowest = sorted(cells, key=cells.get, reverse=True)[:3]
-        report.add(f"{chapter}: slowest cells", ", ".join(
-            f"#{i} {cells[i]:.1f} s" for i in slowest), "")
+        report.add(
+            f"{chapter}: slowest cells", ", ".join(f"#{i} {cells[i]:.1f} s" for i in slowest), ""
+        )
         frame_seconds = 0.0
         for name, redraws in figures.items():
             frame_seconds += sum(redraws)
             report.add(f"{chapter}: {name} per frame", 1e3 * sum(redraws) / len(redraws), "ms")
             report.add(f"{chapter}: {name} per figure ({len(redraws)} frames)", sum(redraws), "s")
-        report.add(f"{chapter}: slider frames (summed over worker processes) / chapter time",
-                   100 * frame_seconds / seconds, "%")
+        report.add(
+            f"{chapter}: slider frames (summed over worker processes) / chapter time",
+            100 * frame_seconds / seconds,
+            "%",
+        )
     if not names:
         report.time("book: all chapters", total, budget_units=120)
 

@@ -28,8 +28,9 @@ CALIBRATE = Path(__file__).with_name("calibrate.py")
 def calibration_seconds():
     """The seconds of ``calibrate.py``'s workload on this machine (the best of three), as
     the script prints them."""
-    out = subprocess.run([sys.executable, str(CALIBRATE)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(CALIBRATE)], capture_output=True, text=True, check=True
+    ).stdout
     return float(re.fullmatch(r"calibration ([0-9.]+) s\n", out).group(1))
 
 
@@ -52,8 +53,7 @@ class Report:
             value = round(value, 4) if math.isfinite(value) else None
         record = {"name": name, "value": value, "unit": unit, "target": target, "met": met}
         self.records.append(record)
-        print(f"  {name}: {value} {unit}" + (f" (target {target})" if target else ""),
-              flush=True)
+        print(f"  {name}: {value} {unit}" + (f" (target {target})" if target else ""), flush=True)
         return record
 
     def time(self, name, seconds, *, budget_units=None):
@@ -81,7 +81,12 @@ class Report:
         print()
         print(self.table())
         missed = self.missed()
-        print(f"\n{len(self.records)} records in {path}; "
-              + (f"{len(missed)} targets missed: " + ", ".join(r["name"] for r in missed)
-                 if missed else "every target met"))
+        print(
+            f"\n{len(self.records)} records in {path}; "
+            + (
+                f"{len(missed)} targets missed: " + ", ".join(r["name"] for r in missed)
+                if missed
+                else "every target met"
+            )
+        )
         return 1 if missed else 0

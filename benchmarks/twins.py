@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import time
 
+import nntrain.torch as nt
 import torch
 from torch import nn
-
-import nntrain.torch as nt
 
 #: A twin's forward + backward may take at most this many times the built-in's.
 TARGET = 1.5
@@ -32,10 +31,13 @@ def pairs():
     affine = nt.Affine(1024, 1024)
     linear = nn.Linear(1024, 1024)
     prelu = nt.PReLU()
-    labels = lambda gen: (torch.randn(4096, 100, generator=gen),  # noqa: E731
-                          torch.randint(0, 100, (4096,), generator=gen))
-    regression = lambda gen: (torch.randn(4096, 100, generator=gen),  # noqa: E731
-                              torch.randn(4096, 100, generator=gen))
+
+    def labels(gen):
+        return torch.randn(4096, 100, generator=gen), torch.randint(0, 100, (4096,), generator=gen)
+
+    def regression(gen):
+        return torch.randn(4096, 100, generator=gen), torch.randn(4096, 100, generator=gen)
+
     return [
         ("Sigmoid", nt.Sigmoid(), nn.Sigmoid(), activation()),
         ("Tanh", nt.Tanh(), nn.Tanh(), activation()),
@@ -97,8 +99,12 @@ def measure(report):
             gen = torch.Generator().manual_seed(0)
             inputs = [t.to(device) for t in make(gen)]
             twin_s, builtin_s = side_by_side(twin.to(device), builtin.to(device), inputs, device)
-            report.add(f"twin {name} ({device.type}): forward + backward, twin / built-in",
-                       twin_s / builtin_s, "x", at_most=TARGET)
+            report.add(
+                f"twin {name} ({device.type}): forward + backward, twin / built-in",
+                twin_s / builtin_s,
+                "x",
+                at_most=TARGET,
+            )
             report.add(f"twin {name} ({device.type}): built-in time", 1e3 * builtin_s, "ms")
 
 

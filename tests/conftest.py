@@ -54,8 +54,9 @@ TOC = list(toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
 PAGES = [f"{entry}.html" for entry in TOC] + GENERATED_PAGES
 #: The chapters of the book, as listed in _toc.yml (test_notebooks.py checks that every
 #: chapter notebook is listed there).
-CHAPTERS = [entry.removeprefix("book/") for entry in TOC
-            if re.fullmatch(r"book/[0-9][0-9]_\w+", entry)]
+CHAPTERS = [
+    entry.removeprefix("book/") for entry in TOC if re.fullmatch(r"book/[0-9][0-9]_\w+", entry)
+]
 
 
 def pytest_generate_tests(metafunc):
@@ -125,9 +126,16 @@ def server(built):
 #: Chromium as in a classroom without internet: no background traffic of its own, so every
 #: request the log shows comes from the page.
 CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-default-apps", "--window-size=1200,900",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--window-size=1200,900",
     "--hide-scrollbars",
 )
 
@@ -180,15 +188,20 @@ def pytest_terminal_summary(terminalreporter, config):
     write = terminalreporter.write_line
     terminalreporter.section("built book: page sizes and timings")
     if sizes:
+
         def cell(value, width):
             return f"{value:>{width},}" if isinstance(value, int) else f"{'-':>{width}}"
 
         write(f"{'page':34} {'HTML bytes':>12} {'loaded bytes':>13} {'requests':>9}")
         for page, row in sorted(sizes.items()):
-            write(f"{page:34} {cell(row.get('html_bytes'), 12)} "
-                  f"{cell(row.get('loaded_bytes'), 13)} {cell(row.get('requests'), 9)}")
-        write("(HTML bytes: the page with its inline frames; loaded bytes: everything the "
-              "browser fetched for it with an empty cache, MathJax and theme included)")
+            write(
+                f"{page:34} {cell(row.get('html_bytes'), 12)} "
+                f"{cell(row.get('loaded_bytes'), 13)} {cell(row.get('requests'), 9)}"
+            )
+        write(
+            "(HTML bytes: the page with its inline frames; loaded bytes: everything the "
+            "browser fetched for it with an empty cache, MathJax and theme included)"
+        )
     for name, seconds in (timings or {}).items():
         write(f"{name}: {seconds:.1f} s")
     if SCREENSHOTS.exists():

@@ -29,6 +29,11 @@ import doctest
 import math
 import warnings
 
+import nntrain.checks
+import nntrain.reference as R
+import nntrain.reference.activations
+import nntrain.torch as T
+import nntrain.torch.activations
 import numpy as np
 import pytest
 import torch
@@ -36,15 +41,9 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from torch import nn
-
-import nntrain.checks
-import nntrain.reference as R
-import nntrain.reference.activations
-import nntrain.torch as T
-import nntrain.torch.activations
 from nntrain.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from nntrain.torch._function import layer_function
+from torch import nn
 from twins import leaf, near, npy, t
 
 TOL = 1e-7
@@ -62,8 +61,15 @@ ELEMENTWISE = {
 SMOOTH = ["sigmoid", "tanh", "elu", "gelu", "silu"]
 NEW = ["sigmoid", "tanh", "leaky_relu", "prelu", "elu", "gelu", "silu", "maxout"]
 MODULES = {
-    "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU",
-    "prelu": "PReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU", "maxout": "Maxout",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "relu": "ReLU",
+    "leaky_relu": "LeakyReLU",
+    "prelu": "PReLU",
+    "elu": "ELU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "maxout": "Maxout",
 }
 
 
@@ -144,18 +150,44 @@ CLOSED = {
     "elu": (lambda x: x if x > 0 else math.expm1(x), lambda x: 1.0 if x > 0 else math.exp(x)),
     "gelu": (
         lambda x: x * 0.5 * math.erfc(-x / math.sqrt(2)),
-        lambda x: 0.5 * math.erfc(-x / math.sqrt(2))
-        + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi),
+        lambda x: (
+            0.5 * math.erfc(-x / math.sqrt(2)) + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+        ),
     ),
     # SiLU'(x) in a different algebraic form from the implementation's s (1 + x (1 - s))
     "silu": (
         lambda x: x * _sigmoid(x),
-        lambda x: (1 + math.exp(-x) + x * math.exp(-x)) / (1 + math.exp(-x)) ** 2
-        if x >= 0 else math.exp(x) * (1 + math.exp(x) + x) / (1 + math.exp(x)) ** 2,
+        lambda x: (
+            (1 + math.exp(-x) + x * math.exp(-x)) / (1 + math.exp(-x)) ** 2
+            if x >= 0
+            else math.exp(x) * (1 + math.exp(x) + x) / (1 + math.exp(x)) ** 2
+        ),
     ),
 }
-KNOWN_X = [-40, -30, -20, -15, -12, -10, -7, -3, -1.25, -0.75, -0.1, 0.1, 0.75, 1.5, 3, 7,
-           10, 12, 15, 20, 30, 40]
+KNOWN_X = [
+    -40,
+    -30,
+    -20,
+    -15,
+    -12,
+    -10,
+    -7,
+    -3,
+    -1.25,
+    -0.75,
+    -0.1,
+    0.1,
+    0.75,
+    1.5,
+    3,
+    7,
+    10,
+    12,
+    15,
+    20,
+    30,
+    40,
+]
 
 
 @pytest.mark.parametrize("name", SMOOTH)
@@ -389,8 +421,15 @@ def test_functions_and_modules_match_builtins(name, data):
 
 @pytest.mark.parametrize(
     "shape, num_parameters",
-    [((5,), "one"), ((4, 3), "one"), ((4, 3), "per_channel"), ((2, 3, 5), "one"),
-     ((2, 3, 5), "per_channel"), ((2, 3, 4, 4), "one"), ((2, 3, 4, 4), "per_channel")],
+    [
+        ((5,), "one"),
+        ((4, 3), "one"),
+        ((4, 3), "per_channel"),
+        ((2, 3, 5), "one"),
+        ((2, 3, 5), "per_channel"),
+        ((2, 3, 4, 4), "one"),
+        ((2, 3, 4, 4), "per_channel"),
+    ],
 )
 def test_prelu_matches_nn_prelu_including_weight_gradient(shape, num_parameters):
     rng = np.random.default_rng(len(shape))
@@ -602,8 +641,10 @@ def test_maxout_contains_relu_and_leaky_relu(case):
     # second piece 0.01 times the first: the leaky ReLU with slope 0.01
     w_leaky, b_leaky = np.stack([w0, 0.01 * w0]), np.stack([b0, 0.01 * b0])
     np.testing.assert_allclose(
-        R.maxout_forward(x, w_leaky, b_leaky)[0], R.leaky_relu_forward(affine, 0.01)[0],
-        rtol=1e-12, atol=1e-14,
+        R.maxout_forward(x, w_leaky, b_leaky)[0],
+        R.leaky_relu_forward(affine, 0.01)[0],
+        rtol=1e-12,
+        atol=1e-14,
     )
     out_t = T.maxout_forward(t(x), t(w_relu), t(b_relu))[0]
     near(out_t, R.relu_forward(affine)[0], 0, 0)
@@ -628,8 +669,11 @@ def tree_params():
 def test_prelu_wrong_alpha_shape(tree):
     mod, make = TREES[tree]
     x = make(np.ones((2, 3, 4)), np.float64)
-    with pytest.raises(ValueError, match=r"alpha must have shape \(1,\) or \(C,\) with "
-                                         r"C = x.shape\[1\] = 3, got \(2,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"alpha must have shape \(1,\) or \(C,\) with "
+        r"C = x.shape\[1\] = 3, got \(2,\)",
+    ):
         mod.prelu_forward(x, make(np.ones(2), np.float64))
     with pytest.raises(ValueError, match=r"alpha must have shape \(1,\) for x with fewer"):
         mod.prelu_forward(make(np.ones(3), np.float64), make(np.ones(3), np.float64))
@@ -737,9 +781,7 @@ def test_cache_of_the_other_kind(tree, name):
 
 
 @tree_params()
-@pytest.mark.parametrize(
-    "name, arg", [("leaky_relu", "negative_slope"), ("elu", "alpha")]
-)
+@pytest.mark.parametrize("name, arg", [("leaky_relu", "negative_slope"), ("elu", "alpha")])
 def test_bad_hyperparameters(tree, name, arg):
     mod, make = TREES[tree]
     forward = getattr(mod, f"{name}_forward")
@@ -773,8 +815,10 @@ def test_bad_module_arguments():
 
 def test_float32_keeps_float32_with_numpy_hyperparameters():
     x = np.array([-1.0, 2.0], dtype=np.float32)
-    for name, kw in [("leaky_relu", {"negative_slope": np.float64(0.1)}),
-                     ("elu", {"alpha": np.float64(0.5)})]:
+    for name, kw in [
+        ("leaky_relu", {"negative_slope": np.float64(0.1)}),
+        ("elu", {"alpha": np.float64(0.5)}),
+    ]:
         out, cache = fns(R, name)[0](x, **kw)
         assert out.dtype == np.float32
         assert fns(R, name)[1](np.ones(2, np.float32), cache).dtype == np.float32
@@ -821,7 +865,12 @@ def test_fc_net_same_loss_and_grads_in_both_trees(activation):
 def test_fc_net_tanh_gradient_check(seed):
     rng = np.random.default_rng(seed)
     net = R.FullyConnectedNet(
-        [4, 3], input_dim=5, num_classes=3, weight_scale=0.7, reg=0.1, seed=seed,
+        [4, 3],
+        input_dim=5,
+        num_classes=3,
+        weight_scale=0.7,
+        reg=0.1,
+        seed=seed,
         activation="tanh",
     )
     for name in net.params:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 
+import nntrain.reference
+import nntrain.torch
 import numpy as np
 import pytest
 import torch
-
-import nntrain.reference
-import nntrain.torch
 from nntrain.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 
 
@@ -36,9 +35,14 @@ class Tree:
         checks the values; the twin does not read a tensor on the host, and its ``gather``
         refuses the label (PyTorch's RuntimeError, naming the first bad one)."""
         if self.mod is nntrain.reference:
-            return ValueError, (rf"{name} must hold labels in \[0, {num_classes}\), got values "
-                                rf"from {lo} to {hi}")
-        return RuntimeError, rf"index -?\d+ is out of bounds for dimension 1 with size {num_classes}"
+            return ValueError, (
+                rf"{name} must hold labels in \[0, {num_classes}\), got values "
+                rf"from {lo} to {hi}"
+            )
+        return (
+            RuntimeError,
+            rf"index -?\d+ is out of bounds for dimension 1 with size {num_classes}",
+        )
 
     def kind_error(self, name, got):
         """Regex for this tree's message about an argument of the wrong kind."""
@@ -244,6 +248,7 @@ def test_regression_bad_dtype_and_values(tree, fn):
 # an argument of the other kind is refused by name, and labels of the other kind than the
 # scores are refused as a mix. Each case puts one foreign value among native ones.
 
+
 def _affine_forward(position):
     def call(tree):
         args = [tree.a(X23), tree.a(W35), tree.a(B5)]
@@ -379,8 +384,12 @@ def test_net_hidden_dims_not_a_list(tree, hidden_dims):
 
 @pytest.mark.parametrize(
     "hidden_dims, index, bad, error",
-    [([4, 0], 1, "0", ValueError), ([-3], 0, "-3", ValueError),
-     ([4, 2.5], 1, "2.5", TypeError), ([True], 0, "True", TypeError)],
+    [
+        ([4, 0], 1, "0", ValueError),
+        ([-3], 0, "-3", ValueError),
+        ([4, 2.5], 1, "2.5", TypeError),
+        ([True], 0, "True", TypeError),
+    ],
 )
 def test_net_bad_hidden_width(tree, hidden_dims, index, bad, error):
     pattern = rf"hidden_dims\[{index}\] must be a positive integer, got {bad}"

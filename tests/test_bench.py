@@ -3,10 +3,10 @@
 import json
 from pathlib import Path
 
+import nntrain.torch as nt
 import pytest
 from torch import nn
 
-import nntrain.torch as nt
 from benchmarks import batched_trials, twins
 from benchmarks.report import CALIBRATE, Report
 
@@ -43,8 +43,11 @@ def test_records_targets_and_exit_status(tmp_path, capsys):
 
 
 def test_every_twin_module_with_a_built_in_is_benchmarked():
-    modules = {name for name in nt.__all__
-               if isinstance(getattr(nt, name), type) and issubclass(getattr(nt, name), nn.Module)}
+    modules = {
+        name
+        for name in nt.__all__
+        if isinstance(getattr(nt, name), type) and issubclass(getattr(nt, name), nn.Module)
+    }
     without_built_in = {"Maxout", "FullyConnectedNet"}
     timed = {type(twin).__name__ for _, twin, _, _ in twins.pairs()}
     assert timed == modules - without_built_in
@@ -65,4 +68,5 @@ def test_flop_count_of_one_epoch():
     # for the evaluation of both splits
     per_example = 2 * (64 * 100 + 100 * 10)
     assert batched_trials.training_flops([64, 100, 10], 1000, 300, 50, 1) == (
-        3 * per_example * 1000 + per_example * 1300)
+        3 * per_example * 1000 + per_example * 1300
+    )

@@ -56,11 +56,17 @@ def test_chapter_shows_every_figure_it_draws(built, chapter):
     """Each `plt.show()` of the chapter leaves a figure on the page, as an image file of the
     build (the static slider figures, inline frames, are checked on their own)."""
     notebook = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())
-    shown = sum("".join(c["source"]).count("plt.show()") for c in notebook["cells"]
-                if c["cell_type"] == "code" and not {"remove-cell", "remove-output"}
-                & set(c.get("metadata", {}).get("tags", [])))
-    figures = [img for img in soup(f"book/{chapter}.html").select(".cell_output img")
-               if not img.find_parent(class_="nntrain-slider-figure")]
+    shown = sum(
+        "".join(c["source"]).count("plt.show()")
+        for c in notebook["cells"]
+        if c["cell_type"] == "code"
+        and not {"remove-cell", "remove-output"} & set(c.get("metadata", {}).get("tags", []))
+    )
+    figures = [
+        img
+        for img in soup(f"book/{chapter}.html").select(".cell_output img")
+        if not img.find_parent(class_="nntrain-slider-figure")
+    ]
     assert len(figures) >= shown, f"{shown} figures drawn, {len(figures)} on the page"
     assert all(not img["src"].startswith("data:") for img in figures)
 
@@ -72,8 +78,11 @@ def test_colab_button_points_at_the_chapter(built, chapter):
     path = f"book/{chapter}.ipynb"
     assert (ROOT / path).exists()
     target = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{path}"
-    links = {a["href"] for a in soup(f"book/{chapter}.html").select("a[href]")
-             if "colab.research.google.com" in a["href"]}
+    links = {
+        a["href"]
+        for a in soup(f"book/{chapter}.html").select("a[href]")
+        if "colab.research.google.com" in a["href"]
+    }
     assert links == {target}
 
 
@@ -95,18 +104,44 @@ def test_static_sliders_are_self_contained(built):
 
 def test_api_reference_and_bibliography(built):
     api = page("book/api.html")
-    for name in ("affine_forward", "FullyConnectedNet", "AffineFunction", "slider_figure",
-                 "load_cifar10", "check_layer", "Claims", "eval_numerical_gradient"):
+    for name in (
+        "affine_forward",
+        "FullyConnectedNet",
+        "AffineFunction",
+        "slider_figure",
+        "load_cifar10",
+        "check_layer",
+        "Claims",
+        "eval_numerical_gradient",
+    ):
         assert name in api, f"{name} is missing from the API page"
     bib = page("book/bibliography.html")
-    for author in ("Krizhevsky", "Maas", "Clevert", "Goodfellow", "Glorot", "Ioffe",
-                   "Bergstra", "Srivastava", "LeCun"):
+    for author in (
+        "Krizhevsky",
+        "Maas",
+        "Clevert",
+        "Goodfellow",
+        "Glorot",
+        "Ioffe",
+        "Bergstra",
+        "Srivastava",
+        "LeCun",
+    ):
         assert author in bib
 
 
 # What a page loads by itself (links a reader follows, <a href>, may leave the site).
-LOADED = {"script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src",
-          "video": "src", "embed": "src", "object": "data", "link": "href"}
+LOADED = {
+    "script": "src",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "audio": "src",
+    "video": "src",
+    "embed": "src",
+    "object": "data",
+    "link": "href",
+}
 
 
 def is_remote(url):
@@ -115,20 +150,30 @@ def is_remote(url):
 
 def test_page_loads_nothing_from_the_network(built, page):
     """No element fetches from another host; math comes from the bundled MathJax."""
-    remote = [f"<{tag.name} {attr}={tag[attr]}>"
-              for name, attr in LOADED.items()
-              for tag in soup(page).find_all(name, attrs={attr: True})
-              if is_remote(tag[attr]) and not (name == "link" and tag.get("rel") in (
-                  ["canonical"], ["next"], ["prev"], ["index"], ["search"]))]
+    remote = [
+        f"<{tag.name} {attr}={tag[attr]}>"
+        for name, attr in LOADED.items()
+        for tag in soup(page).find_all(name, attrs={attr: True})
+        if is_remote(tag[attr])
+        and not (
+            name == "link"
+            and tag.get("rel") in (["canonical"], ["next"], ["prev"], ["index"], ["search"])
+        )
+    ]
     assert not remote, f"{page} loads from the network: {remote}"
     has_math = soup(page).select(".math")
     scripts = [s["src"] for s in soup(page).find_all("script", src=True)]
-    mathjax = [posixpath.normpath(posixpath.join(posixpath.dirname(page), urlsplit(s).path))
-               for s in scripts if "mathjax" in s.lower()]
+    mathjax = [
+        posixpath.normpath(posixpath.join(posixpath.dirname(page), urlsplit(s).path))
+        for s in scripts
+        if "mathjax" in s.lower()
+    ]
     if has_math:
         assert mathjax == [MATHJAX], "a page with math loads the bundled MathJax, once"
         assert (HTML / MATHJAX).is_file(), "the bundled MathJax was not copied into the build"
-        assert (HTML / "_static/mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff").is_file()
+        assert (
+            HTML / "_static/mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff"
+        ).is_file()
 
 
 @cache

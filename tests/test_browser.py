@@ -134,8 +134,12 @@ def visit(browser, server, book_report):
 def test_page_loads_without_console_errors(visit, page):
     v = visit(page)
     assert not v.ready.get("error"), v.ready["error"]
-    errors = [e["message"] for e in v.console if e["level"] == "SEVERE"
-              and not (e.get("source") == "network" and any(p in e["message"] for p in BROWSER_PROBES))]
+    errors = [
+        e["message"]
+        for e in v.console
+        if e["level"] == "SEVERE"
+        and not (e.get("source") == "network" and any(p in e["message"] for p in BROWSER_PROBES))
+    ]
     assert not errors, f"{page} logs errors in the console:\n" + "\n".join(errors)
 
 
@@ -146,9 +150,14 @@ def test_page_makes_no_request_off_this_machine(visit, server, page):
     assert requests and requests[0] == f"{server}/{page}"
     elsewhere = [url for url in requests if not url.startswith(f"{server}/")]
     assert not elsewhere, f"{page} requests other hosts: {elsewhere}"
-    failed = [f"{url}: HTTP {status}" for url, status in v.statuses.items()
-              if status >= 400 and urlsplit(url).path not in BROWSER_PROBES]
-    failed += [f"{f.get('errorText')} ({f.get('type')})" for f in v.failures if not f.get("canceled")]
+    failed = [
+        f"{url}: HTTP {status}"
+        for url, status in v.statuses.items()
+        if status >= 400 and urlsplit(url).path not in BROWSER_PROBES
+    ]
+    failed += [
+        f"{f.get('errorText')} ({f.get('type')})" for f in v.failures if not f.get("canceled")
+    ]
     assert not failed, f"{page}: requests failed: {failed}"
 
 
@@ -160,7 +169,9 @@ def test_math_is_typeset(visit, page):
     """Every math element became MathJax output (display math as display, inline as inline)
     with no TeX error, and no raw TeX delimiters are left in the text a reader sees."""
     seen = visit(page).seen
-    assert seen["typeset"] == seen["math"], f"{seen['math'] - seen['typeset']} of {seen['math']} formulas not typeset"
+    assert seen["typeset"] == seen["math"], (
+        f"{seen['math'] - seen['typeset']} of {seen['math']} formulas not typeset"
+    )
     assert seen["display_ok"] and seen["inline_ok"]
     assert not seen["errors"], f"MathJax could not typeset: {seen['errors']}"
     assert not seen["raw_tex"], f"raw TeX shows on the page: {seen['raw_tex']}"
@@ -199,8 +210,8 @@ def test_static_sliders_move_the_figure(browser, server, visit, page):
     sliders = browser.find_elements("css selector", 'input[type="range"]')
     for k, slider in enumerate(sliders):
         assert browser.execute_script(
-            "return arguments[0].closest('.nntrain-slider-figure') !== null", slider), \
-            f"slider {k} of {page} is not inside a slider figure"
+            "return arguments[0].closest('.nntrain-slider-figure') !== null", slider
+        ), f"slider {k} of {page} is not inside a slider figure"
         states = [browser.execute_async_script(SLIDER_STATE, slider)]
         steps = int(states[0]["max"]) - int(states[0]["value"])
         assert steps > 0, f"slider {k} of {page} has a single position"
@@ -208,11 +219,14 @@ def test_static_sliders_move_the_figure(browser, server, visit, page):
             slider.send_keys(Keys.ARROW_RIGHT)
             states.append(browser.execute_async_script(SLIDER_STATE, slider))
         where = f"slider {k} of {page}"
-        assert [int(s["value"]) for s in states] == list(range(int(states[0]["value"]),
-                                                               int(states[0]["max"]) + 1))
+        assert [int(s["value"]) for s in states] == list(
+            range(int(states[0]["value"]), int(states[0]["max"]) + 1)
+        )
         assert all(s["width"] > 0 for s in states), f"{where}: a frame does not decode"
         labels = [s["label"] for s in states]
-        assert len(set(labels)) == len(labels), f"{where}: the value label does not follow: {labels}"
+        assert len(set(labels)) == len(labels), (
+            f"{where}: the value label does not follow: {labels}"
+        )
         assert states[-1]["frame"] != states[0]["frame"], f"{where}: the figure did not change"
 
 
@@ -233,8 +247,10 @@ def test_chapter_screenshot(browser, server, visit, chapter):
             if new == height:
                 break
             height = new
-            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            browser.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            )
         shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -6,10 +6,9 @@ print FAIL and a BAD line saying what went wrong, and never crash.
 
 from __future__ import annotations
 
+import nntrain.reference as R
 import numpy as np
 import pytest
-
-import nntrain.reference as R
 from nntrain.checks import check_init, check_layer, check_loss, check_preprocessing, check_value
 
 
@@ -44,7 +43,9 @@ def assert_fail(result, capsys, title, *bad):
 
 
 def test_reference_affine_passes(capsys):
-    lines = assert_pass(check_layer(R.affine_forward, R.affine_backward, "affine"), capsys, "affine")
+    lines = assert_pass(
+        check_layer(R.affine_forward, R.affine_backward, "affine"), capsys, "affine"
+    )
     # forward output + 3 gradients, each also against finite differences
     assert sum(line.strip().startswith("ok") for line in lines) == 7
 
@@ -116,23 +117,28 @@ def backward_four_gradients(dout, cache):
     return (*R.affine_backward(dout, cache), dout)
 
 
-@pytest.mark.parametrize("forward, backward, bad", [
-    (forward_plus_one, R.affine_backward, ["forward output"]),
-    (R.affine_forward, backward_without_bias, ["gradient of input 3"]),
-    (R.affine_forward, backward_bias_none, ["gradient of input 3"]),
-    (R.affine_forward, backward_dw_transposed, ["gradient of input 2", "same shape"]),
-    (R.affine_forward, backward_dw_doubled, ["gradient of input 2", "3.3e-01"]),
-    (R.affine_forward, backward_dx_not_reshaped, ["gradient of input 1", "same shape"]),
-    (R.affine_forward, backward_raises, ["raised ZeroDivisionError"]),
-    (R.affine_forward, backward_two_gradients, ["returned 2 gradients, expected 3"]),
-    (R.affine_forward, backward_four_gradients, ["returned 4 gradients, expected 3"]),
-])
+@pytest.mark.parametrize(
+    "forward, backward, bad",
+    [
+        (forward_plus_one, R.affine_backward, ["forward output"]),
+        (R.affine_forward, backward_without_bias, ["gradient of input 3"]),
+        (R.affine_forward, backward_bias_none, ["gradient of input 3"]),
+        (R.affine_forward, backward_dw_transposed, ["gradient of input 2", "same shape"]),
+        (R.affine_forward, backward_dw_doubled, ["gradient of input 2", "3.3e-01"]),
+        (R.affine_forward, backward_dx_not_reshaped, ["gradient of input 1", "same shape"]),
+        (R.affine_forward, backward_raises, ["raised ZeroDivisionError"]),
+        (R.affine_forward, backward_two_gradients, ["returned 2 gradients, expected 3"]),
+        (R.affine_forward, backward_four_gradients, ["returned 4 gradients, expected 3"]),
+    ],
+)
 def test_wrong_affine_fails(capsys, forward, backward, bad):
     assert_fail(check_layer(forward, backward, "affine"), capsys, "affine", *bad)
 
 
 def test_only_the_wrong_gradient_is_marked_bad(capsys):
-    lines = assert_fail(check_layer(R.affine_forward, backward_dw_doubled, "affine"), capsys, "affine")
+    lines = assert_fail(
+        check_layer(R.affine_forward, backward_dw_doubled, "affine"), capsys, "affine"
+    )
     marks = {line.split(":")[0].strip(): line.strip()[:3] for line in lines[1:]}
     assert marks == {
         "ok  forward output": "ok ",
@@ -149,8 +155,12 @@ def test_forward_raising_fails_without_crashing(capsys):
     def forward(x, w, b):
         raise IndexError("oops")
 
-    assert_fail(check_layer(forward, R.affine_backward, "affine"), capsys, "affine",
-                "raised IndexError: oops")
+    assert_fail(
+        check_layer(forward, R.affine_backward, "affine"),
+        capsys,
+        "affine",
+        "raised IndexError: oops",
+    )
 
 
 def test_wrong_relu_fails(capsys):
@@ -160,14 +170,21 @@ def test_wrong_relu_fails(capsys):
     def pass_through_backward(dout, cache):
         return dout
 
-    assert_fail(check_layer(leaky_forward, R.relu_backward, "relu"), capsys, "relu", "forward output")
-    assert_fail(check_layer(R.relu_forward, pass_through_backward, "relu"), capsys, "relu",
-                "gradient of input 1")
+    assert_fail(
+        check_layer(leaky_forward, R.relu_backward, "relu"), capsys, "relu", "forward output"
+    )
+    assert_fail(
+        check_layer(R.relu_forward, pass_through_backward, "relu"),
+        capsys,
+        "relu",
+        "gradient of input 1",
+    )
 
 
 def test_a_mismatched_but_self_consistent_student_fails_against_the_reference(capsys):
     """A forward and backward that agree with each other (finite differences pass) but
     compute another function are still wrong."""
+
     def forward(x):
         return 2 * np.maximum(x, 0), x
 
@@ -175,8 +192,9 @@ def test_a_mismatched_but_self_consistent_student_fails_against_the_reference(ca
         return 2 * dout * (x > 0)
 
     lines = assert_fail(check_layer(forward, backward, "relu"), capsys, "relu", "forward output")
-    assert any(line.strip().startswith("ok  gradient of input 1 vs finite differences")
-               for line in lines)
+    assert any(
+        line.strip().startswith("ok  gradient of input 1 vs finite differences") for line in lines
+    )
 
 
 def test_forward_with_wrong_output_shape_fails_without_crashing(capsys):
@@ -184,8 +202,12 @@ def test_forward_with_wrong_output_shape_fails_without_crashing(capsys):
         out, cache = R.affine_forward(x, w, b)
         return out.T.copy(), cache
 
-    assert_fail(check_layer(forward_transposed, R.affine_backward, "affine"), capsys, "affine",
-                "forward output")
+    assert_fail(
+        check_layer(forward_transposed, R.affine_backward, "affine"),
+        capsys,
+        "affine",
+        "forward output",
+    )
 
 
 def test_backward_returning_a_list_is_graded_on_its_gradients(capsys):
@@ -288,6 +310,7 @@ def pca_fit(X):
 def test_check_preprocessing_passes_correct_code(capsys):
     assert check_preprocessing(standardize_fit, standardize_transform, "Standardize")
     assert "Standardize: PASS" in capsys.readouterr().out
+
     # components whose signs differ from the reference's are still right
     def flipped(X, stats):
         mean, vectors, _ = stats
@@ -320,7 +343,9 @@ def test_check_preprocessing_catches_in_place_changes_shapes_and_errors(capsys):
 
 
 def test_check_preprocessing_names_what_it_expects():
-    with pytest.raises(ValueError, match="a class of nntrain.reference.preprocessing, got 'Scaler'"):
+    with pytest.raises(
+        ValueError, match="a class of nntrain.reference.preprocessing, got 'Scaler'"
+    ):
         check_preprocessing(standardize_fit, standardize_transform, "Scaler")
 
 
@@ -385,11 +410,13 @@ def test_check_sampler_passes_log_uniform_and_catches_uniform(capsys):
     assert not check_sampler(uniform, LogUniform(1e-5, 1e-1))
     assert "BAD same distribution" in capsys.readouterr().out
     assert check_sampler(uniform, Uniform(-2.0, 3.0))
-    assert not check_sampler(lambda low, high, n, rng: np.random.uniform(low, high, n),
-                             Uniform(-2.0, 3.0))
+    assert not check_sampler(
+        lambda low, high, n, rng: np.random.uniform(low, high, n), Uniform(-2.0, 3.0)
+    )
     assert "BAD the same seed" in capsys.readouterr().out
-    assert not check_sampler(lambda low, high, n, rng: rng.uniform(low, 2 * high, n),
-                             Uniform(1.0, 3.0))
+    assert not check_sampler(
+        lambda low, high, n, rng: rng.uniform(low, 2 * high, n), Uniform(1.0, 3.0)
+    )
     assert "BAD every value in [1, 3]" in capsys.readouterr().out
     assert not check_sampler(lambda low, high, n, rng: 1 / 0, Uniform(1.0, 3.0))
     assert "raised ZeroDivisionError" in capsys.readouterr().out

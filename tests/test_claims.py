@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from nntrain.claims import VERDICTS, Claims
 
 
@@ -22,10 +21,23 @@ def claims_with(*rows):
 
 def test_add_records_a_row():
     c = Claims()
-    c.add("A [3, 4, 4, 1] net has 41 parameters", source="CS231n notes", measured=41,
-          expected=41, verdict="holds")
-    assert c.rows == [dict(claim="A [3, 4, 4, 1] net has 41 parameters", source="CS231n notes",
-                           measured=41, expected=41, verdict="holds", why="")]
+    c.add(
+        "A [3, 4, 4, 1] net has 41 parameters",
+        source="CS231n notes",
+        measured=41,
+        expected=41,
+        verdict="holds",
+    )
+    assert c.rows == [
+        dict(
+            claim="A [3, 4, 4, 1] net has 41 parameters",
+            source="CS231n notes",
+            measured=41,
+            expected=41,
+            verdict="holds",
+            why="",
+        )
+    ]
 
 
 @pytest.mark.parametrize("verdict", ["Holds", "true", "partly", "", None, "does not hold"])
@@ -73,52 +85,67 @@ def test_add_rejects_expected_values_of_other_types(expected):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("measured, expected, ok", [
-    (41, 41, True),
-    (41.0, 41, True),
-    (np.int64(41), 41, True),
-    (40, 41, False),
-    (42, 41, False),
-    (1.0 + 5e-10, 1.0, True),     # within 1e-9 relative
-    (1.0 + 5e-9, 1.0, False),
-    (1e6 * (1 + 5e-10), 1e6, True),
-    (1e6 + 0.01, 1e6, False),
-    (5e-10, 0.0, True),           # absolute 1e-9 near zero
-    (5e-9, 0.0, False),
-    (float("nan"), 1.0, False),
-])
+@pytest.mark.parametrize(
+    "measured, expected, ok",
+    [
+        (41, 41, True),
+        (41.0, 41, True),
+        (np.int64(41), 41, True),
+        (40, 41, False),
+        (42, 41, False),
+        (1.0 + 5e-10, 1.0, True),  # within 1e-9 relative
+        (1.0 + 5e-9, 1.0, False),
+        (1e6 * (1 + 5e-10), 1e6, True),
+        (1e6 + 0.01, 1e6, False),
+        (5e-10, 0.0, True),  # absolute 1e-9 near zero
+        (5e-9, 0.0, False),
+        (float("nan"), 1.0, False),
+    ],
+)
 def test_passes_for_numbers(measured, expected, ok):
     assert bool(Claims.passes(measured, expected)) is ok
 
 
-@pytest.mark.parametrize("measured, ok", [
-    (0.9, True), (0.95, True), (1.0, True), (0.8999, False), (1.0001, False),
-    (np.float32(0.95), True), (float("nan"), False),
-])
+@pytest.mark.parametrize(
+    "measured, ok",
+    [
+        (0.9, True),
+        (0.95, True),
+        (1.0, True),
+        (0.8999, False),
+        (1.0001, False),
+        (np.float32(0.95), True),
+        (float("nan"), False),
+    ],
+)
 def test_passes_for_inclusive_ranges(measured, ok):
     assert bool(Claims.passes(measured, (0.9, 1.0))) is ok
 
 
-@pytest.mark.parametrize("measured, expected, ok", [
-    (True, True, True),
-    (False, False, True),
-    (True, False, False),
-    (False, True, False),
-    (np.bool_(True), True, True),
-    (np.bool_(False), True, False),
-    (np.array([1, 2]).sum() == 3, True, True),
-    (1, True, False),     # a number is not a bool
-    (1.0, True, False),
-    (0, False, False),
-    ("True", True, False),
-])
+@pytest.mark.parametrize(
+    "measured, expected, ok",
+    [
+        (True, True, True),
+        (False, False, True),
+        (True, False, False),
+        (False, True, False),
+        (np.bool_(True), True, True),
+        (np.bool_(False), True, False),
+        (np.array([1, 2]).sum() == 3, True, True),
+        (1, True, False),  # a number is not a bool
+        (1.0, True, False),
+        (0, False, False),
+        ("True", True, False),
+    ],
+)
 def test_passes_for_booleans(measured, expected, ok):
     assert bool(Claims.passes(measured, expected)) is ok
 
 
 def test_failures_lists_the_failing_rows():
-    c = claims_with(("good", 1, 1), ("bad number", 2, 1), ("bad range", 5, (0, 1)),
-                    ("bad bool", 1, True))
+    c = claims_with(
+        ("good", 1, 1), ("bad number", 2, 1), ("bad range", 5, (0, 1)), ("bad bool", 1, True)
+    )
     assert [r["claim"] for r in c.failures()] == ["bad number", "bad range", "bad bool"]
 
 
@@ -149,10 +176,14 @@ def test_show_without_claims_raises():
 
 def test_to_html_escapes_and_marks():
     c = Claims()
-    c.add("<b>bold</b> & <script>alert(1)</script>", source="Paper <2015>", measured=0.5,
-          expected=(0.4, 0.6), verdict="holds")
-    c.add("second", source="notes", measured=3, expected=4, verdict="holds partly",
-          why="x < y")
+    c.add(
+        "<b>bold</b> & <script>alert(1)</script>",
+        source="Paper <2015>",
+        measured=0.5,
+        expected=(0.4, 0.6),
+        verdict="holds",
+    )
+    c.add("second", source="notes", measured=3, expected=4, verdict="holds partly", why="x < y")
     page = c.to_html()
     assert "<script>" not in page and "<b>bold" not in page
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;" in page

@@ -28,14 +28,32 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What Colab has preinstalled and the chapters need, besides the standard library.
-COLAB_PACKAGES = ("numpy", "matplotlib", "ipywidgets", "scikit-learn", "tqdm", "torch",
-                  "ipykernel", "nbclient")
+COLAB_PACKAGES = (
+    "numpy",
+    "matplotlib",
+    "ipywidgets",
+    "scikit-learn",
+    "tqdm",
+    "torch",
+    "ipykernel",
+    "nbclient",
+)
 #: The chapter that runs end to end on the Colab-like environment.
 COLAB_CHAPTER = "00_network"
 #: Environment variables of the book's build and tests that a Colab kernel does not have.
-NOT_ON_COLAB = ("MPLBACKEND", "NNTRAIN_QUIET", "NNTRAIN_STATIC", "NNTRAIN_SOURCE", "PYTHONPATH",
-                "PYTHONHOME", "VIRTUAL_ENV", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR",
-                "JUPYTER_DATA_DIR", "IPYTHONDIR")
+NOT_ON_COLAB = (
+    "MPLBACKEND",
+    "NNTRAIN_QUIET",
+    "NNTRAIN_STATIC",
+    "NNTRAIN_SOURCE",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "VIRTUAL_ENV",
+    "JUPYTER_PATH",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "IPYTHONDIR",
+)
 
 
 def pinned(names):
@@ -56,7 +74,8 @@ def setup_cell(chapter):
 def run(command, **kwargs):
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
     assert result.returncode == 0, (
-        f"{' '.join(map(str, command))} failed:\n{(result.stdout + result.stderr)[-6000:]}")
+        f"{' '.join(map(str, command))} failed:\n{(result.stdout + result.stderr)[-6000:]}"
+    )
     return result.stdout
 
 
@@ -68,13 +87,26 @@ def colab(tmp_path_factory, book_report):
     folder = tmp_path_factory.mktemp("colab")
     run([sys.executable, "-m", "venv", folder / "venv"])
     python = folder / "venv" / "bin" / "python"
-    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         *pinned(COLAB_PACKAGES)], timeout=900)
+    run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *pinned(COLAB_PACKAGES),
+        ],
+        timeout=900,
+    )
     env = {k: v for k, v in os.environ.items() if k not in NOT_ON_COLAB}
     env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
     # Kernels read no user-level IPython or Jupyter settings of this machine.
-    for name, sub in (("IPYTHONDIR", "ipython"), ("JUPYTER_CONFIG_DIR", "jupyter-config"),
-                      ("JUPYTER_DATA_DIR", "jupyter-data")):
+    for name, sub in (
+        ("IPYTHONDIR", "ipython"),
+        ("JUPYTER_CONFIG_DIR", "jupyter-config"),
+        ("JUPYTER_DATA_DIR", "jupyter-data"),
+    ):
         env[name] = str(folder / sub)
     book_report["timings"]["Colab: fresh environment"] = time.perf_counter() - start
     return python, env, folder
@@ -115,8 +147,11 @@ def test_chapter_runs_on_a_colab_like_environment(colab, book_report):
     python, env, folder = colab
     assert not importable(python, env, "nntrain"), "the package must not be there before"
     source = folder / "nntrain-source"
-    shutil.copytree(ROOT / "code", source,
-                    ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build", "*.pyc"))
+    shutil.copytree(
+        ROOT / "code",
+        source,
+        ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build", "*.pyc"),
+    )
     workdir = folder / "notebooks"
     workdir.mkdir()
     notebook = workdir / f"{COLAB_CHAPTER}.ipynb"
@@ -127,20 +162,28 @@ def test_chapter_runs_on_a_colab_like_environment(colab, book_report):
 
     start = time.perf_counter()
     result = subprocess.run(
-        [python, script, notebook, executed, workdir], env={**env, "NNTRAIN_SOURCE": str(source)},
-        cwd=workdir, capture_output=True, text=True, timeout=600)
+        [python, script, notebook, executed, workdir],
+        env={**env, "NNTRAIN_SOURCE": str(source)},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     book_report["timings"]["Colab: chapter run, package install included"] = (
-        time.perf_counter() - start)
+        time.perf_counter() - start
+    )
     assert result.returncode == 0, f"the chapter failed on Colab:\n{result.stderr[-8000:]}"
 
     cells = nbformat.read(executed, as_version=4).cells
     setup_text = "".join(o.get("text", "") for o in cells[0].outputs)
     assert "you may need to restart the kernel" in setup_text, (
-        "the setup cell did not run pip:\n" + setup_text)
+        "the setup cell did not run pip:\n" + setup_text
+    )
     where = run([python, "-c", "import nntrain; print(nntrain.__file__)"], env=env).strip()
     assert Path(where).is_relative_to(folder / "venv"), f"nntrain imported from {where}"
-    errors = [o for c in cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    errors = [
+        o for c in cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert not errors
     code = [c for c in cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "a cell did not run"
@@ -153,13 +196,17 @@ def test_setup_cell_does_nothing_where_the_package_is_installed(monkeypatch):
     monkeypatch.setenv("NNTRAIN_SOURCE", "/nonexistent/nntrain")
     from nntrain import __file__ as installed  # the book's environment has it
 
-    record = ("pip_calls = []\n"
-              "get_ipython().register_magic_function(\n"
-              "    lambda line: pip_calls.append(line), magic_kind='line', magic_name='pip')")
-    hide = ("import importlib.util\n"
-            "_find_spec = importlib.util.find_spec\n"
-            "importlib.util.find_spec = lambda name, *args: (\n"
-            "    None if name == 'nntrain' else _find_spec(name, *args))")
+    record = (
+        "pip_calls = []\n"
+        "get_ipython().register_magic_function(\n"
+        "    lambda line: pip_calls.append(line), magic_kind='line', magic_name='pip')"
+    )
+    hide = (
+        "import importlib.util\n"
+        "_find_spec = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *args: (\n"
+        "    None if name == 'nntrain' else _find_spec(name, *args))"
+    )
     chapters = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
     cells = [record]
     for chapter in chapters:
@@ -168,9 +215,14 @@ def test_setup_cell_does_nothing_where_the_package_is_installed(monkeypatch):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, timeout=300, kernel_name="python3").execute()
 
-    calls = [o["text"].strip() for c in nb.cells for o in c.outputs
-             if o.get("text", "").startswith("calls:")]
+    calls = [
+        o["text"].strip()
+        for c in nb.cells
+        for o in c.outputs
+        if o.get("text", "").startswith("calls:")
+    ]
     assert installed
     assert calls[:-1] == ["calls: []"] * len(chapters), "a setup cell ran pip"
     assert calls[-1] == "calls: ['install --quiet /nonexistent/nntrain']", (
-        "the control (package hidden) did not reach %pip")
+        "the control (package hidden) did not reach %pip"
+    )

@@ -9,10 +9,9 @@ import struct
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, load_sample_images
-
 from nntrain import data
 from nntrain.data import load_cifar10, load_digits_split, sample_patches
+from sklearn.datasets import load_digits, load_sample_images
 
 N_DIGITS = 1797
 KEYS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")

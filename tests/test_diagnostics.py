@@ -7,12 +7,11 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
+import nntrain.torch as nt
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
-
-import nntrain.torch as nt
 from nntrain import diagnostics as dg
 from nntrain.reference import FullyConnectedNet
 
@@ -22,13 +21,24 @@ Y = RNG.integers(0, 10, 64)
 
 
 def twins(activation, weight_scale=0.3, hidden=(30, 30, 30)):
-    ref = FullyConnectedNet(list(hidden), 20, 10, activation=activation, weight_scale=weight_scale, seed=1)
-    twin = nt.FullyConnectedNet(list(hidden), 20, 10, activation=activation,
-                                weight_scale=weight_scale, seed=1, dtype=torch.float64)
+    ref = FullyConnectedNet(
+        list(hidden), 20, 10, activation=activation, weight_scale=weight_scale, seed=1
+    )
+    twin = nt.FullyConnectedNet(
+        list(hidden),
+        20,
+        10,
+        activation=activation,
+        weight_scale=weight_scale,
+        seed=1,
+        dtype=torch.float64,
+    )
     return ref, twin
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "silu"])
+@pytest.mark.parametrize(
+    "activation", ["relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "silu"]
+)
 def test_reference_and_torch_hooks_record_the_same(activation):
     ref, twin = twins(activation)
     a = dg.record(ref, X, Y)
@@ -37,15 +47,25 @@ def test_reference_and_torch_hooks_record_the_same(activation):
     assert len(b) == 3
     for r, t in zip(a, b):
         for field in ("pre", "post", "local", "grad"):
-            np.testing.assert_allclose(getattr(t, field), getattr(r, field), rtol=1e-9, atol=1e-15,
-                                       err_msg=f"{activation} {field}")
+            np.testing.assert_allclose(
+                getattr(t, field),
+                getattr(r, field),
+                rtol=1e-9,
+                atol=1e-15,
+                err_msg=f"{activation} {field}",
+            )
 
 
 def test_gradients_are_those_of_the_loss_with_respect_to_each_activation():
     """Against autograd with retain_grad on a plain nn.Sequential, cross-entropy loss."""
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.Tanh(), torch.nn.Linear(16, 16),
-                                torch.nn.ReLU(), torch.nn.Linear(16, 10)).double()
+    model = torch.nn.Sequential(
+        torch.nn.Linear(20, 16),
+        torch.nn.Tanh(),
+        torch.nn.Linear(16, 16),
+        torch.nn.ReLU(),
+        torch.nn.Linear(16, 10),
+    ).double()
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
     records = dg.record(model, Xt, Yt)
     h1 = torch.tanh(model[0](Xt))
@@ -127,7 +147,15 @@ def test_table_and_plots():
     records = dg.record(ref, X, Y)
     stats = dg.summarize(records)
     text = dg.table(stats)
-    assert text.splitlines()[0].split() == ["layer", "mean", "std", "saturated", "dead", "grad", "std"]
+    assert text.splitlines()[0].split() == [
+        "layer",
+        "mean",
+        "std",
+        "saturated",
+        "dead",
+        "grad",
+        "std",
+    ]
     assert len(text.splitlines()) == 13
     axes = dg.plot_histograms(Figure(), records, max_layers=5)
     assert [ax.get_title() for ax in axes] == ["tanh 1", "tanh 4", "tanh 7", "tanh 9", "tanh 12"]
@@ -138,7 +166,9 @@ def test_table_and_plots():
 
 def test_bad_input_is_refused():
     ref, twin = twins("relu")
-    with pytest.raises(TypeError, match="model must be a nntrain.reference.FullyConnectedNet or a torch.nn.Module"):
+    with pytest.raises(
+        TypeError, match="model must be a nntrain.reference.FullyConnectedNet or a torch.nn.Module"
+    ):
         dg.record(object(), X)
     with pytest.raises(TypeError, match="must be a torch tensor"):
         dg.record(twin, X)

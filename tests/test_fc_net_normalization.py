@@ -4,11 +4,10 @@ updated only by training steps and restored with the best epoch's weights."""
 
 import copy
 
+import nntrain.torch as nt
 import numpy as np
 import pytest
 import torch
-
-import nntrain.torch as nt
 from nntrain.data import load_digits_split, map_inputs
 from nntrain.gradcheck import eval_numerical_gradient, rel_error
 from nntrain.reference import FullyConnectedNet
@@ -21,8 +20,16 @@ Y = RNG.integers(0, 4, 12)
 
 
 def nets(placement="before", activation="tanh", seed=0):
-    kwargs = dict(hidden_dims=[6, 5], input_dim=7, num_classes=4, activation=activation,
-                  weight_scale=0.5, seed=seed, normalization="batchnorm", norm_placement=placement)
+    kwargs = dict(
+        hidden_dims=[6, 5],
+        input_dim=7,
+        num_classes=4,
+        activation=activation,
+        weight_scale=0.5,
+        seed=seed,
+        normalization="batchnorm",
+        norm_placement=placement,
+    )
     return FullyConnectedNet(**kwargs), nt.FullyConnectedNet(**kwargs, dtype=torch.float64)
 
 
@@ -68,8 +75,7 @@ def test_twins_agree_in_train_and_test_mode(placement):
         np.testing.assert_allclose(twin.norms[i].running_mean.numpy(), bn["running_mean"])
         np.testing.assert_allclose(twin.norms[i].running_var.numpy(), bn["running_var"])
     twin.eval()
-    np.testing.assert_allclose(twin.loss(torch.tensor(X)).detach().numpy(), net.loss(X),
-                               rtol=1e-10)
+    np.testing.assert_allclose(twin.loss(torch.tensor(X)).detach().numpy(), net.loss(X), rtol=1e-10)
 
 
 def test_test_mode_uses_and_keeps_the_running_statistics():
@@ -87,19 +93,31 @@ def test_test_mode_uses_and_keeps_the_running_statistics():
 
 @pytest.mark.parametrize("tree", ["reference", "torch"])
 def test_training_reaches_95_percent_and_evaluates_in_test_mode(digits, tree):
-    kwargs = dict(hidden_dims=[100, 100], input_dim=64, num_classes=10, weight_scale=0.1,
-                  seed=0, normalization="batchnorm")
-    net = (FullyConnectedNet(**kwargs) if tree == "reference"
-           else nt.FullyConnectedNet(**kwargs, dtype=torch.float64))
+    kwargs = dict(
+        hidden_dims=[100, 100],
+        input_dim=64,
+        num_classes=10,
+        weight_scale=0.1,
+        seed=0,
+        normalization="batchnorm",
+    )
+    net = (
+        FullyConnectedNet(**kwargs)
+        if tree == "reference"
+        else nt.FullyConnectedNet(**kwargs, dtype=torch.float64)
+    )
     hist = train(net, digits, learning_rate=0.05, epochs=6, batch_size=50)
     assert max(hist.val_acc) >= 0.95
     # keep_best restored the best epoch's weights *and* running statistics
     assert accuracy(net, digits["X_val"], digits["y_val"]) == hist.val_acc[hist.best_epoch - 1]
     # evaluating does not move the running statistics
-    stats = (copy.deepcopy(net.bn_params) if tree == "reference"
-             else [n.running_mean.clone() for n in net.norms])
+    stats = (
+        copy.deepcopy(net.bn_params)
+        if tree == "reference"
+        else [n.running_mean.clone() for n in net.norms]
+    )
     accuracy(net, digits["X_train"], digits["y_train"])
-    after = (net.bn_params if tree == "reference" else [n.running_mean for n in net.norms])
+    after = net.bn_params if tree == "reference" else [n.running_mean for n in net.norms]
     for b, a in zip(stats, after):
         if tree == "reference":
             np.testing.assert_array_equal(b["running_mean"], a["running_mean"])
@@ -109,8 +127,9 @@ def test_training_reaches_95_percent_and_evaluates_in_test_mode(digits, tree):
 
 def test_plain_torch_module_with_batchnorm_is_trained_in_train_mode_and_evaluated_in_eval(digits):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 50), nt.BatchNorm1d(50), torch.nn.ReLU(),
-                                torch.nn.Linear(50, 10)).double()
+    model = torch.nn.Sequential(
+        torch.nn.Linear(64, 50), nt.BatchNorm1d(50), torch.nn.ReLU(), torch.nn.Linear(50, 10)
+    ).double()
     model.eval()  # train() must switch to training mode for the updates
     hist = train(model, digits, learning_rate=0.05, epochs=3, batch_size=50)
     assert model[1].num_batches_tracked.item() == 3 * int(np.ceil(len(digits["X_train"]) / 50))

@@ -10,6 +10,8 @@ expected."""
 import doctest
 import math
 
+import nntrain.reference.init as ref
+import nntrain.torch.init as twin
 import numpy as np
 import pytest
 import torch
@@ -17,11 +19,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import ks_2samp
 
-import nntrain.reference.init as ref
-import nntrain.torch.init as twin
-
-LINEAR = ["linear", "conv1d", "conv2d", "conv3d",
-          "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+LINEAR = [
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+]
 NAMES = LINEAR + ["sigmoid", "tanh", "relu", "leaky_relu", "selu"]
 
 #: Shapes in the reference layout: an affine weight (D_in, D_out) and a conv weight
@@ -48,24 +54,54 @@ def leaky_gain(a):
 SCHEMES = [
     ("normal", "normal", {"std": 0.05}, lambda fi, fo: 0.05, False),
     ("xavier_uniform", "xavier_uniform", {}, lambda fi, fo: math.sqrt(2 / (fi + fo)), True),
-    ("xavier_uniform-tanh", "xavier_uniform", {"gain": 5 / 3},
-     lambda fi, fo: 5 / 3 * math.sqrt(2 / (fi + fo)), True),
+    (
+        "xavier_uniform-tanh",
+        "xavier_uniform",
+        {"gain": 5 / 3},
+        lambda fi, fo: 5 / 3 * math.sqrt(2 / (fi + fo)),
+        True,
+    ),
     ("xavier_normal", "xavier_normal", {}, lambda fi, fo: math.sqrt(2 / (fi + fo)), False),
-    ("xavier_normal-gain2", "xavier_normal", {"gain": 2.0},
-     lambda fi, fo: 2 * math.sqrt(2 / (fi + fo)), False),
+    (
+        "xavier_normal-gain2",
+        "xavier_normal",
+        {"gain": 2.0},
+        lambda fi, fo: 2 * math.sqrt(2 / (fi + fo)),
+        False,
+    ),
     ("kaiming_uniform", "kaiming_uniform", {}, lambda fi, fo: math.sqrt(2 / fi), True),
-    ("kaiming_uniform-leaky-fan_out", "kaiming_uniform",
-     {"a": 0.2, "mode": "fan_out"}, lambda fi, fo: leaky_gain(0.2) / math.sqrt(fo), True),
+    (
+        "kaiming_uniform-leaky-fan_out",
+        "kaiming_uniform",
+        {"a": 0.2, "mode": "fan_out"},
+        lambda fi, fo: leaky_gain(0.2) / math.sqrt(fo),
+        True,
+    ),
     ("kaiming_normal", "kaiming_normal", {}, lambda fi, fo: math.sqrt(2 / fi), False),
-    ("kaiming_normal-relu", "kaiming_normal", {"nonlinearity": "relu"},
-     lambda fi, fo: math.sqrt(2 / fi), False),
-    ("kaiming_normal-tanh-fan_out", "kaiming_normal",
-     {"mode": "fan_out", "nonlinearity": "tanh"}, lambda fi, fo: 5 / 3 / math.sqrt(fo), False),
+    (
+        "kaiming_normal-relu",
+        "kaiming_normal",
+        {"nonlinearity": "relu"},
+        lambda fi, fo: math.sqrt(2 / fi),
+        False,
+    ),
+    (
+        "kaiming_normal-tanh-fan_out",
+        "kaiming_normal",
+        {"mode": "fan_out", "nonlinearity": "tanh"},
+        lambda fi, fo: 5 / 3 / math.sqrt(fo),
+        False,
+    ),
     ("lecun_normal", "lecun_normal", {}, lambda fi, fo: 1 / math.sqrt(fi), False),
 ]
 SCHEME_IDS = [s[0] for s in SCHEMES]
-FAN_SCHEMES = ["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
-               "lecun_normal"]
+FAN_SCHEMES = [
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "lecun_normal",
+]
 RANDOM = ["normal"] + FAN_SCHEMES
 #: The smallest extra arguments each random scheme needs.
 REQUIRED = {"normal": {"std": 1.0}}
@@ -234,8 +270,9 @@ def test_uniform_bounds_are_respected_for_any_shape(name, shape, gain, seed):
     if name == "xavier_uniform":
         kwargs, bound = {"gain": gain}, gain * math.sqrt(6 / (fan_in + fan_out))
     else:
-        kwargs, bound = {"a": gain, "nonlinearity": "leaky_relu"}, (
-            leaky_gain(gain) * math.sqrt(3 / fan_in)
+        kwargs, bound = (
+            {"a": gain, "nonlinearity": "leaky_relu"},
+            (leaky_gain(gain) * math.sqrt(3 / fan_in)),
         )
     w = draw_ref(name, shape, kwargs, seed)
     t = draw_twin(name, shape, kwargs, seed)
@@ -254,7 +291,9 @@ def test_reference_twin_and_torch_draw_from_the_same_distribution(scheme, layer)
     w = to_torch_layout(draw_ref(name, shape, kwargs, seed=1))
     t = draw_twin(name, shape, kwargs, seed=2)
     theirs = torch_nn_init(
-        name, torch.empty(torch_layout(shape), dtype=torch.float64), kwargs,
+        name,
+        torch.empty(torch_layout(shape), dtype=torch.float64),
+        kwargs,
         torch.Generator().manual_seed(3),
     )
     assert w.shape == tuple(t.shape) == tuple(theirs.shape)
@@ -429,9 +468,16 @@ def test_mode_other_than_fan_in_or_fan_out_is_refused(name, mode):
         draw_twin(name, (3, 4), {"mode": mode})
 
 
-@pytest.mark.parametrize("std,error", [(-0.1, ValueError), (math.nan, ValueError),
-                                       (math.inf, ValueError), ("1", TypeError),
-                                       (True, TypeError)])
+@pytest.mark.parametrize(
+    "std,error",
+    [
+        (-0.1, ValueError),
+        (math.nan, ValueError),
+        (math.inf, ValueError),
+        ("1", TypeError),
+        (True, TypeError),
+    ],
+)
 def test_bad_std_is_refused(std, error):
     with pytest.raises(error, match="std must be"):
         ref.normal((3, 4), std, rng=np.random.default_rng(0))
@@ -440,8 +486,9 @@ def test_bad_std_is_refused(std, error):
 
 
 @pytest.mark.parametrize("name", ["xavier_uniform", "xavier_normal"])
-@pytest.mark.parametrize("gain,error", [(-1.0, ValueError), (math.nan, ValueError),
-                                        ("2", TypeError)])
+@pytest.mark.parametrize(
+    "gain,error", [(-1.0, ValueError), (math.nan, ValueError), ("2", TypeError)]
+)
 def test_bad_gain_is_refused(name, gain, error):
     with pytest.raises(error, match="gain must be"):
         draw_ref(name, (3, 4), {"gain": gain})
@@ -450,8 +497,11 @@ def test_bad_gain_is_refused(name, gain, error):
 
 
 @pytest.mark.parametrize("name", RANDOM)
-@pytest.mark.parametrize("rng", [None, 0, np.random.RandomState(0), torch.Generator()],
-                         ids=["None", "int", "RandomState", "torch.Generator"])
+@pytest.mark.parametrize(
+    "rng",
+    [None, 0, np.random.RandomState(0), torch.Generator()],
+    ids=["None", "int", "RandomState", "torch.Generator"],
+)
 def test_reference_rng_must_be_a_numpy_generator(name, rng):
     with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator.*default_rng"):
         getattr(ref, name)((3, 4), **REQUIRED.get(name, {}), rng=rng)
@@ -477,9 +527,16 @@ def test_twin_rng_must_be_for_the_tensors_device(name):
         getattr(twin, name + "_")(t, **REQUIRED.get(name, {}), rng=torch.Generator())
 
 
-@pytest.mark.parametrize("shape,error", [("ab", TypeError), ((2.0, 3), TypeError),
-                                         ((True, 3), TypeError), ((-1, 3), ValueError),
-                                         (None, TypeError)])
+@pytest.mark.parametrize(
+    "shape,error",
+    [
+        ("ab", TypeError),
+        ((2.0, 3), TypeError),
+        ((True, 3), TypeError),
+        ((-1, 3), ValueError),
+        (None, TypeError),
+    ],
+)
 def test_bad_shape_is_refused(shape, error):
     with pytest.raises(error, match="shape must be a tuple of non-negative integers"):
         ref.zeros(shape)
@@ -495,8 +552,9 @@ def test_twin_refuses_what_is_not_a_floating_tensor(fill, kwargs):
         getattr(twin, fill)(torch.zeros(3, 4, dtype=torch.int64), **kwargs)
 
 
-@pytest.mark.parametrize("value,error", [(math.nan, ValueError), ("1", TypeError),
-                                         (None, TypeError)])
+@pytest.mark.parametrize(
+    "value,error", [(math.nan, ValueError), ("1", TypeError), (None, TypeError)]
+)
 def test_bad_constant_is_refused(value, error):
     with pytest.raises(error, match="value must be"):
         ref.constant((2,), value)
@@ -542,11 +600,18 @@ def test_twin_on_cuda(scheme):
     assert t.std().item() == pytest.approx(std, rel=0.03)
     if uniform:
         assert t.abs().max().item() <= math.sqrt(3) * std * (1 + 1e-6)
-    again = fill(torch.empty(shape, device="cuda"), **kwargs,
-                 rng=torch.Generator(device="cuda").manual_seed(0))
+    again = fill(
+        torch.empty(shape, device="cuda"),
+        **kwargs,
+        rng=torch.Generator(device="cuda").manual_seed(0),
+    )
     assert torch.equal(again, t.detach())
-    theirs = torch_nn_init(name, torch.empty(shape, device="cuda"), kwargs,
-                           torch.Generator(device="cuda").manual_seed(0))
+    theirs = torch_nn_init(
+        name,
+        torch.empty(shape, device="cuda"),
+        kwargs,
+        torch.Generator(device="cuda").manual_seed(0),
+    )
     assert torch.equal(theirs, t.detach())
     with pytest.raises(ValueError, match="rng must be a generator for the tensor's device"):
         fill(t, **kwargs, rng=torch.Generator())

@@ -18,10 +18,9 @@ import importlib
 import inspect
 import pkgutil
 
-import pytest
-
 import nntrain.reference
 import nntrain.torch
+import pytest
 
 
 def public_submodules(package):
@@ -133,8 +132,16 @@ def test_the_mirror_covers_the_api():
         for m in REFERENCE_MODULES
         for c in defined_here(importlib.import_module(f"nntrain.reference.{m}"), inspect.isclass)
     }
-    assert {"affine_forward", "affine_backward", "relu_forward", "relu_backward",
-            "softmax_loss", "svm_loss", "l2_loss", "l1_loss"} <= names
+    assert {
+        "affine_forward",
+        "affine_backward",
+        "relu_forward",
+        "relu_backward",
+        "softmax_loss",
+        "svm_loss",
+        "l2_loss",
+        "l1_loss",
+    } <= names
     assert "FullyConnectedNet" in classes
 
 

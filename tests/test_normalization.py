@@ -34,6 +34,8 @@ import doctest
 import functools
 import inspect
 
+import nntrain.reference.normalization as R
+import nntrain.torch.normalization as T
 import numpy as np
 import pytest
 import torch
@@ -41,11 +43,8 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from torch import nn
-
-import nntrain.reference.normalization as R
-import nntrain.torch.normalization as T
 from nntrain.gradcheck import eval_numerical_gradient, rel_error
+from torch import nn
 from twins import leaf, near, npy, t
 
 # this file compares quantities of order 1 that went through a normalization
@@ -74,7 +73,7 @@ gammas = floats(0.25, 4) | floats(-4, -0.25)
 
 
 @st.composite
-def bn_case(draw, n=st.integers(3, 6), d=st.integers(1, 4)):
+def bn_case(draw, n=st.integers(3, 6), d=st.integers(1, 4)):  # noqa: B008 (strategies)
     """``(x, gamma, beta, dout)``: a Gaussian batch with a drawn spread and offset, drawn
     scales and shifts, and a Gaussian upstream gradient."""
     n, d = draw(n), draw(d)
@@ -99,8 +98,10 @@ def numerical_grads(forward, x, gamma, beta, dout, bn_param):
     xl, gl, bl, dl = (np.asarray(a, dtype=LD) for a in (x, gamma, beta, dout))
 
     def loss(xv, gv, bv):
-        param = {k: (np.array(v, dtype=LD) if isinstance(v, np.ndarray) else v)
-                 for k, v in bn_param.items()}
+        param = {
+            k: (np.array(v, dtype=LD) if isinstance(v, np.ndarray) else v)
+            for k, v in bn_param.items()
+        }
         return np.sum(forward(xv, gv, bv, param)[0] * dl)
 
     # per-feature spread; in test mode the output is linear in x, and any step is exact
@@ -201,13 +202,15 @@ def rounding_floors(dout, cache):
     xhat, gamma, istd = (npy(cache[k]) for k in ("xhat", "gamma", "istd"))
     dout = npy(dout)
     scale = np.abs(gamma) * istd * np.abs(dout).max(0) * (1 + np.abs(xhat).max(0) ** 2)
-    return tuple(1e-300 + 1e-13 * m for m in
-                 (n * scale, np.abs(dout * xhat).sum(0), np.abs(dout).sum(0)))
+    return tuple(
+        1e-300 + 1e-13 * m for m in (n * scale, np.abs(dout * xhat).sum(0), np.abs(dout).sum(0))
+    )
 
 
 @given(
-    x=hnp.arrays(np.float64, st.tuples(st.integers(2, 6), st.integers(1, 4)),
-                 elements=floats(-100, 100)),
+    x=hnp.arrays(
+        np.float64, st.tuples(st.integers(2, 6), st.integers(1, 4)), elements=floats(-100, 100)
+    ),
     data=st.data(),
 )
 def test_graph_and_closed_form_agree(x, data):
@@ -223,8 +226,11 @@ def test_graph_and_closed_form_agree(x, data):
     near(alt[2], graph[2], rtol=0, atol=0)
     # the twin, both ways, gives the reference's numbers
     out_t, cache_t = T.batchnorm_forward(t(x), t(gamma), t(beta), {"mode": "train"})
-    near(out_t, out,
-         atol=1e-300 + 1e-13 * (np.abs(gamma) * np.abs(npy(cache["xhat"])) + np.abs(beta)))
+    near(
+        out_t,
+        out,
+        atol=1e-300 + 1e-13 * (np.abs(gamma) * np.abs(npy(cache["xhat"])) + np.abs(beta)),
+    )
     for name in BACKWARDS.values():
         for got, want, floor in zip(getattr(T, name)(t(dout), cache_t), graph, floors):
             near(got, want, atol=floor)
@@ -238,8 +244,10 @@ def test_torch_gradcheck_accepts_the_functions(shape):
     assert torch.autograd.gradcheck(
         lambda a, g, b: T.BatchNormFunction.apply(a, g, b, {"mode": "train"}), (x, gamma, beta)
     )
-    running = {"running_mean": t(rng.standard_normal(shape[1])),
-               "running_var": t(rng.uniform(0.5, 2, shape[1]))}
+    running = {
+        "running_mean": t(rng.standard_normal(shape[1])),
+        "running_var": t(rng.uniform(0.5, 2, shape[1])),
+    }
     assert torch.autograd.gradcheck(
         lambda a, g, b: T.BatchNormFunction.apply(a, g, b, {"mode": "test", **running}),
         (x, gamma, beta),
@@ -254,8 +262,12 @@ def test_torch_gradcheck_accepts_the_functions(shape):
 # --------------------------------------------------------------------------- PyTorch
 
 
-@given(case=bn_case(n=st.integers(2, 8)), momentum=st.sampled_from([0.1, 0.0, 1.0, 0.37]),
-       eps=st.sampled_from([1e-5, 1e-3, 0.5]), data=st.data())
+@given(
+    case=bn_case(n=st.integers(2, 8)),
+    momentum=st.sampled_from([0.1, 0.0, 1.0, 0.37]),
+    eps=st.sampled_from([1e-5, 1e-3, 0.5]),
+    data=st.data(),
+)
 def test_matches_f_batch_norm(case, momentum, eps, data):
     x, gamma, beta, dout = case
     d = x.shape[1]
@@ -265,12 +277,18 @@ def test_matches_f_batch_norm(case, momentum, eps, data):
         # PyTorch, by autograd
         rm, rv = t(mean0), t(var0)
         xb, gb, bb = leaf(x), leaf(gamma), leaf(beta)
-        out_b = F.batch_norm(xb, rm, rv, gb, bb, training=mode == "train", momentum=momentum,
-                             eps=eps)
+        out_b = F.batch_norm(
+            xb, rm, rv, gb, bb, training=mode == "train", momentum=momentum, eps=eps
+        )
         out_b.backward(t(dout))
         # the reference, both backward passes
-        bn_param = {"mode": mode, "eps": eps, "momentum": momentum,
-                    "running_mean": mean0.copy(), "running_var": var0.copy()}
+        bn_param = {
+            "mode": mode,
+            "eps": eps,
+            "momentum": momentum,
+            "running_mean": mean0.copy(),
+            "running_var": var0.copy(),
+        }
         out_r, cache_r = R.batchnorm_forward(x, gamma, beta, bn_param)
         near(out_r, out_b)
         near(bn_param["running_mean"], rm)
@@ -280,8 +298,13 @@ def test_matches_f_batch_norm(case, momentum, eps, data):
             for got, want in zip(getattr(R, name)(dout, cache_r), (xb.grad, gb.grad, bb.grad)):
                 near(got, want, atol=1e-11)
         # the twin's Function, by autograd, and its running statistics
-        param_t = {"mode": mode, "eps": eps, "momentum": momentum,
-                   "running_mean": t(mean0), "running_var": t(var0)}
+        param_t = {
+            "mode": mode,
+            "eps": eps,
+            "momentum": momentum,
+            "running_mean": t(mean0),
+            "running_var": t(var0),
+        }
         xf, gf, bf = leaf(x), leaf(gamma), leaf(beta)
         out_f = T.BatchNormFunction.apply(xf, gf, bf, param_t)
         out_f.backward(t(dout))
@@ -315,8 +338,9 @@ def test_spatial_matches_f_batch_norm(case, momentum):
     # the twin's functions give the reference's numbers
     out_t, cache_t = T.spatial_batchnorm_forward(t(x), t(gamma), t(beta), {"mode": "train"})
     near(out_t, out_r, atol=1e-13)
-    for got, want in zip(T.spatial_batchnorm_backward(t(dout), cache_t),
-                         R.spatial_batchnorm_backward(dout, cache_r)):
+    for got, want in zip(
+        T.spatial_batchnorm_backward(t(dout), cache_t), R.spatial_batchnorm_backward(dout, cache_r)
+    ):
         near(got, want, atol=1e-11)
 
 
@@ -479,8 +503,9 @@ def test_reference_running_stats_match_pytorch_after_many_steps(momentum):
     assert bn_param["num_batches_tracked"] == int(theirs.num_batches_tracked) == 60
     theirs.eval()
     x = rng.standard_normal((5, 4))
-    near(R.batchnorm_forward(x, gamma, beta, {**bn_param, "mode": "test"})[0],
-         theirs(t(x)).detach())
+    near(
+        R.batchnorm_forward(x, gamma, beta, {**bn_param, "mode": "test"})[0], theirs(t(x)).detach()
+    )
 
 
 # --------------------------------------------------------------------------- properties
@@ -618,16 +643,21 @@ def test_a_batch_of_one_in_train_mode(tree):
     mod, make = TREES[tree]
     g = _ones(make, 3)
     bn_param = {"mode": "train"}
-    with pytest.raises(ValueError, match=r"variance of one example is undefined.*"
-                                         r"got x of shape \(1, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"variance of one example is undefined.*"
+        r"got x of shape \(1, 3\)",
+    ):
         mod.batchnorm_forward(_ones(make, 1, 3), g, g, bn_param)
     assert bn_param == {"mode": "train"}  # nothing created or counted
-    with pytest.raises(ValueError, match=r"more than one value per feature \(channel\).*"
-                                         r"got x of shape \(1, 3, 1, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"more than one value per feature \(channel\).*"
+        r"got x of shape \(1, 3, 1, 1\)",
+    ):
         mod.spatial_batchnorm_forward(_ones(make, 1, 3, 1, 1), g, g, {"mode": "train"})
     # one image with several positions is fine, and so is test mode
-    mod.spatial_batchnorm_forward(make(np.arange(6.0).reshape(1, 3, 2, 1)), g, g,
-                                  {"mode": "train"})
+    mod.spatial_batchnorm_forward(make(np.arange(6.0).reshape(1, 3, 2, 1)), g, g, {"mode": "train"})
     mod.batchnorm_forward(_ones(make, 1, 3), g, g, {"mode": "test"})
 
 
@@ -639,21 +669,42 @@ def test_a_batch_of_one_in_train_mode(tree):
         ({"mode": None}, ValueError, r"bn_param\['mode'\] must be 'train' or 'test', got None"),
         ({}, ValueError, r"bn_param must contain 'mode' \('train' or 'test'\), got keys \[\]"),
         ({"eps": 1e-5}, ValueError, r"bn_param must contain 'mode'.*got keys \['eps'\]"),
-        ({"mode": "train", "eps": -1e-5}, ValueError,
-         r"bn_param\['eps'\] must be finite and >= 0, got -1e-05"),
+        (
+            {"mode": "train", "eps": -1e-5},
+            ValueError,
+            r"bn_param\['eps'\] must be finite and >= 0, got -1e-05",
+        ),
         ({"mode": "train", "eps": "1e-5"}, TypeError, r"bn_param\['eps'\] must be a real number"),
-        ({"mode": "train", "momentum": 1.5}, ValueError,
-         r"bn_param\['momentum'\] must be in \[0, 1\] or None, got 1.5"),
-        ({"mode": "train", "momentum": -0.1}, ValueError,
-         r"bn_param\['momentum'\] must be in \[0, 1\] or None, got -0.1"),
-        ({"mode": "train", "momentum": True}, TypeError,
-         r"bn_param\['momentum'\] must be a real number in \[0, 1\] or None, got bool"),
-        ({"mode": "train", "momentun": 0.1}, ValueError,
-         r"bn_param has unknown keys \['momentun'\]; the known ones are \['mode', 'eps'"),
-        ({"mode": "train", "num_batches_tracked": -1}, ValueError,
-         r"bn_param\['num_batches_tracked'\] must be a non-negative integer, got -1"),
-        ({"mode": "train", "num_batches_tracked": 2.0}, TypeError,
-         r"bn_param\['num_batches_tracked'\] must be a non-negative integer, got float"),
+        (
+            {"mode": "train", "momentum": 1.5},
+            ValueError,
+            r"bn_param\['momentum'\] must be in \[0, 1\] or None, got 1.5",
+        ),
+        (
+            {"mode": "train", "momentum": -0.1},
+            ValueError,
+            r"bn_param\['momentum'\] must be in \[0, 1\] or None, got -0.1",
+        ),
+        (
+            {"mode": "train", "momentum": True},
+            TypeError,
+            r"bn_param\['momentum'\] must be a real number in \[0, 1\] or None, got bool",
+        ),
+        (
+            {"mode": "train", "momentun": 0.1},
+            ValueError,
+            r"bn_param has unknown keys \['momentun'\]; the known ones are \['mode', 'eps'",
+        ),
+        (
+            {"mode": "train", "num_batches_tracked": -1},
+            ValueError,
+            r"bn_param\['num_batches_tracked'\] must be a non-negative integer, got -1",
+        ),
+        (
+            {"mode": "train", "num_batches_tracked": 2.0},
+            TypeError,
+            r"bn_param\['num_batches_tracked'\] must be a non-negative integer, got float",
+        ),
         ([("mode", "train")], TypeError, r"bn_param must be a dict such as \{'mode': 'train'\}"),
         (None, TypeError, r"bn_param must be a dict.*got NoneType"),
     ],
@@ -675,8 +726,11 @@ def test_bad_running_stats(tree):
     x, g = make(np.arange(6.0).reshape(2, 3)), _ones(make, 3)
     for key in ("running_mean", "running_var"):
         bn_param = {"mode": "train", key: _ones(make, 4)}
-        with pytest.raises(ValueError, match=rf"bn_param\['{key}'\] must have shape \(3,\), "
-                                             r"got \(4,\)"):
+        with pytest.raises(
+            ValueError,
+            match=rf"bn_param\['{key}'\] must have shape \(3,\), "
+            r"got \(4,\)",
+        ):
             mod.batchnorm_forward(x, g, g, bn_param)
         assert set(bn_param) == {"mode", key}
         other = torch.ones(3, dtype=DT) if tree == "reference" else np.ones(3)
@@ -702,14 +756,16 @@ def test_backward_bad_input(tree):
         for name in BACKWARDS.values():
             with pytest.raises(ValueError, match=r"dout must have shape \(2, 3\), got \(3, 2\)"):
                 getattr(mod, name)(_ones(make, 3, 2), cache)
-            with pytest.raises(TypeError, match="cache must be the dict returned by "
-                                                "batchnorm_forward, got tuple"):
+            with pytest.raises(
+                TypeError, match="cache must be the dict returned by batchnorm_forward, got tuple"
+            ):
                 getattr(mod, name)(_ones(make, 2, 3), (cache, (2, 3)))
             with pytest.raises(TypeError, match="dout must be"):
                 getattr(mod, name)(np.ones((2, 3)) if tree == "torch" else torch.ones(2, 3), cache)
     _, cache4 = mod.spatial_batchnorm_forward(_ones(make, 2, 3, 1, 2), g, g, {"mode": "train"})
-    with pytest.raises(ValueError,
-                       match=r"dout must have shape \(2, 3, 1, 2\), got \(2, 3, 2, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"dout must have shape \(2, 3, 1, 2\), got \(2, 3, 2, 1\)"
+    ):
         mod.spatial_batchnorm_backward(_ones(make, 2, 3, 2, 1), cache4)
     with pytest.raises(TypeError, match=r"cache must be the \(cache, shape\) pair"):
         mod.spatial_batchnorm_backward(_ones(make, 2, 3, 1, 2), cache4[0])
@@ -723,8 +779,11 @@ def test_torch_dtypes_and_devices_must_agree():
         T.batchnorm_forward(x, np.ones(3), torch.ones(3, dtype=DT), {"mode": "train"})
     with pytest.raises(TypeError, match="x must be a NumPy array, got Tensor"):
         R.batchnorm_forward(x, np.ones(3), np.ones(3), {"mode": "train"})
-    with pytest.raises(TypeError, match=r"must be an int or a 0-d integer tensor, got a tensor "
-                                        r"of dtype torch.float64"):
+    with pytest.raises(
+        TypeError,
+        match=r"must be an int or a 0-d integer tensor, got a tensor "
+        r"of dtype torch.float64",
+    ):
         T.batchnorm_forward(x, x[0], x[0], {"mode": "train", "num_batches_tracked": x[0, 0]})
 
 
@@ -736,15 +795,19 @@ def test_bad_module_arguments_and_input():
     with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\] or None, got 2"):
         T.BatchNorm1d(3, momentum=2)
     m1, m2 = T.BatchNorm1d(3), T.BatchNorm2d(3)
-    with pytest.raises(ValueError, match=r"x must have 2 or 3 dimensions, \(N, C\) or \(N, C, L\), "
-                                         r"got shape \(2, 3, 4, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"x must have 2 or 3 dimensions, \(N, C\) or \(N, C, L\), "
+        r"got shape \(2, 3, 4, 5\)",
+    ):
         m1(torch.ones(2, 3, 4, 5))
     with pytest.raises(ValueError, match=r"x must have 4 dimensions, \(N, C, H, W\), got shape"):
         m2(torch.ones(2, 3))
     with pytest.raises(ValueError, match=r"x must have shape \(any, 3\), got \(2, 4\)"):
         m1(torch.ones(2, 4))
-    with pytest.raises(ValueError,
-                       match=r"x must have shape \(any, 3, any, any\), got \(2, 4, 1, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"x must have shape \(any, 3, any, any\), got \(2, 4, 1, 1\)"
+    ):
         m2(torch.ones(2, 4, 1, 1))
     with pytest.raises(ValueError, match=r"more than one value per feature.*\(1, 3, 1\)"):
         m1(torch.ones(1, 3, 1))
@@ -766,8 +829,13 @@ def test_conventions_are_documented():
     for words in ("Algorithm 1", "unbiased", "cs231n", "Keras", "momentum = 0.9", "cumulative"):
         assert words in doc, words
     assert "closed form" in R.batchnorm_backward_alt.__doc__.lower()
-    for name in ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
-                 "spatial_batchnorm_forward", "spatial_batchnorm_backward"):
+    for name in (
+        "batchnorm_forward",
+        "batchnorm_backward",
+        "batchnorm_backward_alt",
+        "spatial_batchnorm_forward",
+        "spatial_batchnorm_backward",
+    ):
         assert getattr(R, name).__doc__ and getattr(T, name).__doc__, name
 
 
@@ -802,8 +870,12 @@ def test_module_on_cuda_matches_cpu(kind):
     # and the functions, the running statistics created on the GPU
     x2 = x.reshape(x.shape[0], -1)[:, :C].contiguous()
     bn_param = {"mode": "train"}
-    out, cache = T.batchnorm_forward(x2.to(cuda), torch.ones(C, dtype=DT, device=cuda),
-                                     torch.zeros(C, dtype=DT, device=cuda), bn_param)
+    out, cache = T.batchnorm_forward(
+        x2.to(cuda),
+        torch.ones(C, dtype=DT, device=cuda),
+        torch.zeros(C, dtype=DT, device=cuda),
+        bn_param,
+    )
     assert bn_param["running_var"].device.type == "cuda"
     dx = T.batchnorm_backward(torch.ones_like(out), cache)[0]
     near(dx, torch.zeros_like(x2), atol=1e-10)  # a constant upstream gradient: no dx

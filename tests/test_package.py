@@ -14,12 +14,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+import nntrain
+import nntrain.reference
 import numpy as np
 import pytest
 import torch
-
-import nntrain
-import nntrain.reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,8 +103,15 @@ def test_seed_rejects_bad_values(restore_rngs, bad):
 
 def test_reference_api_is_reexported():
     names = nntrain.reference.__all__
-    assert {"FullyConnectedNet", "affine_forward", "affine_backward", "relu_forward",
-            "relu_backward", "softmax_loss", "svm_loss"} <= set(names)
+    assert {
+        "FullyConnectedNet",
+        "affine_forward",
+        "affine_backward",
+        "relu_forward",
+        "relu_backward",
+        "softmax_loss",
+        "svm_loss",
+    } <= set(names)
     for name in names:
         assert getattr(nntrain, name) is getattr(nntrain.reference, name), name
     assert set(nntrain.__all__) == {"device", "seed", *names}
@@ -131,8 +137,9 @@ def test_version_matches_pyproject():
 
 
 def run_python(code):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
 
 
 def test_reference_tree_works_without_torch():
@@ -180,9 +187,19 @@ def public_modules():
 
 def test_public_modules_are_found():
     names = set(public_modules())
-    assert {"nntrain", "nntrain.train", "nntrain.checks", "nntrain.claims", "nntrain.plots",
-            "nntrain.gradcheck", "nntrain.data", "nntrain.reference", "nntrain.reference.fc_net",
-            "nntrain.torch", "nntrain.torch.fc_net"} <= names
+    assert {
+        "nntrain",
+        "nntrain.train",
+        "nntrain.checks",
+        "nntrain.claims",
+        "nntrain.plots",
+        "nntrain.gradcheck",
+        "nntrain.data",
+        "nntrain.reference",
+        "nntrain.reference.fc_net",
+        "nntrain.torch",
+        "nntrain.torch.fc_net",
+    } <= names
 
 
 @pytest.mark.parametrize("name", public_modules())
@@ -194,17 +211,23 @@ def test_public_module_has_a_docstring(name):
 
 def test_init_modules_are_attributes_of_their_trees():
     """As ``torch.nn.init`` is: ``import nntrain.torch`` is enough to reach ``.init``."""
-    code = ("import nntrain.reference, nntrain.torch; "
-            "print(nntrain.reference.init.kaiming_normal.__module__, "
-            "nntrain.torch.init.kaiming_normal_.__module__)")
+    code = (
+        "import nntrain.reference, nntrain.torch; "
+        "print(nntrain.reference.init.kaiming_normal.__module__, "
+        "nntrain.torch.init.kaiming_normal_.__module__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["nntrain.reference.init", "nntrain.torch.init"]
 
 
 def test_pyproject_declares_every_third_party_import():
     """Every package the code imports (scipy, threadpoolctl, ...) is a declared dependency."""
-    declared = {re.split(r"[<>=\[ ]", d)[0].replace("-", "_").lower()
-                for d in tomllib.loads((ROOT / "code" / "pyproject.toml").read_text())["project"]["dependencies"]}
+    declared = {
+        re.split(r"[<>=\[ ]", d)[0].replace("-", "_").lower()
+        for d in tomllib.loads((ROOT / "code" / "pyproject.toml").read_text())["project"][
+            "dependencies"
+        ]
+    }
     names = {"sklearn": "scikit_learn"}
     imported = set()
     for path in (ROOT / "code" / "nntrain").rglob("*.py"):
@@ -235,8 +258,12 @@ def test_no_module_imports_another_module_s_private_names():
             elif isinstance(node, ast.Import):
                 modules |= {(a.asname or a.name).split(".")[0] for a in node.names}
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id in modules and node.attr.startswith("_")
-                    and not node.attr.startswith("__")):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 crossings.append(f"{path.name}: {node.value.id}.{node.attr}")
     assert not crossings, crossings

@@ -4,7 +4,6 @@ import os
 
 import numpy as np
 import pytest
-
 from nntrain import parallel
 from nntrain.parallel import fork_map
 
@@ -46,16 +45,14 @@ def test_one_worker_runs_the_loop_here(monkeypatch):
 
 
 def test_workers(monkeypatch):
-    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(16)),
-                        raising=False)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     monkeypatch.setattr(parallel.sys, "platform", "linux")
     assert [parallel.workers(n) for n in (1, 3, 100)] == [1, 3, parallel.MAX_WORKERS]
     assert [parallel.workers(n, min_per_worker=4) for n in (3, 8, 12)] == [1, 2, 3]
     monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert parallel.workers(100) == 1
     monkeypatch.setattr(parallel.sys, "platform", "darwin")
-    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(16)),
-                        raising=False)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     assert parallel.workers(100) == 1
 
 

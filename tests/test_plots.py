@@ -9,7 +9,6 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
-
 from nntrain import plots
 from nntrain.train import History
 
@@ -26,8 +25,9 @@ def axes(n=1):
 
 def test_use_style_sets_rcparams():
     with mpl.rc_context():
-        mpl.rcParams.update({"axes.spines.top": True, "figure.facecolor": "red",
-                             "axes.grid": False})
+        mpl.rcParams.update(
+            {"axes.spines.top": True, "figure.facecolor": "red", "axes.grid": False}
+        )
         plots.use_style()
         for key, value in plots.STYLE.items():
             assert mpl.rcParams[key] == value, key
@@ -113,7 +113,8 @@ def test_class_grid_covers_the_points():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 2)) * [3, 0.5] + [10, -4]
     classes, (left, right, bottom, top) = plots.class_grid(
-        lambda p: np.zeros(len(p), dtype=int), X, resolution=7, margin=0.3)
+        lambda p: np.zeros(len(p), dtype=int), X, resolution=7, margin=0.3
+    )
     assert classes.shape == (7, 7)
     assert left == pytest.approx(X[:, 0].min() - 0.3)
     assert right == pytest.approx(X[:, 0].max() + 0.3)

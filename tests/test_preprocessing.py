@@ -4,18 +4,17 @@ inverse undoes its transform, whitened training data has the identity covariance
 equals the reference, and misuse (transform before fit, another feature shape, bad
 arguments) is refused with a message that says what was expected."""
 
+import nntrain.reference.preprocessing as ref
+import nntrain.torch.preprocessing as twin
 import numpy as np
 import pytest
 import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from nntrain.data import load_digits_split, sample_patches
 from sklearn.decomposition import PCA as SkPCA
 from sklearn.preprocessing import StandardScaler
-
-import nntrain.reference.preprocessing as ref
-import nntrain.torch.preprocessing as twin
-from nntrain.data import load_digits_split, sample_patches
 
 CLASSES = ["Center", "Standardize", "PCA", "Whiten"]
 IMAGE_CLASSES = ["MeanImage", "ChannelMean"]
@@ -135,7 +134,9 @@ def test_pca_components_are_orthonormal_sorted_and_signed(X):
 def test_inverse_undoes_transform(name, X):
     kwargs = {"eps": 1e-3} if name == "Whiten" else {}
     t = getattr(ref, name)(**kwargs).fit(X)
-    np.testing.assert_allclose(t.inverse_transform(t.transform(X)), X, atol=1e-6 * (1 + np.abs(X).max()))
+    np.testing.assert_allclose(
+        t.inverse_transform(t.transform(X)), X, atol=1e-6 * (1 + np.abs(X).max())
+    )
 
 
 def test_truncated_pca_is_the_best_low_rank_reconstruction():
@@ -202,11 +203,15 @@ def test_twin_equals_reference(name):
     r, t = fitted_pair(name, X, **kwargs)
     for attr in vars(r):
         if attr.endswith("_") and isinstance(getattr(r, attr), np.ndarray):
-            np.testing.assert_allclose(getattr(t, attr).numpy(), getattr(r, attr), atol=1e-10, err_msg=attr)
+            np.testing.assert_allclose(
+                getattr(t, attr).numpy(), getattr(r, attr), atol=1e-10, err_msg=attr
+            )
     Z = t.transform(torch.tensor(X_new))
     assert isinstance(Z, torch.Tensor) and Z.dtype == torch.float64
     np.testing.assert_allclose(Z.numpy(), r.transform(X_new), atol=1e-9)
-    np.testing.assert_allclose(t.inverse_transform(Z).numpy(), r.inverse_transform(r.transform(X_new)), atol=1e-9)
+    np.testing.assert_allclose(
+        t.inverse_transform(Z).numpy(), r.inverse_transform(r.transform(X_new)), atol=1e-9
+    )
 
 
 def test_twin_converts_integer_pixels_to_the_default_dtype():
@@ -243,7 +248,9 @@ def test_transform_before_fit_is_refused(module, name):
 def test_another_feature_shape_is_refused(module):
     wrap = (lambda a: a) if module is ref else torch.tensor
     s = module.Standardize().fit(wrap(correlated(d=6)))
-    with pytest.raises(ValueError, match=r"shape \(N, 6\) like the data Standardize was fitted on, got \(5, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"shape \(N, 6\) like the data Standardize was fitted on, got \(5, 4\)"
+    ):
         s.transform(wrap(np.zeros((5, 4))))
     p = module.PCA(3).fit(wrap(correlated(d=6)))
     with pytest.raises(ValueError, match=r"Z must have shape \(N, 3\)"):

@@ -31,7 +31,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
 from nntrain.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from nntrain.reference import (
     FullyConnectedNet,
@@ -365,8 +364,12 @@ def test_fc_net_gradients_softmax(depth, seed, hidden_width, n, c, reg):
     # below 1e-3 * max(1, |loss|) (about one in five) are skipped.
     rng = np.random.default_rng(seed)
     net = FullyConnectedNet(
-        [hidden_width] * (depth - 1), input_dim=6, num_classes=c, weight_scale=0.5,
-        reg=reg, seed=seed,
+        [hidden_width] * (depth - 1),
+        input_dim=6,
+        num_classes=c,
+        weight_scale=0.5,
+        reg=reg,
+        seed=seed,
     )
     for name in net.params:
         if name.startswith("b"):

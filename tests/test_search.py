@@ -14,11 +14,10 @@ import subprocess
 import sys
 import textwrap
 
+import nntrain
 import numpy as np
 import pytest
 import torch
-
-import nntrain
 from nntrain.data import load_digits_split, map_inputs
 from nntrain.reference.preprocessing import Standardize
 from nntrain.search import (
@@ -104,7 +103,8 @@ def test_random_search_is_reproducible_with_a_seed_and_differs_with_another():
     assert a != c
     assert random_search(SPACE, 10, 0) == a  # an int seed is np.random.default_rng(seed)
     assert LogUniform(1, 2).sample(np.random.default_rng(5), 3) == LogUniform(1, 2).sample(
-        np.random.default_rng(5), 3)
+        np.random.default_rng(5), 3
+    )
 
 
 def test_grids_are_evenly_spaced_on_their_scale():
@@ -137,21 +137,24 @@ def test_grid_and_random_search_return_the_same_trial_format():
     assert len({tuple(t.values()) for t in grid}) == len(grid)
 
 
-@pytest.mark.parametrize("make, error, message", [
-    (lambda: LogUniform(1.0, 1.0), ValueError, "low < high"),
-    (lambda: Uniform(2.0, 1.0), ValueError, "low < high"),
-    (lambda: IntUniform(5, 5), ValueError, "low < high"),
-    (lambda: LogUniform(0.0, 1.0), ValueError, "positive bounds"),
-    (lambda: LogUniform(-1e-3, 1.0), ValueError, "positive bounds"),
-    (lambda: Uniform(float("nan"), 1.0), ValueError, "finite"),
-    (lambda: LogUniform(1e-3, float("inf")), ValueError, "finite"),
-    (lambda: Uniform("0", 1.0), TypeError, "real number"),
-    (lambda: IntUniform(1.5, 3), TypeError, "integer bounds"),
-    (lambda: IntUniform(1, 3.0), TypeError, "integer bounds"),
-    (lambda: Choice([]), ValueError, "at least one option"),
-    (lambda: Choice(["relu", "tanh", "relu"]), ValueError, "distinct"),
-    (lambda: Choice("relu"), TypeError, "sequence of options"),
-])
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: LogUniform(1.0, 1.0), ValueError, "low < high"),
+        (lambda: Uniform(2.0, 1.0), ValueError, "low < high"),
+        (lambda: IntUniform(5, 5), ValueError, "low < high"),
+        (lambda: LogUniform(0.0, 1.0), ValueError, "positive bounds"),
+        (lambda: LogUniform(-1e-3, 1.0), ValueError, "positive bounds"),
+        (lambda: Uniform(float("nan"), 1.0), ValueError, "finite"),
+        (lambda: LogUniform(1e-3, float("inf")), ValueError, "finite"),
+        (lambda: Uniform("0", 1.0), TypeError, "real number"),
+        (lambda: IntUniform(1.5, 3), TypeError, "integer bounds"),
+        (lambda: IntUniform(1, 3.0), TypeError, "integer bounds"),
+        (lambda: Choice([]), ValueError, "at least one option"),
+        (lambda: Choice(["relu", "tanh", "relu"]), ValueError, "distinct"),
+        (lambda: Choice("relu"), TypeError, "sequence of options"),
+    ],
+)
 def test_bad_dimensions_are_refused_with_a_clear_message(make, error, message):
     with pytest.raises(error, match=message):
         make()
@@ -178,8 +181,11 @@ def test_bad_search_arguments_are_refused():
 def score(trial):
     """A made-up validation score: best at learning rate 1e-3 and momentum 0.9, and with
     tanh; the width does not matter."""
-    return (-abs(math.log10(trial["learning_rate"]) + 3) - 5 * abs(trial["momentum"] - 0.9)
-            + (0.5 if trial["activation"] == "tanh" else 0))
+    return (
+        -abs(math.log10(trial["learning_rate"]) + 3)
+        - 5 * abs(trial["momentum"] - 0.9)
+        + (0.5 if trial["activation"] == "tanh" else 0)
+    )
 
 
 def test_narrow_spans_the_best_trials_inside_the_old_ranges():
@@ -197,8 +203,9 @@ def test_narrow_spans_the_best_trials_inside_the_old_ranges():
     assert lr.low < 1e-3 < lr.high
     assert math.log10(lr.high / lr.low) < 2.5  # from 4 decades to a couple
     assert new["momentum"].high - new["momentum"].low < 0.3
-    assert new["activation"] == Choice([o for o in SPACE["activation"].options
-                                        if any(t["activation"] == o for t in best)])
+    assert new["activation"] == Choice(
+        [o for o in SPACE["activation"].options if any(t["activation"] == o for t in best)]
+    )
     assert SPACE["learning_rate"] == LogUniform(1e-5, 1e-1)  # the input is left alone
 
 
@@ -209,11 +216,11 @@ def test_narrow_pads_in_log_space_and_stops_at_the_edge():
     # best two: 1e-6 and 1e-5, one decade apart; padded by 10% of the span in log space, or
     # 5% of the old range's (0.3 decade) if that is more; clipped at the old low edge
     assert new["lr"].low == 1e-6
-    assert new["lr"].high == pytest.approx(1e-5 * 10 ** 0.3, rel=1e-9)
+    assert new["lr"].high == pytest.approx(1e-5 * 10**0.3, rel=1e-9)
     # lower is better: the other two
     new = narrow(space, trials, [4.0, 3.0, 1.0, 0.0], keep=0.5, higher_is_better=False)
-    assert new["lr"].low == pytest.approx(1e-2 / 10 ** 0.3, rel=1e-9)
-    assert new["lr"].high == pytest.approx(1e-1 * 10 ** 0.3, rel=1e-9)
+    assert new["lr"].low == pytest.approx(1e-2 / 10**0.3, rel=1e-9)
+    assert new["lr"].high == pytest.approx(1e-1 * 10**0.3, rel=1e-9)
 
 
 def test_narrow_ranks_nan_scores_last_and_keeps_at_least_one_trial():
@@ -241,18 +248,24 @@ def test_narrow_refuses_bad_input():
 
 
 def test_edge_warnings_measure_the_distance_to_an_edge_on_the_range_scale():
-    assert edge_warnings(SPACE, {"learning_rate": 1e-3, "momentum": 0.7, "width": 100,
-                                 "activation": "relu"}) == []
+    assert (
+        edge_warnings(
+            SPACE, {"learning_rate": 1e-3, "momentum": 0.7, "width": 100, "activation": "relu"}
+        )
+        == []
+    )
     # 0.05 is at 0.9 of [1e-5, 1e-1] in log space, but at 0.5 of it on a linear scale
-    warnings = edge_warnings(SPACE, {"learning_rate": 0.05, "momentum": 0.7, "width": 100,
-                                     "activation": "relu"})
+    warnings = edge_warnings(
+        SPACE, {"learning_rate": 0.05, "momentum": 0.7, "width": 100, "activation": "relu"}
+    )
     assert len(warnings) == 1
     assert "learning_rate" in warnings[0] and "high edge" in warnings[0]
     assert "widen(space, 'learning_rate', edge='high')" in warnings[0]
     assert edge_warnings({"lr": Uniform(1e-5, 1e-1)}, {"lr": 0.05}) == []
     # near the low edge of two ranges; a Choice has no edge
-    warnings = edge_warnings(SPACE, {"learning_rate": 1.5e-5, "momentum": 0.51, "width": 100,
-                                     "activation": "gelu"})
+    warnings = edge_warnings(
+        SPACE, {"learning_rate": 1.5e-5, "momentum": 0.51, "width": 100, "activation": "gelu"}
+    )
     assert [w.split(" =")[0] for w in warnings] == ["learning_rate", "momentum"]
     assert all("low edge" in w for w in warnings)
     # outside the range, and a margin of 0 warns only there
@@ -271,8 +284,12 @@ def test_edge_warnings_refuse_bad_input():
 
 
 def test_widen_moves_the_edge_where_the_best_value_sits():
-    space = {"lr": LogUniform(1e-4, 1e-2), "m": Uniform(0.5, 0.9), "w": IntUniform(10, 20),
-             "act": Choice(["relu"])}
+    space = {
+        "lr": LogUniform(1e-4, 1e-2),
+        "m": Uniform(0.5, 0.9),
+        "w": IntUniform(10, 20),
+        "act": Choice(["relu"]),
+    }
     assert widen(space, "lr", edge="high")["lr"] == LogUniform(1e-4, 1e-1)
     assert widen(space, "lr", edge="low")["lr"] == LogUniform(1e-5, 1e-2)
     assert widen(space, "lr", 100)["lr"] == LogUniform(1e-6, 1.0)  # both edges by default
@@ -330,11 +347,24 @@ TRIALS = [
 def sequential(data, trial, *, hidden_dims, epochs, batch_size, momentum, seed):
     """The trial trained by nntrain.train.train, as the batched trainer promises to."""
     trial = {"reg": 0.0, "weight_scale": 1e-2, **trial}
-    net = nntrain.FullyConnectedNet(hidden_dims, input_dim=64, num_classes=10,
-                                    weight_scale=trial["weight_scale"], reg=trial["reg"],
-                                    seed=seed)
-    hist = train(net, data, learning_rate=trial["learning_rate"], momentum=momentum,
-                 batch_size=batch_size, epochs=epochs, seed=seed, keep_best=False)
+    net = nntrain.FullyConnectedNet(
+        hidden_dims,
+        input_dim=64,
+        num_classes=10,
+        weight_scale=trial["weight_scale"],
+        reg=trial["reg"],
+        seed=seed,
+    )
+    hist = train(
+        net,
+        data,
+        learning_rate=trial["learning_rate"],
+        momentum=momentum,
+        batch_size=batch_size,
+        epochs=epochs,
+        seed=seed,
+        keep_best=False,
+    )
     return net, hist
 
 
@@ -351,8 +381,9 @@ def test_batched_trials_match_sequential_training_in_float64(digits, batched):
         assert list(result.params) == list(net.params)  # W1, b1, W2, b2, W3, b3
         for name, value in net.params.items():
             assert result.params[name].dtype == np.float64
-            np.testing.assert_allclose(result.params[name], value, rtol=1e-6, atol=1e-8,
-                                       err_msg=name)
+            np.testing.assert_allclose(
+                result.params[name], value, rtol=1e-6, atol=1e-8, err_msg=name
+            )
         np.testing.assert_allclose(result.history.val_acc, hist.val_acc, atol=1e-6)
         np.testing.assert_allclose(result.history.train_acc, hist.train_acc, atol=1e-6)
         np.testing.assert_allclose(result.history.val_loss, hist.val_loss, rtol=1e-6)
@@ -373,15 +404,19 @@ def test_a_trial_result_gives_back_its_trained_net(digits, batched):
 
 
 def test_diverging_trials_stop_and_do_not_disturb_the_others(digits, batched):
-    bad = [{"learning_rate": 50.0, "weight_scale": 0.1},  # explodes within a few steps
-           {"learning_rate": 0.01, "weight_scale": 1e300}]  # scores overflow: NaN at once
-    mixed = train_batched(digits, [TRIALS[0], bad[0], TRIALS[1], bad[1], TRIALS[2]],
-                          device="cpu", **BATCHED)
+    bad = [
+        {"learning_rate": 50.0, "weight_scale": 0.1},  # explodes within a few steps
+        {"learning_rate": 0.01, "weight_scale": 1e300},
+    ]  # scores overflow: NaN at once
+    mixed = train_batched(
+        digits, [TRIALS[0], bad[0], TRIALS[1], bad[1], TRIALS[2]], device="cpu", **BATCHED
+    )
     for result, alone in zip([mixed[0], mixed[2], mixed[4]], batched):
         assert not result.stopped
         for name in alone.params:
-            np.testing.assert_allclose(result.params[name], alone.params[name], rtol=1e-12,
-                                       atol=1e-15)
+            np.testing.assert_allclose(
+                result.params[name], alone.params[name], rtol=1e-12, atol=1e-15
+            )
             assert np.isfinite(result.params[name]).all()
         assert result.history.loss == pytest.approx(alone.history.loss, rel=1e-12)
         assert result.history.val_acc == alone.history.val_acc
@@ -405,8 +440,15 @@ def test_a_trial_that_stops_later_keeps_its_completed_epochs(digits):
     before the stop are reported, and the stop comes where train() with the same rule
     (max_loss_ratio=3) raises TrainingDiverged."""
     rates = [0.3, 0.6, 1.2]
-    results = train_batched(digits, [{"learning_rate": r, "weight_scale": 0.1} for r in rates],
-                            hidden_dims=[32], epochs=4, batch_size=64, seed=0, device="cpu")
+    results = train_batched(
+        digits,
+        [{"learning_rate": r, "weight_scale": 0.1} for r in rates],
+        hidden_dims=[32],
+        epochs=4,
+        batch_size=64,
+        seed=0,
+        device="cpu",
+    )
     steps = math.ceil(len(digits["y_train"]) / 64)
     assert [r.stopped for r in results] == [False, True, True]
     assert len(results[0].history.val_acc) == 4
@@ -414,21 +456,23 @@ def test_a_trial_that_stops_later_keeps_its_completed_epochs(digits):
     assert len(late.history.val_acc) == (late.stop_iteration - 1) // steps >= 1
     net = nntrain.FullyConnectedNet([32], input_dim=64, num_classes=10, weight_scale=0.1, seed=0)
     with pytest.raises(TrainingDiverged) as caught:
-        train(net, digits, learning_rate=0.6, batch_size=64, epochs=4, seed=0,
-              max_loss_ratio=3.0)
+        train(net, digits, learning_rate=0.6, batch_size=64, epochs=4, seed=0, max_loss_ratio=3.0)
     assert caught.value.iteration == late.stop_iteration
     np.testing.assert_allclose(late.history.loss, caught.value.history.loss, rtol=1e-6)
     assert late.history.val_acc == pytest.approx(caught.value.history.val_acc, abs=1e-6)
 
 
-@pytest.mark.parametrize("trials, error, message", [
-    ([], ValueError, "at least one trial"),
-    ([{"learning_rate": 0.01, "dropout": 0.5}], ValueError, r"unknown keys \['dropout'\]"),
-    ([{"learning_rate": -0.01}], ValueError, "learning_rate'\\] must be finite and > 0"),
-    ([{"reg": float("nan")}], ValueError, "reg'\\] must be finite"),
-    ({"learning_rate": 0.01}, TypeError, "trials must be a list of dicts"),
-    ([0.01], TypeError, r"trials\[0\] must be a dict"),
-])
+@pytest.mark.parametrize(
+    "trials, error, message",
+    [
+        ([], ValueError, "at least one trial"),
+        ([{"learning_rate": 0.01, "dropout": 0.5}], ValueError, r"unknown keys \['dropout'\]"),
+        ([{"learning_rate": -0.01}], ValueError, "learning_rate'\\] must be finite and > 0"),
+        ([{"reg": float("nan")}], ValueError, "reg'\\] must be finite"),
+        ({"learning_rate": 0.01}, TypeError, "trials must be a list of dicts"),
+        ([0.01], TypeError, r"trials\[0\] must be a dict"),
+    ],
+)
 def test_train_batched_refuses_bad_trials(digits, trials, error, message):
     with pytest.raises(error, match=message):
         train_batched(digits, trials, hidden_dims=[8], epochs=1, batch_size=50, device="cpu")
@@ -443,8 +487,13 @@ def test_train_batched_refuses_bad_arguments(digits):
     with pytest.raises(TypeError, match="hidden_dims must be a list"):
         train_batched(digits, ok, hidden_dims=8, epochs=1, batch_size=50)
     with pytest.raises(ValueError, match="X_val is missing"):
-        train_batched({k: v for k, v in digits.items() if k != "X_val"}, ok, hidden_dims=[8],
-                      epochs=1, batch_size=50)
+        train_batched(
+            {k: v for k, v in digits.items() if k != "X_val"},
+            ok,
+            hidden_dims=[8],
+            epochs=1,
+            batch_size=50,
+        )
     with pytest.raises(TypeError, match="dtype must be a floating-point torch.dtype"):
         train_batched(digits, ok, hidden_dims=[8], epochs=1, batch_size=50, dtype=torch.int32)
 
@@ -454,8 +503,7 @@ def test_train_batched_on_cuda_matches_the_cpu(digits, batched):
     on_gpu = train_batched(digits, TRIALS, device="cuda", **BATCHED)
     for result, cpu in zip(on_gpu, batched):
         for name in cpu.params:
-            np.testing.assert_allclose(result.params[name], cpu.params[name], rtol=1e-6,
-                                       atol=1e-8)
+            np.testing.assert_allclose(result.params[name], cpu.params[name], rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(result.history.val_acc, cpu.history.val_acc, atol=1e-6)
     fast = train_batched(digits, TRIALS, device="cuda", dtype=torch.float32, **BATCHED)
     assert fast[0].params["W1"].dtype == np.float32
@@ -466,14 +514,21 @@ def test_train_batched_on_cuda_matches_the_cpu(digits, batched):
 # Optuna
 # --------------------------------------------------------------------------------------
 
-OPTUNA_SPACE = {"learning_rate": LogUniform(1e-3, 0.3), "weight_scale": LogUniform(1e-2, 0.3),
-                "batch_size": Choice([64, 128])}
+OPTUNA_SPACE = {
+    "learning_rate": LogUniform(1e-3, 0.3),
+    "weight_scale": LogUniform(1e-2, 0.3),
+    "batch_size": Choice([64, 128]),
+}
 TINY = dict(hidden_dims=[8], epochs=2, space=OPTUNA_SPACE)
 
 
 def test_suggest_maps_each_dimension_to_its_optuna_distribution(quiet_optuna):
-    space = {"lr": LogUniform(1e-4, 1e-1), "m": Uniform(0.5, 0.99), "w": IntUniform(8, 64),
-             "act": Choice(["relu", "tanh"])}
+    space = {
+        "lr": LogUniform(1e-4, 1e-1),
+        "m": Uniform(0.5, 0.99),
+        "w": IntUniform(8, 64),
+        "act": Choice(["relu", "tanh"]),
+    }
     trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
     values = suggest(trial, space)
     dists = trial.distributions
@@ -484,10 +539,10 @@ def test_suggest_maps_each_dimension_to_its_optuna_distribution(quiet_optuna):
     assert set(values) == set(space) and space["w"].low <= values["w"] <= space["w"].high
 
 
-def test_objective_reports_every_epoch_and_returns_the_best_val_acc(digits, tmp_path,
-                                                                      quiet_optuna):
-    study = create_study(tmp_path / "search.db", "digits",
-                         sampler=optuna.samplers.RandomSampler(seed=0))
+def test_objective_reports_every_epoch_and_returns_the_best_val_acc(digits, tmp_path, quiet_optuna):
+    study = create_study(
+        tmp_path / "search.db", "digits", sampler=optuna.samplers.RandomSampler(seed=0)
+    )
     study.optimize(optuna_objective(digits, **TINY), n_trials=3)
     for trial in study.trials:
         assert trial.state == optuna.trial.TrialState.COMPLETE
@@ -496,16 +551,24 @@ def test_objective_reports_every_epoch_and_returns_the_best_val_acc(digits, tmp_
             assert trial.value == max(trial.intermediate_values.values())
     # the best trial's value is what training with its hyperparameters gives
     best = study.best_trial
-    net = nntrain.FullyConnectedNet([8], input_dim=64, num_classes=10,
-                                    weight_scale=best.params["weight_scale"], seed=0)
-    hist = train(net, digits, learning_rate=best.params["learning_rate"],
-                 batch_size=best.params["batch_size"], epochs=2, seed=0)
+    net = nntrain.FullyConnectedNet(
+        [8], input_dim=64, num_classes=10, weight_scale=best.params["weight_scale"], seed=0
+    )
+    hist = train(
+        net,
+        digits,
+        learning_rate=best.params["learning_rate"],
+        batch_size=best.params["batch_size"],
+        epochs=2,
+        seed=0,
+    )
     assert best.value == max(hist.val_acc)
 
 
 def test_objective_lets_the_pruner_stop_a_trial(digits, quiet_optuna):
-    study = optuna.create_study(direction="maximize",
-                                pruner=optuna.pruners.ThresholdPruner(lower=0.999))
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.999)
+    )
     study.optimize(optuna_objective(digits, **TINY), n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
@@ -513,9 +576,13 @@ def test_objective_lets_the_pruner_stop_a_trial(digits, quiet_optuna):
 
 
 def test_objective_reports_a_diverging_trial_instead_of_failing(digits, quiet_optuna):
-    objective = optuna_objective(digits, hidden_dims=[8], epochs=2,
-                                 space={"learning_rate": LogUniform(50.0, 100.0)},
-                                 weight_scale=0.1)
+    objective = optuna_objective(
+        digits,
+        hidden_dims=[8],
+        epochs=2,
+        space={"learning_rate": LogUniform(50.0, 100.0)},
+        weight_scale=0.1,
+    )
     study = optuna.create_study(direction="maximize")
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
@@ -525,14 +592,15 @@ def test_objective_reports_a_diverging_trial_instead_of_failing(digits, quiet_op
 
 def test_objective_refuses_bad_input(digits):
     with pytest.raises(ValueError, match=r"unknown hyperparameters \['dropout'\]"):
-        optuna_objective(digits, hidden_dims=[8], epochs=1,
-                         space={"dropout": Uniform(0.0, 0.5)})
+        optuna_objective(digits, hidden_dims=[8], epochs=1, space={"dropout": Uniform(0.0, 0.5)})
     with pytest.raises(TypeError, match="categorical options"):
-        optuna_objective(digits, hidden_dims=[8], epochs=1,
-                         space={"batch_size": Choice([(32, 64), 128])})
+        optuna_objective(
+            digits, hidden_dims=[8], epochs=1, space={"batch_size": Choice([(32, 64), 128])}
+        )
     with pytest.raises(ValueError, match="both searched"):
-        optuna_objective(digits, hidden_dims=[8], epochs=1,
-                         space={"reg": LogUniform(1e-6, 1e-2)}, reg=0.0)
+        optuna_objective(
+            digits, hidden_dims=[8], epochs=1, space={"reg": LogUniform(1e-6, 1e-2)}, reg=0.0
+        )
     with pytest.raises(FileNotFoundError, match="does not exist"):
         create_study("/nonexistent-folder/search.db", "s")
 
@@ -590,9 +658,15 @@ def test_two_worker_processes_share_one_study(tmp_path, quiet_optuna):
     create_study(path, "shared")  # created once, so that the workers only load it
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    workers = [subprocess.Popen([sys.executable, str(script), str(path), str(w), "3"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for w in (0, 1)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(path), str(w), "3"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in (0, 1)
+    ]
     for w, proc in enumerate(workers):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err[-3000:]
@@ -620,8 +694,19 @@ def test_float32_gives_chapter_7s_searches_the_same_best_accuracies(digits):
     for n in [4, 9, 16, 25, 36, 49]:
         trials += grid_search(space, int(np.sqrt(n)))
         trials += random_search(space, n, np.random.default_rng(100))
-    runs = [train_batched(digits, trials, hidden_dims=[50], epochs=3, batch_size=50, seed=0,
-                          device="cpu", dtype=dtype) for dtype in (torch.float64, torch.float32)]
+    runs = [
+        train_batched(
+            digits,
+            trials,
+            hidden_dims=[50],
+            epochs=3,
+            batch_size=50,
+            seed=0,
+            device="cpu",
+            dtype=dtype,
+        )
+        for dtype in (torch.float64, torch.float32)
+    ]
     best = [[np.nan_to_num(r.best_val_acc) for r in results] for results in runs]
     assert best[0] == best[1]
     assert [r.stopped for r in runs[0]] == [r.stopped for r in runs[1]]

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import math
 
+import nntrain.reference as R
+import nntrain.torch as T
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import nntrain.reference as R
-import nntrain.torch as T
+from torch import nn
 
 RTOL = 1e-10
 DT = torch.float64
@@ -104,7 +103,8 @@ def test_affine(case):
     assert out_t.dtype == DT
     near(out_t, out_r, out_floor)
     for got, want, floor in zip(
-        T.affine_backward(t(dout), cache_t), R.affine_backward(dout, cache_r),
+        T.affine_backward(t(dout), cache_t),
+        R.affine_backward(dout, cache_r),
         (dx_floor, dw_floor, db_floor),
     ):
         near(got, want, floor)
@@ -219,8 +219,14 @@ def test_softmax_loss(case):
     scores, y = case
     floor = 1e-13 * (1 + np.abs(scores).max())
     _check_loss(
-        R.softmax_loss, T.softmax_loss, T.SoftmaxLossFunction, T.SoftmaxLoss(),
-        F.cross_entropy, scores, y, floor=floor,
+        R.softmax_loss,
+        T.softmax_loss,
+        T.SoftmaxLossFunction,
+        T.SoftmaxLoss(),
+        F.cross_entropy,
+        scores,
+        y,
+        floor=floor,
     )
 
 
@@ -234,8 +240,14 @@ def _svm_builtin(scores, y, delta=1.0):
 def test_svm_loss(case, delta):
     scores, y = case
     _check_loss(
-        R.svm_loss, T.svm_loss, T.SVMLossFunction, T.SVMLoss(delta), _svm_builtin,
-        scores, y, delta,
+        R.svm_loss,
+        T.svm_loss,
+        T.SVMLossFunction,
+        T.SVMLoss(delta),
+        _svm_builtin,
+        scores,
+        y,
+        delta,
     )
 
 
@@ -253,7 +265,13 @@ regression_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_sid
 def test_l2_loss(pred, data):
     target = data.draw(f64(pred.shape))
     _check_loss(
-        R.l2_loss, T.l2_loss, T.L2LossFunction, T.L2Loss(), F.mse_loss, pred, target,
+        R.l2_loss,
+        T.l2_loss,
+        T.L2LossFunction,
+        T.L2Loss(),
+        F.mse_loss,
+        pred,
+        target,
         floor=1e-13 * np.abs(pred - target).max() ** 2,
     )
 
@@ -263,7 +281,13 @@ def test_l1_loss(pred, data):
     target = data.draw(f64(pred.shape))
     target.flat[0] = pred.flat[0]  # a zero residual: gradient 0 in all implementations
     _check_loss(
-        R.l1_loss, T.l1_loss, T.L1LossFunction, T.L1Loss(), F.l1_loss, pred, target,
+        R.l1_loss,
+        T.l1_loss,
+        T.L1LossFunction,
+        T.L1Loss(),
+        F.l1_loss,
+        pred,
+        target,
         floor=1e-13 * np.abs(pred - target).max(),
     )
 
@@ -335,9 +359,7 @@ def test_gradcheck_detects_a_wrong_backward():
             (x,) = ctx.saved_tensors
             return g * x  # should be 2 * g * x
 
-    assert not torch.autograd.gradcheck(
-        Wrong.apply, (leaf(np.ones(3)),), raise_exception=False
-    )
+    assert not torch.autograd.gradcheck(Wrong.apply, (leaf(np.ones(3)),), raise_exception=False)
 
 
 # --------------------------------------------------------------------------- network
@@ -345,8 +367,12 @@ def test_gradcheck_detects_a_wrong_backward():
 
 def _pair(hidden, loss, reg, seed=0, input_dim=6, num_classes=3, weight_scale=0.3):
     kw = dict(
-        input_dim=input_dim, num_classes=num_classes, weight_scale=weight_scale, reg=reg,
-        seed=seed, loss=loss,
+        input_dim=input_dim,
+        num_classes=num_classes,
+        weight_scale=weight_scale,
+        reg=reg,
+        seed=seed,
+        loss=loss,
     )
     ref = R.FullyConnectedNet(hidden, dtype=np.float64, **kw)
     twin = T.FullyConnectedNet(hidden, dtype=DT, **kw)
@@ -481,8 +507,10 @@ def test_cuda_matches_cpu():
 
     # the autograd Functions and modules on the device
     for module, a, b_ in [
-        (T.SoftmaxLoss(), scores, y), (T.SVMLoss(0.5), scores, y),
-        (T.L2Loss(), pred, target), (T.L1Loss(), pred, target),
+        (T.SoftmaxLoss(), scores, y),
+        (T.SVMLoss(0.5), scores, y),
+        (T.L2Loss(), pred, target),
+        (T.L1Loss(), pred, target),
     ]:
         grads = []
         for dev in ("cpu", cuda):
@@ -507,7 +535,6 @@ def test_cuda_matches_cpu():
             same(grads_c[k], grads_g[k], 1e-12)
 
 
-
 # --------------------------------------------------------------------------------------
 # No host reads: a twin's forward and backward never wait for a tensor's value
 # --------------------------------------------------------------------------------------
@@ -526,13 +553,19 @@ def _module_inputs(name, gen):
 
 
 MODULE_MAKERS = {
-    "Affine": lambda: T.Affine(6, 4), "BatchNorm1d": lambda: T.BatchNorm1d(6),
-    "BatchNorm2d": lambda: T.BatchNorm2d(3), "Maxout": lambda: T.Maxout(6, 4, 2),
-    "FullyConnectedNet": lambda: T.FullyConnectedNet([5], input_dim=6, num_classes=3,
-                                                     normalization="batchnorm"),
+    "Affine": lambda: T.Affine(6, 4),
+    "BatchNorm1d": lambda: T.BatchNorm1d(6),
+    "BatchNorm2d": lambda: T.BatchNorm2d(3),
+    "Maxout": lambda: T.Maxout(6, 4, 2),
+    "FullyConnectedNet": lambda: T.FullyConnectedNet(
+        [5], input_dim=6, num_classes=3, normalization="batchnorm"
+    ),
 }
-TWIN_MODULES = [name for name in T.__all__
-                if isinstance(getattr(T, name), type) and issubclass(getattr(T, name), nn.Module)]
+TWIN_MODULES = [
+    name
+    for name in T.__all__
+    if isinstance(getattr(T, name), type) and issubclass(getattr(T, name), nn.Module)
+]
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 
+import nntrain
+import nntrain.torch as T
 import numpy as np
 import pytest
 import torch
-
-import nntrain
-import nntrain.torch as T
 from nntrain.data import load_digits_split
 from nntrain.train import History, TrainingDiverged, accuracy, train
 
@@ -30,18 +29,28 @@ def digits():
 
 
 def ref_net(seed=0, **kw):
-    return nntrain.FullyConnectedNet(HIDDEN, input_dim=64, num_classes=10, weight_scale=SCALE,
-                                     seed=seed, **kw)
+    return nntrain.FullyConnectedNet(
+        HIDDEN, input_dim=64, num_classes=10, weight_scale=SCALE, seed=seed, **kw
+    )
 
 
 def torch_net(seed=0, **kw):
-    return T.FullyConnectedNet(HIDDEN, input_dim=64, num_classes=10, weight_scale=SCALE,
-                               seed=seed, dtype=torch.float32, **kw)
+    return T.FullyConnectedNet(
+        HIDDEN,
+        input_dim=64,
+        num_classes=10,
+        weight_scale=SCALE,
+        seed=seed,
+        dtype=torch.float32,
+        **kw,
+    )
 
 
 def numpy_params(net):
-    return {k: (v.detach().cpu().numpy().copy() if hasattr(v, "detach") else v.copy())
-            for k, v in net.params.items()}
+    return {
+        k: (v.detach().cpu().numpy().copy() if hasattr(v, "detach") else v.copy())
+        for k, v in net.params.items()
+    }
 
 
 class FakeModel:
@@ -76,8 +85,12 @@ class FakeModel:
 def tiny():
     """20 training and 10 validation examples of 4 features and 3 classes."""
     rng = np.random.default_rng(0)
-    return dict(X_train=rng.standard_normal((20, 4)), y_train=rng.integers(0, 3, 20),
-                X_val=rng.standard_normal((10, 4)), y_val=rng.integers(0, 3, 10))
+    return dict(
+        X_train=rng.standard_normal((20, 4)),
+        y_train=rng.integers(0, 3, 20),
+        X_val=rng.standard_normal((10, 4)),
+        y_val=rng.integers(0, 3, 10),
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -160,7 +173,7 @@ def test_every_epoch_visits_each_example_once_in_a_new_order(tiny):
     train(model, data, batch_size=6, epochs=3, momentum=0.0)
     sizes = [len(b) for b in model.batches]
     assert sizes == [6, 6, 6, 2] * 3
-    orders = [np.concatenate(model.batches[i * 4:(i + 1) * 4])[:, 0] for i in range(3)]
+    orders = [np.concatenate(model.batches[i * 4 : (i + 1) * 4])[:, 0] for i in range(3)]
     for order in orders:
         assert sorted(order) == list(range(20))
     assert not np.array_equal(orders[0], orders[1])
@@ -170,8 +183,16 @@ def test_sgd_momentum_update_and_lr_decay(tiny):
     """With a constant gradient g: v <- mu v - lr g, p <- p + v, lr *= decay per epoch."""
     model = FakeModel(tiny, grad=1.0)
     lr, mu, decay = 0.1, 0.5, 0.5
-    train(model, tiny, learning_rate=lr, momentum=mu, lr_decay=decay, batch_size=10,
-          epochs=3, keep_best=False)
+    train(
+        model,
+        tiny,
+        learning_rate=lr,
+        momentum=mu,
+        lr_decay=decay,
+        batch_size=10,
+        epochs=3,
+        keep_best=False,
+    )
     p, v, rate = 0.0, 0.0, lr
     for _ in range(3):
         for _ in range(2):  # 20 examples in batches of 10
@@ -213,8 +234,12 @@ def test_same_seed_same_history_other_seed_different(digits):
     b = train(ref_net(), digits, seed=3, **kw)
     c = train(ref_net(), digits, seed=4, **kw)
     assert a.loss == b.loss
-    assert (a.train_acc, a.val_acc, a.val_loss, a.best_epoch) == \
-        (b.train_acc, b.val_acc, b.val_loss, b.best_epoch)
+    assert (a.train_acc, a.val_acc, a.val_loss, a.best_epoch) == (
+        b.train_acc,
+        b.val_acc,
+        b.val_loss,
+        b.best_epoch,
+    )
     assert a.loss[0] != c.loss[0]  # another minibatch order from the first step on
     assert a.loss != c.loss
 
@@ -262,8 +287,13 @@ def test_loss_exploding_past_max_loss_ratio_raises(tiny):
         train(model, tiny, batch_size=5, epochs=2, max_loss_ratio=50)
     assert info.value.iteration == 4
     # Just at the ratio is fine.
-    train(FakeModel(tiny, losses={1: 2.0, 4: 2.0 * 50}), tiny, batch_size=5, epochs=2,
-          max_loss_ratio=50)
+    train(
+        FakeModel(tiny, losses={1: 2.0, 4: 2.0 * 50}),
+        tiny,
+        batch_size=5,
+        epochs=2,
+        max_loss_ratio=50,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -273,8 +303,9 @@ def test_loss_exploding_past_max_loss_ratio_raises(tiny):
 
 def test_regression_records_val_loss_and_no_accuracy(digits):
     data = {k: (v.astype(np.float64) / 9 if k.startswith("y") else v) for k, v in digits.items()}
-    net = nntrain.FullyConnectedNet([32], input_dim=64, num_classes=1, weight_scale=SCALE,
-                                    seed=0, loss="l2")
+    net = nntrain.FullyConnectedNet(
+        [32], input_dim=64, num_classes=1, weight_scale=SCALE, seed=0, loss="l2"
+    )
     epochs = 6
     initial = net.loss(data["X_val"], data["y_val"])[0]
     hist = train(net, data, learning_rate=0.02, epochs=epochs, batch_size=50)
@@ -292,16 +323,19 @@ def test_regression_records_val_loss_and_no_accuracy(digits):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(learning_rate=-0.1), "learning_rate"),
-    (dict(learning_rate=0.0), "learning_rate"),
-    (dict(momentum=1.0), "momentum"),
-    (dict(momentum=-0.1), "momentum"),
-    (dict(batch_size=0), "batch_size"),
-    (dict(epochs=0), "epochs"),
-    (dict(lr_decay=0.0), "lr_decay"),
-    (dict(max_loss_ratio=-1.0), "max_loss_ratio"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(learning_rate=-0.1), "learning_rate"),
+        (dict(learning_rate=0.0), "learning_rate"),
+        (dict(momentum=1.0), "momentum"),
+        (dict(momentum=-0.1), "momentum"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(epochs=0), "epochs"),
+        (dict(lr_decay=0.0), "lr_decay"),
+        (dict(max_loss_ratio=-1.0), "max_loss_ratio"),
+    ],
+)
 def test_bad_arguments_raise_naming_them(tiny, kwargs, name):
     model = FakeModel(tiny)
     with pytest.raises(ValueError, match=name):
@@ -309,11 +343,14 @@ def test_bad_arguments_raise_naming_them(tiny, kwargs, name):
     assert model.batches == []  # rejected before any training
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(batch_size=2.5), "batch_size"),
-    (dict(epochs="3"), "epochs"),
-    (dict(learning_rate="0.1"), "learning_rate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(batch_size=2.5), "batch_size"),
+        (dict(epochs="3"), "epochs"),
+        (dict(learning_rate="0.1"), "learning_rate"),
+    ],
+)
 def test_wrongly_typed_arguments_raise_naming_them(tiny, kwargs, name):
     with pytest.raises((TypeError, ValueError), match=name):
         train(FakeModel(tiny), tiny, **kwargs)
@@ -396,14 +433,17 @@ def test_object_without_params_is_rejected(tiny):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env, progress, shown", [
-    ("1", None, False),
-    (None, None, True),
-    ("0", None, True),
-    ("", None, True),
-    (None, False, False),
-    ("1", True, True),
-])
+@pytest.mark.parametrize(
+    "env, progress, shown",
+    [
+        ("1", None, False),
+        (None, None, True),
+        ("0", None, True),
+        ("", None, True),
+        (None, False, False),
+        ("1", True, True),
+    ],
+)
 def test_nntrain_quiet_controls_the_bar(tiny, capsys, monkeypatch, env, progress, shown):
     if env is None:
         monkeypatch.delenv("NNTRAIN_QUIET", raising=False)
@@ -416,8 +456,14 @@ def test_nntrain_quiet_controls_the_bar(tiny, capsys, monkeypatch, env, progress
 
 def test_until_stops_after_the_first_epoch_it_accepts(digits):
     net = nntrain.FullyConnectedNet([50], input_dim=64, num_classes=10, weight_scale=0.1, seed=0)
-    hist = train(net, digits, learning_rate=0.05, epochs=30, batch_size=50,
-                 until=lambda h: h.train_acc[-1] >= 0.9)
+    hist = train(
+        net,
+        digits,
+        learning_rate=0.05,
+        epochs=30,
+        batch_size=50,
+        until=lambda h: h.train_acc[-1] >= 0.9,
+    )
     assert hist.train_acc[-1] >= 0.9 > max(hist.train_acc[:-1], default=0.0)
     assert len(hist.train_acc) < 30
 
@@ -432,11 +478,15 @@ def test_best_val_acc_is_the_best_epoch_or_nan_when_training_diverges(digits):
 
     net = ref_net()
     acc = best_val_acc(net, digits, learning_rate=0.05, epochs=3, batch_size=50, keep_best=False)
-    assert acc == pytest.approx(max(train(ref_net(), digits, learning_rate=0.05, epochs=3,
-                                           batch_size=50, keep_best=False).val_acc))
+    assert acc == pytest.approx(
+        max(
+            train(
+                ref_net(), digits, learning_rate=0.05, epochs=3, batch_size=50, keep_best=False
+            ).val_acc
+        )
+    )
     assert acc > 0.8
-    assert math.isnan(best_val_acc(ref_net(), digits, learning_rate=50.0, epochs=2,
-                                   batch_size=50))
+    assert math.isnan(best_val_acc(ref_net(), digits, learning_rate=50.0, epochs=2, batch_size=50))
     regression = nntrain.FullyConnectedNet([8], input_dim=64, num_classes=1, loss="l2", seed=0)
     data = {k: (v.astype(np.float64) if k.startswith("y") else v) for k, v in digits.items()}
     with pytest.raises(ValueError, match="needs a classifier"):

@@ -13,7 +13,6 @@ from html.parser import HTMLParser
 
 import ipywidgets
 import pytest
-
 from nntrain import parallel, widgets
 from nntrain.widgets import MAX_FRAMES, slider_figure
 
@@ -74,7 +73,7 @@ def test_one_png_frame_per_grid_point_and_they_differ(sf):
 def test_redraw_timed_per_frame_drawn():
     sf = slider_figure(draw_line, slope=[1, 2, 3], style=["-"])  # the default size and dpi
     assert list(sf.redraw_seconds) == [(1, "-")]
-    sf.frames
+    assert len(sf.frames) == 3
     assert list(sf.redraw_seconds) == sf.keys and all(s > 0 for s in sf.redraw_seconds.values())
 
 
@@ -106,7 +105,7 @@ def test_frames_are_drawn_on_a_fresh_figure_without_pyplot(monkeypatch):
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    slider_figure(draw, figsize=(1, 1), dpi=20, n=[1, 2, 3]).frames
+    assert len(slider_figure(draw, figsize=(1, 1), dpi=20, n=[1, 2, 3]).frames) == 3
     assert seen == [("matplotlib.figure", 0)] * 3  # cleared between frames
     assert plt.get_fignums() == before
 
@@ -123,8 +122,9 @@ def test_frames_drawn_in_worker_processes_equal_those_drawn_here(monkeypatch):
     grid = {"k": list(range(8)), "n": [3, 5]}
     drawn = slider_figure(draw_bars, figsize=(2, 1.5), dpi=40, **grid)
     parent = os.getpid()
-    monkeypatch.setattr(drawn, "_draw", lambda fig, **v: (draw_bars(fig, **v),
-                                                          pids.append(os.getpid())))
+    monkeypatch.setattr(
+        drawn, "_draw", lambda fig, **v: (draw_bars(fig, **v), pids.append(os.getpid()))
+    )
     pids = []
     frames = drawn.frames
     assert parent not in pids  # the children drew them (their appends stayed there)
@@ -298,7 +298,10 @@ def test_inline_script_swaps_frames_in_node(sf):
         "moves": [{"id": ranges[k], "value": i} for k, i in moves],
     }
     done = subprocess.run(
-        ["node", "-e", FAKE_DOM], input=json.dumps(payload), capture_output=True, text=True,
+        ["node", "-e", FAKE_DOM],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
         timeout=30,
     )
     assert done.returncode == 0, done.stderr

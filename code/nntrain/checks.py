@@ -26,8 +26,11 @@ def _example_inputs(name, rng):
         return point + x + np.where(x >= 0, gap, -gap)
 
     if name == "batchnorm":
-        return (3 * rng.standard_normal((8, 5)) + 1, rng.uniform(0.5, 2.0, 5),
-                rng.standard_normal(5))
+        return (
+            3 * rng.standard_normal((8, 5)) + 1,
+            rng.uniform(0.5, 2.0, 5),
+            rng.standard_normal(5),
+        )
     if name == "affine":
         return rng.standard_normal((4, 3, 2)), rng.standard_normal((6, 5)), rng.standard_normal(5)
     if name in ("relu", "leaky_relu", "elu"):
@@ -42,8 +45,11 @@ def _example_inputs(name, rng):
         return away_from((4, 3, 2)), rng.uniform(0.05, 0.5, 3)
     if name == "maxout":
         while True:  # redraw until the winning piece leads every other by at least 0.1
-            x, w, b = (rng.standard_normal((4, 3, 2)), rng.standard_normal((2, 6, 5)),
-                       rng.standard_normal((2, 5)))
+            x, w, b = (
+                rng.standard_normal((4, 3, 2)),
+                rng.standard_normal((2, 6, 5)),
+                rng.standard_normal((2, 5)),
+            )
             z = np.sort(x.reshape(4, 6) @ w + b[:, None, :], axis=0)
             if np.all(z[-1] - z[-2] >= 0.1):
                 return x, w, b
@@ -52,6 +58,7 @@ def _example_inputs(name, rng):
 
 def _reference(name, suffix):
     if name == "batchnorm" and suffix == "_forward":  # graded in train mode, default eps
+
         def batchnorm_train_forward(x, gamma, beta):
             return reference.batchnorm_forward(x, gamma, beta, {"mode": "train"})
 
@@ -81,7 +88,9 @@ class _Report:
             return
         good = err < tol
         self.ok &= good
-        self.lines.append(f"  {'ok ' if good else 'BAD'} {what}: relative error {err:.1e} (tolerance {tol:g})")
+        self.lines.append(
+            f"  {'ok ' if good else 'BAD'} {what}: relative error {err:.1e} (tolerance {tol:g})"
+        )
 
     def fail(self, message):
         self.ok = False
@@ -116,7 +125,10 @@ def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, 
         >>> check_layer(nntrain.affine_forward, nntrain.affine_backward, "affine")  # doctest: +SKIP
         affine: PASS (tolerance 1e-07)
     """
-    ref_forward, ref_backward = _reference(reference, "_forward"), _reference(reference, "_backward")
+    ref_forward, ref_backward = (
+        _reference(reference, "_forward"),
+        _reference(reference, "_backward"),
+    )
     rng = np.random.default_rng(seed)
     inputs = _example_inputs(reference, rng) if inputs is None else tuple(inputs)
     report = _Report(reference, tol)
@@ -138,7 +150,7 @@ def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, 
         args = [x.copy() for x in inputs]
 
         def f(a, i=i, args=args):
-            return forward(*args[:i], a, *args[i + 1:])[0]
+            return forward(*args[:i], a, *args[i + 1 :])[0]
 
         try:
             numerical = eval_numerical_gradient_array(f, args[i], dout)
@@ -175,8 +187,12 @@ def check_loss(loss, reference, inputs=None, *, seed=0, tol=1e-7, fd_tol=1e-6):
         report.compare("loss value", np.float64(got), np.float64(want))
         report.compare("gradient", got_grad, want_grad)
         s = scores.copy()
-        report.compare("gradient vs finite differences", got_grad,
-                       eval_numerical_gradient(lambda a: loss(a, y)[0], s), tol=fd_tol)
+        report.compare(
+            "gradient vs finite differences",
+            got_grad,
+            eval_numerical_gradient(lambda a: loss(a, y)[0], s),
+            tol=fd_tol,
+        )
     except Exception as e:
         report.fail(f"raised {type(e).__name__}: {e}")
     return report.verdict()
@@ -227,8 +243,10 @@ def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7):
     try:
         train_copy, val_copy = X_train.copy(), X_val.copy()
         stats = fit(train_copy)
-        outputs = {split: np.asarray(transform(X, stats), dtype=np.float64)
-                   for split, X in (("training split", train_copy), ("validation split", val_copy))}
+        outputs = {
+            split: np.asarray(transform(X, stats), dtype=np.float64)
+            for split, X in (("training split", train_copy), ("validation split", val_copy))
+        }
         if not (np.array_equal(train_copy, X_train) and np.array_equal(val_copy, X_val)):
             report.fail("fit or transform modified its input array in place")
     except Exception as e:  # a student's error becomes a FAIL line, not a crash
@@ -273,11 +291,15 @@ def check_init(init, reference, *, seed=0, tol=0.03):
 
     from .reference import init as schemes
 
-    if not isinstance(reference, str) or reference.startswith("_") or not callable(
-        getattr(schemes, reference, None)
-    ) or reference in ("calculate_gain", "zeros", "constant", "normal"):
-        raise ValueError(f"reference must name a random scheme of nntrain.reference.init, "
-                         f"got {reference!r}")
+    if (
+        not isinstance(reference, str)
+        or reference.startswith("_")
+        or not callable(getattr(schemes, reference, None))
+        or reference in ("calculate_gain", "zeros", "constant", "normal")
+    ):
+        raise ValueError(
+            f"reference must name a random scheme of nntrain.reference.init, got {reference!r}"
+        )
     want_fn = getattr(schemes, reference)
     report = _Report(reference, tol)
     for shape in ((300, 200), (64, 16, 3, 3)):
@@ -290,19 +312,26 @@ def check_init(init, reference, *, seed=0, tol=0.03):
             continue
         got = np.asarray(got)
         if got.shape != shape or got.dtype != np.float64:
-            report.fail(f"shape {shape}: returned {got.dtype} of shape {got.shape}, "
-                        f"expected float64 of shape {shape}")
+            report.fail(
+                f"shape {shape}: returned {got.dtype} of shape {got.shape}, "
+                f"expected float64 of shape {shape}"
+            )
             continue
         if not np.array_equal(got, again):
-            report.fail(f"shape {shape}: two calls with the same seed gave different draws "
-                        "(draw from the rng argument only)")
-        report.compare(f"shape {shape}: standard deviation", np.float64(got.std()),
-                       np.float64(want.std()))
+            report.fail(
+                f"shape {shape}: two calls with the same seed gave different draws "
+                "(draw from the rng argument only)"
+            )
+        report.compare(
+            f"shape {shape}: standard deviation", np.float64(got.std()), np.float64(want.std())
+        )
         p = ks_2samp(got.ravel(), want.ravel()).pvalue
         good = p > 1e-3
         report.ok &= good
-        report.lines.append(f"  {'ok ' if good else 'BAD'} shape {shape}: same distribution "
-                            f"as the reference (Kolmogorov-Smirnov p = {p:.2g})")
+        report.lines.append(
+            f"  {'ok ' if good else 'BAD'} shape {shape}: same distribution "
+            f"as the reference (Kolmogorov-Smirnov p = {p:.2g})"
+        )
     return report.verdict()
 
 
@@ -330,8 +359,10 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
     from .search import LogUniform, Uniform
 
     if not isinstance(dimension, (LogUniform, Uniform)):
-        raise TypeError(f"dimension must be a LogUniform or Uniform of nntrain.search, got "
-                        f"{type(dimension).__name__}")
+        raise TypeError(
+            f"dimension must be a LogUniform or Uniform of nntrain.search, got "
+            f"{type(dimension).__name__}"
+        )
     report = _Report(repr(dimension), 0.0)
     low, high = dimension.low, dimension.high
     try:
@@ -353,8 +384,10 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
     want = np.asarray(dimension.sample(np.random.default_rng(seed + 1), n))
     p = ks_2samp(got, want).pvalue
     report.ok &= p > 1e-3
-    report.lines.append(f"  {'ok ' if p > 1e-3 else 'BAD'} same distribution as the "
-                        f"reference (Kolmogorov-Smirnov p = {p:.2g})")
+    report.lines.append(
+        f"  {'ok ' if p > 1e-3 else 'BAD'} same distribution as the "
+        f"reference (Kolmogorov-Smirnov p = {p:.2g})"
+    )
     return report.verdict()
 
 
@@ -366,7 +399,9 @@ def check_value(answer, expected, name, *, tol=1e-9):
     """
     report = _Report(name, tol)
     try:
-        report.compare("value", np.asarray(answer, dtype=np.float64), np.asarray(expected, dtype=np.float64))
+        report.compare(
+            "value", np.asarray(answer, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        )
     except Exception as e:
         report.fail(f"raised {type(e).__name__}: {e}")
     return report.verdict()

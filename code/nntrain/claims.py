@@ -59,12 +59,26 @@ class Claims:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
         if verdict != "holds" and not why:
             raise ValueError(f"a verdict of {verdict!r} needs a reason (why=...)")
-        is_range = (isinstance(expected, tuple) and len(expected) == 2
-                    and all(_is_number(e) for e in expected) and expected[0] <= expected[1])
+        is_range = (
+            isinstance(expected, tuple)
+            and len(expected) == 2
+            and all(_is_number(e) for e in expected)
+            and expected[0] <= expected[1]
+        )
         if not (isinstance(expected, (bool, np.bool_)) or _is_number(expected) or is_range):
-            raise ValueError(f"expected must be a number, a bool or a (low, high) range, got {expected!r}")
-        self.rows.append(dict(claim=claim, source=source, measured=measured,
-                              expected=expected, verdict=verdict, why=why))
+            raise ValueError(
+                f"expected must be a number, a bool or a (low, high) range, got {expected!r}"
+            )
+        self.rows.append(
+            dict(
+                claim=claim,
+                source=source,
+                measured=measured,
+                expected=expected,
+                verdict=verdict,
+                why=why,
+            )
+        )
 
     @staticmethod
     def passes(measured, expected) -> bool:
@@ -81,18 +95,27 @@ class Claims:
 
     def to_html(self):
         """The table as HTML (one row per claim)."""
-        head = "".join(f"<th>{h}</th>" for h in ("Claim", "Source", "Measured", "Asserted", "Verdict"))
+        head = "".join(
+            f"<th>{h}</th>" for h in ("Claim", "Source", "Measured", "Asserted", "Verdict")
+        )
         body = []
         for r in self.rows:
             exp = r["expected"]
-            asserted = (f"{_fmt(exp[0], 4)} to {_fmt(exp[1], 4)}" if isinstance(exp, tuple)
-                        else _fmt(exp, 4))
+            asserted = (
+                f"{_fmt(exp[0], 4)} to {_fmt(exp[1], 4)}"
+                if isinstance(exp, tuple)
+                else _fmt(exp, 4)
+            )
             mark = "✓" if self.passes(r["measured"], exp) else "✗ FAILED"
             verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
             cells = (r["claim"], r["source"], f"{_fmt(r['measured'])} {mark}", asserted, verdict)
-            body.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-        return (f'<table class="nntrain-claims"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table>")
+            body.append(
+                "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
+            )
+        return (
+            f'<table class="nntrain-claims"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
 
     def _repr_html_(self):
         return self.to_html()
@@ -109,5 +132,8 @@ class Claims:
             pass
         bad = self.failures()
         if bad:
-            lines = [f"- {r['claim']}: measured {_fmt(r['measured'])}, asserted {r['expected']}" for r in bad]
+            lines = [
+                f"- {r['claim']}: measured {_fmt(r['measured'])}, asserted {r['expected']}"
+                for r in bad
+            ]
             raise AssertionError("claims outside their asserted range:\n" + "\n".join(lines))

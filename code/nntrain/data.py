@@ -92,9 +92,7 @@ def _digits_split_indices(seed=0, val_size=0.2, test_size=0.2):
         )
     _, target = _digits()
     every = np.arange(len(target), dtype=np.int64)
-    rest, test = train_test_split(
-        every, test_size=test_size, stratify=target, random_state=seed
-    )
+    rest, test = train_test_split(every, test_size=test_size, stratify=target, random_state=seed)
     # val_size is a fraction of the whole set; rescale it to a fraction of what remains.
     train, val = train_test_split(
         rest, test_size=val_size / (1 - test_size), stratify=target[rest], random_state=seed
@@ -175,8 +173,10 @@ def _patch_positions(n, size=32, seed=0):
     images = _sample_images()
     height = min(im.shape[0] for im in images)
     width = min(im.shape[1] for im in images)
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not (
-        1 <= size <= height
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, numbers.Integral)
+        or not (1 <= size <= height)
     ):
         raise ValueError(f"size must be an integer in [1, {height}], got {size!r}")
     rng = np.random.default_rng(seed)
@@ -268,8 +268,7 @@ def _read_cifar_batch(path):
         raise ValueError(f"{path} is not a readable CIFAR-10 batch: {e}") from e
     if not isinstance(batch, dict):
         raise ValueError(
-            f"{path} is not a CIFAR-10 batch: expected a pickled dict, got "
-            f"{type(batch).__name__}"
+            f"{path} is not a CIFAR-10 batch: expected a pickled dict, got {type(batch).__name__}"
         )
     data, labels = _get(batch, "data"), _get(batch, "labels")
     if data is None or labels is None:
@@ -371,8 +370,9 @@ def map_inputs(data, fn):
         A new dict with the same keys.
     """
     if not isinstance(data, dict):
-        raise TypeError(f"data must be a dict of arrays keyed X_train, y_train, ..., got "
-                        f"{type(data).__name__}")
+        raise TypeError(
+            f"data must be a dict of arrays keyed X_train, y_train, ..., got {type(data).__name__}"
+        )
     if not callable(fn):
         raise TypeError(f"fn must be a function of one array, got {type(fn).__name__}")
     return {k: fn(v) if k.startswith("X") else v for k, v in data.items()}

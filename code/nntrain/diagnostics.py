@@ -121,10 +121,33 @@ def _activation_types():
 
     from .torch import activations as ours
 
-    builtin = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.GELU,
-               nn.SiLU, nn.SELU, nn.CELU, nn.Softplus, nn.Mish, nn.ReLU6, nn.Hardtanh)
-    return builtin + (ours.ReLU, ours.Tanh, ours.Sigmoid, ours.LeakyReLU, ours.PReLU,
-                      ours.ELU, ours.GELU, ours.SiLU, ours.Maxout)
+    builtin = (
+        nn.ReLU,
+        nn.Tanh,
+        nn.Sigmoid,
+        nn.LeakyReLU,
+        nn.PReLU,
+        nn.ELU,
+        nn.GELU,
+        nn.SiLU,
+        nn.SELU,
+        nn.CELU,
+        nn.Softplus,
+        nn.Mish,
+        nn.ReLU6,
+        nn.Hardtanh,
+    )
+    return builtin + (
+        ours.ReLU,
+        ours.Tanh,
+        ours.Sigmoid,
+        ours.LeakyReLU,
+        ours.PReLU,
+        ours.ELU,
+        ours.GELU,
+        ours.SiLU,
+        ours.Maxout,
+    )
 
 
 def _torch_local(module, z):
@@ -190,8 +213,13 @@ def _record_torch(model, X, y, training):
         return None if t is None else _flat(t.detach()).cpu().numpy()
 
     return [
-        LayerRecord(f"{type(m).__name__.lower()} {k}", numpy(z), numpy(h),
-                    numpy(_torch_local(m, z)), numpy(g))
+        LayerRecord(
+            f"{type(m).__name__.lower()} {k}",
+            numpy(z),
+            numpy(h),
+            numpy(_torch_local(m, z)),
+            numpy(g),
+        )
         for k, ((m, z, h), g) in enumerate(zip(seen, grads), start=1)
     ]
 
@@ -259,10 +287,16 @@ def summarize(records, *, saturation=SATURATION):
         else:
             stuck = np.abs(r.local) < saturation
             saturated, dead = float(stuck.mean()), float(stuck.all(axis=0).mean())
-        stats.append(LayerStats(
-            r.name, float(r.post.mean()), float(r.post.std()), saturated, dead,
-            None if r.grad is None else float(r.grad.std()),
-        ))
+        stats.append(
+            LayerStats(
+                r.name,
+                float(r.post.mean()),
+                float(r.post.std()),
+                saturated,
+                dead,
+                None if r.grad is None else float(r.grad.std()),
+            )
+        )
     return stats
 
 
@@ -271,8 +305,9 @@ def table(stats):
     lines = [f"{'layer':12} {'mean':>9} {'std':>9} {'saturated':>10} {'dead':>7} {'grad std':>10}"]
     for s in stats:
         grad = "-" if s.grad_std is None else f"{s.grad_std:10.2e}"
-        lines.append(f"{s.name:12} {s.mean:9.4f} {s.std:9.4f} {s.saturated:10.1%} "
-                     f"{s.dead:7.1%} {grad:>10}")
+        lines.append(
+            f"{s.name:12} {s.mean:9.4f} {s.std:9.4f} {s.saturated:10.1%} {s.dead:7.1%} {grad:>10}"
+        )
     return "\n".join(lines)
 
 

@@ -58,9 +58,10 @@ def fork_map(fn, items, *, min_per_worker=1):
         return [fn(item) for item in items]
     _work = fn, items
     try:
-        with frozen_heap(), multiprocessing.get_context("fork").Pool(
-            count, initializer=_start_worker
-        ) as pool:
+        with (
+            frozen_heap(),
+            multiprocessing.get_context("fork").Pool(count, initializer=_start_worker) as pool,
+        ):
             return pool.map(_run, range(len(items)), chunksize=1)  # balances uneven tasks
     finally:
         _work = None

@@ -51,8 +51,8 @@ def network_diagram(ax, sizes, *, labels=True):
     top = max(sizes)
     pos = [[(i, j - (s - 1) / 2) for j in range(s)] for i, s in enumerate(sizes)]
     for a, b in zip(pos[:-1], pos[1:]):
-        for (x0, y0) in a:
-            for (x1, y1) in b:
+        for x0, y0 in a:
+            for x1, y1 in b:
                 ax.plot([x0, x1], [y0, y1], color="0.6", lw=0.8, zorder=1)
     for i, layer in enumerate(pos):
         color = PALETTE[0] if i == 0 else PALETTE[2] if i == len(pos) - 1 else PALETTE[1]
@@ -85,7 +85,9 @@ def class_grid(predict, X, *, resolution=150, margin=0.3):
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (N, 2), got {X.shape}")
     lo, hi = X.min(0) - margin, X.max(0) + margin
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
     classes = np.asarray(predict(np.c_[gx.ravel(), gy.ravel()])).reshape(gx.shape)
     return classes, (lo[0], hi[0], lo[1], hi[1])
 
@@ -104,10 +106,20 @@ def decision_regions(ax, X, y, grid):
     if k > len(PALETTE):
         raise ValueError(f"decision_regions colours at most {len(PALETTE)} classes, got {k}")
     cmap = mpl.colors.ListedColormap(PALETTE[:k])
-    ax.imshow(classes, origin="lower", extent=extent, cmap=cmap, vmin=-0.5, vmax=k - 0.5,
-              alpha=0.3, interpolation="nearest", aspect="auto")
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=12,
-               edgecolor="black", lw=0.3)
+    ax.imshow(
+        classes,
+        origin="lower",
+        extent=extent,
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=k - 0.5,
+        alpha=0.3,
+        interpolation="nearest",
+        aspect="auto",
+    )
+    ax.scatter(
+        X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=12, edgecolor="black", lw=0.3
+    )
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.grid(False)
@@ -126,8 +138,11 @@ def training_curves(axes, history, *, smooth=10):
     loss = np.asarray(history.loss)
     ax_loss.plot(loss, alpha=0.3, label="per iteration")
     if len(loss) >= smooth:
-        ax_loss.plot(np.arange(smooth - 1, len(loss)), np.convolve(loss, np.ones(smooth) / smooth, "valid"),
-                     label=f"mean of {smooth}")
+        ax_loss.plot(
+            np.arange(smooth - 1, len(loss)),
+            np.convolve(loss, np.ones(smooth) / smooth, "valid"),
+            label=f"mean of {smooth}",
+        )
     ax_loss.set(xlabel="iteration", ylabel="training loss", title="Loss")
     ax_loss.legend()
     if history.train_acc:

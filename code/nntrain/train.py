@@ -89,7 +89,9 @@ def _params(model):
         return model.params
     if _is_torch(model):
         return dict(model.named_parameters())
-    raise TypeError(f"model must have params and loss(X, y) or be a torch.nn.Module, got {type(model).__name__}")
+    raise TypeError(
+        f"model must have params and loss(X, y) or be a torch.nn.Module, got {type(model).__name__}"
+    )
 
 
 def _scores(model, X):
@@ -181,10 +183,10 @@ def accuracy(model, X, y, batch_size=1000):
         raise ValueError("accuracy needs at least one example, got an empty X")
     correct = 0
     for start in range(0, n, batch_size):
-        xb, _ = _as_model_input(model, X[start:start + batch_size])
+        xb, _ = _as_model_input(model, X[start : start + batch_size])
         with _evaluating(model):
             pred = _scores(model, xb).argmax(1)
-        correct += int((_numpy(pred) == y[start:start + batch_size]).sum())
+        correct += int((_numpy(pred) == y[start : start + batch_size]).sum())
     return correct / n
 
 
@@ -206,7 +208,9 @@ def _snapshot(model):
     ``bn_params``)."""
     if _is_torch(model):
         return {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return {k: v.copy() for k, v in model.params.items()}, copy.deepcopy(getattr(model, "bn_params", None))
+    return {k: v.copy() for k, v in model.params.items()}, copy.deepcopy(
+        getattr(model, "bn_params", None)
+    )
 
 
 def _restore(model, saved):
@@ -280,7 +284,9 @@ def train(
     """
     for key in ("X_train", "y_train", "X_val", "y_val"):
         if key not in data:
-            raise ValueError(f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing")
+            raise ValueError(
+                f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing"
+            )
     check.positive("learning_rate", learning_rate)
     check.positive("momentum", momentum, allow_zero=True)
     if momentum >= 1:
@@ -292,8 +298,10 @@ def train(
     for split in ("train", "val"):
         n, m = data[f"X_{split}"].shape[0], data[f"y_{split}"].shape[0]
         if n == 0 or m != n:
-            raise ValueError(f"X_{split} and y_{split} must hold the same non-zero number of "
-                             f"examples, got {n} and {m}")
+            raise ValueError(
+                f"X_{split} and y_{split} must hold the same non-zero number of "
+                f"examples, got {n} and {m}"
+            )
         check.array(f"X_{split}", data[f"X_{split}"], floating=False, finite=True)
         labels, classes = data[f"y_{split}"], getattr(model, "num_classes", None)
         if classes is not None and _classifies(model):  # once here, not in every loss
@@ -305,7 +313,9 @@ def train(
 
     rng = np.random.default_rng(seed)
     params = _params(model)
-    velocity = {k: 0 * p.detach() if hasattr(p, "detach") else np.zeros_like(p) for k, p in params.items()}
+    velocity = {
+        k: 0 * p.detach() if hasattr(p, "detach") else np.zeros_like(p) for k, p in params.items()
+    }
     history = History()
     best_score, best_params = -math.inf, None
     steps_per_epoch = math.ceil(n / batch_size)
@@ -317,18 +327,27 @@ def train(
             model.train()
         order = rng.permutation(n)
         for step in range(steps_per_epoch):
-            idx = order[step * batch_size:(step + 1) * batch_size]
+            idx = order[step * batch_size : (step + 1) * batch_size]
             xb, yb = _as_model_input(model, X[idx], y[idx])
             loss, grads = _loss_and_grads(model, xb, yb)
             loss = float(loss)
             history.loss.append(loss)
             it = len(history.loss)
             if not math.isfinite(loss) or loss > max_loss_ratio * max(history.loss[0], 1e-12):
-                what = "not finite" if not math.isfinite(loss) else (
-                    f"{loss:.3g}, over {max_loss_ratio:g} times the first loss {history.loss[0]:.3g}")
+                what = (
+                    "not finite"
+                    if not math.isfinite(loss)
+                    else (
+                        f"{loss:.3g}, over {max_loss_ratio:g} times the first loss "
+                        f"{history.loss[0]:.3g}"
+                    )
+                )
                 raise TrainingDiverged(
                     f"training diverged at iteration {it} (epoch {epoch}): the loss is {what}. "
-                    f"Try a lower learning rate than {lr:g}.", it, history)
+                    f"Try a lower learning rate than {lr:g}.",
+                    it,
+                    history,
+                )
             with _no_grad(model):
                 for k, p in params.items():
                     velocity[k] = momentum * velocity[k] - lr * grads[k]
@@ -347,7 +366,10 @@ def train(
         if not np.isfinite(_numpy(p)).all():
             raise TrainingDiverged(
                 f"parameter {k} holds NaN or infinite values after training; "
-                f"try a lower learning rate than {learning_rate:g}.", len(history.loss), history)
+                f"try a lower learning rate than {learning_rate:g}.",
+                len(history.loss),
+                history,
+            )
     history.seconds = time.perf_counter() - start
     return history
 

@@ -190,13 +190,10 @@ def bn_settings(bn_param):
         )
     unknown = [k for k in bn_param if k not in BN_KEYS]
     if unknown:
-        raise ValueError(
-            f"bn_param has unknown keys {unknown}; the known ones are {list(BN_KEYS)}"
-        )
+        raise ValueError(f"bn_param has unknown keys {unknown}; the known ones are {list(BN_KEYS)}")
     if "mode" not in bn_param:
         raise ValueError(
-            "bn_param must contain 'mode' ('train' or 'test'), got keys "
-            f"{list(bn_param)}"
+            f"bn_param must contain 'mode' ('train' or 'test'), got keys {list(bn_param)}"
         )
     mode = bn_param["mode"]
     if not (isinstance(mode, str) and mode in BN_MODES):
@@ -250,8 +247,7 @@ def bn_cache(cache):
     """A cache of :func:`batchnorm_forward`: a dict with a ``mode``."""
     if not (isinstance(cache, dict) and cache.get("mode") in BN_MODES):
         raise TypeError(
-            "cache must be the dict returned by batchnorm_forward, got "
-            f"{type(cache).__name__}"
+            f"cache must be the dict returned by batchnorm_forward, got {type(cache).__name__}"
         )
     return cache
 
@@ -267,17 +263,16 @@ PLACEMENTS = ("before", "after")
 def net_normalization(normalization, placement):
     """Validate the normalization arguments shared by both trees' ``FullyConnectedNet``."""
     if normalization not in NORMALIZATIONS:
-        raise ValueError(
-            f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}"
-        )
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
     if placement not in PLACEMENTS:
         raise ValueError(
             f"norm_placement must be 'before' or 'after' the nonlinearity, got {placement!r}"
         )
 
 
-def net_architecture(hidden_dims, input_dim, num_classes, activation, weight_scale, loss, *,
-                     activations, losses):
+def net_architecture(
+    hidden_dims, input_dim, num_classes, activation, weight_scale, loss, *, activations, losses
+):
     """Validate the constructor arguments shared by both trees' ``FullyConnectedNet``;
     ``activations`` and ``losses`` hold the names the caller's network knows.
 
@@ -328,26 +323,35 @@ def net_targets(net, X, y, n_outputs, kind):
 def classification_splits(data):
     """The flattened inputs and the labels of both splits, and the number of classes."""
     if not isinstance(data, dict):
-        raise TypeError(f"data must be a dict with X_train, y_train, X_val, y_val, got "
-                        f"{type(data).__name__}")
+        raise TypeError(
+            f"data must be a dict with X_train, y_train, X_val, y_val, got {type(data).__name__}"
+        )
     for key in ("X_train", "y_train", "X_val", "y_val"):
         if key not in data:
-            raise ValueError(f"data must be a dict with X_train, y_train, X_val, y_val; "
-                             f"{key} is missing")
+            raise ValueError(
+                f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing"
+            )
     arrays = {}
     for split in ("train", "val"):
-        X = ndarray(f"X_{split}", np.asarray(data[f"X_{split}"]), min_ndim=2,
-                          floating=False, finite=True)
+        X = ndarray(
+            f"X_{split}", np.asarray(data[f"X_{split}"]), min_ndim=2, floating=False, finite=True
+        )
         y = np.asarray(data[f"y_{split}"])
         if X.shape[0] == 0 or y.shape != (X.shape[0],):
-            raise ValueError(f"X_{split} and y_{split} must hold the same non-zero number of "
-                             f"examples, got shapes {X.shape} and {y.shape}")
+            raise ValueError(
+                f"X_{split} and y_{split} must hold the same non-zero number of "
+                f"examples, got shapes {X.shape} and {y.shape}"
+            )
         if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-            raise ValueError(f"y_{split} must hold class labels, integers >= 0; got dtype "
-                             f"{y.dtype} and values from {y.min()} to {y.max()}")
+            raise ValueError(
+                f"y_{split} must hold class labels, integers >= 0; got dtype "
+                f"{y.dtype} and values from {y.min()} to {y.max()}"
+            )
         arrays[split] = X.reshape(X.shape[0], -1), y
     if arrays["train"][0].shape[1] != arrays["val"][0].shape[1]:
-        raise ValueError(f"X_train and X_val must have the same number of features, got "
-                         f"{arrays['train'][0].shape[1]} and {arrays['val'][0].shape[1]}")
+        raise ValueError(
+            f"X_train and X_val must have the same number of features, got "
+            f"{arrays['train'][0].shape[1]} and {arrays['val'][0].shape[1]}"
+        )
     num_classes = int(max(arrays["train"][1].max(), arrays["val"][1].max())) + 1
     return arrays, num_classes

@@ -27,6 +27,8 @@ from .activations import (
     tanh_forward,
 )
 from .fc_net import FullyConnectedNet
+from .layers import affine_backward, affine_forward
+from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
 from .normalization import (
     batchnorm_backward,
     batchnorm_backward_alt,
@@ -35,13 +37,20 @@ from .normalization import (
     spatial_batchnorm_forward,
 )
 from .preprocessing import PCA, Center, ChannelMean, MeanImage, NotFittedError, Standardize, Whiten
-from .layers import affine_backward, affine_forward
-from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
 
 __all__ = [
-    "batchnorm_backward", "batchnorm_backward_alt", "batchnorm_forward",
-    "spatial_batchnorm_backward", "spatial_batchnorm_forward",
-    "PCA", "Center", "ChannelMean", "MeanImage", "NotFittedError", "Standardize", "Whiten",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "PCA",
+    "Center",
+    "ChannelMean",
+    "MeanImage",
+    "NotFittedError",
+    "Standardize",
+    "Whiten",
     "FullyConnectedNet",
     "affine_backward",
     "affine_forward",

@@ -558,9 +558,7 @@ def maxout_forward(x, w, b):
     check.ndarray("w", w, ndim=3)
     check.ndarray("b", b, ndim=2)
     if w.shape[0] < 1:
-        raise ValueError(
-            f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}"
-        )
+        raise ValueError(f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}")
     d_in = int(np.prod(x.shape[1:]))
     check.shape("w", w, (None, d_in, None))
     check.shape("b", b, (w.shape[0], w.shape[2]))

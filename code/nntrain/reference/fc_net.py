@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import validation as check
@@ -106,8 +105,14 @@ class FullyConnectedNet:
         norm_placement="before",
     ):
         sizes = check.net_architecture(
-            hidden_dims, input_dim, num_classes, activation, weight_scale, loss,
-            activations=ACTIVATIONS, losses=LOSSES,
+            hidden_dims,
+            input_dim,
+            num_classes,
+            activation,
+            weight_scale,
+            loss,
+            activations=ACTIVATIONS,
+            losses=LOSSES,
         )
         check.net_normalization(normalization, norm_placement)
         if not np.issubdtype(np.dtype(dtype), np.floating):

@@ -125,9 +125,7 @@ def calculate_gain(nonlinearity, param=None):
             f"param (the negative slope of leaky_relu) must be a real number, got {param!r}"
         )
     elif not math.isfinite(param):
-        raise ValueError(
-            f"param (the negative slope of leaky_relu) must be finite, got {param!r}"
-        )
+        raise ValueError(f"param (the negative slope of leaky_relu) must be finite, got {param!r}")
     else:
         slope = float(param)
     return math.sqrt(2.0 / (1 + slope**2))

@@ -58,10 +58,10 @@ Used in chapter 4 (batch normalization).
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import validation as check
+
 
 def _running(bn_param, d):
     """The running statistics in ``bn_param``, checked against ``D = d``; ``None`` for one
@@ -152,13 +152,13 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         out = gamma * xhat + beta
         return out, {"mode": "test", "x": x, "xhat": xhat, "gamma": gamma, "istd": istd}
 
-    mu = x.mean(axis=0)                    # (D,) batch mean
-    xmu = x - mu                           # (N, D) centred inputs
-    var = (xmu * xmu).mean(axis=0)         # (D,) biased batch variance
-    std = np.sqrt(var + eps)               # (D,)
-    istd = 1.0 / std                       # (D,)
-    xhat = xmu * istd                      # (N, D) normalized inputs
-    out = gamma * xhat + beta              # (N, D)
+    mu = x.mean(axis=0)  # (D,) batch mean
+    xmu = x - mu  # (N, D) centred inputs
+    var = (xmu * xmu).mean(axis=0)  # (D,) biased batch variance
+    std = np.sqrt(var + eps)  # (D,)
+    istd = 1.0 / std  # (D,)
+    xhat = xmu * istd  # (N, D) normalized inputs
+    out = gamma * xhat + beta  # (N, D)
 
     count += 1
     bn_param["num_batches_tracked"] = count
@@ -170,8 +170,15 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     running_var += factor * unbiased
 
     cache = {
-        "mode": "train", "x": x, "xmu": xmu, "var": var, "std": std, "istd": istd,
-        "xhat": xhat, "gamma": gamma, "eps": eps,
+        "mode": "train",
+        "x": x,
+        "xmu": xmu,
+        "var": var,
+        "std": std,
+        "istd": istd,
+        "xhat": xhat,
+        "gamma": gamma,
+        "eps": eps,
     }
     return out, cache
 
@@ -228,26 +235,26 @@ def batchnorm_backward(dout, cache):
     n = dout.shape[0]
 
     # out = gamma * xhat + beta
-    dbeta = dout.sum(axis=0)                  # beta is added to every row: sum over rows
-    dgamma = (dout * xhat).sum(axis=0)        # gamma scales every row: sum over rows
-    dxhat = dout * gamma                      # (N, D)
+    dbeta = dout.sum(axis=0)  # beta is added to every row: sum over rows
+    dgamma = (dout * xhat).sum(axis=0)  # gamma scales every row: sum over rows
+    dxhat = dout * gamma  # (N, D)
     # xhat = xmu * istd
-    dxmu1 = dxhat * istd                      # first use of xmu, (N, D)
-    distd = (dxhat * xmu).sum(axis=0)         # istd is shared by every row, (D,)
+    dxmu1 = dxhat * istd  # first use of xmu, (N, D)
+    distd = (dxhat * xmu).sum(axis=0)  # istd is shared by every row, (D,)
     # istd = 1 / std
-    dstd = -distd / (std * std)               # d(1/s)/ds = -1/s^2
+    dstd = -distd / (std * std)  # d(1/s)/ds = -1/s^2
     # std = sqrt(var + eps)
-    dvar = dstd * 0.5 / std                   # d(sqrt(v + eps))/dv = 1 / (2 sqrt(v + eps))
+    dvar = dstd * 0.5 / std  # d(sqrt(v + eps))/dv = 1 / (2 sqrt(v + eps))
     # var = mean over rows of sq, with sq = xmu ** 2
-    dsq = np.ones_like(xmu) * (dvar / n)      # every row weighs 1/N in the mean, (N, D)
-    dxmu2 = 2 * xmu * dsq                     # second use of xmu: d(xmu^2)/dxmu = 2 xmu
-    dxmu = dxmu1 + dxmu2                      # xmu is used twice: add both gradients
+    dsq = np.ones_like(xmu) * (dvar / n)  # every row weighs 1/N in the mean, (N, D)
+    dxmu2 = 2 * xmu * dsq  # second use of xmu: d(xmu^2)/dxmu = 2 xmu
+    dxmu = dxmu1 + dxmu2  # xmu is used twice: add both gradients
     # xmu = x - mu
-    dx1 = dxmu                                # first use of x
-    dmu = -dxmu.sum(axis=0)                   # mu is subtracted from every row, (D,)
+    dx1 = dxmu  # first use of x
+    dmu = -dxmu.sum(axis=0)  # mu is subtracted from every row, (D,)
     # mu = mean over rows of x
-    dx2 = np.ones_like(xmu) * (dmu / n)       # second use of x: every row weighs 1/N
-    dx = dx1 + dx2                            # x is used twice: add both gradients
+    dx2 = np.ones_like(xmu) * (dmu / n)  # second use of x: every row weighs 1/N
+    dx = dx1 + dx2  # x is used twice: add both gradients
     return dx, dgamma, dbeta
 
 

@@ -35,8 +35,21 @@ from .spaces import Choice, IntUniform, LogUniform, Uniform, grid_search, random
 from .study import OBJECTIVE_KEYS, create_study, optuna_objective, suggest
 
 __all__ = [
-    "Choice", "IntUniform", "LogUniform", "Uniform", "grid_search", "random_search",
-    "edge_warnings", "narrow", "widen",
-    "TRIAL_KEYS", "TrialResult", "should_stop", "train_batched",
-    "OBJECTIVE_KEYS", "create_study", "optuna_objective", "suggest",
+    "Choice",
+    "IntUniform",
+    "LogUniform",
+    "Uniform",
+    "grid_search",
+    "random_search",
+    "edge_warnings",
+    "narrow",
+    "widen",
+    "TRIAL_KEYS",
+    "TrialResult",
+    "should_stop",
+    "train_batched",
+    "OBJECTIVE_KEYS",
+    "create_study",
+    "optuna_objective",
+    "suggest",
 ]

@@ -118,8 +118,12 @@ class TrialResult:
         :func:`nntrain.train.accuracy` or more training."""
         from ..reference.fc_net import FullyConnectedNet
 
-        net = FullyConnectedNet(**self._architecture, weight_scale=self.trial["weight_scale"],
-                                reg=self.trial["reg"], dtype=self.params["W1"].dtype)
+        net = FullyConnectedNet(
+            **self._architecture,
+            weight_scale=self.trial["weight_scale"],
+            reg=self.trial["reg"],
+            dtype=self.params["W1"].dtype,
+        )
         for name, value in self.params.items():
             net.params[name] = value.copy()
         return net
@@ -128,8 +132,10 @@ class TrialResult:
 def _check_trials(trials):
     """The trials as dicts with every key of :data:`TRIAL_KEYS`, as plain floats."""
     if isinstance(trials, dict) or not isinstance(trials, (list, tuple)):
-        raise TypeError(f"trials must be a list of dicts such as {{'learning_rate': 1e-2, "
-                        f"'reg': 1e-4, 'weight_scale': 1e-2}}, got {type(trials).__name__}")
+        raise TypeError(
+            f"trials must be a list of dicts such as {{'learning_rate': 1e-2, "
+            f"'reg': 1e-4, 'weight_scale': 1e-2}}, got {type(trials).__name__}"
+        )
     if not trials:
         raise ValueError("trials must hold at least one trial (K >= 1), got an empty list")
     filled = []
@@ -138,9 +144,11 @@ def _check_trials(trials):
             raise TypeError(f"trials[{i}] must be a dict, got {type(trial).__name__}")
         unknown = sorted(set(trial) - set(TRIAL_KEYS), key=str)
         if unknown:
-            raise ValueError(f"trials[{i}] has unknown keys {unknown}; train_batched varies "
-                             f"only {sorted(TRIAL_KEYS)} (the others are arguments shared by "
-                             f"all trials)")
+            raise ValueError(
+                f"trials[{i}] has unknown keys {unknown}; train_batched varies "
+                f"only {sorted(TRIAL_KEYS)} (the others are arguments shared by "
+                f"all trials)"
+            )
         trial = {**TRIAL_KEYS, **trial}
         check.positive(f"trials[{i}]['learning_rate']", trial["learning_rate"])
         check.positive(f"trials[{i}]['reg']", trial["reg"], allow_zero=True)
@@ -210,8 +218,9 @@ def _loss_and_grads(Ws, bs, reg, X, y):
         if i > 0:  # back through W, then through the ReLU: zero where its output is 0
             # (relu_backward of the reference; aten's kernel is many times faster on the
             # CPU than a mask product or torch.where)
-            dz = torch.ops.aten.threshold_backward(torch.bmm(dz, Ws[i].transpose(1, 2)),
-                                                   inputs[i], 0)
+            dz = torch.ops.aten.threshold_backward(
+                torch.bmm(dz, Ws[i].transpose(1, 2)), inputs[i], 0
+            )
     return loss, dWs, dbs
 
 
@@ -225,7 +234,7 @@ def _evaluate(Ws, bs, X, y):
     correct = torch.zeros(K, dtype=torch.int64, device=X.device)
     loss_sum = torch.zeros(K, dtype=Ws[0].dtype, device=X.device)
     for start in range(0, X.shape[0], chunk):
-        xb, yb = X[start:start + chunk], y[start:start + chunk]
+        xb, yb = X[start : start + chunk], y[start : start + chunk]
         scores, _ = _forward(Ws, bs, xb)
         correct += (scores.argmax(-1) == yb).sum(1)
         loss_sum += _data_loss(_log_softmax(scores), yb) * xb.shape[0]
@@ -239,8 +248,18 @@ def _stop_reason(loss, first, factor):
 
 
 @torch.no_grad()
-def train_batched(data, trials, *, hidden_dims, epochs, batch_size, momentum=0.9, seed=0,
-                  device=None, dtype=torch.float64):
+def train_batched(
+    data,
+    trials,
+    *,
+    hidden_dims,
+    epochs,
+    batch_size,
+    momentum=0.9,
+    seed=0,
+    device=None,
+    dtype=torch.float64,
+):
     """Train one fully connected ReLU net per trial, all K in one batched computation.
 
     Trial ``k`` is trained exactly as ::
@@ -301,8 +320,16 @@ def train_batched(data, trials, *, hidden_dims, epochs, batch_size, momentum=0.9
     arrays, num_classes = check.classification_splits(data)
     (X_train, y_train), (X_val, y_val) = arrays["train"], arrays["val"]
     input_dim = X_train.shape[1]
-    sizes = check.net_architecture(hidden_dims, input_dim, num_classes, "relu", 1.0, "softmax",
-                                   activations=("relu",), losses=("softmax",))
+    sizes = check.net_architecture(
+        hidden_dims,
+        input_dim,
+        num_classes,
+        "relu",
+        1.0,
+        "softmax",
+        activations=("relu",),
+        losses=("softmax",),
+    )
     check.positive_int("epochs", epochs)
     check.positive_int("batch_size", batch_size)
     check.positive("momentum", momentum, allow_zero=True)
@@ -349,11 +376,20 @@ def train_batched(data, trials, *, hidden_dims, epochs, batch_size, momentum=0.9
         val_losses.append(val_loss)
     seconds = time.perf_counter() - start
 
-    architecture = dict(hidden_dims=list(hidden_dims), input_dim=X.shape[1],
-                        num_classes=num_classes)
-    return _results(trials, params, torch.stack(losses), torch.stack(counts),
-                    torch.stack(val_losses), stopped_at, (len(y_train), len(y_val)), seconds,
-                    architecture)
+    architecture = dict(
+        hidden_dims=list(hidden_dims), input_dim=X.shape[1], num_classes=num_classes
+    )
+    return _results(
+        trials,
+        params,
+        torch.stack(losses),
+        torch.stack(counts),
+        torch.stack(val_losses),
+        stopped_at,
+        (len(y_train), len(y_val)),
+        seconds,
+        architecture,
+    )
 
 
 def _initial_parameters(sizes, trials, seed, device, dtype):
@@ -370,8 +406,7 @@ def _initial_parameters(sizes, trials, seed, device, dtype):
     return Ws, bs
 
 
-def _results(trials, params, losses, counts, val_losses, stopped_at, sizes, seconds,
-             architecture):
+def _results(trials, params, losses, counts, val_losses, stopped_at, sizes, seconds, architecture):
     """One :class:`TrialResult` per trial from the stacked tensors of the run: ``losses``
     ``(iterations, K)``, ``counts`` ``(epochs, 3, K)`` (running at the epoch's end, correct
     on the training set, correct on the validation set), ``val_losses`` ``(epochs, K)``."""
@@ -400,7 +435,8 @@ def _results(trials, params, losses, counts, val_losses, stopped_at, sizes, seco
         result._architecture = architecture
         if stopped_at[k]:
             result.stopped, result.stop_iteration = True, int(stopped_at[k])
-            result.stop_reason = (f"stopped at iteration {result.stop_iteration}: "
-                                  + _stop_reason(history.loss[-1], history.loss[0], STOP_FACTOR))
+            result.stop_reason = f"stopped at iteration {result.stop_iteration}: " + _stop_reason(
+                history.loss[-1], history.loss[0], STOP_FACTOR
+            )
         results.append(result)
     return results

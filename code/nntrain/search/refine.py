@@ -59,8 +59,9 @@ def _check_value(name, dim, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"the value of {name!r} must be a finite number, got {value!r}")
     if isinstance(dim, LogUniform) and value <= 0:
-        raise ValueError(f"the value of {name!r} must be > 0 for its LogUniform range, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"the value of {name!r} must be > 0 for its LogUniform range, got {value!r}"
+        )
 
 
 def _best(trials, scores, keep, higher_is_better):
@@ -70,8 +71,9 @@ def _best(trials, scores, keep, higher_is_better):
         raise ValueError(f"trials must be a non-empty list of dicts, got {trials!r}")
     scores = np.asarray(scores, dtype=np.float64)
     if scores.shape != (len(trials),):
-        raise ValueError(f"scores must hold one number per trial ({len(trials)}), "
-                         f"got shape {scores.shape}")
+        raise ValueError(
+            f"scores must hold one number per trial ({len(trials)}), got shape {scores.shape}"
+        )
     finite = ~np.isnan(scores)
     if not finite.any():
         raise ValueError("every score is NaN: no trial to narrow the space around")
@@ -117,8 +119,10 @@ def narrow(space, trials, scores, keep=0.2, higher_is_better=True):
     for name, dim in space.items():
         values = [trial[name] for trial in best]
         if isinstance(dim, Choice):
-            narrowed[name] = Choice([o for o in dim.options if any(
-                type(o) is type(v) and o == v for v in values)] or list(dim.options))
+            narrowed[name] = Choice(
+                [o for o in dim.options if any(type(o) is type(v) and o == v for v in values)]
+                or list(dim.options)
+            )
             continue
         for v in values:
             _check_value(name, dim, v)
@@ -173,8 +177,10 @@ def edge_warnings(space, best_trial, margin=0.1):
     check_space(space)
     margin = _fraction("margin", margin, include_zero=True)
     if margin >= 0.5:
-        raise ValueError(f"margin must be below 0.5 (the two edge zones would cover the whole "
-                         f"range), got {margin!r}")
+        raise ValueError(
+            f"margin must be below 0.5 (the two edge zones would cover the whole "
+            f"range), got {margin!r}"
+        )
     _check_trial_names(space, best_trial, "best_trial")
     messages = []
     for name, dim in space.items():
@@ -191,7 +197,8 @@ def edge_warnings(space, best_trial, margin=0.1):
                     f"{name} = {value:.4g} lies {where} the {edge} edge of {dim!r} (within "
                     f"{margin:.0%} of the range{scale}): the best {name} may lie beyond "
                     f"{getattr(dim, edge):g}. Widen the range there, e.g. "
-                    f"widen(space, {name!r}, edge={edge!r}), rather than narrowing it.")
+                    f"widen(space, {name!r}, edge={edge!r}), rather than narrowing it."
+                )
                 break
     return messages
 
@@ -224,15 +231,20 @@ def widen(space, name, factor=10, *, edge="both"):
     check_space(space)
     if name not in space:
         raise KeyError(f"{name!r} is not a hyperparameter of the space (it has {list(space)})")
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not (
-            math.isfinite(factor) and factor > 1):
+    if (
+        isinstance(factor, bool)
+        or not isinstance(factor, numbers.Real)
+        or not (math.isfinite(factor) and factor > 1)
+    ):
         raise ValueError(f"factor must be a finite number > 1, got {factor!r}")
     if edge not in ("low", "high", "both"):
         raise ValueError(f"edge must be 'low', 'high' or 'both', got {edge!r}")
     dim = space[name]
     if isinstance(dim, Choice):
-        raise ValueError(f"{name!r} is a Choice, which has no edge to widen; build a new "
-                         f"Choice with more options instead")
+        raise ValueError(
+            f"{name!r} is a Choice, which has no edge to widen; build a new "
+            f"Choice with more options instead"
+        )
     low, high = dim.low, dim.high
     if isinstance(dim, LogUniform):
         low = low / factor if edge in ("low", "both") else low

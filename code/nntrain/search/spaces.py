@@ -58,8 +58,10 @@ def _check_rng(rng) -> np.random.Generator:
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
         return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)) or a "
-                    f"non-negative int seed, got {rng!r}")
+    raise TypeError(
+        f"rng must be a numpy.random.Generator (np.random.default_rng(seed)) or a "
+        f"non-negative int seed, got {rng!r}"
+    )
 
 
 def _count(name: str, n) -> int:
@@ -113,9 +115,11 @@ class LogUniform(_Range):
             value = getattr(self, name)
             _check_real(name, value)
             if value <= 0:
-                raise ValueError(f"LogUniform needs positive bounds (its logarithm is "
-                                 f"searched), got {name}={value!r}; use Uniform for a range "
-                                 f"that includes 0 or negative values")
+                raise ValueError(
+                    f"LogUniform needs positive bounds (its logarithm is "
+                    f"searched), got {name}={value!r}; use Uniform for a range "
+                    f"that includes 0 or negative values"
+                )
         _check_order("LogUniform", self.low, self.high)
 
     def _to_scale(self, x):
@@ -195,8 +199,10 @@ class IntUniform(_Range):
         for name in ("low", "high"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"IntUniform needs integer bounds, got {name}={value!r} "
-                                f"({type(value).__name__}); use Uniform for a real range")
+                raise TypeError(
+                    f"IntUniform needs integer bounds, got {name}={value!r} "
+                    f"({type(value).__name__}); use Uniform for a real range"
+                )
         _check_order("IntUniform", self.low, self.high)
 
     def sample(self, rng, n):
@@ -233,16 +239,19 @@ class Choice:
 
     def __init__(self, options):
         if isinstance(options, (str, bytes)) or not hasattr(options, "__iter__"):
-            raise TypeError(f"Choice needs a sequence of options, e.g. Choice(['relu', 'tanh']), "
-                            f"got {options!r}")
+            raise TypeError(
+                f"Choice needs a sequence of options, e.g. Choice(['relu', 'tanh']), "
+                f"got {options!r}"
+            )
         options = tuple(options)
         if not options:
             raise ValueError("Choice needs at least one option, got an empty sequence")
         for i, a in enumerate(options):
             for b in options[:i]:
                 if type(a) is type(b) and a == b:
-                    raise ValueError(f"Choice options must be distinct, got {a!r} twice in "
-                                     f"{list(options)!r}")
+                    raise ValueError(
+                        f"Choice options must be distinct, got {a!r} twice in {list(options)!r}"
+                    )
         object.__setattr__(self, "options", options)
 
     def sample(self, rng, n):
@@ -265,16 +274,19 @@ def check_space(space) -> dict:
     """Check that ``space`` is a non-empty dict of string names to dimension objects; return
     it (for inline use)."""
     if not isinstance(space, dict):
-        raise TypeError(f"space must be a dict of name -> LogUniform, Uniform, IntUniform or "
-                        f"Choice, got {type(space).__name__}")
+        raise TypeError(
+            f"space must be a dict of name -> LogUniform, Uniform, IntUniform or "
+            f"Choice, got {type(space).__name__}"
+        )
     if not space:
         raise ValueError("space must hold at least one hyperparameter, got an empty dict")
     for name, dim in space.items():
         if not isinstance(name, str):
             raise TypeError(f"space names must be strings, got {name!r}")
         if not isinstance(dim, DIMENSIONS):
-            raise TypeError(f"space[{name!r}] must be a LogUniform, Uniform, IntUniform or "
-                            f"Choice, got {dim!r}")
+            raise TypeError(
+                f"space[{name!r}] must be a LogUniform, Uniform, IntUniform or Choice, got {dim!r}"
+            )
     return space
 
 

@@ -44,16 +44,24 @@ __all__ = ["OBJECTIVE_KEYS", "suggest", "optuna_objective", "create_study"]
 #: :func:`nntrain.train.train` and of :class:`nntrain.reference.FullyConnectedNet` that a
 #: search varies. Those not in the space take the values given to
 #: :func:`optuna_objective`, or these defaults.
-OBJECTIVE_KEYS = {"learning_rate": 1e-2, "momentum": 0.9, "batch_size": 100, "lr_decay": 1.0,
-                  "reg": 0.0, "weight_scale": 1e-2}
+OBJECTIVE_KEYS = {
+    "learning_rate": 1e-2,
+    "momentum": 0.9,
+    "batch_size": 100,
+    "lr_decay": 1.0,
+    "reg": 0.0,
+    "weight_scale": 1e-2,
+}
 
 
 def _optuna():
     try:
         import optuna
     except ImportError as err:  # pragma: no cover - optuna is pinned in requirements.txt
-        raise ImportError("nntrain.search.study needs Optuna: pip install optuna "
-                          "(the book pins optuna==5.0.0 in requirements.txt)") from err
+        raise ImportError(
+            "nntrain.search.study needs Optuna: pip install optuna "
+            "(the book pins optuna==5.0.0 in requirements.txt)"
+        ) from err
     return optuna
 
 
@@ -90,17 +98,22 @@ def _check_objective_space(space):
     check_space(space)
     unknown = sorted(set(space) - set(OBJECTIVE_KEYS))
     if unknown:
-        raise ValueError(f"space has unknown hyperparameters {unknown}; an objective varies "
-                         f"only {sorted(OBJECTIVE_KEYS)}")
+        raise ValueError(
+            f"space has unknown hyperparameters {unknown}; an objective varies "
+            f"only {sorted(OBJECTIVE_KEYS)}"
+        )
     for name, dim in space.items():
         if isinstance(dim, Choice):
             for option in dim.options:
                 if option is not None and not isinstance(option, (bool, int, float, str)):
-                    raise TypeError(f"Optuna's categorical options must be None, bools, ints, "
-                                    f"floats or strings; space[{name!r}] holds {option!r}")
+                    raise TypeError(
+                        f"Optuna's categorical options must be None, bools, ints, "
+                        f"floats or strings; space[{name!r}] holds {option!r}"
+                    )
     if "batch_size" in space and isinstance(space["batch_size"], (Uniform, LogUniform)):
-        raise TypeError("batch_size must be searched with IntUniform or Choice, got "
-                        f"{space['batch_size']!r}")
+        raise TypeError(
+            f"batch_size must be searched with IntUniform or Choice, got {space['batch_size']!r}"
+        )
 
 
 def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
@@ -131,15 +144,25 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
     """
     arrays, num_classes = check.classification_splits(data)
     input_dim = arrays["train"][0].shape[1]
-    check.net_architecture(hidden_dims, input_dim, num_classes, "relu", 1.0, "softmax",
-                           activations=("relu",), losses=("softmax",))
+    check.net_architecture(
+        hidden_dims,
+        input_dim,
+        num_classes,
+        "relu",
+        1.0,
+        "softmax",
+        activations=("relu",),
+        losses=("softmax",),
+    )
     hidden_dims = list(hidden_dims)
     check.positive_int("epochs", epochs)
     _check_objective_space(space)
     unknown = sorted(set(fixed) - set(OBJECTIVE_KEYS))
     if unknown:
-        raise TypeError(f"optuna_objective got unexpected keyword arguments {unknown}; fixed "
-                        f"hyperparameters must be among {sorted(OBJECTIVE_KEYS)}")
+        raise TypeError(
+            f"optuna_objective got unexpected keyword arguments {unknown}; fixed "
+            f"hyperparameters must be among {sorted(OBJECTIVE_KEYS)}"
+        )
     both = sorted(set(fixed) & set(space))
     if both:
         raise ValueError(f"{both} are both searched (in space) and fixed; choose one")
@@ -148,8 +171,14 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
     def objective(trial):
         optuna = _optuna()
         hp = {**defaults, **suggest(trial, space)}
-        net = FullyConnectedNet(hidden_dims, input_dim=input_dim, num_classes=num_classes,
-                                weight_scale=hp["weight_scale"], reg=hp["reg"], seed=seed)
+        net = FullyConnectedNet(
+            hidden_dims,
+            input_dim=input_dim,
+            num_classes=num_classes,
+            weight_scale=hp["weight_scale"],
+            reg=hp["reg"],
+            seed=seed,
+        )
         pruned = False
 
         def report(history):
@@ -159,23 +188,36 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
             return pruned
 
         try:
-            history = train(net, data, learning_rate=hp["learning_rate"],
-                            momentum=hp["momentum"], batch_size=int(hp["batch_size"]),
-                            epochs=epochs, lr_decay=hp["lr_decay"], seed=seed, keep_best=False,
-                            max_loss_ratio=STOP_FACTOR, until=report, progress=False)
+            history = train(
+                net,
+                data,
+                learning_rate=hp["learning_rate"],
+                momentum=hp["momentum"],
+                batch_size=int(hp["batch_size"]),
+                epochs=epochs,
+                lr_decay=hp["lr_decay"],
+                seed=seed,
+                keep_best=False,
+                max_loss_ratio=STOP_FACTOR,
+                until=report,
+                progress=False,
+            )
         except TrainingDiverged as err:
             trial.set_user_attr("diverged", str(err))
             return max(err.history.val_acc, default=0.0)
         if pruned:
-            raise optuna.TrialPruned(f"pruned after epoch {len(history.val_acc)} at validation "
-                                     f"accuracy {history.val_acc[-1]:.3f}")
+            raise optuna.TrialPruned(
+                f"pruned after epoch {len(history.val_acc)} at validation "
+                f"accuracy {history.val_acc[-1]:.3f}"
+            )
         return max(history.val_acc)
 
     return objective
 
 
-def create_study(path, study_name, *, direction="maximize", sampler=None, pruner=None,
-                 timeout=30.0):
+def create_study(
+    path, study_name, *, direction="maximize", sampler=None, pruner=None, timeout=30.0
+):
     """Create an Optuna study stored in the SQLite file ``path``, or load it if it exists.
 
     The same call starts a search, resumes it after an interruption (every earlier trial is
@@ -210,13 +252,21 @@ def create_study(path, study_name, *, direction="maximize", sampler=None, pruner
         raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"the folder of the study file {path!r} does not exist: "
-                                f"{folder}")
-    storage = optuna.storages.RDBStorage(f"sqlite:///{path}",
-                                         engine_kwargs={"connect_args": {"timeout": timeout}})
-    study = optuna.create_study(storage=storage, study_name=study_name, direction=direction,
-                                sampler=sampler, pruner=pruner, load_if_exists=True)
+        raise FileNotFoundError(f"the folder of the study file {path!r} does not exist: {folder}")
+    storage = optuna.storages.RDBStorage(
+        f"sqlite:///{path}", engine_kwargs={"connect_args": {"timeout": timeout}}
+    )
+    study = optuna.create_study(
+        storage=storage,
+        study_name=study_name,
+        direction=direction,
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=True,
+    )
     if study.direction.name.lower() != direction:
-        raise ValueError(f"the study {study_name!r} in {path} was created with direction "
-                         f"{study.direction.name.lower()!r}, not {direction!r}")
+        raise ValueError(
+            f"the study {study_name!r} in {path} was created with direction "
+            f"{study.direction.name.lower()!r}, not {direction!r}"
+        )
     return study

@@ -11,7 +11,6 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-
 # Stands for the forward's output in a cache kept on ctx (see layer_function).
 _OUTPUT = object()
 
@@ -54,10 +53,17 @@ def layer_function(name, forward, backward):
         return grads + (None,) * (ctx.n_inputs - len(grads))
 
     doc = f"Autograd wrapper of :func:`{forward.__name__}` / :func:`{backward.__name__}`."
-    return type(name, (torch.autograd.Function,), {
-        "forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc,
-        "__module__": forward.__module__, "__qualname__": name,
-    })
+    return type(
+        name,
+        (torch.autograd.Function,),
+        {
+            "forward": staticmethod(fwd),
+            "backward": staticmethod(bwd),
+            "__doc__": doc,
+            "__module__": forward.__module__,
+            "__qualname__": name,
+        },
+    )
 
 
 def loss_function(name, loss, *, target_grad=False):
@@ -83,7 +89,14 @@ def loss_function(name, loss, *, target_grad=False):
         return (dscores, dtarget) + (None,) * ctx.n_args
 
     doc = f"Autograd wrapper of :func:`{loss.__name__}`."
-    return type(name, (torch.autograd.Function,), {
-        "forward": staticmethod(fwd), "backward": staticmethod(bwd), "__doc__": doc,
-        "__module__": loss.__module__, "__qualname__": name,
-    })
+    return type(
+        name,
+        (torch.autograd.Function,),
+        {
+            "forward": staticmethod(fwd),
+            "backward": staticmethod(bwd),
+            "__doc__": doc,
+            "__module__": loss.__module__,
+            "__qualname__": name,
+        },
+    )

@@ -427,9 +427,7 @@ def maxout_forward(x, w, b):
     if not x.dtype == w.dtype == b.dtype:
         raise TypeError(f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}")
     if w.shape[0] < 1:
-        raise ValueError(
-            f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}"
-        )
+        raise ValueError(f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}")
     d_in = math.prod(x.shape[1:])
     check.shape("w", w, (None, d_in, None))
     check.shape("b", b, (w.shape[0], w.shape[2]))

@@ -45,9 +45,9 @@ class FullyConnectedNet(nn.Module):
     ``norms`` (its running statistics; ``gamma{i}`` and ``beta{i}`` are in ``params``), which
     follows the module's mode: ``net.train()`` uses batch statistics, ``net.eval()`` the
     running averages, as every PyTorch model. Each hidden nonlinearity is a module of
-    ``nonlinearities`` (an ``nn.ModuleList``), so
-    hooks can watch it. ``net(X)`` returns the scores; ``net.loss(X, y)`` returns ``(loss, grads)`` like the
-    reference, with the gradients computed by autograd through our backward passes.
+    ``nonlinearities`` (an ``nn.ModuleList``), so hooks can watch it. ``net(X)`` returns the
+    scores; ``net.loss(X, y)`` returns ``(loss, grads)`` like the reference, with the
+    gradients computed by autograd through our backward passes.
     """
 
     def __init__(
@@ -66,8 +66,14 @@ class FullyConnectedNet(nn.Module):
     ):
         super().__init__()
         sizes = check.net_architecture(
-            hidden_dims, input_dim, num_classes, activation, weight_scale, loss,
-            activations=ACTIVATIONS, losses=LOSSES,
+            hidden_dims,
+            input_dim,
+            num_classes,
+            activation,
+            weight_scale,
+            loss,
+            activations=ACTIVATIONS,
+            losses=LOSSES,
         )
         check.net_normalization(normalization, norm_placement)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
@@ -87,9 +93,11 @@ class FullyConnectedNet(nn.Module):
                 self.params[f"gamma{i}"] = nn.Parameter(torch.ones(d_out, dtype=dtype))
                 self.params[f"beta{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
         # running statistics only (affine=False): gamma and beta are params["gamma1"], ...
-        self.norms = nn.ModuleList(
-            BatchNorm1d(d, affine=False).to(dtype) for d in sizes[1:-1]
-        ) if normalization else nn.ModuleList()
+        self.norms = (
+            nn.ModuleList(BatchNorm1d(d, affine=False).to(dtype) for d in sizes[1:-1])
+            if normalization
+            else nn.ModuleList()
+        )
         self.nonlinearities = nn.ModuleList(
             ACTIVATIONS[activation]() for _ in range(self.num_layers - 1)
         )

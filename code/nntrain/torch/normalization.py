@@ -34,8 +34,11 @@ def _count(bn_param):
     count = bn_param.get("num_batches_tracked", 0)
     if not check.is_tensor(count):
         return check.bn_count(bn_param)
-    if count.ndim != 0 or count.is_floating_point() or count.is_complex() or (
-        count.dtype == torch.bool
+    if (
+        count.ndim != 0
+        or count.is_floating_point()
+        or count.is_complex()
+        or (count.dtype == torch.bool)
     ):
         raise TypeError(
             "bn_param['num_batches_tracked'] must be an int or a 0-d integer tensor, got "
@@ -94,8 +97,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     check.same_kind(("x", "gamma", "beta"), x, gamma, beta)
     if not x.dtype == gamma.dtype == beta.dtype:
         raise TypeError(
-            f"x, gamma and beta must share one dtype, got {x.dtype}, {gamma.dtype} and "
-            f"{beta.dtype}"
+            f"x, gamma and beta must share one dtype, got {x.dtype}, {gamma.dtype} and {beta.dtype}"
         )
     check.shape("gamma", gamma, (d,))
     check.shape("beta", beta, (d,))
@@ -135,8 +137,15 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         running_var.mul_(1 - factor).add_(factor * unbiased)
 
     cache = {
-        "mode": "train", "x": x, "xmu": xmu, "var": var, "std": std, "istd": istd,
-        "xhat": xhat, "gamma": gamma, "eps": eps,
+        "mode": "train",
+        "x": x,
+        "xmu": xmu,
+        "var": var,
+        "std": std,
+        "istd": istd,
+        "xhat": xhat,
+        "gamma": gamma,
+        "eps": eps,
     }
     return out, cache
 
@@ -271,8 +280,18 @@ class _BatchNorm(nn.Module):
     # PyTorch's batch norms are at state-dict version 2 (the one with num_batches_tracked)
     _version = 2
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
         super().__init__()
         check.positive_int("num_features", num_features)
         check.positive("eps", eps, allow_zero=True)
@@ -338,9 +357,13 @@ class _BatchNorm(nn.Module):
         update = self.training and self.track_running_stats
         if use_batch and not update:  # batch statistics, and the running ones stay put
             return {"mode": "train", "eps": self.eps, "momentum": 0.0}
-        bn_param = {"mode": "train" if use_batch else "test", "eps": self.eps,
-                    "momentum": self.momentum, "running_mean": self.running_mean,
-                    "running_var": self.running_var}
+        bn_param = {
+            "mode": "train" if use_batch else "test",
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "running_mean": self.running_mean,
+            "running_var": self.running_var,
+        }
         if update and self.num_batches_tracked is not None:
             bn_param["num_batches_tracked"] = self.num_batches_tracked
         return bn_param
@@ -403,8 +426,7 @@ class BatchNorm1d(_BatchNorm):
     def _check_input_dim(self, x):
         if x.ndim not in (2, 3):
             raise ValueError(
-                "x must have 2 or 3 dimensions, (N, C) or (N, C, L), got shape "
-                f"{tuple(x.shape)}"
+                f"x must have 2 or 3 dimensions, (N, C) or (N, C, L), got shape {tuple(x.shape)}"
             )
 
 

@@ -154,7 +154,9 @@ class PCA(_Transform):
         eigenvalues = eigenvalues.clamp(min=0)  # round-off makes tiny ones negative
         components = eigenvectors[:, order].T
         largest = components.abs().argmax(dim=1)
-        components = components * torch.sign(components[torch.arange(len(components)), largest])[:, None]
+        components = (
+            components * torch.sign(components[torch.arange(len(components)), largest])[:, None]
+        )
         self.components_ = components
         self.explained_variance_ = eigenvalues[order]
         self.explained_variance_ratio_ = self.explained_variance_ / eigenvalues.sum()
