@@ -159,6 +159,40 @@ def positive_int(name: str, value) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
+# ------------------------------------------------------ layers' inputs (both trees)
+
+
+def affine_inputs(x, w, b, kind, *, pieces=False):
+    """Check the inputs of an affine map ``x W + b`` and return ``D_in``: ``x`` of shape
+    ``(N, d_1, ..., d_m)`` with ``D_in = d_1 * ... * d_m``, ``w`` of shape ``(D_in, D_out)``
+    and ``b`` of shape ``(D_out,)``; with ``pieces`` (maxout), ``w`` is ``(k, D_in, D_out)``
+    with ``k >= 1`` and ``b`` is ``(k, D_out)``. ``kind`` is the tree's array check
+    (:func:`ndarray` or :func:`tensor`); tensors must also share one device and dtype."""
+    kind("x", x, min_ndim=1)
+    kind("w", w, ndim=3 if pieces else 2)
+    kind("b", b, ndim=2 if pieces else 1)
+    same_kind(("x", "w", "b"), x, w, b)
+    if is_tensor(x) and not x.dtype == w.dtype == b.dtype:
+        raise TypeError(f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}")
+    if pieces and w.shape[0] < 1:
+        raise ValueError(f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}")
+    d_in = math.prod(x.shape[1:])
+    shape("w", w, (None, d_in, None) if pieces else (d_in, None))
+    shape("b", b, (w.shape[0], w.shape[2]) if pieces else (w.shape[1],))
+    return d_in
+
+
+def upstream(dout, expected, kind, **cached):
+    """Check the upstream gradient of a backward pass: ``dout`` of shape ``expected``, an
+    array of the tree's kind (``kind``), like the arrays its forward pass cached (given by
+    name, e.g. ``x=x``, reported as ``cache x``)."""
+    kind("dout", dout, ndim=len(expected))
+    for name, array in cached.items():
+        kind(f"cache {name}", array)
+        same_kind(("dout", f"cache {name}"), dout, array)
+    shape("dout", dout, tuple(expected))
+
+
 # ------------------------------------------------------------- hyperparameters
 
 

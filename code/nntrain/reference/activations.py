@@ -36,14 +36,6 @@ from .. import validation as check
 _PDF_CLIP = 40.0
 
 
-def _elementwise_dout(dout, cached, what="x"):
-    """Check the upstream gradient of an elementwise function, and that the array it came
-    with (``cache x`` or ``cache out``) is one of this tree's, of the same shape."""
-    check.ndarray("dout", dout)
-    check.ndarray(f"cache {what}", cached)
-    check.shape("dout", dout, tuple(cached.shape))
-
-
 def _sigmoid(x):
     """The logistic function, exponentiating only ``-|x|`` (no overflow for any ``x``)."""
     z = np.exp(-np.abs(x))  # in (0, 1]
@@ -102,7 +94,7 @@ def sigmoid_backward(dout, cache):
         ``dx`` with the shape of ``x``.
     """
     out = cache
-    _elementwise_dout(dout, out, "out")
+    check.upstream(dout, out.shape, check.ndarray, out=out)
     return dout * out * (1 - out)
 
 
@@ -152,7 +144,7 @@ def tanh_backward(dout, cache):
         ``dx`` with the shape of ``x``.
     """
     out = cache
-    _elementwise_dout(dout, out, "out")
+    check.upstream(dout, out.shape, check.ndarray, out=out)
     return dout * (1 - out * out)
 
 
@@ -198,7 +190,7 @@ def relu_backward(dout, cache):
         parameters).
     """
     x = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.ndarray, x=x)
     return dout * (x > 0)
 
 
@@ -254,7 +246,7 @@ def leaky_relu_backward(dout, cache):
         ``dx`` with the shape of ``x``.
     """
     x, slope = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.ndarray, x=x)
     return dout * np.where(x > 0, 1, slope).astype(x.dtype, copy=False)
 
 
@@ -336,7 +328,7 @@ def prelu_backward(dout, cache):
         ``(dx, dalpha)`` with the shapes of ``x`` and ``alpha``.
     """
     x, alpha = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.ndarray, x=x)
     a = _prelu_alpha(x, alpha)
     dx = dout * np.where(x > 0, 1, a).astype(x.dtype, copy=False)
     g = dout * np.minimum(x, 0)
@@ -403,7 +395,7 @@ def elu_backward(dout, cache):
         ``dx`` with the shape of ``x``.
     """
     x, a = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.ndarray, x=x)
     return dout * np.where(x > 0, 1, a * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
@@ -460,7 +452,7 @@ def gelu_backward(dout, cache):
         ``dx`` with the shape of ``x``.
     """
     x = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.ndarray, x=x)
     cdf = 0.5 * erfc(-x / math.sqrt(2))
     xc = np.clip(x, -_PDF_CLIP, _PDF_CLIP)
     pdf = np.exp(-0.5 * xc * xc) / math.sqrt(2 * math.pi)
@@ -515,7 +507,7 @@ def silu_backward(dout, cache):
         ``dx`` with the shape of ``x``.
     """
     x, s = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.ndarray, x=x)
     return dout * (s * (1 + x * (1 - s)))
 
 
@@ -554,14 +546,7 @@ def maxout_forward(x, w, b):
 
     Used in chapter 1.
     """
-    check.ndarray("x", x, min_ndim=1)
-    check.ndarray("w", w, ndim=3)
-    check.ndarray("b", b, ndim=2)
-    if w.shape[0] < 1:
-        raise ValueError(f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}")
-    d_in = int(np.prod(x.shape[1:]))
-    check.shape("w", w, (None, d_in, None))
-    check.shape("b", b, (w.shape[0], w.shape[2]))
+    d_in = check.affine_inputs(x, w, b, check.ndarray, pieces=True)
     z = x.reshape(x.shape[0], d_in) @ w + b[:, None, :]  # (k, N, D_out)
     winner = z.argmax(axis=0)
     out = np.take_along_axis(z, winner[None], axis=0)[0]
@@ -587,10 +572,7 @@ def maxout_backward(dout, cache):
         ``(dx, dw, db)`` with the shapes of ``x``, ``w`` and ``b``.
     """
     x, w, b, winner = cache
-    check.ndarray("dout", dout, ndim=2)
-    check.ndarray("cache x", x)
-    check.ndarray("cache w", w)
-    check.shape("dout", dout, tuple(winner.shape))
+    check.upstream(dout, winner.shape, check.ndarray, x=x, w=w)
     k = w.shape[0]
     g = (np.arange(k)[:, None, None] == winner[None]) * dout[None]  # (k, N, D_out)
     x2 = x.reshape(x.shape[0], -1)

@@ -7,8 +7,6 @@ upstream gradient ``dout = dL/dout`` into the gradients of every input, in argum
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import validation as check
 
 
@@ -33,18 +31,14 @@ def affine_forward(x, w, b):
         ``(out, cache)``: ``out`` of shape ``(N, D_out)`` and the cache ``(x, w, b)``.
 
     Example:
+        >>> import numpy as np
         >>> out, cache = affine_forward(np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))
         >>> out.shape
         (2, 4)
 
     Used in every chapter, introduced in chapter 0.
     """
-    check.ndarray("x", x, min_ndim=1)
-    check.ndarray("w", w, ndim=2)
-    check.ndarray("b", b, ndim=1)
-    d_in = int(np.prod(x.shape[1:]))
-    check.shape("w", w, (d_in, None))
-    check.shape("b", b, (w.shape[1],))
+    d_in = check.affine_inputs(x, w, b, check.ndarray)
     out = x.reshape(x.shape[0], d_in) @ w + b
     return out, (x, w, b)
 
@@ -65,10 +59,7 @@ def affine_backward(dout, cache):
         ``(dx, dw, db)`` with the shapes of ``x``, ``w`` and ``b``.
     """
     x, w, b = cache
-    check.ndarray("dout", dout, ndim=2)
-    check.ndarray("cache x", x)
-    check.ndarray("cache w", w)
-    check.shape("dout", dout, (x.shape[0], w.shape[1]))
+    check.upstream(dout, (x.shape[0], w.shape[1]), check.ndarray, x=x, w=w)
     x2 = x.reshape(x.shape[0], -1)
     dx = (dout @ w.T).reshape(x.shape)
     dw = x2.T @ dout

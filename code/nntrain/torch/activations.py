@@ -25,16 +25,6 @@ from torch import nn
 from .. import validation as check
 from ._function import layer_function
 
-
-def _elementwise_dout(dout, cached, what="x"):
-    """Check the upstream gradient of an elementwise function, and that the tensor it came
-    with (``cache x`` or ``cache out``) is a tensor on the same device, of the same shape."""
-    check.tensor("dout", dout)
-    check.tensor(f"cache {what}", cached)
-    check.same_kind(("dout", f"cache {what}"), dout, cached)
-    check.shape("dout", dout, tuple(cached.shape))
-
-
 # --------------------------------------------------------------------------- sigmoid
 
 
@@ -55,7 +45,7 @@ def sigmoid_forward(x):
 def sigmoid_backward(dout, cache):
     r"""Backward of :func:`sigmoid_forward`: ``dout * out * (1 - out)``, one tensor."""
     out = cache
-    _elementwise_dout(dout, out, "out")
+    check.upstream(dout, out.shape, check.tensor, out=out)
     return torch.ops.aten.sigmoid_backward(dout, out)  # dout * out * (1 - out), fused
 
 
@@ -93,7 +83,7 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     r"""Backward of :func:`tanh_forward`: ``dout * (1 - out**2)``, one tensor."""
     out = cache
-    _elementwise_dout(dout, out, "out")
+    check.upstream(dout, out.shape, check.tensor, out=out)
     return torch.ops.aten.tanh_backward(dout, out)  # dout * (1 - out**2), fused
 
 
@@ -129,7 +119,7 @@ def relu_forward(x):
 def relu_backward(dout, cache):
     r"""Backward of :func:`relu_forward`: ``dout * 1[x > 0]``, one tensor."""
     x = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.tensor, x=x)
     return torch.ops.aten.threshold_backward(dout, x, 0)  # dout * 1[x > 0], fused
 
 
@@ -164,7 +154,7 @@ def leaky_relu_backward(dout, cache):
     r"""Backward of :func:`leaky_relu_forward`: ``dout`` where :math:`x > 0`,
     ``negative_slope * dout`` elsewhere (at 0 too), one tensor."""
     x, slope = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.tensor, x=x)
     return torch.ops.aten.leaky_relu_backward(dout, x, slope, False)  # fused
 
 
@@ -237,7 +227,7 @@ def prelu_backward(dout, cache):
     ``dalpha`` summing ``dout * min(x, 0)`` over every axis but the channel axis (over all
     axes when ``alpha`` has one entry)."""
     x, alpha = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.tensor, x=x)
     a = _prelu_alpha(x, alpha)
     dx = torch.where(x > 0, dout, a * dout)
     g = dout * x.clamp(max=0)
@@ -299,7 +289,7 @@ def elu_backward(dout, cache):
     r"""Backward of :func:`elu_forward`: ``dout`` where :math:`x > 0`,
     ``dout * alpha * exp(x)`` elsewhere, one tensor."""
     x, a = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.tensor, x=x)
     # where(x > 0, dout, dout * a * exp(x)), fused
     return torch.ops.aten.elu_backward(dout, a, 1, 1, False, x)
 
@@ -349,7 +339,7 @@ def gelu_forward(x):
 def gelu_backward(dout, cache):
     r"""Backward of :func:`gelu_forward`: ``dout * (Phi(x) + x * phi(x))``, one tensor."""
     x = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.tensor, x=x)
     return torch.ops.aten.gelu_backward(dout, x)  # dout * (Phi(x) + x phi(x)), fused
 
 
@@ -388,7 +378,7 @@ def silu_backward(dout, cache):
     r"""Backward of :func:`silu_forward`: ``dout * s * (1 + x * (1 - s))`` with
     ``s = sigmoid(x)``, one tensor."""
     x, s = cache
-    _elementwise_dout(dout, x)
+    check.upstream(dout, x.shape, check.tensor, x=x)
     return torch.ops.aten.silu_backward(dout, x)  # dout * s * (1 + x (1 - s)), fused
 
 
@@ -420,17 +410,7 @@ def maxout_forward(x, w, b):
         >>> maxout_forward(torch.tensor([[-1.0, 2.0]]), w, torch.zeros(2, 2))[0]
         tensor([[0., 2.]])
     """
-    check.tensor("x", x, min_ndim=1)
-    check.tensor("w", w, ndim=3)
-    check.tensor("b", b, ndim=2)
-    check.same_kind(("x", "w", "b"), x, w, b)
-    if not x.dtype == w.dtype == b.dtype:
-        raise TypeError(f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}")
-    if w.shape[0] < 1:
-        raise ValueError(f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}")
-    d_in = math.prod(x.shape[1:])
-    check.shape("w", w, (None, d_in, None))
-    check.shape("b", b, (w.shape[0], w.shape[2]))
+    d_in = check.affine_inputs(x, w, b, check.tensor, pieces=True)
     z = torch.matmul(x.reshape(x.shape[0], d_in), w) + b[:, None, :]  # (k, N, D_out)
     winner = z.argmax(dim=0)
     out = z.gather(0, winner[None])[0]
@@ -441,11 +421,7 @@ def maxout_backward(dout, cache):
     r"""Backward of :func:`maxout_forward`: ``(dx, dw, db)``, the gradient flowing only
     through the winning piece of each output."""
     x, w, _, winner = cache
-    check.tensor("dout", dout, ndim=2)
-    check.tensor("cache x", x)
-    check.tensor("cache w", w)
-    check.same_kind(("dout", "cache x"), dout, x)
-    check.shape("dout", dout, tuple(winner.shape))
+    check.upstream(dout, winner.shape, check.tensor, x=x, w=w)
     k = w.shape[0]
     g = torch.zeros((k, *dout.shape), dtype=dout.dtype, device=dout.device)
     g.scatter_(0, winner[None], dout[None])

@@ -6,8 +6,6 @@ The functions take tensors on any device and follow the reference's math and lay
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -20,15 +18,7 @@ def affine_forward(x, w, b):
 
     Same arguments, shapes and cache as :func:`nntrain.reference.affine_forward`.
     """
-    check.tensor("x", x, min_ndim=1)
-    check.tensor("w", w, ndim=2)
-    check.tensor("b", b, ndim=1)
-    check.same_kind(("x", "w", "b"), x, w, b)
-    if not x.dtype == w.dtype == b.dtype:
-        raise TypeError(f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}")
-    d_in = math.prod(x.shape[1:])
-    check.shape("w", w, (d_in, None))
-    check.shape("b", b, (w.shape[1],))
+    d_in = check.affine_inputs(x, w, b, check.tensor)
     out = torch.addmm(b, x.reshape(x.shape[0], d_in), w)
     return out, (x, w, b)
 
@@ -40,11 +30,7 @@ def affine_backward(dout, cache):
         dx = dout\, W^\top, \quad dW = x^\top dout, \quad db = \textstyle\sum_n dout_n
     """
     x, w, _ = cache
-    check.tensor("dout", dout, ndim=2)
-    check.tensor("cache x", x)
-    check.tensor("cache w", w)
-    check.same_kind(("dout", "cache x"), dout, x)
-    check.shape("dout", dout, (x.shape[0], w.shape[1]))
+    check.upstream(dout, (x.shape[0], w.shape[1]), check.tensor, x=x, w=w)
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout
     return dx, dw, dout.sum(0)
