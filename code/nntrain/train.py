@@ -23,6 +23,10 @@ handled as PyTorch does: a torch model is put in ``train()`` mode for the update
 reference nets follow the cs231n convention (``loss(X)`` runs in test mode, ``loss(X, y)`` in
 train mode). The validation loss is computed from test-mode scores, so evaluating never
 updates running statistics, and ``keep_best`` restores them with the weights.
+
+Everything that differs between the two kinds of model (converting the data, computing the
+gradients, switching modes, copying the state) lives in one small adapter per kind, chosen
+in one place; the loop itself is written once.
 """
 
 from __future__ import annotations
@@ -83,97 +87,155 @@ def _is_torch(model) -> bool:
     return isinstance(model, torch.nn.Module)
 
 
-def _params(model):
-    """The model's parameters by name: ``model.params``, or an ``nn.Module``'s own."""
-    if hasattr(model, "params"):
-        return model.params
-    if _is_torch(model):
-        return dict(model.named_parameters())
-    raise TypeError(
-        f"model must have params and loss(X, y) or be a torch.nn.Module, got {type(model).__name__}"
-    )
+def _classifies(model) -> bool:
+    return getattr(model, "loss_name", "softmax") in ("softmax", "svm")
 
 
-def _scores(model, X):
-    return model.loss(X) if hasattr(model, "loss") else model(X)
+class _ReferenceModel:
+    """What the loop needs of a cs231n-style model of NumPy arrays: ``params`` and
+    ``loss(X, y=None)``, which runs in test mode without ``y``."""
+
+    def __init__(self, model):
+        self.model, self.params = model, model.params
+
+    def inputs(self, X, y=None):
+        return X, y
+
+    def loss_and_grads(self, X, y):
+        return self.model.loss(X, y)
+
+    def scores(self, X):
+        return self.model.loss(X)
+
+    def data_loss(self, X, y, scores):
+        """The loss of the test-mode ``scores`` of ``X``, without the regularization."""
+        model, name = self.model, getattr(self.model, "loss_name", None)
+        if name is not None:
+            from .reference.fc_net import LOSSES
+
+            y = check.net_targets(model, X, y, model.num_classes, check.ndarray)
+            return LOSSES[name](scores, y)[0]
+        if not hasattr(model, "reg"):  # another cs231n-style model
+            return model.loss(X, y)[0]
+        reg, model.reg = model.reg, 0.0
+        try:
+            return model.loss(X, y)[0]
+        finally:
+            model.reg = reg
+
+    def training(self):
+        """Nothing to switch: ``loss(X, y)`` is the training pass."""
+
+    def evaluating(self):
+        return contextlib.nullcontext()
+
+    def updating(self):
+        return contextlib.nullcontext()
+
+    def numpy(self, x):
+        return np.asarray(x)
+
+    def snapshot(self):
+        """The parameters and the batch-normalization running statistics, copied."""
+        return {k: v.copy() for k, v in self.params.items()}, copy.deepcopy(
+            getattr(self.model, "bn_params", None)
+        )
+
+    def restore(self, saved):
+        params, bn_params = saved
+        for k, v in params.items():
+            self.params[k][...] = v
+        if bn_params is not None:
+            self.model.bn_params = bn_params
 
 
-@contextlib.contextmanager
-def _evaluating(model):
-    """Test-time behaviour for the block: ``eval()`` and no autograd for a torch model
-    (its previous mode is restored afterwards); nothing to do for a reference model,
-    whose ``loss(X)`` is already the test-mode pass."""
-    if not _is_torch(model):
-        yield
-        return
-    import torch
+class _TorchModel:
+    """What the loop needs of a ``torch.nn.Module``: the cs231n interface when it has one
+    (:class:`nntrain.torch.FullyConnectedNet`), else ``model(X)`` giving class scores,
+    trained on the softmax cross-entropy by autograd."""
 
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield
-    finally:
-        model.train(was_training)
+    def __init__(self, model):
+        self.model = model
+        self.params = model.params if hasattr(model, "params") else dict(model.named_parameters())
 
+    def inputs(self, X, y=None):
+        """NumPy data as tensors on the model's device, in its dtype."""
+        import torch
 
-def _data_loss(model, X, y, scores):
-    """The loss of the test-mode ``scores`` of ``X`` against ``y``, with no regularization
-    penalty."""
-    name = getattr(model, "loss_name", None)
-    if _is_torch(model):
+        w = next(iter(self.params.values()))
+        X = torch.as_tensor(X, dtype=w.dtype, device=w.device)
+        if y is not None:
+            y = torch.as_tensor(y, device=w.device)
+            y = y.to(w.dtype) if y.is_floating_point() else y.long()
+        return X, y
+
+    def loss_and_grads(self, X, y):
+        if hasattr(self.model, "loss"):
+            return self.model.loss(X, y)
+        import torch
+        import torch.nn.functional as F
+
+        with torch.enable_grad():
+            loss = F.cross_entropy(self.model(X), y)
+            grads = torch.autograd.grad(loss, list(self.params.values()))
+        return loss.detach(), dict(zip(self.params, grads))
+
+    def scores(self, X):
+        return self.model.loss(X) if hasattr(self.model, "loss") else self.model(X)
+
+    def data_loss(self, X, y, scores):
+        """The loss of the test-mode ``scores`` of ``X``, without the regularization."""
+        name = getattr(self.model, "loss_name", None)
         if name is None:
             import torch.nn.functional as F
 
             return F.cross_entropy(scores, y)
         from .torch.fc_net import LOSSES
 
-        y = check.net_targets(model, X, y, model.num_classes, check.tensor)  # (N,) -> (N, 1)
+        y = check.net_targets(self.model, X, y, self.model.num_classes, check.tensor)
         return LOSSES[name].apply(scores, y)
-    if name is not None:
-        from .reference.fc_net import LOSSES
 
-        y = check.net_targets(model, X, y, model.num_classes, check.ndarray)
-        return LOSSES[name](scores, y)[0]
-    if not hasattr(model, "reg"):  # another cs231n-style model
-        return model.loss(X, y)[0]
-    reg, model.reg = model.reg, 0.0
-    try:
-        return model.loss(X, y)[0]
-    finally:
-        model.reg = reg
+    def training(self):
+        self.model.train()
 
+    @contextlib.contextmanager
+    def evaluating(self):
+        """``eval()`` and no autograd for the block; the previous mode comes back after."""
+        import torch
 
-def _loss_and_grads(model, X, y):
-    """``model.loss(X, y)``, or softmax cross-entropy and autograd for a plain module."""
-    if hasattr(model, "loss"):
-        return model.loss(X, y)
-    import torch
-    import torch.nn.functional as F
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            self.model.train(was_training)
 
-    params = _params(model)
-    with torch.enable_grad():
-        loss = F.cross_entropy(model(X), y)
-        grads = torch.autograd.grad(loss, list(params.values()))
-    return loss.detach(), dict(zip(params, grads))
+    def updating(self):
+        import torch
 
+        return torch.no_grad()
 
-def _as_model_input(model, X, y=None):
-    """Convert NumPy data to tensors on the model's device and dtype (torch models only)."""
-    if not _is_torch(model):
-        return X, y
-    import torch
+    def numpy(self, x):
+        return x.detach().cpu().numpy()
 
-    w = next(iter(_params(model).values()))
-    X = torch.as_tensor(X, dtype=w.dtype, device=w.device)
-    if y is not None:
-        y = torch.as_tensor(y, device=w.device)
-        y = y.to(w.dtype) if y.is_floating_point() else y.long()
-    return X, y
+    def snapshot(self):
+        """The whole ``state_dict`` (parameters and running statistics), copied."""
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore(self, saved):
+        self.model.load_state_dict(saved)
 
 
-def _classifies(model) -> bool:
-    return getattr(model, "loss_name", "softmax") in ("softmax", "svm")
+def _adapt(model):
+    """The one place that tells a torch model from a reference one."""
+    if _is_torch(model):
+        return _TorchModel(model)
+    if hasattr(model, "params") and hasattr(model, "loss"):
+        return _ReferenceModel(model)
+    raise TypeError(
+        f"model must have params and loss(X, y) or be a torch.nn.Module, got {type(model).__name__}"
+    )
 
 
 def accuracy(model, X, y, batch_size=1000):
@@ -181,47 +243,13 @@ def accuracy(model, X, y, batch_size=1000):
     n = X.shape[0]
     if n == 0:
         raise ValueError("accuracy needs at least one example, got an empty X")
-    correct = 0
+    adapted, correct = _adapt(model), 0
     for start in range(0, n, batch_size):
-        xb, _ = _as_model_input(model, X[start : start + batch_size])
-        with _evaluating(model):
-            pred = _scores(model, xb).argmax(1)
-        correct += int((_numpy(pred) == y[start : start + batch_size]).sum())
+        xb, _ = adapted.inputs(X[start : start + batch_size])
+        with adapted.evaluating():
+            pred = adapted.numpy(adapted.scores(xb)).argmax(1)
+        correct += int((pred == y[start : start + batch_size]).sum())
     return correct / n
-
-
-def _numpy(x):
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
-
-
-def _no_grad(model):
-    if _is_torch(model):
-        import torch
-
-        return torch.no_grad()
-    return contextlib.nullcontext()
-
-
-def _snapshot(model):
-    """A copy of everything training changes: the parameters and the running statistics
-    (a torch model's whole ``state_dict``; a reference model's ``params`` and
-    ``bn_params``)."""
-    if _is_torch(model):
-        return {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return {k: v.copy() for k, v in model.params.items()}, copy.deepcopy(
-        getattr(model, "bn_params", None)
-    )
-
-
-def _restore(model, saved):
-    if _is_torch(model):
-        model.load_state_dict(saved)
-        return
-    params, bn_params = saved
-    for k, v in params.items():
-        model.params[k][...] = v
-    if bn_params is not None:
-        model.bn_params = bn_params
 
 
 def train(
@@ -312,7 +340,8 @@ def train(
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
-    params = _params(model)
+    adapted = _adapt(model)
+    params = adapted.params
     velocity = {
         k: 0 * p.detach() if hasattr(p, "detach") else np.zeros_like(p) for k, p in params.items()
     }
@@ -323,13 +352,12 @@ def train(
     start = time.perf_counter()
     show = (not quiet()) if progress is None else progress
     for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not show, leave=False):
-        if _is_torch(model):
-            model.train()
+        adapted.training()
         order = rng.permutation(n)
         for step in range(steps_per_epoch):
             idx = order[step * batch_size : (step + 1) * batch_size]
-            xb, yb = _as_model_input(model, X[idx], y[idx])
-            loss, grads = _loss_and_grads(model, xb, yb)
+            xb, yb = adapted.inputs(X[idx], y[idx])
+            loss, grads = adapted.loss_and_grads(xb, yb)
             loss = float(loss)
             history.loss.append(loss)
             it = len(history.loss)
@@ -348,22 +376,22 @@ def train(
                     it,
                     history,
                 )
-            with _no_grad(model):
+            with adapted.updating():
                 for k, p in params.items():
                     velocity[k] = momentum * velocity[k] - lr * grads[k]
                     p += velocity[k]
         lr *= lr_decay
-        score = _end_of_epoch(model, data, history, train_accuracy)
+        score = _end_of_epoch(adapted, data, history, train_accuracy)
         if score > best_score:
             best_score, history.best_epoch = score, epoch
             if keep_best:
-                best_params = _snapshot(model)
+                best_params = adapted.snapshot()
         if until is not None and until(history):
             break
     if best_params is not None:
-        _restore(model, best_params)
+        adapted.restore(best_params)
     for k, p in params.items():
-        if not np.isfinite(_numpy(p)).all():
+        if not np.isfinite(adapted.numpy(p)).all():
             raise TrainingDiverged(
                 f"parameter {k} holds NaN or infinite values after training; "
                 f"try a lower learning rate than {learning_rate:g}.",
@@ -397,16 +425,16 @@ def best_val_acc(model, data, **kwargs):
     return max(history.val_acc)
 
 
-def _end_of_epoch(model, data, history, train_accuracy):
+def _end_of_epoch(adapted, data, history, train_accuracy):
     """Record the epoch's metrics; return the score that ranks epochs (higher is better)."""
-    Xv, yv = _as_model_input(model, data["X_val"], data["y_val"])
-    with _evaluating(model):  # one test-mode pass gives the data loss and the accuracy
-        scores = _scores(model, Xv)
-        val_loss = float(_data_loss(model, Xv, yv, scores))
+    Xv, yv = adapted.inputs(data["X_val"], data["y_val"])
+    with adapted.evaluating():  # one test-mode pass gives the data loss and the accuracy
+        scores = adapted.scores(Xv)
+        val_loss = float(adapted.data_loss(Xv, yv, scores))
     history.val_loss.append(val_loss)
-    if not _classifies(model):
+    if not _classifies(adapted.model):
         return -val_loss if math.isfinite(val_loss) else -math.inf
     if train_accuracy:
-        history.train_acc.append(accuracy(model, data["X_train"], data["y_train"]))
-    history.val_acc.append(float((_numpy(scores).argmax(1) == data["y_val"]).mean()))
+        history.train_acc.append(accuracy(adapted.model, data["X_train"], data["y_train"]))
+    history.val_acc.append(float((adapted.numpy(scores).argmax(1) == data["y_val"]).mean()))
     return history.val_acc[-1]
