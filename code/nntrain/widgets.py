@@ -305,36 +305,52 @@ def _check_sliders(draw, sliders) -> dict:
     if not sliders:
         raise ValueError("slider_figure needs at least one slider, e.g. hidden=[1, 2, 5]")
     signature = inspect.signature(draw)
+    grid = {
+        name: _check_slider(name, values, _figure_argument(signature))
+        for name, values in sliders.items()
+    }
+    _check_grid_size(grid)
+    try:
+        signature.bind(None, **{n: v[0] for n, v in grid.items()})
+    except TypeError as err:
+        names = ", ".join(f"{n}=..." for n in grid)
+        raise TypeError(f"draw cannot be called as draw(fig, {names}): {err}") from None
+    return grid
+
+
+def _figure_argument(signature):
+    """The name of draw's first positional argument (the figure), or None."""
     params = list(signature.parameters.values())
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    first = params[0].name if params and params[0].kind in positional else None
-    grid = {}
-    for name, values in sliders.items():
-        if not name.isidentifier() or keyword.iskeyword(name):
-            raise ValueError(f"slider name {name!r} is not a valid Python identifier")
-        if name == first:
-            raise ValueError(
-                f"slider {name!r} has the name of draw's first argument, the figure; rename it"
-            )
-        if not isinstance(values, (list, tuple)) or not values:
-            if isinstance(values, (list, tuple)):
-                got = f"an empty {type(values).__name__}"
-            else:
-                got = f"{type(values).__name__} {values!r}"
-            raise ValueError(
-                f"slider {name!r} must be a non-empty list or tuple of values, got {got}"
-            )
-        for v in values:
-            if not isinstance(v, (str, numbers.Real)) or (
-                isinstance(v, float) and not math.isfinite(v)
-            ):
-                raise ValueError(
-                    f"slider {name!r} values must be finite numbers or strings, got {v!r}"
-                )
-        labels = [str(v) for v in values]
-        if len(set(labels)) != len(labels) or len(set(values)) != len(values):
-            raise ValueError(f"slider {name!r} has repeated values: {list(values)!r}")
-        grid[name] = tuple(values)
+    return params[0].name if params and params[0].kind in positional else None
+
+
+def _check_slider(name, values, figure):
+    """One slider: a valid name (not the figure's), distinct finite numbers or strings."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"slider name {name!r} is not a valid Python identifier")
+    if name == figure:
+        raise ValueError(
+            f"slider {name!r} has the name of draw's first argument, the figure; rename it"
+        )
+    if not isinstance(values, (list, tuple)) or not values:
+        if isinstance(values, (list, tuple)):
+            got = f"an empty {type(values).__name__}"
+        else:
+            got = f"{type(values).__name__} {values!r}"
+        raise ValueError(f"slider {name!r} must be a non-empty list or tuple of values, got {got}")
+    for v in values:
+        if not isinstance(v, (str, numbers.Real)) or (
+            isinstance(v, float) and not math.isfinite(v)
+        ):
+            raise ValueError(f"slider {name!r} values must be finite numbers or strings, got {v!r}")
+    labels = [str(v) for v in values]
+    if len(set(labels)) != len(labels) or len(set(values)) != len(values):
+        raise ValueError(f"slider {name!r} has repeated values: {list(values)!r}")
+    return tuple(values)
+
+
+def _check_grid_size(grid):
     count = math.prod(len(values) for values in grid.values())
     if count > MAX_FRAMES:
         sizes = " x ".join(f"{len(v)} ({n})" for n, v in grid.items())
@@ -342,9 +358,3 @@ def _check_sliders(draw, sliders) -> dict:
             f"the slider grid has {count} frames ({sizes}); at most {MAX_FRAMES} are allowed, "
             "since the static page draws and carries every frame"
         )
-    try:
-        signature.bind(None, **{n: v[0] for n, v in grid.items()})
-    except TypeError as err:
-        names = ", ".join(f"{n}=..." for n in grid)
-        raise TypeError(f"draw cannot be called as draw(fig, {names}): {err}") from None
-    return grid
