@@ -330,13 +330,7 @@ def train_batched(
         activations=("relu",),
         losses=("softmax",),
     )
-    check.positive_int("epochs", epochs)
-    check.positive_int("batch_size", batch_size)
-    check.positive("momentum", momentum, allow_zero=True)
-    if momentum >= 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_run(epochs, batch_size, momentum, seed)
     device, dtype = _device_and_dtype(device, dtype)
 
     start = time.perf_counter()
@@ -364,12 +358,7 @@ def train_batched(
             stop = active & ~(torch.isfinite(loss) & (loss <= STOP_FACTOR * first))
             stopped_at = torch.where(stop, len(losses), stopped_at)
             active = active & ~stop
-            for p, v, g in zip(params, velocity, [*dWs, *dbs]):
-                shape = (K, *[1] * (p.dim() - 1))
-                v.mul_(momentum).addcmul_(lr.view(shape), g, value=-1)  # v = mu v - lr g
-                # p += v for the running trials; a stopped trial's p stays as it was (its v,
-                # no longer used, may hold NaN: where() keeps it out of p)
-                p.add_(torch.where(active.view(shape), v, 0))
+            _momentum_update(params, velocity, [*dWs, *dbs], lr, momentum, active)
         train_correct, _ = _evaluate(Ws, bs, X, y)
         val_correct, val_loss = _evaluate(Ws, bs, Xv, yv)
         counts.append(torch.stack([active.long(), train_correct, val_correct]))
@@ -390,6 +379,28 @@ def train_batched(
         seconds,
         architecture,
     )
+
+
+def _check_run(epochs, batch_size, momentum, seed):
+    """The arguments every trial shares."""
+    check.positive_int("epochs", epochs)
+    check.positive_int("batch_size", batch_size)
+    check.positive("momentum", momentum, allow_zero=True)
+    if momentum >= 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def _momentum_update(params, velocity, grads, lr, momentum, active):
+    """``v = mu v - lr g`` and ``p += v`` for every trial still running, in place; each
+    trial has its own learning rate ``lr`` ``(K,)``."""
+    for p, v, g in zip(params, velocity, grads):
+        shape = (len(lr), *[1] * (p.dim() - 1))
+        v.mul_(momentum).addcmul_(lr.view(shape), g, value=-1)
+        # a stopped trial's p stays as it was (its v, no longer used, may hold NaN: where()
+        # keeps it out of p)
+        p.add_(torch.where(active.view(shape), v, 0))
 
 
 def _initial_parameters(sizes, trials, seed, device, dtype):
