@@ -169,10 +169,6 @@ def _torch_local(module, z):
 
 def _record_torch(model, X, y, training):
     import torch
-    import torch.nn.functional as F
-
-    from .torch.fc_net import LOSSES as TORCH_LOSSES
-    from .torch.fc_net import FullyConnectedNet as TorchNet
 
     X = validation.tensor("X", X, min_ndim=2)
     kinds = _activation_types()
@@ -193,12 +189,7 @@ def _record_torch(model, X, y, training):
     model.train(training)
     try:
         with torch.set_grad_enabled(y is not None):
-            if isinstance(model, TorchNet):
-                scores = model(X.to(model.params["W1"].dtype))
-                loss = None if y is None else TORCH_LOSSES[model.loss_name].apply(scores, y)
-            else:
-                scores = model(X)
-                loss = None if y is None else F.cross_entropy(scores, y)
+            loss = _torch_loss(model, X, y)
             # the gradient reaching each layer's output, leaving parameters' .grad alone
             grads = [None] * len(seen)
             if loss is not None:
@@ -208,20 +199,32 @@ def _record_torch(model, X, y, training):
             handle.remove()
         model.load_state_dict(saved)  # running statistics as they were
         model.train(was_training)
+    return [_torch_record(k, m, z, h, g) for k, ((m, z, h), g) in enumerate(zip(seen, grads), 1)]
+
+
+def _torch_loss(model, X, y):
+    """Run the forward pass (the hooks record it); the loss when there are targets ``y``:
+    the net's own for :class:`nntrain.torch.FullyConnectedNet`, else cross-entropy."""
+    import torch.nn.functional as F
+
+    from .torch.fc_net import LOSSES
+    from .torch.fc_net import FullyConnectedNet as TorchNet
+
+    if isinstance(model, TorchNet):
+        scores = model(X.to(model.params["W1"].dtype))
+        return None if y is None else LOSSES[model.loss_name].apply(scores, y)
+    scores = model(X)
+    return None if y is None else F.cross_entropy(scores, y)
+
+
+def _torch_record(k, module, z, h, grad):
+    """The :class:`LayerRecord` of the k-th hooked nonlinearity, as NumPy arrays."""
 
     def numpy(t):
         return None if t is None else _flat(t.detach()).cpu().numpy()
 
-    return [
-        LayerRecord(
-            f"{type(m).__name__.lower()} {k}",
-            numpy(z),
-            numpy(h),
-            numpy(_torch_local(m, z)),
-            numpy(g),
-        )
-        for k, ((m, z, h), g) in enumerate(zip(seen, grads), start=1)
-    ]
+    name = f"{type(module).__name__.lower()} {k}"
+    return LayerRecord(name, numpy(z), numpy(h), numpy(_torch_local(module, z)), numpy(grad))
 
 
 def record(model, X, y=None, *, training=False):
