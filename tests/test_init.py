@@ -572,14 +572,13 @@ def test_docstring_examples(module):
 
 
 @pytest.mark.parametrize("module", [ref, twin], ids=["reference", "torch"])
-def test_fan_based_docstrings_say_how_the_layout_differs_from_pytorch(module):
-    # the reference stores affine weights as (D_in, D_out), PyTorch as (out, in): every
-    # fan-based docstring must say so, and name the index of fan_in in PyTorch's layout
-    docs = [module.__doc__] + [
-        getattr(module, name if module is ref else name + "_").__doc__ for name in FAN_SCHEMES
-    ]
-    for doc in docs:
-        assert "(D_in, D_out)" in doc and "fan_in = shape[1]" in doc, doc[:80]
+def test_the_layout_is_explained_once_and_every_fan_based_docstring_points_to_it(module):
+    # the reference stores affine weights as (D_in, D_out), PyTorch as (out, in): the module
+    # docstring says so and names the index of fan_in in each layout; the schemes refer to it
+    assert "(D_in, D_out)" in module.__doc__ and "fan_in = shape[1]" in module.__doc__
+    for name in FAN_SCHEMES:
+        doc = getattr(module, name if module is ref else name + "_").__doc__
+        assert "module docstring" in doc and "(D_in, D_out)" not in doc, name
 
 
 # ---------------------------------------------------------------------------- GPU

@@ -325,10 +325,7 @@ def xavier_uniform(shape, gain=1.0, *, rng):
     :math:`1 / n_{in}`, which keeps the forward activations at scale, and
     :math:`1 / n_{out}`, which does the same for the backward gradients.
 
-    The fans are those of the reference layout: ``(D_in, D_out)`` for an affine weight,
-    ``(F, C, HH, WW)`` for a convolution. PyTorch's ``xavier_uniform_`` reads an affine
-    weight as ``(out, in)``, with ``fan_in = shape[1]``; the formula is symmetric in the two
-    fans, so for an affine weight and its transpose the two agree.
+    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
 
     Args:
         shape: the shape of the weight, at least 2 dimensions.
@@ -363,10 +360,7 @@ def xavier_normal(shape, gain=1.0, *, rng):
 
     Glorot and Bengio (2010); see :func:`xavier_uniform`, which has the same variance.
 
-    The fans are those of the reference layout: ``(D_in, D_out)`` for an affine weight,
-    ``(F, C, HH, WW)`` for a convolution. PyTorch's ``xavier_normal_`` reads an affine
-    weight as ``(out, in)``, with ``fan_in = shape[1]``; the formula is symmetric in the two
-    fans, so for an affine weight and its transpose the two agree.
+    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
 
     Args:
         shape: the shape of the weight, at least 2 dimensions.
@@ -408,10 +402,7 @@ def kaiming_uniform(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng
     defaults are PyTorch's: a leaky ReLU of slope ``a = 0``, that is a ReLU, gain
     :math:`\sqrt{2}`.
 
-    The fans are those of the reference layout: an affine weight ``(D_in, D_out)`` has
-    ``fan_in = D_in = shape[0]``, where PyTorch's ``kaiming_uniform_``, reading the weight as
-    ``(out, in)``, takes ``fan_in = shape[1]``; a convolution weight ``(F, C, HH, WW)`` has
-    ``fan_in = C * HH * WW`` in both.
+    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
 
     Args:
         shape: the shape of the weight, at least 2 dimensions.
@@ -453,10 +444,7 @@ def kaiming_normal(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng)
     :math:`\sigma = \sqrt{2 / n_{in}}`. See :func:`kaiming_uniform`, which has the same
     variance.
 
-    The fans are those of the reference layout: an affine weight ``(D_in, D_out)`` has
-    ``fan_in = D_in = shape[0]``, where PyTorch's ``kaiming_normal_``, reading the weight as
-    ``(out, in)``, takes ``fan_in = shape[1]``; a convolution weight ``(F, C, HH, WW)`` has
-    ``fan_in = C * HH * WW`` in both.
+    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
 
     Args:
         shape: the shape of the weight, at least 2 dimensions.
@@ -499,10 +487,7 @@ def lecun_normal(shape, *, rng):
     is neither linear nor saturated. It is :func:`kaiming_normal` with
     ``nonlinearity="linear"``, and the initialization of self-normalizing (SELU) networks.
 
-    The fans are those of the reference layout: an affine weight ``(D_in, D_out)`` has
-    ``fan_in = D_in = shape[0]``, where PyTorch, reading the weight as ``(out, in)``, takes
-    ``fan_in = shape[1]``; a convolution weight ``(F, C, HH, WW)`` has
-    ``fan_in = C * HH * WW`` in both.
+    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
 
     Args:
         shape: the shape of the weight, at least 2 dimensions.

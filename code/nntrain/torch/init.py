@@ -233,8 +233,7 @@ def xavier_uniform_(tensor, gain=1.0, *, rng=None):
     :func:`nntrain.reference.init.xavier_uniform`, same values as
     ``torch.nn.init.xavier_uniform_`` for the same generator state.
 
-    The fans are PyTorch's: ``fan_in = shape[1] * prod(shape[2:])``, where the reference's
-    ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; the formula is symmetric in the two.
+    The fans are PyTorch's (see the module docstring).
 
     Args:
         tensor: a floating-point tensor with at least 2 dimensions.
@@ -259,8 +258,7 @@ def xavier_normal_(tensor, gain=1.0, *, rng=None):
     :func:`nntrain.reference.init.xavier_normal`, same values as
     ``torch.nn.init.xavier_normal_`` for the same generator state.
 
-    The fans are PyTorch's: ``fan_in = shape[1] * prod(shape[2:])``, where the reference's
-    ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; the formula is symmetric in the two.
+    The fans are PyTorch's (see the module docstring).
 
     Args:
         tensor: a floating-point tensor with at least 2 dimensions.
@@ -289,9 +287,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, r
     :func:`nntrain.reference.init.kaiming_uniform`, same values as
     ``torch.nn.init.kaiming_uniform_`` for the same generator state.
 
-    The fans are PyTorch's: a linear weight ``(out, in)`` has ``fan_in = shape[1]``, where
-    the reference's ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; a convolution weight
-    has ``fan_in = shape[1] * prod(shape[2:])`` in both.
+    The fans are PyTorch's (see the module docstring).
 
     Args:
         tensor: a floating-point tensor with at least 2 dimensions.
@@ -325,9 +321,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rn
     :func:`nntrain.reference.init.kaiming_normal`, same values as
     ``torch.nn.init.kaiming_normal_`` for the same generator state.
 
-    The fans are PyTorch's: a linear weight ``(out, in)`` has ``fan_in = shape[1]``, where
-    the reference's ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; a convolution weight
-    has ``fan_in = shape[1] * prod(shape[2:])`` in both.
+    The fans are PyTorch's (see the module docstring).
 
     Args:
         tensor: a floating-point tensor with at least 2 dimensions.
@@ -357,9 +351,7 @@ def lecun_normal_(tensor, *, rng=None):
     :func:`nntrain.reference.init.lecun_normal`. PyTorch has no function of this name; its
     ``kaiming_normal_`` with ``nonlinearity="linear"`` draws the same values.
 
-    The fans are PyTorch's: a linear weight ``(out, in)`` has ``fan_in = shape[1]``, where
-    the reference's ``(D_in, D_out)`` layout has ``fan_in = shape[0]``; a convolution weight
-    has ``fan_in = shape[1] * prod(shape[2:])`` in both.
+    The fans are PyTorch's (see the module docstring).
 
     Args:
         tensor: a floating-point tensor with at least 2 dimensions.
