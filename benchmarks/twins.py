@@ -12,10 +12,9 @@ Run alone: ``.venv/bin/python -m benchmarks.twins``.
 
 from __future__ import annotations
 
-import time
-
 import nntrain.torch as nt
 import torch
+from nntrain.timing import side_by_side
 from torch import nn
 
 #: A twin's forward + backward may take at most this many times the built-in's.
@@ -72,21 +71,17 @@ def step(module, inputs):
     out.backward(torch.ones_like(out))
 
 
-def side_by_side(twin, builtin, inputs, device, *, number=5, repeat=7):
-    """The fastest round of ``number`` passes of each, the two timed in alternation."""
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    best = {"twin": float("inf"), "builtin": float("inf")}
+def time_pair(twin, builtin, inputs, device):
+    """The fastest seconds of one forward + backward of each, timed in alternation."""
     for module in (twin, builtin):
         step(module, inputs)  # warm up
-    for _ in range(repeat):
-        for which, module in (("twin", twin), ("builtin", builtin)):
-            sync()
-            start = time.perf_counter()
-            for _ in range(number):
-                step(module, inputs)
-            sync()
-            best[which] = min(best[which], (time.perf_counter() - start) / number)
-    return best["twin"], best["builtin"]
+    seconds, _ = side_by_side(
+        {"twin": lambda: step(twin, inputs), "builtin": lambda: step(builtin, inputs)},
+        repeat=7,
+        number=5,
+        sync=torch.cuda.synchronize if device.type == "cuda" else None,
+    )
+    return seconds["twin"], seconds["builtin"]
 
 
 def devices():
@@ -98,7 +93,7 @@ def measure(report):
         for name, twin, builtin, make in pairs():
             gen = torch.Generator().manual_seed(0)
             inputs = [t.to(device) for t in make(gen)]
-            twin_s, builtin_s = side_by_side(twin.to(device), builtin.to(device), inputs, device)
+            twin_s, builtin_s = time_pair(twin.to(device), builtin.to(device), inputs, device)
             report.add(
                 f"twin {name} ({device.type}): forward + backward, twin / built-in",
                 twin_s / builtin_s,

@@ -267,3 +267,20 @@ def test_no_module_imports_another_module_s_private_names():
             ):
                 crossings.append(f"{path.name}: {node.value.id}.{node.attr}")
     assert not crossings, crossings
+
+
+def test_side_by_side_alternates_and_keeps_each_fastest_round():
+    from nntrain.timing import side_by_side
+
+    order = []
+    seconds, results = side_by_side(
+        {"a": lambda: order.append("a") or 1, "b": lambda: order.append("b") or 2},
+        repeat=3,
+        number=2,
+    )
+    assert order == ["a", "a", "b", "b"] * 3  # round after round, each in turn
+    assert results == {"a": 1, "b": 2} and all(s > 0 for s in seconds.values())
+    with pytest.raises(ValueError, match="non-empty dict"):
+        side_by_side({})
+    with pytest.raises(ValueError, match="repeat must be a positive integer"):
+        side_by_side({"a": int}, repeat=0)

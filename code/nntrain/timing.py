@@ -1,0 +1,59 @@
+"""Timing computations side by side, for the claims that compare their speed.
+
+A ratio of two times means something only when both were measured under the same
+conditions, and on a shared machine (Colab's CPU, an autograder grading a class, a laptop
+running a browser) the load changes from one second to the next. :func:`side_by_side`
+therefore times the computations in alternation, ``repeat`` rounds in which each runs
+``number`` times, and keeps each one's fastest round: a burst of load slows one round of
+every computation instead of all the rounds of one. Chapters assert only how such times
+compare (one computation at least so many times faster than another), never a time itself;
+the times they print are those of the machine that ran them.
+
+Used by chapters 1, 4 and 7, and by ``make bench``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import validation as check
+
+
+def side_by_side(computations, *, repeat=5, number=1, sync=None):
+    """Time every computation in alternation; return the fastest seconds per call of each,
+    and the result of each one's last call.
+
+    Args:
+        computations: a dict from a name to a function of no arguments.
+        repeat: rounds; each computation's fastest round is kept.
+        number: calls of each computation per round (their mean is the round's time).
+        sync: a function called before each clock read, e.g. ``torch.cuda.synchronize``,
+            so that work queued on a GPU is counted where it belongs.
+
+    Returns:
+        ``(seconds, results)``: two dicts keyed like ``computations``.
+
+    Example:
+        >>> seconds, results = side_by_side({"sum": lambda: sum(range(1000)),
+        ...                                  "len": lambda: len(range(1000))})
+        >>> results["sum"], seconds["sum"] > 0
+        (499500, True)
+    """
+    if not isinstance(computations, dict) or not computations:
+        raise ValueError(
+            f"computations must be a non-empty dict of functions, got {computations!r}"
+        )
+    check.positive_int("repeat", repeat)
+    check.positive_int("number", number)
+    sync = sync or (lambda: None)
+    seconds = {name: float("inf") for name in computations}
+    results = {}
+    for _ in range(repeat):
+        for name, fn in computations.items():
+            sync()
+            start = time.perf_counter()
+            for _ in range(number):
+                results[name] = fn()
+            sync()
+            seconds[name] = min(seconds[name], (time.perf_counter() - start) / number)
+    return seconds, results
