@@ -284,3 +284,21 @@ def test_side_by_side_alternates_and_keeps_each_fastest_round():
         side_by_side({})
     with pytest.raises(ValueError, match="repeat must be a positive integer"):
         side_by_side({"a": int}, repeat=0)
+
+
+def test_side_by_side_times_on_one_thread_and_restores_the_setting():
+    import threadpoolctl
+    from nntrain.timing import side_by_side
+
+    before = torch.get_num_threads()
+    _, counts = side_by_side(
+        {
+            "torch": torch.get_num_threads,
+            "blas": lambda: max(i["num_threads"] for i in threadpoolctl.threadpool_info()),
+        },
+        repeat=1,
+    )
+    assert counts == {"torch": 1, "blas": 1}
+    assert torch.get_num_threads() == before
+    _, free = side_by_side({"torch": torch.get_num_threads}, repeat=1, threads=None)
+    assert free == {"torch": before}

@@ -5,7 +5,11 @@ conditions, and on a shared machine (Colab's CPU, an autograder grading a class,
 running a browser) the load changes from one second to the next. :func:`side_by_side`
 therefore times the computations in alternation, ``repeat`` rounds in which each runs
 ``number`` times, and keeps each one's fastest round: a burst of load slows one round of
-every computation instead of all the rounds of one. Chapters assert only how such times
+every computation instead of all the rounds of one. And each computation runs on one
+thread (BLAS and PyTorch alike), since a busy machine takes cores from multi-threaded work
+first: a two-thread computation next to a one-thread one would lose most of its time to
+waiting for a descheduled thread, and a ratio that holds on an idle machine would flip on
+a loaded one (chapter 7's did, at 0.7x). Chapters assert only how such times
 compare (one computation at least so many times faster than another), never a time itself;
 the times they print are those of the machine that ran them.
 
@@ -14,12 +18,16 @@ Used by chapters 1, 4 and 7, and by ``make bench``.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
+
+import threadpoolctl
 
 from . import validation as check
 
 
-def side_by_side(computations, *, repeat=5, number=1, sync=None):
+def side_by_side(computations, *, repeat=5, number=1, sync=None, threads=1):
     """Time every computation in alternation; return the fastest seconds per call of each,
     and the result of each one's last call.
 
@@ -29,6 +37,8 @@ def side_by_side(computations, *, repeat=5, number=1, sync=None):
         number: calls of each computation per round (their mean is the round's time).
         sync: a function called before each clock read, e.g. ``torch.cuda.synchronize``,
             so that work queued on a GPU is counted where it belongs.
+        threads: the CPU threads each computation may use (NumPy's BLAS and PyTorch's), for
+            the timing only; None leaves them as they are.
 
     Returns:
         ``(seconds, results)``: two dicts keyed like ``computations``.
@@ -48,12 +58,32 @@ def side_by_side(computations, *, repeat=5, number=1, sync=None):
     sync = sync or (lambda: None)
     seconds = {name: float("inf") for name in computations}
     results = {}
-    for _ in range(repeat):
-        for name, fn in computations.items():
-            sync()
-            start = time.perf_counter()
-            for _ in range(number):
-                results[name] = fn()
-            sync()
-            seconds[name] = min(seconds[name], (time.perf_counter() - start) / number)
+    with _threads(threads):
+        for _ in range(repeat):
+            for name, fn in computations.items():
+                sync()
+                start = time.perf_counter()
+                for _ in range(number):
+                    results[name] = fn()
+                sync()
+                seconds[name] = min(seconds[name], (time.perf_counter() - start) / number)
     return seconds, results
+
+
+@contextlib.contextmanager
+def _threads(count):
+    """At most ``count`` BLAS and PyTorch threads for the block (None: no limit)."""
+    if count is None:
+        yield
+        return
+    check.positive_int("threads", count)
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch else None
+    try:
+        with threadpoolctl.threadpool_limits(count):
+            if torch:
+                torch.set_num_threads(count)
+            yield
+    finally:
+        if torch:
+            torch.set_num_threads(before)
