@@ -327,6 +327,21 @@ def net_architecture(
     return [input_dim, *hidden_dims, num_classes]
 
 
+def relu_net_sizes(hidden_dims, input_dim, num_classes):
+    """:func:`net_architecture` for the ReLU nets with a softmax loss that batched search
+    (and its Optuna objective) trains; returns the layer sizes."""
+    return net_architecture(
+        hidden_dims,
+        input_dim,
+        num_classes,
+        "relu",
+        1.0,
+        "softmax",
+        activations=("relu",),
+        losses=("softmax",),
+    )
+
+
 def net_targets(net, X, y, n_outputs, kind):
     """Validate the inputs of ``net.loss(X, y)``: the flattened feature size and the targets.
 

@@ -320,16 +320,7 @@ def train_batched(
     arrays, num_classes = check.classification_splits(data)
     (X_train, y_train), (X_val, y_val) = arrays["train"], arrays["val"]
     input_dim = X_train.shape[1]
-    sizes = check.net_architecture(
-        hidden_dims,
-        input_dim,
-        num_classes,
-        "relu",
-        1.0,
-        "softmax",
-        activations=("relu",),
-        losses=("softmax",),
-    )
+    sizes = check.relu_net_sizes(hidden_dims, input_dim, num_classes)
     _check_run(epochs, batch_size, momentum, seed)
     device, dtype = _device_and_dtype(device, dtype)
 

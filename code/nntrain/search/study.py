@@ -144,16 +144,7 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
     """
     arrays, num_classes = check.classification_splits(data)
     input_dim = arrays["train"][0].shape[1]
-    check.net_architecture(
-        hidden_dims,
-        input_dim,
-        num_classes,
-        "relu",
-        1.0,
-        "softmax",
-        activations=("relu",),
-        losses=("softmax",),
-    )
+    check.relu_net_sizes(hidden_dims, input_dim, num_classes)
     hidden_dims = list(hidden_dims)
     check.positive_int("epochs", epochs)
     _check_objective_space(space)
