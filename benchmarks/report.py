@@ -42,13 +42,16 @@ class Report:
         self.records = []
         self.add("calibration (1 unit)", self.unit_seconds, "s")
 
-    def add(self, name, value, unit, *, at_most=None, at_least=None):
-        """Record ``value``; with ``at_most`` or ``at_least`` it is a target to meet."""
+    def add(self, name, value, unit, *, at_most=None, at_least=None, why=None):
+        """Record ``value``; with ``at_most`` or ``at_least`` it is a target to meet, and
+        ``why`` says, in the target's text, why it differs from its kind's usual one."""
         target, met = None, None
         if at_most is not None:
             target, met = f"<= {at_most:g} {unit}".rstrip(), bool(value <= at_most)
         elif at_least is not None:
             target, met = f">= {at_least:g} {unit}".rstrip(), bool(value >= at_least)
+        if target and why:
+            target += f" ({why})"
         if isinstance(value, float):
             value = round(value, 4) if math.isfinite(value) else None
         record = {"name": name, "value": value, "unit": unit, "target": target, "met": met}

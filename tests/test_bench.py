@@ -70,3 +70,12 @@ def test_flop_count_of_one_epoch():
     assert batched_trials.training_flops([64, 100, 10], 1000, 300, 50, 1) == (
         3 * per_example * 1000 + per_example * 1300
     )
+
+
+def test_twin_exceptions_name_benchmarked_pairs_and_say_why():
+    names = {name for name, *_ in twins.pairs()}
+    assert set(twins.EXCEPTIONS) <= names
+    report = Report(unit_seconds=1.0)
+    limit, why = twins.EXCEPTIONS["GELU"]
+    record = report.add("twin GELU", limit + 0.1, "x", at_most=limit, why=why)
+    assert record["met"] is False and record["target"] == f"<= {limit:g} x ({why})"

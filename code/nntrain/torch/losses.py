@@ -29,8 +29,9 @@ def softmax_loss(scores, y):
     n, picked = scores.shape[0], y[:, None]  # gather refuses a label outside [0, C)
     log_probs = torch.log_softmax(scores, dim=1)
     loss = -log_probs.gather(1, picked).mean()
-    dscores = log_probs.exp().scatter_add_(1, picked, -torch.ones_like(log_probs[:, :1]))
-    return loss, dscores / n
+    # p - onehot, in place of the log-probabilities, which are no longer needed
+    dscores = log_probs.exp_().scatter_add_(1, picked, -torch.ones_like(log_probs[:, :1]))
+    return loss, dscores.div_(n)
 
 
 def svm_loss(scores, y, delta=1.0):
@@ -61,7 +62,9 @@ def l2_loss(pred, target):
     ``F.mse_loss``."""
     _pred_and_target(pred, target)
     diff = pred - target
-    return (diff**2).mean(), 2 * diff / diff.numel()
+    m = diff.numel()
+    loss = torch.dot(diff.view(-1), diff.view(-1)) / m  # sum of squares without a copy
+    return loss, diff.mul_(2 / m)
 
 
 def l1_loss(pred, target):

@@ -61,15 +61,107 @@ def _running(bn_param, x, d):
     return stats
 
 
-def _dout(dout, cache):
+def _dout(dout, cache, ndim):
     """Check the upstream gradient against the cached input."""
-    check.tensor("dout", dout, ndim=2)
+    check.tensor("dout", dout, ndim=ndim)
     check.tensor("cache x", cache["x"])
     check.same_kind(("dout", "cache x"), dout, cache["x"])
     check.shape("dout", dout, tuple(cache["x"].shape))
 
 
+def _per_channel(v, x):
+    """A ``(C,)`` vector viewed to broadcast along axis 1 of ``x``: ``(1, C, 1, ...)``."""
+    return v.view((1, -1) + (1,) * (x.ndim - 2))
+
+
+def _other_axes(x):
+    """Every axis of ``x`` but the channel axis 1: the axes a batch statistic runs over."""
+    return (0,) + tuple(range(2, x.ndim))
+
+
 # --------------------------------------------------------------------------- batch norm
+
+
+def _forward(x, gamma, beta, bn_param):
+    """The math of :func:`batchnorm_forward` and :func:`spatial_batchnorm_forward`: channels
+    on axis 1, one mean and variance per channel over every other axis. The statistics in
+    the cache keep their axes (shape ``(1, C, 1, ...)``) to broadcast against ``x``."""
+    c = x.shape[1]
+    check.tensor("gamma", gamma, ndim=1)
+    check.tensor("beta", beta, ndim=1)
+    check.same_kind(("x", "gamma", "beta"), x, gamma, beta)
+    if not x.dtype == gamma.dtype == beta.dtype:
+        raise TypeError(
+            f"x, gamma and beta must share one dtype, got {x.dtype}, {gamma.dtype} and {beta.dtype}"
+        )
+    check.shape("gamma", gamma, (c,))
+    check.shape("beta", beta, (c,))
+    mode, eps, momentum = check.bn_settings(bn_param)
+    running_mean, running_var = _running(bn_param, x, c)
+    count = _count(bn_param)
+    m = x.numel() // c
+    if mode == "train":
+        check.two_values_per_feature(x.shape, m)
+    if running_mean is None:
+        running_mean = bn_param["running_mean"] = torch.zeros(c, dtype=x.dtype, device=x.device)
+    if running_var is None:
+        running_var = bn_param["running_var"] = torch.ones(c, dtype=x.dtype, device=x.device)
+    gamma, beta = _per_channel(gamma, x), _per_channel(beta, x)
+
+    if mode == "test":
+        istd = 1.0 / torch.sqrt(_per_channel(running_var, x).to(x.dtype) + eps)
+        xhat = (x - _per_channel(running_mean, x).to(x.dtype)) * istd
+        out = torch.addcmul(beta, gamma, xhat)
+        return out, {"mode": "test", "x": x, "xhat": xhat, "gamma": gamma, "istd": istd}
+
+    axes = _other_axes(x)
+    mu = x.mean(dim=axes, keepdim=True)
+    xhat = x - mu  # x - mu until it is scaled in place below
+    var = xhat.square().mean(dim=axes, keepdim=True)
+    std = torch.sqrt(var + eps)
+    istd = 1.0 / std
+    xhat.mul_(istd)
+    out = torch.addcmul(beta, gamma, xhat)  # gamma * xhat + beta, fused
+
+    with torch.no_grad():
+        if check.is_tensor(count):
+            count.add_(1)
+            factor = 1.0 / float(count) if momentum is None else momentum
+        else:
+            bn_param["num_batches_tracked"] = count = count + 1
+            factor = 1.0 / count if momentum is None else momentum
+        unbiased = var.view(-1) * (m / (m - 1))
+        running_mean.mul_(1 - factor).add_(factor * mu.view(-1))
+        running_var.mul_(1 - factor).add_(factor * unbiased)
+
+    cache = {
+        "mode": "train",
+        "x": x,
+        "mu": mu,
+        "var": var,
+        "std": std,
+        "istd": istd,
+        "xhat": xhat,
+        "gamma": gamma,
+        "eps": eps,
+    }
+    return out, cache
+
+
+def _backward_alt(dout, cache):
+    """The closed-form backward pass of :func:`_forward`, for any number of axes."""
+    xhat, gamma, istd = cache["xhat"], cache["gamma"], cache["istd"]
+    axes = _other_axes(dout)
+    dbeta = dout.sum(dim=axes, keepdim=True)
+    dgamma = (dout * xhat).sum(dim=axes, keepdim=True)
+    scale = gamma * istd
+    if cache["mode"] == "test":  # a fixed affine map
+        dx = dout * scale
+    else:  # (gamma istd / m) (m dout - dbeta - xhat dgamma), in two passes over the data
+        m = dout.numel() // dout.shape[1]
+        dx = torch.addcmul(-scale * dbeta / m, dout, scale)
+        dx.addcmul_(xhat, scale * dgamma / m, value=-1)
+    return dx, dgamma.view(-1), dbeta.view(-1)
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
@@ -78,7 +170,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
     Same arguments, math, conventions and checks as
     :func:`nntrain.reference.normalization.batchnorm_forward`; ``x``, ``gamma`` and
-    ``beta`` must share one dtype and device.
+    ``beta`` must share one dtype and device. The cache keeps ``mu``, not ``x - mu``, and
+    its vectors have shape ``(1, D)``: the twin makes one pass less over the batch.
 
     Example:
         >>> bn_param = {"mode": "train"}
@@ -91,71 +184,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         (tensor([0.2000]), tensor([1.1000]))
     """
     check.tensor("x", x, ndim=2)
-    n, d = x.shape
-    check.tensor("gamma", gamma, ndim=1)
-    check.tensor("beta", beta, ndim=1)
-    check.same_kind(("x", "gamma", "beta"), x, gamma, beta)
-    if not x.dtype == gamma.dtype == beta.dtype:
-        raise TypeError(
-            f"x, gamma and beta must share one dtype, got {x.dtype}, {gamma.dtype} and {beta.dtype}"
-        )
-    check.shape("gamma", gamma, (d,))
-    check.shape("beta", beta, (d,))
-    mode, eps, momentum = check.bn_settings(bn_param)
-    running_mean, running_var = _running(bn_param, x, d)
-    count = _count(bn_param)
-    if mode == "train":
-        check.two_values_per_feature(x.shape, n)
-    if running_mean is None:
-        running_mean = bn_param["running_mean"] = torch.zeros(d, dtype=x.dtype, device=x.device)
-    if running_var is None:
-        running_var = bn_param["running_var"] = torch.ones(d, dtype=x.dtype, device=x.device)
-
-    if mode == "test":
-        istd = 1.0 / torch.sqrt(running_var.to(x.dtype) + eps)
-        xhat = (x - running_mean.to(x.dtype)) * istd
-        out = gamma * xhat + beta
-        return out, {"mode": "test", "x": x, "xhat": xhat, "gamma": gamma, "istd": istd}
-
-    mu = x.mean(dim=0)
-    xmu = x - mu
-    var = (xmu * xmu).mean(dim=0)
-    std = torch.sqrt(var + eps)
-    istd = 1.0 / std
-    xhat = xmu * istd
-    out = torch.addcmul(beta, gamma, xhat)  # gamma * xhat + beta, fused
-
-    with torch.no_grad():
-        if check.is_tensor(count):
-            count.add_(1)
-            factor = 1.0 / float(count) if momentum is None else momentum
-        else:
-            bn_param["num_batches_tracked"] = count = count + 1
-            factor = 1.0 / count if momentum is None else momentum
-        unbiased = var * (n / (n - 1))
-        running_mean.mul_(1 - factor).add_(factor * mu)
-        running_var.mul_(1 - factor).add_(factor * unbiased)
-
-    cache = {
-        "mode": "train",
-        "x": x,
-        "xmu": xmu,
-        "var": var,
-        "std": std,
-        "istd": istd,
-        "xhat": xhat,
-        "gamma": gamma,
-        "eps": eps,
-    }
-    return out, cache
-
-
-def _test_backward(dout, cache):
-    """Backward of a test-mode forward pass, a fixed affine map."""
-    dbeta = dout.sum(dim=0)
-    dgamma = (dout * cache["xhat"]).sum(dim=0)
-    dx = dout * (cache["gamma"] * cache["istd"])
-    return dx, dgamma, dbeta
+    return _forward(x, gamma, beta, bn_param)
 
 
 def batchnorm_backward(dout, cache):
@@ -164,12 +193,13 @@ def batchnorm_backward(dout, cache):
     :func:`nntrain.reference.normalization.batchnorm_backward`; a test-mode cache gives
     ``dx = dout * gamma / sqrt(running_var + eps)``."""
     cache = check.bn_cache(cache)
-    _dout(dout, cache)
+    _dout(dout, cache, 2)
     if cache["mode"] == "test":
-        return _test_backward(dout, cache)
-    xmu, std, istd = cache["xmu"], cache["std"], cache["istd"]
+        return _backward_alt(dout, cache)
+    x, mu, std, istd = cache["x"], cache["mu"], cache["std"], cache["istd"]
     xhat, gamma = cache["xhat"], cache["gamma"]
     n = dout.shape[0]
+    xmu = x - mu
 
     # out = gamma * xhat + beta
     dbeta = dout.sum(dim=0)
@@ -205,16 +235,8 @@ def batchnorm_backward_alt(dout, cache):
 
     derived in :func:`nntrain.reference.normalization.batchnorm_backward_alt`."""
     cache = check.bn_cache(cache)
-    _dout(dout, cache)
-    if cache["mode"] == "test":
-        return _test_backward(dout, cache)
-    xhat, gamma, istd = cache["xhat"], cache["gamma"], cache["istd"]
-    n = dout.shape[0]
-    dbeta = dout.sum(dim=0)
-    dgamma = (dout * xhat).sum(dim=0)
-    # (gamma istd / n) (n dout - dbeta - xhat dgamma), in three passes over the data
-    dx = torch.addcmul(dout - dbeta / n, xhat, dgamma / n, value=-1).mul_(gamma * istd)
-    return dx, dgamma, dbeta
+    _dout(dout, cache, 2)
+    return _backward_alt(dout, cache)
 
 
 BatchNormFunction = layer_function("BatchNormFunction", batchnorm_forward, batchnorm_backward_alt)
@@ -225,9 +247,10 @@ BatchNormFunction = layer_function("BatchNormFunction", batchnorm_forward, batch
 
 def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     r"""Spatial batch normalization of ``(N, C, H, W)`` tensors, one mean and variance per
-    channel over ``N``, ``H`` and ``W``: the channel axis moved last, flattened to
-    ``(N H W, C)`` and passed to :func:`batchnorm_forward`. Same arguments and math as
-    :func:`nntrain.reference.normalization.spatial_batchnorm_forward`.
+    channel over ``N``, ``H`` and ``W``. Same arguments and math as
+    :func:`nntrain.reference.normalization.spatial_batchnorm_forward`, which moves the
+    channel axis last and reuses the ``(N, D)`` layer; the twin reduces over the three
+    axes in place instead, which spares two copies of the batch each way.
 
     Example:
         >>> x = torch.arange(8.0).reshape(1, 2, 2, 2)
@@ -237,32 +260,21 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
         tensor(True)
     """
     check.tensor("x", x, ndim=4)
-    mode, _, _ = check.bn_settings(bn_param)
-    n, c, h, w = x.shape
-    if mode == "train":
-        check.two_values_per_feature(x.shape, n * h * w)
-    x_flat = x.permute(0, 2, 3, 1).reshape(n * h * w, c)
-    out_flat, cache = batchnorm_forward(x_flat, gamma, beta, bn_param)
-    out = out_flat.reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous()
+    out, cache = _forward(x, gamma, beta, bn_param)
     return out, (cache, tuple(x.shape))
 
 
 def spatial_batchnorm_backward(dout, cache):
-    r"""Backward pass of :func:`spatial_batchnorm_forward`: ``(dx, dgamma, dbeta)``, through
-    :func:`batchnorm_backward_alt` on the flattened gradient."""
+    r"""Backward pass of :func:`spatial_batchnorm_forward`: ``(dx, dgamma, dbeta)``, the
+    closed form of :func:`batchnorm_backward_alt` over ``N``, ``H`` and ``W``."""
     if not (isinstance(cache, tuple) and len(cache) == 2):
         raise TypeError(
             "cache must be the (cache, shape) pair returned by spatial_batchnorm_forward, got "
             f"{type(cache).__name__}"
         )
-    flat, shape = cache
-    check.tensor("dout", dout, ndim=4)
-    check.shape("dout", dout, tuple(shape))
-    n, c, h, w = shape
-    dout_flat = dout.permute(0, 2, 3, 1).reshape(n * h * w, c)
-    dx_flat, dgamma, dbeta = batchnorm_backward_alt(dout_flat, flat)
-    dx = dx_flat.reshape(n, h, w, c).permute(0, 3, 1, 2).contiguous()
-    return dx, dgamma, dbeta
+    cache = check.bn_cache(cache[0])
+    _dout(dout, cache, 4)
+    return _backward_alt(dout, cache)
 
 
 SpatialBatchNormFunction = layer_function(
