@@ -4,7 +4,8 @@
     .venv/bin/python -m benchmarks chapters twins    # some of them
 
 The parts, in order: ``chapters`` (each chapter's execution and its slider frames),
-``twins`` (every torch twin module against its PyTorch built-in), ``batched`` (batched
+``twins`` (every torch twin module against its PyTorch built-in), ``checks`` (the share of
+each reference module's lines spent on input checks), ``batched`` (batched
 trials against sequential training, with the achieved rate and the machine's peak) and
 ``suite`` (the whole test suite). Times are reported in seconds and in calibration units
 (see :mod:`benchmarks.report`). The exit status is 1 when a target is missed.
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import batched_trials, chapters, suite, twins
+from benchmarks import batched_trials, chapters, checks, suite, twins
 from benchmarks.report import Report
 
 PARTS = {
     "chapters": chapters.measure,
     "twins": twins.measure,
+    "checks": checks.measure,
     "batched": batched_trials.measure,
     "suite": suite.measure,
 }

@@ -32,17 +32,14 @@ class Tree:
 
     def label_error(self, name, num_classes, lo, hi):
         """``(exception, regex)`` for a label outside ``[0, num_classes)``: the reference
-        checks the values; the twin does not read a tensor on the host, and its ``gather``
-        refuses the label (PyTorch's RuntimeError, naming the first bad one)."""
+        checks the values and names their range; the twin does not read a tensor on the
+        host, and names the first label its ``gather`` refused."""
         if self.mod is nntrain.reference:
-            return ValueError, (
-                rf"{name} must hold labels in \[0, {num_classes}\), got values "
-                rf"from {lo} to {hi}"
-            )
-        return (
-            RuntimeError,
-            rf"index -?\d+ is out of bounds for dimension 1 with size {num_classes}",
-        )
+            got = rf"got values from {lo} to {hi}"
+        else:
+            got = r"got one outside \(index -?\d+ is out of bounds for dimension 1 with size "
+            got += rf"{num_classes}\)"
+        return ValueError, rf"{name} must hold labels in \[0, {num_classes}\), {got}"
 
     def kind_error(self, name, got):
         """Regex for this tree's message about an argument of the wrong kind."""

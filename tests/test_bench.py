@@ -7,7 +7,7 @@ import nntrain.torch as nt
 import pytest
 from torch import nn
 
-from benchmarks import batched_trials, twins
+from benchmarks import batched_trials, checks, twins
 from benchmarks.report import CALIBRATE, Report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,3 +79,31 @@ def test_twin_exceptions_name_benchmarked_pairs_and_say_why():
     limit, why = twins.EXCEPTIONS["GELU"]
     record = report.add("twin GELU", limit + 0.1, "x", at_most=limit, why=why)
     assert record["met"] is False and record["target"] == f"<= {limit:g} x ({why})"
+
+
+def test_check_lines_are_counted(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        '''"""Docstring."""
+
+
+def f(x, n):
+    """Docstring."""
+    check.ndarray("x", x)  # a check
+    if n < 0:
+        raise ValueError(
+            "n must be >= 0"
+        )
+    # the math
+    return x * n
+'''
+    )
+    # executable: def, the check, the if block (4 lines), return; checks: 5 of them
+    assert checks.check_share(module) == (7, 5)
+
+
+def test_every_reference_module_reads_math_first():
+    shares = checks.shares()
+    assert {"activations", "init", "losses", "normalization", "preprocessing"} <= set(shares)
+    over = {name: round(share, 3) for name, share in shares.items() if share > checks.LIMIT}
+    assert not over, f"reference modules with more than {checks.LIMIT:.0%} of lines on checks"

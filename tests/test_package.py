@@ -241,6 +241,19 @@ def test_pyproject_declares_every_third_party_import():
     assert {names.get(m, m).lower() for m in third_party} <= declared
 
 
+def _is_module(path, node, name):
+    """Whether ``from <node.module> import name``, in the file ``path``, imports a module of
+    the package (relative imports only)."""
+    if not node.level:
+        return False
+    base = path.parent
+    for _ in range(node.level - 1):
+        base = base.parent
+    for part in (node.module or "").split(".") if node.module else []:
+        base = base / part
+    return (base / f"{name}.py").exists() or (base / name / "__init__.py").exists()
+
+
 def test_no_module_imports_another_module_s_private_names():
     """``from .x import _name`` and ``x._name`` (x a module) stay inside their module: the
     shared checks live in ``nntrain.validation``, under public names."""
@@ -253,7 +266,7 @@ def test_no_module_imports_another_module_s_private_names():
                 for alias in node.names:
                     if alias.name.startswith("_") and not alias.name.startswith("__"):
                         crossings.append(f"{path.name}: from {node.module} import {alias.name}")
-                    if node.level and node.module is None:  # from . import x: a module
+                    if _is_module(path, node, alias.name):  # from .. import x, from ..y import x
                         modules.add(alias.asname or alias.name)
             elif isinstance(node, ast.Import):
                 modules |= {(a.asname or a.name).split(".")[0] for a in node.names}

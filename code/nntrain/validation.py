@@ -193,6 +193,93 @@ def upstream(dout, expected, kind, **cached):
     shape("dout", dout, tuple(expected))
 
 
+def channel_vector(name, v, x):
+    """Check a per-channel parameter ``v`` of shape ``(1,)`` (one value for every entry) or
+    ``(C,)`` with ``C = x.shape[1]`` (PReLU's layout); return the shape that broadcasts it
+    along axis 1 of ``x``."""
+    c = v.shape[0]
+    if c == 1:
+        return (1,) * x.ndim
+    if x.ndim < 2:
+        raise ValueError(
+            f"{name} must have shape (1,) for x with fewer than 2 dimensions (no channel "
+            f"axis), got {name} of shape {tuple(v.shape)} and x of shape {tuple(x.shape)}"
+        )
+    if c != x.shape[1]:
+        raise ValueError(
+            f"{name} must have shape (1,) or (C,) with C = x.shape[1] = {x.shape[1]}, "
+            f"got {tuple(v.shape)}"
+        )
+    return (1, c) + (1,) * (x.ndim - 2)
+
+
+def scores_and_labels(scores, y, kind):
+    """Check a classification loss's inputs: ``scores`` ``(N, C)`` with ``N >= 1`` and
+    labels ``y`` ``(N,)`` (:func:`labels`)."""
+    kind("scores", scores, ndim=2)
+    labels("y", y, scores.shape[0], scores.shape[1], like=scores)
+    if scores.shape[0] == 0:
+        raise ValueError("scores must hold at least one example, got shape (0, C)")
+
+
+def pred_and_target(pred, target, kind):
+    """Check a regression loss's inputs: ``pred`` and ``target`` of one kind and shape,
+    with at least one value."""
+    kind("pred", pred, min_ndim=1)
+    kind("target", target, min_ndim=1)
+    same_kind(("pred", "target"), pred, target)
+    shape("target", target, tuple(pred.shape))
+    if math.prod(pred.shape) == 0:
+        raise ValueError("pred must hold at least one value, got an empty array")
+
+
+# ------------------------------------------------------ preprocessing (both trees)
+
+
+def real_data(name, X, kind, *, min_ndim):
+    """Check data to preprocess: an array of the tree's kind (``kind``) of real, finite
+    numbers; integers (raw ``uint8`` pixels) come back as floats (NumPy's float64, torch's
+    default dtype)."""
+    X = kind(name, X, min_ndim=min_ndim, floating=False)
+    if is_tensor(X):
+        real, integer = not (X.is_complex() or X.dtype == torch.bool), not X.is_floating_point()
+    else:
+        integer = np.issubdtype(X.dtype, np.integer)
+        real = integer or np.issubdtype(X.dtype, np.floating)
+    if not real:
+        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    if integer:
+        X = X.to(torch.get_default_dtype()) if is_tensor(X) else X.astype(np.float64)
+    return array(name, X, finite=True)
+
+
+def fit_examples(transform, X):
+    """A preprocessing ``fit`` needs at least 2 examples to estimate statistics."""
+    if X.shape[0] < 2:
+        raise ValueError(
+            f"{type(transform).__name__}.fit needs at least 2 examples to estimate "
+            f"statistics, got X of shape {tuple(X.shape)}"
+        )
+
+
+def fitted(transform):
+    """Check that a preprocessing object was fitted (``fit`` sets ``feature_shape_``)."""
+    if not hasattr(transform, "feature_shape_"):
+        raise NotFittedError(
+            f"this {type(transform).__name__} is not fitted yet: call fit(X_train) first"
+        )
+
+
+def feature_shape(transform, name, X, expected):
+    """Check that ``X`` has the feature shape ``expected``: the one ``transform`` saw in
+    ``fit``, or PCA's ``k`` coordinates."""
+    if tuple(X.shape[1:]) != tuple(expected):
+        raise ValueError(
+            f"{name} must have shape (N, {', '.join(map(str, expected))}) like the data "
+            f"{type(transform).__name__} was fitted on, got {tuple(X.shape)}"
+        )
+
+
 # ------------------------------------------------------------- hyperparameters
 
 
@@ -203,6 +290,70 @@ def finite_real(name, value):
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return float(value)
+
+
+def gain_param(param):
+    """Check ``calculate_gain``'s ``param``, the negative slope of ``"leaky_relu"``: a finite
+    real number (a ``ValueError`` otherwise, as in PyTorch). Returns it as a float."""
+    if isinstance(param, bool) or not isinstance(param, numbers.Real):
+        raise ValueError(
+            f"param (the negative slope of leaky_relu) must be a real number, got {param!r}"
+        )
+    if not math.isfinite(param):
+        raise ValueError(f"param (the negative slope of leaky_relu) must be finite, got {param!r}")
+    return float(param)
+
+
+def one_of(name, value, options):
+    """Check that ``value`` is one of the strings ``options``; return its index."""
+    if not isinstance(value, str) or value not in options:
+        names = [repr(o) for o in options]
+        wanted = " or ".join(names) if len(names) == 2 else "one of " + ", ".join(names)
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    return options.index(value)
+
+
+def weight_shape(shape):
+    """Check the shape of a weight to draw: a non-negative integer or a sequence of them.
+    Returns it as a tuple."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
+    ):
+        raise TypeError(f"shape must be a tuple of non-negative integers, got {shape!r}")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"shape must be a tuple of non-negative integers, got {tuple(shape)}")
+    return tuple(int(s) for s in shape)
+
+
+def numpy_generator(rng):
+    """Check that ``rng`` is a NumPy ``Generator`` (the reference's only source of
+    randomness)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, got {type(rng).__name__} "
+            "(pass np.random.default_rng(seed))"
+        )
+    return rng
+
+
+def torch_generator(rng, tensor):
+    """Check ``rng``: ``None`` (the global generator) or a ``torch.Generator`` for the
+    tensor's device type."""
+    if rng is None:
+        return None
+    if not isinstance(rng, torch.Generator):
+        raise TypeError(
+            f"rng must be a torch.Generator or None, got {type(rng).__name__} "
+            "(pass torch.Generator().manual_seed(seed), or None for the global generator)"
+        )
+    if rng.device.type != tensor.device.type:
+        raise ValueError(
+            f"rng must be a generator for the tensor's device type: rng is on {rng.device}, "
+            f"tensor on {tensor.device} (pass torch.Generator(device=tensor.device))"
+        )
+    return rng
 
 
 # ---------------------------------------------- batch normalization's bn_param

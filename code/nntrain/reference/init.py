@@ -45,7 +45,6 @@ Used in chapter 3 (weight initialization).
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -66,7 +65,7 @@ _LINEAR = (
 NONLINEARITIES = _LINEAR + ("sigmoid", "tanh", "relu", "leaky_relu", "selu")
 
 #: The fan modes of :func:`kaiming_uniform` and :func:`kaiming_normal`.
-_MODES = ("fan_in", "fan_out")
+MODES = ("fan_in", "fan_out")
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -105,10 +104,7 @@ def calculate_gain(nonlinearity, param=None):
         >>> round(calculate_gain("leaky_relu", 0.2), 4)
         1.3868
     """
-    if not isinstance(nonlinearity, str) or nonlinearity not in NONLINEARITIES:
-        raise ValueError(
-            f"nonlinearity must be one of {', '.join(NONLINEARITIES)}; got {nonlinearity!r}"
-        )
+    check.one_of("nonlinearity", nonlinearity, NONLINEARITIES)
     if nonlinearity in _LINEAR or nonlinearity == "sigmoid":
         return 1.0
     if nonlinearity == "tanh":
@@ -117,34 +113,11 @@ def calculate_gain(nonlinearity, param=None):
         return math.sqrt(2.0)
     if nonlinearity == "selu":
         return 3.0 / 4
-    # leaky_relu
-    if param is None:
-        slope = 0.01
-    elif isinstance(param, bool) or not isinstance(param, numbers.Real):
-        raise ValueError(
-            f"param (the negative slope of leaky_relu) must be a real number, got {param!r}"
-        )
-    elif not math.isfinite(param):
-        raise ValueError(f"param (the negative slope of leaky_relu) must be finite, got {param!r}")
-    else:
-        slope = float(param)
+    slope = 0.01 if param is None else check.gain_param(param)  # leaky_relu
     return math.sqrt(2.0 / (1 + slope**2))
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _shape(shape):
-    """Check a shape: a non-negative integer or a sequence of them. Returns it as a tuple."""
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (tuple, list)) or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
-    ):
-        raise TypeError(f"shape must be a tuple of non-negative integers, got {shape!r}")
-    if any(s < 0 for s in shape):
-        raise ValueError(f"shape must be a tuple of non-negative integers, got {tuple(shape)}")
-    return tuple(int(s) for s in shape)
 
 
 def _fans(shape):
@@ -155,7 +128,7 @@ def _fans(shape):
     ``(F, C, *kernel)`` has ``fan_in = C * prod(kernel)`` and ``fan_out = F * prod(kernel)``,
     as in PyTorch. Raises ``ValueError`` for a shape with fewer than 2 dimensions.
     """
-    shape = _shape(shape)
+    shape = check.weight_shape(shape)
     if len(shape) < 2:
         raise ValueError(
             "shape must have at least 2 dimensions to define fan_in and fan_out "
@@ -165,23 +138,6 @@ def _fans(shape):
         return shape[0], shape[1]
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
-
-
-def _rng(rng):
-    """Check that ``rng`` is a NumPy Generator."""
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator, got {type(rng).__name__} "
-            "(pass np.random.default_rng(seed))"
-        )
-    return rng
-
-
-def _mode(mode):
-    """Check a Kaiming fan mode; returns the index of its fan in ``(fan_in, fan_out)``."""
-    if not isinstance(mode, str) or mode not in _MODES:
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    return _MODES.index(mode)
 
 
 def _std(fan, gain=1.0):
@@ -204,7 +160,7 @@ def _kaiming_std(shape, a, mode, nonlinearity):
     r"""He et al.'s :math:`\mathrm{gain} / \sqrt{n}`, with the fan :math:`n` chosen by
     ``mode``, after checking every argument."""
     fans = _fans(shape)
-    fan = fans[_mode(mode)]
+    fan = fans[check.one_of("mode", mode, MODES)]
     return _std(fan, calculate_gain(nonlinearity, a))
 
 
@@ -215,7 +171,7 @@ def _lecun_std(shape):
 
 def _uniform(shape, bound, rng):
     """A float64 draw from U(-bound, bound), or zeros for an empty ``shape``."""
-    rng = _rng(rng)
+    rng = check.numpy_generator(rng)
     if math.prod(shape) == 0:
         return np.zeros(shape)
     return rng.uniform(-bound, bound, size=shape)
@@ -223,7 +179,7 @@ def _uniform(shape, bound, rng):
 
 def _normal(shape, std, rng):
     """A float64 draw from N(0, std^2), or zeros for an empty ``shape``."""
-    rng = _rng(rng)
+    rng = check.numpy_generator(rng)
     if math.prod(shape) == 0:
         return np.zeros(shape)
     return rng.normal(0.0, std, size=shape)
@@ -252,7 +208,7 @@ def zeros(shape, *, rng=None):
         array([[0., 0., 0.],
                [0., 0., 0.]])
     """
-    return np.zeros(_shape(shape), dtype=np.float64)
+    return np.zeros(check.weight_shape(shape), dtype=np.float64)
 
 
 def constant(shape, value, *, rng=None):
@@ -274,12 +230,9 @@ def constant(shape, value, *, rng=None):
         >>> constant((2,), 0.1)
         array([0.1, 0.1])
     """
-    shape = _shape(shape)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"value must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"value must be finite, got {value}")
-    return np.full(shape, float(value), dtype=np.float64)
+    shape = check.weight_shape(shape)
+    value = check.finite_real("value", value)
+    return np.full(shape, value, dtype=np.float64)
 
 
 def normal(shape, std, *, rng):
@@ -306,7 +259,7 @@ def normal(shape, std, *, rng):
         >>> normal((3, 4), 0.01, rng=np.random.default_rng(0)).shape
         (3, 4)
     """
-    shape = _shape(shape)
+    shape = check.weight_shape(shape)
     check.positive("std", std, allow_zero=True)
     return _normal(shape, float(std), rng)
 
@@ -347,7 +300,7 @@ def xavier_uniform(shape, gain=1.0, *, rng):
         >>> bool(abs(w).max() <= math.sqrt(6 / 400))
         True
     """
-    shape = _shape(shape)
+    shape = check.weight_shape(shape)
     std = _xavier_std(shape, gain)
     return _uniform(shape, math.sqrt(3.0) * std, rng)
 
@@ -382,7 +335,7 @@ def xavier_normal(shape, gain=1.0, *, rng):
         >>> round(float(w.std() / math.sqrt(2 / 400)), 1)
         1.0
     """
-    shape = _shape(shape)
+    shape = check.weight_shape(shape)
     return _normal(shape, _xavier_std(shape, gain), rng)
 
 
@@ -427,7 +380,7 @@ def kaiming_uniform(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng
         >>> bool(abs(w).max() <= math.sqrt(6 / 200))
         True
     """
-    shape = _shape(shape)
+    shape = check.weight_shape(shape)
     std = _kaiming_std(shape, a, mode, nonlinearity)
     return _uniform(shape, math.sqrt(3.0) * std, rng)
 
@@ -469,7 +422,7 @@ def kaiming_normal(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng)
         >>> round(float(w.std() / math.sqrt(2 / 500)), 1)
         1.0
     """
-    shape = _shape(shape)
+    shape = check.weight_shape(shape)
     return _normal(shape, _kaiming_std(shape, a, mode, nonlinearity), rng)
 
 
@@ -505,5 +458,5 @@ def lecun_normal(shape, *, rng):
         >>> round(float(w.std() * math.sqrt(400)), 1)
         1.0
     """
-    shape = _shape(shape)
+    shape = check.weight_shape(shape)
     return _normal(shape, _lecun_std(shape), rng)

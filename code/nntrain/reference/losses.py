@@ -12,13 +12,6 @@ import numpy as np
 from .. import validation as check
 
 
-def _scores_and_labels(scores, y):
-    check.ndarray("scores", scores, ndim=2)
-    check.labels("y", y, scores.shape[0], scores.shape[1], like=scores)
-    if scores.shape[0] == 0:
-        raise ValueError("scores must hold at least one example, got shape (0, C)")
-
-
 def softmax_loss(scores, y):
     r"""Softmax cross-entropy loss, averaged over the batch.
 
@@ -44,7 +37,7 @@ def softmax_loss(scores, y):
 
     Chapter 0 introduces it; chapter 6 checks the initial loss against it.
     """
-    _scores_and_labels(scores, y)
+    check.scores_and_labels(scores, y, check.ndarray)
     n = scores.shape[0]
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -81,7 +74,7 @@ def svm_loss(scores, y, delta=1.0):
 
     Used in chapter 0.
     """
-    _scores_and_labels(scores, y)
+    check.scores_and_labels(scores, y, check.ndarray)
     check.positive("delta", delta)
     n = scores.shape[0]
     rows = np.arange(n)
@@ -91,14 +84,6 @@ def svm_loss(scores, y, delta=1.0):
     dscores = (margins > 0).astype(scores.dtype)
     dscores[rows, y] = -dscores.sum(axis=1)
     return float(loss), dscores / n
-
-
-def _pred_and_target(pred, target):
-    check.ndarray("pred", pred, min_ndim=1)
-    check.ndarray("target", target, min_ndim=1)
-    check.shape("target", target, tuple(pred.shape))
-    if pred.size == 0:
-        raise ValueError("pred must hold at least one value, got an empty array")
 
 
 def l2_loss(pred, target):
@@ -119,7 +104,7 @@ def l2_loss(pred, target):
     Returns:
         ``(loss, dpred)``: a float and the gradient with the shape of ``pred``.
     """
-    _pred_and_target(pred, target)
+    check.pred_and_target(pred, target, check.ndarray)
     diff = pred - target
     return float((diff**2).mean()), 2 * diff / diff.size
 
@@ -142,6 +127,6 @@ def l1_loss(pred, target):
     Returns:
         ``(loss, dpred)``: a float and the gradient with the shape of ``pred``.
     """
-    _pred_and_target(pred, target)
+    check.pred_and_target(pred, target, check.ndarray)
     diff = pred - target
     return float(np.abs(diff).mean()), np.sign(diff) / diff.size

@@ -53,11 +53,7 @@ class _Transform:
     def fit(self, X):
         """Learn the statistics from ``X`` (the training split, and only it); returns self."""
         X = self._check(X, "X")
-        if X.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__}.fit needs at least 2 examples to estimate "
-                f"statistics, got X of shape {X.shape}"
-            )
+        validation.fit_examples(self, X)
         self.feature_shape_ = X.shape[1:]
         self._fit(X)
         return self
@@ -71,26 +67,14 @@ class _Transform:
         return self.fit(X).transform(X)
 
     def _check(self, X, name):
-        X = validation.ndarray(name, X, min_ndim=self.min_ndim, floating=False)
-        if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
-            raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
-        if not np.issubdtype(X.dtype, np.floating):
-            X = X.astype(np.float64)
-        return validation.array(name, X, finite=True)
+        return validation.real_data(name, X, validation.ndarray, min_ndim=self.min_ndim)
 
     def _check_fitted(self, X, name="X", coordinates=False):
-        if not hasattr(self, "feature_shape_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet: call fit(X_train) first"
-            )
+        validation.fitted(self)
         X = self._check(X, name)
         # PCA's inverse_transform takes k coordinates per example, not the input's shape
         expected = (len(self.components_),) if coordinates else self.feature_shape_
-        if X.shape[1:] != expected:
-            raise ValueError(
-                f"{name} must have shape (N, {', '.join(map(str, expected))}) like the data "
-                f"{type(self).__name__} was fitted on, got {X.shape}"
-            )
+        validation.feature_shape(self, name, X, expected)
         return X
 
 

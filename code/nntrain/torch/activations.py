@@ -187,24 +187,10 @@ class LeakyReLU(nn.Module):
 
 
 def _prelu_alpha(x, alpha):
-    """Check ``alpha`` against ``x``; return it shaped to broadcast along axis 1 of ``x``
-    (or to every entry when it holds one value)."""
+    """``alpha`` checked against ``x`` and shaped to broadcast along its channel axis 1."""
     check.tensor("alpha", alpha, ndim=1)
     check.same_kind(("x", "alpha"), x, alpha)
-    c = alpha.shape[0]
-    if c == 1:
-        return alpha.reshape((1,) * x.ndim)
-    if x.ndim < 2:
-        raise ValueError(
-            f"alpha must have shape (1,) for x with fewer than 2 dimensions (no channel "
-            f"axis), got alpha of shape {tuple(alpha.shape)} and x of shape {tuple(x.shape)}"
-        )
-    if c != x.shape[1]:
-        raise ValueError(
-            f"alpha must have shape (1,) or (C,) with C = x.shape[1] = {x.shape[1]}, "
-            f"got {tuple(alpha.shape)}"
-        )
-    return alpha.reshape((1, c) + (1,) * (x.ndim - 2))
+    return alpha.reshape(check.channel_vector("alpha", alpha, x))
 
 
 def prelu_forward(x, alpha):

@@ -36,12 +36,11 @@ Used in chapter 3 (weight initialization), for PyTorch layers on any device.
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 
 from .. import validation as check
-from ..reference import init as _reference
+from ..reference import init as reference_init
 
 
 def _fans(shape):
@@ -70,26 +69,15 @@ def _tensor(tensor):
     return check.tensor("tensor", tensor)
 
 
-def _rng(rng, tensor):
-    """Check ``rng``: ``None`` or a :class:`torch.Generator` for the tensor's device type."""
-    if rng is None:
-        return None
-    if not isinstance(rng, torch.Generator):
-        raise TypeError(
-            f"rng must be a torch.Generator or None, got {type(rng).__name__} "
-            "(pass torch.Generator().manual_seed(seed), or None for the global generator)"
-        )
-    if rng.device.type != tensor.device.type:
-        raise ValueError(
-            f"rng must be a generator for the tensor's device type: rng is on {rng.device}, "
-            f"tensor on {tensor.device} (pass torch.Generator(device=tensor.device))"
-        )
-    return rng
+def _std(fan, gain=1.0):
+    r""":math:`\mathrm{gain} / \sqrt{\mathrm{fan}}`, or ``nan`` for a fan of 0 (an empty
+    tensor, which has no entry to fill)."""
+    return gain / math.sqrt(fan) if fan else math.nan
 
 
 def _uniform(tensor, bound, rng):
     """Fill ``tensor`` from U(-bound, bound) in place (nothing to fill if it is empty)."""
-    rng = _rng(rng, tensor)
+    rng = check.torch_generator(rng, tensor)
     if tensor.numel():
         with torch.no_grad():
             tensor.uniform_(-bound, bound, generator=rng)
@@ -98,7 +86,7 @@ def _uniform(tensor, bound, rng):
 
 def _normal(tensor, std, rng):
     """Fill ``tensor`` from N(0, std^2) in place (nothing to fill if it is empty)."""
-    rng = _rng(rng, tensor)
+    rng = check.torch_generator(rng, tensor)
     if tensor.numel():
         with torch.no_grad():
             tensor.normal_(0.0, std, generator=rng)
@@ -117,8 +105,8 @@ def _xavier_std(tensor, gain):
 def _kaiming_std(tensor, a, mode, nonlinearity):
     """He et al.'s standard deviation, after checking every argument."""
     fans = _fans(_tensor(tensor).shape)
-    fan = fans[_reference._mode(mode)]
-    return _reference._std(fan, calculate_gain(nonlinearity, a))
+    fan = fans[check.one_of("mode", mode, reference_init.MODES)]
+    return _std(fan, calculate_gain(nonlinearity, a))
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -143,7 +131,7 @@ def calculate_gain(nonlinearity, param=None):
         >>> calculate_gain("tanh")
         1.6666666666666667
     """
-    return _reference.calculate_gain(nonlinearity, param)
+    return reference_init.calculate_gain(nonlinearity, param)
 
 
 # --------------------------------------------------------------------------- constants
@@ -193,12 +181,9 @@ def constant_(tensor, value, *, rng=None):
         tensor([0.1000, 0.1000], dtype=torch.float64)
     """
     _tensor(tensor)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"value must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"value must be finite, got {value}")
+    value = check.finite_real("value", value)
     with torch.no_grad():
-        return tensor.fill_(float(value))
+        return tensor.fill_(value)
 
 
 def normal_(tensor, std, *, rng=None):
@@ -366,4 +351,4 @@ def lecun_normal_(tensor, *, rng=None):
             device.
     """
     fan_in, _ = _fans(_tensor(tensor).shape)
-    return _normal(tensor, _reference._std(fan_in), rng)
+    return _normal(tensor, _std(fan_in), rng)

@@ -13,11 +13,19 @@ from .. import validation as check
 from ._function import loss_function
 
 
-def _scores_and_labels(scores, y):
-    check.tensor("scores", scores, ndim=2)
-    check.labels("y", y, scores.shape[0], scores.shape[1], like=scores)
-    if scores.shape[0] == 0:
-        raise ValueError("scores must hold at least one example, got shape (0, C)")
+def _picked(scores, y):
+    """``scores[i, y[i]]`` as a column, and the column of labels. ``gather`` refuses a label
+    outside ``[0, C)`` without reading the labels on the host first; on a CPU its error
+    becomes the reference's ``ValueError`` (on a GPU it is a device-side assert)."""
+    picked = y[:, None]
+    try:
+        return scores.gather(1, picked), picked
+    except RuntimeError as error:
+        if "out of bounds" not in str(error):
+            raise
+        raise ValueError(
+            f"y must hold labels in [0, {scores.shape[1]}), got one outside ({error})"
+        ) from None
 
 
 def softmax_loss(scores, y):
@@ -25,10 +33,11 @@ def softmax_loss(scores, y):
 
     Same math as :func:`nntrain.reference.softmax_loss`; equals ``F.cross_entropy``.
     """
-    _scores_and_labels(scores, y)
-    n, picked = scores.shape[0], y[:, None]  # gather refuses a label outside [0, C)
+    check.scores_and_labels(scores, y, check.tensor)
+    n = scores.shape[0]
     log_probs = torch.log_softmax(scores, dim=1)
-    loss = -log_probs.gather(1, picked).mean()
+    correct, picked = _picked(log_probs, y)
+    loss = -correct.mean()
     # p - onehot, in place of the log-probabilities, which are no longer needed
     dscores = log_probs.exp_().scatter_add_(1, picked, -torch.ones_like(log_probs[:, :1]))
     return loss, dscores.div_(n)
@@ -39,28 +48,20 @@ def svm_loss(scores, y, delta=1.0):
 
     Same math as :func:`nntrain.reference.svm_loss`; equals ``C * F.multi_margin_loss``.
     """
-    _scores_and_labels(scores, y)
+    check.scores_and_labels(scores, y, check.tensor)
     check.positive("delta", delta)
-    n, picked = scores.shape[0], y[:, None]  # gather refuses a label outside [0, C)
-    margins = (scores - scores.gather(1, picked) + delta).clamp(min=0).scatter_(1, picked, 0)
+    n = scores.shape[0]
+    correct, picked = _picked(scores, y)
+    margins = (scores - correct + delta).clamp(min=0).scatter_(1, picked, 0)
     dscores = (margins > 0).to(scores.dtype)
     dscores.scatter_(1, picked, -dscores.sum(dim=1, keepdim=True))
     return margins.sum() / n, dscores / n
 
 
-def _pred_and_target(pred, target):
-    check.tensor("pred", pred, min_ndim=1)
-    check.tensor("target", target, min_ndim=1)
-    check.same_kind(("pred", "target"), pred, target)
-    check.shape("target", target, tuple(pred.shape))
-    if pred.numel() == 0:
-        raise ValueError("pred must hold at least one value, got an empty tensor")
-
-
 def l2_loss(pred, target):
     r"""Mean squared error over every element, gradient ``2 (p - t) / M``; equals
     ``F.mse_loss``."""
-    _pred_and_target(pred, target)
+    check.pred_and_target(pred, target, check.tensor)
     diff = pred - target
     m = diff.numel()
     loss = torch.dot(diff.view(-1), diff.view(-1)) / m  # sum of squares without a copy
@@ -70,7 +71,7 @@ def l2_loss(pred, target):
 def l1_loss(pred, target):
     r"""Mean absolute error over every element, gradient ``sign(p - t) / M``; equals
     ``F.l1_loss``."""
-    _pred_and_target(pred, target)
+    check.pred_and_target(pred, target, check.tensor)
     diff = pred - target
     return diff.abs().mean(), diff.sign() / diff.numel()
 

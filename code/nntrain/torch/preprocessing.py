@@ -27,11 +27,7 @@ class _Transform:
     def fit(self, X):
         """Learn the statistics from ``X`` (the training split, and only it); returns self."""
         X = self._check(X, "X")
-        if X.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__}.fit needs at least 2 examples to estimate "
-                f"statistics, got X of shape {tuple(X.shape)}"
-            )
+        validation.fit_examples(self, X)
         self.feature_shape_ = tuple(X.shape[1:])
         self._fit(X)
         return self
@@ -45,26 +41,14 @@ class _Transform:
         return self.fit(X).transform(X)
 
     def _check(self, X, name):
-        X = validation.tensor(name, X, min_ndim=self.min_ndim, floating=False)
-        if X.is_complex() or X.dtype == torch.bool:
-            raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
-        if not X.is_floating_point():
-            X = X.to(torch.get_default_dtype())
-        return validation.array(name, X, finite=True)
+        return validation.real_data(name, X, validation.tensor, min_ndim=self.min_ndim)
 
     def _check_fitted(self, X, name="X", coordinates=False):
-        if not hasattr(self, "feature_shape_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet: call fit(X_train) first"
-            )
+        validation.fitted(self)
         X = self._check(X, name)
         # PCA's inverse_transform takes k coordinates per example, not the input's shape
         expected = (len(self.components_),) if coordinates else self.feature_shape_
-        if tuple(X.shape[1:]) != expected:
-            raise ValueError(
-                f"{name} must have shape (N, {', '.join(map(str, expected))}) like the data "
-                f"{type(self).__name__} was fitted on, got {tuple(X.shape)}"
-            )
+        validation.feature_shape(self, name, X, expected)
         validation.same_kind((f"fitted {type(self).__name__}", name), self._fitted_tensor(), X)
         return X
 
