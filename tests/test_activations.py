@@ -941,3 +941,28 @@ def test_cuda_matches_cpu():
         xg = t(x).to(cuda).requires_grad_(True)
         module(xg).sum().backward()
         assert xg.grad.device.type == "cuda" and torch.isfinite(xg.grad).all()
+
+
+# --------------------------------------------------------------------------- ReLU on a dyadic grid
+
+
+@given(
+    x=f64(shapes, grid(-1000, 1000, 16, nonzero=True)),
+    data=st.data(),
+)
+def test_relu_backward_matches_numerical_gradient(x, data):
+    # |x| >= 1/16 and the step is 1/64: no entry can cross the kink at 0.
+    dout = data.draw(f64(x.shape, grid(-10, 10, 8)))
+    out, cache = R.relu_forward(x)
+    np.testing.assert_array_equal(out, np.where(x > 0, x, 0.0))
+    dx = R.relu_backward(dout, cache)
+    dx_num = eval_numerical_gradient_array(lambda a: R.relu_forward(a)[0], x, dout, h=2.0**-6)
+    assert dx.shape == x.shape
+    assert rel_error(dx, dx_num) < TOL
+
+
+def test_relu_gradient_at_zero_is_zero():
+    x = np.array([[-1.0, 0.0, 2.0]])
+    out, cache = R.relu_forward(x)
+    np.testing.assert_array_equal(out, [[0.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(R.relu_backward(np.full((1, 3), 5.0), cache), [[0.0, 0.0, 5.0]])

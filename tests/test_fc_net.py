@@ -1,0 +1,343 @@
+"""``FullyConnectedNet`` in both trees: its gradients, its parameters and its twin.
+
+* **Gradients** of the whole network against centred differences (relative error below
+  1e-7, float64): with the piecewise losses on a dyadic grid, where no step may cross a
+  kink (checked, not assumed); with softmax on ordinary random floats, skipping the
+  examples whose gradient has an entry too small for a centred difference to resolve.
+* **Parameters:** count, layout, initial scale, seeds, ``reg`` as a plain attribute,
+  scores, flat regression targets.
+* **Twin:** the same parameters from the same seed, in the reference's order; the same
+  scores, loss and gradients as the reference and as the network written with built-ins;
+  trains as an ``nn.Module``; on a GPU, the same numbers as on the CPU.
+
+The network with batch normalization is in ``test_fc_net_normalization.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import nntrain.reference as R
+import nntrain.torch as T
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from nntrain.gradcheck import eval_numerical_gradient, rel_error
+from nntrain.reference import FullyConnectedNet
+from twins import close, dyadic, f64, svm_builtin, t
+
+TOL = 1e-7
+DT = torch.float64
+
+# --------------------------------------------------------------------------- gradients
+
+
+def _kink_signs(net, X, y):
+    """Signs of every quantity at which the network's loss has a kink: each hidden
+    pre-activation (ReLU) and each hinge margin or L1 residual."""
+    n = X.shape[0]
+    h = X.reshape(n, -1)
+    signs = []
+    for i in range(1, net.num_layers):
+        a = h @ net.params[f"W{i}"] + net.params[f"b{i}"]
+        signs.append(np.sign(a).ravel())
+        h = np.maximum(a, 0)
+    L = net.num_layers
+    s = h @ net.params[f"W{L}"] + net.params[f"b{L}"]
+    if net.loss_name == "svm":
+        m = s - s[np.arange(n), y][:, None] + 1.0
+        m[np.arange(n), y] = -1.0
+        signs.append(np.sign(m).ravel())
+    elif net.loss_name == "l1":
+        signs.append(np.sign(s - y.reshape(s.shape)).ravel())
+    return np.concatenate([np.zeros(0), *signs])
+
+
+def _check_net_gradients(net, X, y, h):
+    loss, grads = net.loss(X, y)
+    assert set(grads) == set(net.params)
+    base = _kink_signs(net, X, y)
+    crossed = []
+
+    def f(_):
+        # eval_numerical_gradient perturbs net.params[name] in place.
+        crossed.append(not np.array_equal(_kink_signs(net, X, y), base))
+        return net.loss(X, y)[0]
+
+    numerical = {name: eval_numerical_gradient(f, p, h) for name, p in net.params.items()}
+    # Inside one linear region the loss is smooth in every single parameter; a step that
+    # moves a pre-activation, margin or residual across 0 makes the difference meaningless.
+    assume(not any(crossed))
+    for name, p in net.params.items():
+        assert grads[name].shape == p.shape
+        assert rel_error(grads[name], numerical[name]) < TOL, name
+    return grads
+
+
+@st.composite
+def dyadic_net_case(draw, depth, loss):
+    """A net whose parameters, inputs, targets and reg lie on a dyadic grid; batch and class
+    counts are powers of two, so every mean is exact too."""
+    hidden = draw(st.lists(st.integers(1, 3), min_size=depth - 1, max_size=depth - 1))
+    feat = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=2))
+    n = draw(st.sampled_from([1, 2, 4]))
+    c = draw(st.sampled_from([2, 4, 1] if loss in ("l2", "l1") else [2, 4]))
+    reg = draw(st.sampled_from([0.75, 0.0, 2.5]))
+    net = FullyConnectedNet(
+        hidden, input_dim=math.prod(feat), num_classes=c, reg=reg, seed=0, loss=loss
+    )
+    for name, p in net.params.items():
+        net.params[name] = draw(f64(p.shape, dyadic(1, 8)))
+    X = draw(f64((n, *feat), dyadic(1, 8)))
+    if loss in ("softmax", "svm"):
+        y = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+    else:
+        y = draw(f64((n, c), dyadic(4, 8)))
+    return net, X, y
+
+
+@pytest.mark.parametrize("loss", ["svm", "l2", "l1"])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@settings(max_examples=25)
+@given(data=st.data())
+def test_fc_net_gradients_piecewise_losses(depth, loss, data):
+    net, X, y = data.draw(dyadic_net_case(depth, loss))
+    assert net.num_layers == depth
+    _check_net_gradients(net, X, y, h=2.0**-5)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@settings(max_examples=25)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    hidden_width=st.integers(1, 4),
+    n=st.integers(1, 4),
+    c=st.integers(2, 4),
+    reg=st.sampled_from([0.25, 0.0, 1.0]),
+)
+def test_fc_net_gradients_softmax(depth, seed, hidden_width, n, c, reg):
+    # Ordinary random floats, as in the book. Softmax is smooth, so the check has no exact
+    # form: its numerical error is about 1e-11 * max(1, |loss|) (rounding plus truncation),
+    # which rel_error can resolve to 1e-7 only for entries well above it. Entries that are
+    # exactly 0 (dead units) are exactly 0 numerically too; examples with a nonzero entry
+    # below 1e-3 * max(1, |loss|) (about one in five) are skipped.
+    rng = np.random.default_rng(seed)
+    net = FullyConnectedNet(
+        [hidden_width] * (depth - 1),
+        input_dim=6,
+        num_classes=c,
+        weight_scale=0.5,
+        reg=reg,
+        seed=seed,
+    )
+    for name in net.params:
+        if name.startswith("b"):
+            net.params[name] = 0.3 * rng.standard_normal(net.params[name].shape)
+    X = rng.standard_normal((n, 2, 3))
+    y = rng.integers(0, c, n)
+    loss, grads = net.loss(X, y)
+    floor = 1e-3 * max(1.0, loss)
+    assume(all(np.all((g == 0) | (np.abs(g) > floor)) for g in grads.values()))
+    _check_net_gradients(net, X, y, h=1e-5)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_fc_net_parameter_count():
+    net = FullyConnectedNet([4, 4], input_dim=3, num_classes=1, seed=0)
+    assert sum(p.size for p in net.params.values()) == 41
+    assert sorted(net.params) == ["W1", "W2", "W3", "b1", "b2", "b3"]
+    assert [net.params[f"W{i}"].shape for i in (1, 2, 3)] == [(3, 4), (4, 4), (4, 1)]
+
+
+@pytest.mark.parametrize("weight_scale", [1e-3, 1e-2, 0.5])
+def test_fc_net_initial_weights(weight_scale):
+    net = FullyConnectedNet(
+        [300], input_dim=200, num_classes=100, weight_scale=weight_scale, seed=1
+    )
+    for name, p in net.params.items():
+        assert p.dtype == np.float64
+        if name.startswith("b"):
+            np.testing.assert_array_equal(p, 0.0)
+        else:
+            # 2e4 or more draws: the sample std is within 2% of weight_scale
+            assert p.std() == pytest.approx(weight_scale, rel=0.02)
+            assert abs(p.mean()) < 0.05 * weight_scale
+
+
+def test_fc_net_same_seed_same_params():
+    a = FullyConnectedNet([5, 3], input_dim=4, num_classes=2, seed=7)
+    b = FullyConnectedNet([5, 3], input_dim=4, num_classes=2, seed=7)
+    c = FullyConnectedNet([5, 3], input_dim=4, num_classes=2, seed=8)
+    assert a.params.keys() == b.params.keys()
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    assert not np.array_equal(a.params["W1"], c.params["W1"])
+
+
+@given(reg=st.floats(0.01, 100.0), seed=st.integers(0, 1000))
+@settings(max_examples=20)
+def test_fc_net_reg_is_a_plain_attribute(reg, seed):
+    rng = np.random.default_rng(seed)
+    net = FullyConnectedNet([5], input_dim=4, num_classes=3, weight_scale=0.5, seed=seed)
+    X, y = rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+    loss0, grads0 = net.loss(X, y)
+    net.reg = reg
+    assert net.reg == reg
+    loss1, grads1 = net.loss(X, y)
+    penalty = 0.5 * reg * sum(float((net.params[f"W{i}"] ** 2).sum()) for i in (1, 2))
+    assert loss1 - loss0 == pytest.approx(penalty, rel=1e-9)
+    for k in grads0:
+        extra = reg * net.params[k] if k.startswith("W") else 0.0
+        np.testing.assert_allclose(grads1[k], grads0[k] + extra, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "svm", "l2", "l1"])
+def test_fc_net_scores_shape_and_value(loss):
+    rng = np.random.default_rng(3)
+    net = FullyConnectedNet([5], input_dim=6, num_classes=3, seed=3, loss=loss)
+    X = rng.standard_normal((4, 2, 3))
+    scores = net.loss(X)
+    assert scores.shape == (4, 3)
+    h = np.maximum(X.reshape(4, 6) @ net.params["W1"] + net.params["b1"], 0)
+    np.testing.assert_allclose(scores, h @ net.params["W2"] + net.params["b2"], rtol=1e-13)
+
+
+@pytest.mark.parametrize("loss", ["l2", "l1"])
+def test_fc_net_regression_accepts_flat_targets(loss):
+    rng = np.random.default_rng(5)
+    net = FullyConnectedNet([4], input_dim=3, num_classes=1, weight_scale=0.5, seed=5, loss=loss)
+    X, y = rng.standard_normal((7, 3)), rng.standard_normal(7)
+    loss_flat, grads_flat = net.loss(X, y)
+    loss_col, grads_col = net.loss(X, y.reshape(-1, 1))
+    scores = net.loss(X)[:, 0]
+    expected = np.mean((scores - y) ** 2) if loss == "l2" else np.mean(np.abs(scores - y))
+    assert loss_flat == pytest.approx(expected, rel=1e-13)
+    assert loss_flat == loss_col
+    for k in grads_col:
+        np.testing.assert_array_equal(grads_flat[k], grads_col[k])
+
+
+# --------------------------------------------------------------------------- twin
+
+
+def _pair(hidden, loss, reg, seed=0, input_dim=6, num_classes=3, weight_scale=0.3):
+    kw = dict(
+        input_dim=input_dim,
+        num_classes=num_classes,
+        weight_scale=weight_scale,
+        reg=reg,
+        seed=seed,
+        loss=loss,
+    )
+    ref = R.FullyConnectedNet(hidden, dtype=np.float64, **kw)
+    twin = T.FullyConnectedNet(hidden, dtype=DT, **kw)
+    return ref, twin
+
+
+def _data(loss, n=5, num_classes=3, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2, 3))
+    if loss in ("softmax", "svm"):
+        y = rng.integers(0, num_classes, n)
+    else:
+        y = rng.standard_normal((n, num_classes))
+    return X, y
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_twin_same_seed_same_params(seed):
+    ref, twin = _pair([5, 4], "softmax", 0.0, seed=seed)
+    assert set(twin.params) == set(ref.params) == {"W1", "b1", "W2", "b2", "W3", "b3"}
+    for k, p in ref.params.items():
+        assert twin.params[k].dtype == DT
+        assert torch.equal(twin.params[k].detach(), torch.from_numpy(p)), k
+
+
+def test_twin_params_in_reference_order():
+    ref, twin = _pair([5, 4], "softmax", 0.0)
+    assert list(twin.params) == list(ref.params) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    for (k, p), q in zip(ref.params.items(), twin.parameters()):
+        assert torch.equal(q.detach(), torch.from_numpy(p)), k
+
+
+@pytest.mark.parametrize("loss", ["softmax", "svm", "l2", "l1"])
+@pytest.mark.parametrize("hidden", [[], [5], [5, 4]])
+@pytest.mark.parametrize("reg", [0.0, 0.3])
+def test_twin_matches_reference(hidden, loss, reg):
+    ref, twin = _pair(hidden, loss, reg)
+    X, y = _data(loss)
+    close(twin(t(X)), ref.loss(X), 1e-14)
+    close(twin.loss(t(X)), ref.loss(X), 1e-14)
+    loss_r, grads_r = ref.loss(X, y)
+    loss_t, grads_t = twin.loss(t(X), t(y))
+    close(loss_t, loss_r, 1e-14)
+    assert set(grads_t) == set(grads_r)
+    for k in grads_r:
+        close(grads_t[k], grads_r[k], 1e-14)
+
+
+def _builtin_net_loss(twin, X, y):
+    """The same network written with PyTorch built-ins, differentiated by autograd."""
+    h = X.reshape(X.shape[0], -1)
+    L = twin.num_layers
+    for i in range(1, L):
+        h = torch.relu(F.linear(h, twin.params[f"W{i}"].T, twin.params[f"b{i}"]))
+    s = F.linear(h, twin.params[f"W{L}"].T, twin.params[f"b{L}"])
+    data_loss = {
+        "softmax": lambda: F.cross_entropy(s, y),
+        "svm": lambda: svm_builtin(s, y),
+        "l2": lambda: F.mse_loss(s, y),
+        "l1": lambda: F.l1_loss(s, y),
+    }[twin.loss_name]()
+    weights = [twin.params[f"W{i}"] for i in range(1, L + 1)]
+    return data_loss + 0.5 * twin.reg * sum((w**2).sum() for w in weights)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "svm", "l2", "l1"])
+def test_twin_matches_builtins(loss):
+    _, twin = _pair([5, 4], loss, 0.2)
+    X, y = _data(loss)
+    loss_t, grads_t = twin.loss(t(X), t(y))
+    total = _builtin_net_loss(twin, t(X), t(y))
+    names = list(twin.params)
+    grads_b = torch.autograd.grad(total, [twin.params[k] for k in names])
+    close(loss_t, total, 1e-14)
+    for k, g in zip(names, grads_b):
+        close(grads_t[k], g, 1e-14)
+
+
+def test_twin_is_an_nn_module_that_trains():
+    _, twin = _pair([8], "softmax", 0.0, weight_scale=0.5)
+    X, y = _data("softmax", n=20)
+    X, y = t(X), t(y)
+    opt = torch.optim.SGD(twin.parameters(), lr=0.5)
+    first = float(twin.loss(X, y)[0])
+    for _ in range(30):
+        opt.zero_grad()
+        T.SoftmaxLoss()(twin(X), y).backward()
+        opt.step()
+    assert float(twin.loss(X, y)[0]) < 0.5 * first
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("loss", ["softmax", "svm", "l2", "l1"])
+def test_twin_net_on_cuda_matches_cpu(loss):
+    cuda = torch.device("cuda")
+    _, net = _pair([5, 4], loss, 0.1)
+    X, yy = _data(loss)
+    loss_c, grads_c = net.loss(t(X), t(yy))
+    scores_c = net(t(X))
+    net.to(cuda)
+    assert net.params["W1"].device.type == "cuda"
+    loss_g, grads_g = net.loss(t(X).to(cuda), t(yy).to(cuda))
+    close(loss_g.cpu(), loss_c, 1e-12)
+    close(net(t(X).to(cuda)), scores_c, 1e-12)
+    for k in grads_c:
+        assert grads_g[k].device.type == "cuda"
+        close(grads_g[k], grads_c[k], 1e-12)
