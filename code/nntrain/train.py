@@ -310,30 +310,8 @@ def train(
         >>> len(hist.val_acc), max(hist.val_acc) > 0.9
         (5, True)
     """
-    for key in ("X_train", "y_train", "X_val", "y_val"):
-        if key not in data:
-            raise ValueError(
-                f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing"
-            )
-    check.positive("learning_rate", learning_rate)
-    check.positive("momentum", momentum, allow_zero=True)
-    if momentum >= 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-    check.positive_int("batch_size", batch_size)
-    check.positive_int("epochs", epochs)
-    check.positive("lr_decay", lr_decay)
-    check.positive("max_loss_ratio", max_loss_ratio)
-    for split in ("train", "val"):
-        n, m = data[f"X_{split}"].shape[0], data[f"y_{split}"].shape[0]
-        if n == 0 or m != n:
-            raise ValueError(
-                f"X_{split} and y_{split} must hold the same non-zero number of "
-                f"examples, got {n} and {m}"
-            )
-        check.array(f"X_{split}", data[f"X_{split}"], floating=False, finite=True)
-        labels, classes = data[f"y_{split}"], getattr(model, "num_classes", None)
-        if classes is not None and _classifies(model):  # once here, not in every loss
-            check.labels(f"y_{split}", np.asarray(labels), n, classes, like=np.asarray(labels))
+    _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio)
+    _check_data(model, data)
     X, y = data["X_train"], data["y_train"]
     n = X.shape[0]
 
@@ -358,24 +336,8 @@ def train(
             idx = order[step * batch_size : (step + 1) * batch_size]
             xb, yb = adapted.inputs(X[idx], y[idx])
             loss, grads = adapted.loss_and_grads(xb, yb)
-            loss = float(loss)
-            history.loss.append(loss)
-            it = len(history.loss)
-            if not math.isfinite(loss) or loss > max_loss_ratio * max(history.loss[0], 1e-12):
-                what = (
-                    "not finite"
-                    if not math.isfinite(loss)
-                    else (
-                        f"{loss:.3g}, over {max_loss_ratio:g} times the first loss "
-                        f"{history.loss[0]:.3g}"
-                    )
-                )
-                raise TrainingDiverged(
-                    f"training diverged at iteration {it} (epoch {epoch}): the loss is {what}. "
-                    f"Try a lower learning rate than {lr:g}.",
-                    it,
-                    history,
-                )
+            history.loss.append(float(loss))
+            _check_divergence(history, max_loss_ratio, epoch, lr)
             with adapted.updating():
                 for k, p in params.items():
                     velocity[k] = momentum * velocity[k] - lr * grads[k]
@@ -390,7 +352,67 @@ def train(
             break
     if best_params is not None:
         adapted.restore(best_params)
-    for k, p in params.items():
+    _check_parameters(adapted, history, learning_rate)
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+def _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio):
+    """The rules of :func:`train`'s numeric arguments."""
+    check.positive("learning_rate", learning_rate)
+    check.positive("momentum", momentum, allow_zero=True)
+    if momentum >= 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    check.positive_int("batch_size", batch_size)
+    check.positive_int("epochs", epochs)
+    check.positive("lr_decay", lr_decay)
+    check.positive("max_loss_ratio", max_loss_ratio)
+
+
+def _check_data(model, data):
+    """The data, checked once where it enters (the layers check only metadata): both
+    splits, as many labels as examples, finite inputs and, for a classifier, labels in
+    ``[0, C)``."""
+    for key in ("X_train", "y_train", "X_val", "y_val"):
+        if key not in data:
+            raise ValueError(
+                f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing"
+            )
+    for split in ("train", "val"):
+        n, m = data[f"X_{split}"].shape[0], data[f"y_{split}"].shape[0]
+        if n == 0 or m != n:
+            raise ValueError(
+                f"X_{split} and y_{split} must hold the same non-zero number of "
+                f"examples, got {n} and {m}"
+            )
+        check.array(f"X_{split}", data[f"X_{split}"], floating=False, finite=True)
+        labels, classes = data[f"y_{split}"], getattr(model, "num_classes", None)
+        if classes is not None and _classifies(model):  # once here, not in every loss
+            check.labels(f"y_{split}", np.asarray(labels), n, classes, like=np.asarray(labels))
+
+
+def _check_divergence(history, max_loss_ratio, epoch, lr):
+    """Raise :class:`TrainingDiverged` if the last loss is not finite or has grown past
+    ``max_loss_ratio`` times the first."""
+    loss, first, it = history.loss[-1], history.loss[0], len(history.loss)
+    if math.isfinite(loss) and loss <= max_loss_ratio * max(first, 1e-12):
+        return
+    what = (
+        "not finite"
+        if not math.isfinite(loss)
+        else f"{loss:.3g}, over {max_loss_ratio:g} times the first loss {first:.3g}"
+    )
+    raise TrainingDiverged(
+        f"training diverged at iteration {it} (epoch {epoch}): the loss is {what}. "
+        f"Try a lower learning rate than {lr:g}.",
+        it,
+        history,
+    )
+
+
+def _check_parameters(adapted, history, learning_rate):
+    """Raise :class:`TrainingDiverged` if a parameter holds NaN or infinite values."""
+    for k, p in adapted.params.items():
         if not np.isfinite(adapted.numpy(p)).all():
             raise TrainingDiverged(
                 f"parameter {k} holds NaN or infinite values after training; "
@@ -398,8 +420,6 @@ def train(
                 len(history.loss),
                 history,
             )
-    history.seconds = time.perf_counter() - start
-    return history
 
 
 def best_val_acc(model, data, **kwargs):
