@@ -38,9 +38,10 @@ def softmax_loss(scores, y):
     log_probs = torch.log_softmax(scores, dim=1)
     correct, picked = _picked(log_probs, y)
     loss = -correct.mean()
-    # p - onehot, in place of the log-probabilities, which are no longer needed
-    dscores = log_probs.exp_().scatter_add_(1, picked, -torch.ones_like(log_probs[:, :1]))
-    return loss, dscores.div_(n)
+    # d loss / d log_probs is -onehot / n; through the log-softmax, g - p * sum(g) = (p -
+    # onehot) / n, in PyTorch's fused kernel
+    g = torch.zeros_like(log_probs).scatter_(1, picked, -1.0 / n)
+    return loss, torch.ops.aten._log_softmax_backward_data(g, log_probs, 1, scores.dtype)
 
 
 def svm_loss(scores, y, delta=1.0):
