@@ -881,3 +881,16 @@ def test_module_on_cuda_matches_cpu(kind):
     assert bn_param["running_var"].device.type == "cuda"
     dx = T.batchnorm_backward(torch.ones_like(out), cache)[0]
     near(dx, torch.zeros_like(x2), atol=1e-10)  # a constant upstream gradient: no dx
+
+
+@pytest.mark.parametrize("tree", list(TREES))
+def test_test_mode_keeps_the_dtype_of_x_with_float64_running_statistics(tree):
+    mod, make = TREES[tree]
+    rng = np.random.default_rng(0)
+    x = make(rng.standard_normal((4, 3)), np.float32)
+    gamma, beta = make(np.ones(3), np.float32), make(np.zeros(3), np.float32)
+    stats = {"running_mean": make(rng.standard_normal(3)), "running_var": make(np.ones(3))}
+    out, cache = mod.batchnorm_forward(x, gamma, beta, {"mode": "test", **stats})
+    assert str(out.dtype).endswith("float32")
+    dx = mod.batchnorm_backward_alt(make(np.ones((4, 3)), np.float32), cache)[0]
+    assert str(dx.dtype).endswith("float32")

@@ -147,8 +147,9 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         running_var = bn_param["running_var"] = np.ones(d, dtype=x.dtype)
 
     if mode == "test":
-        istd = 1.0 / np.sqrt(running_var + eps)
-        xhat = (x - running_mean) * istd
+        # the running statistics in x's dtype (they may have been kept in float64)
+        istd = 1.0 / np.sqrt(running_var.astype(x.dtype, copy=False) + eps)
+        xhat = (x - running_mean.astype(x.dtype, copy=False)) * istd
         out = gamma * xhat + beta
         return out, {"mode": "test", "x": x, "xhat": xhat, "gamma": gamma, "istd": istd}
 
