@@ -6,10 +6,36 @@ print FAIL and a BAD line saying what went wrong, and never crash.
 
 from __future__ import annotations
 
-import nntrain.reference as R
+import nntrain
+import nntrain.reference as reference
 import numpy as np
 import pytest
-from nntrain.checks import check_init, check_layer, check_loss, check_preprocessing, check_value
+from nntrain.checks import (
+    check_answer,
+    check_init,
+    check_layer,
+    check_loss,
+    check_preprocessing,
+    check_sampler,
+    check_value,
+)
+
+
+class _StudentCopies:
+    """The reference's functions as a student who wrote the same code would hand them in:
+    functions of this module, not the package's own (which the checks reject)."""
+
+    def __getattr__(self, name):
+        fn = getattr(reference, name)
+
+        def copy(*args, **kwargs):
+            return fn(*args, **kwargs)
+
+        copy.__name__ = copy.__qualname__ = name
+        return copy
+
+
+R = _StudentCopies()
 
 
 def verdict_lines(capsys):
@@ -422,3 +448,103 @@ def test_check_sampler_passes_log_uniform_and_catches_uniform(capsys):
     assert "raised ZeroDivisionError" in capsys.readouterr().out
     with pytest.raises(TypeError, match="LogUniform or Uniform"):
         check_sampler(uniform, (1.0, 3.0))
+
+
+# ---------------------------------------------------------------- fair grading (issue 15)
+
+
+@pytest.mark.parametrize(
+    "grade",
+    [
+        lambda: check_layer(nntrain.affine_forward, nntrain.affine_backward, "affine"),
+        lambda: check_layer(R.affine_forward, reference.affine_backward, "affine"),
+        lambda: check_loss(nntrain.svm_loss, "svm_loss"),
+        lambda: check_init(nntrain.reference.init.kaiming_normal, "kaiming_normal"),
+        lambda: check_preprocessing(R.affine_forward, reference.relu_forward, "Standardize"),
+    ],
+)
+def test_the_package_s_own_function_is_not_an_answer(grade, capsys):
+    assert grade() is False
+    lines = verdict_lines(capsys)
+    assert lines[0].endswith("FAIL")
+    assert any("nntrain's own" in line and "write your own code" in line for line in lines)
+
+
+def test_a_warning_of_a_right_answer_is_a_note_on_stdout_and_costs_nothing(capsys):
+    import warnings
+
+    def svm_loss(scores, y, delta=1.0):
+        warnings.warn("a student's debugging warning")
+        np.log(np.zeros(1))  # and a NumPy RuntimeWarning
+        return reference.svm_loss(scores, y, delta)
+
+    captured_before = capsys.readouterr()
+    assert check_loss(svm_loss, "svm_loss") is True
+    out = capsys.readouterr()
+    assert out.err == captured_before.err == ""
+    assert "note: your code warned (UserWarning: a student's debugging warning)" in out.out
+    assert "note: your code warned (RuntimeWarning: divide by zero" in out.out
+
+
+def test_a_leaky_relu_that_ignores_its_slope_fails(capsys):
+    def forward(x, negative_slope=0.01):
+        return np.where(x > 0, x, 0.01 * x), x
+
+    def backward(dout, x):
+        return dout * np.where(x > 0, 1.0, 0.01)
+
+    assert_fail(check_layer(forward, backward, "leaky_relu"), capsys, "leaky_relu", "with 0.2")
+
+
+def test_a_fixed_grid_is_not_a_sampler(capsys):
+    from nntrain.search import LogUniform
+
+    def geomspace(low, high, n, rng):
+        return np.geomspace(low, high, n)
+
+    assert check_sampler(geomspace, LogUniform(1e-5, 1e-1)) is False
+    assert "BAD another seed gives other values" in capsys.readouterr().out
+
+
+def test_check_preprocessing_passes_arguments_to_the_reference_and_to_fit(capsys):
+    def fit(X, k):
+        mean = X.mean(axis=0)
+        values, vectors = np.linalg.eigh(np.cov(X - mean, rowvar=False))
+        return mean, vectors[:, ::-1][:, :k]
+
+    def transform(X, stats):
+        mean, components = stats
+        return (X - mean) @ components
+
+    assert check_preprocessing(fit, transform, "PCA", k=2)
+    capsys.readouterr()
+    assert check_preprocessing(lambda X, k: fit(X, 3), transform, "PCA", k=2) is False
+
+
+def _dead(net, X):
+    h = X.reshape(len(X), -1)
+    fractions = []
+    for i in range(1, net.num_layers):
+        z = h @ net.params[f"W{i}"] + net.params[f"b{i}"]
+        fractions.append(float(np.all(z <= 0, axis=0).mean()))
+        h = np.maximum(z, 0)
+    return fractions
+
+
+def test_check_answer_grades_against_the_package_s_computation(capsys):
+    rng = np.random.default_rng(0)
+    net = reference.FullyConnectedNet([30, 30], input_dim=5, num_classes=3, weight_scale=1.0)
+    net.params["b1"][:10] = -50.0  # ten units of the first layer die
+    X = rng.standard_normal((40, 5))
+    assert check_answer(_dead, "dead_fractions", [(net, X)])
+    assert "ok  case 1[0]" in capsys.readouterr().out
+    assert not check_answer(lambda net, X: [0.0, 0.0], "dead_fractions", [(net, X)])
+    assert not check_answer(lambda costs: "yes", "should_stop", [([1.0, 5.0],)])
+    assert not check_answer(lambda costs: 1 / 0, "should_stop", [([1.0],)])
+    assert check_answer(
+        lambda c: c[-1] != c[-1] or c[-1] > 3 * c[0],
+        "should_stop",
+        [([1.0, 2.0],), ([1.0, float("nan")],)],
+    )
+    with pytest.raises(ValueError, match="name must be one of"):
+        check_answer(_dead, "dead", [])

@@ -222,11 +222,11 @@ def test_init_modules_are_attributes_of_their_trees():
 
 def test_pyproject_declares_every_third_party_import():
     """Every package the code imports (scipy, threadpoolctl, ...) is a declared dependency."""
+    project = tomllib.loads((ROOT / "code" / "pyproject.toml").read_text())["project"]
+    extras = [d for group in project["optional-dependencies"].values() for d in group]
     declared = {
         re.split(r"[<>=\[ ]", d)[0].replace("-", "_").lower()
-        for d in tomllib.loads((ROOT / "code" / "pyproject.toml").read_text())["project"][
-            "dependencies"
-        ]
+        for d in project["dependencies"] + extras
     }
     names = {"sklearn": "scikit_learn"}
     imported = set()

@@ -5,10 +5,23 @@ values and gradients by relative error (:func:`nntrain.gradcheck.rel_error`), ch
 student's backward pass against centred finite differences, prints a short verdict and
 returns ``True`` or ``False``, so a teacher's grading script can simply ``assert`` it.
 
+Two rules hold for every check, so that grading is fair to a right answer and not to a
+borrowed one:
+
+* a warning raised by the student's code is reported as a ``note`` line on stdout and does
+  not fail the check (an autograder such as nbgrader gives no points to a cell that writes
+  to stderr);
+* an answer that *is* one of the package's own functions (``my_affine_forward =
+  nntrain.affine_forward``) fails: the exercise asks for the student's own code.
+
 Used by the exercises at the end of every chapter.
 """
 
 from __future__ import annotations
+
+import contextlib
+import copy
+import warnings
 
 import numpy as np
 
@@ -79,6 +92,30 @@ class _Report:
     def __init__(self, title, tol):
         self.title, self.tol, self.lines, self.ok = title, tol, [], True
 
+    def own(self, *answers):
+        """Fail for an answer that is one of the package's functions; True if all are the
+        student's own."""
+        for fn in answers:
+            module = getattr(fn, "__module__", None) or ""
+            if module == "nntrain" or module.startswith("nntrain."):
+                name = getattr(fn, "__qualname__", repr(fn))
+                self.fail(f"the answer is nntrain's own {module}.{name}; write your own code")
+        return self.ok
+
+    @contextlib.contextmanager
+    def student_code(self):
+        """Run the student's code, turning its warnings into ``note`` lines (stdout)."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            finally:
+                self._notes(caught)
+
+    def _notes(self, caught):
+        for message in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
+            self.lines.append(f"  note: your code warned ({message})")
+
     def compare(self, what, got, want, tol=None):
         tol = self.tol if tol is None else tol
         try:
@@ -99,7 +136,7 @@ class _Report:
     def verdict(self):
         head = f"{self.title}: {'PASS' if self.ok else 'FAIL'}"
         print("\n".join([head, *self.lines]))
-        return self.ok
+        return bool(self.ok)
 
 
 def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, fd_tol=1e-6):
@@ -132,33 +169,57 @@ def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, 
     rng = np.random.default_rng(seed)
     inputs = _example_inputs(reference, rng) if inputs is None else tuple(inputs)
     report = _Report(reference, tol)
-    want, ref_cache = ref_forward(*inputs)
-    try:
-        got, cache = forward(*[x.copy() for x in inputs])
-        report.compare("forward output", got, want)
-        dout = rng.standard_normal(want.shape)
-        got_grads = _tuple(backward(dout, cache))
-    except Exception as e:  # a student's error becomes a FAIL line, not a crash
-        report.fail(f"raised {type(e).__name__}: {e}")
+    if not report.own(forward, backward):
         return report.verdict()
+    # a hyperparameter other than the default must be used, not ignored
+    rounds = [()] + ([HYPERPARAMETERS[reference]] if reference in HYPERPARAMETERS else [])
+    for hyper in rounds:
+        _grade_layer(
+            report, (forward, backward), (ref_forward, ref_backward), inputs, hyper, rng, fd_tol
+        )
+    return report.verdict()
+
+
+#: A second value of a layer's hyperparameter that :func:`check_layer` grades with.
+HYPERPARAMETERS = {"leaky_relu": (0.2,), "elu": (0.5,)}
+
+
+def _grade_layer(report, student, ref, inputs, hyper, rng, fd_tol):
+    """One round of :func:`check_layer`: outputs, gradients and finite differences of the
+    student's ``(forward, backward)`` against the reference's, with the extra arguments
+    ``hyper`` (not differentiated)."""
+    (forward, backward), (ref_forward, ref_backward) = student, ref
+    where = f" (with {', '.join(map(repr, hyper))})" if hyper else ""
+    want, ref_cache = ref_forward(*inputs, *hyper)
+    dout = rng.standard_normal(want.shape)
+    try:
+        with report.student_code():
+            got, cache = forward(*[x.copy() for x in inputs], *hyper)
+            report.compare(f"forward output{where}", got, want)
+            got_grads = _tuple(backward(dout, cache))
+    except Exception as e:  # a student's error becomes a FAIL line, not a crash
+        report.fail(f"raised {type(e).__name__}{where}: {e}")
+        return
     want_grads = _tuple(ref_backward(dout, ref_cache))
     if len(got_grads) != len(want_grads):
         report.fail(f"backward returned {len(got_grads)} gradients, expected {len(want_grads)}")
-        return report.verdict()
+        return
     for i, (g, w) in enumerate(zip(got_grads, want_grads)):
-        report.compare(f"gradient of input {i + 1}", g, w)
+        report.compare(f"gradient of input {i + 1}{where}", g, w)
         args = [x.copy() for x in inputs]
 
         def f(a, i=i, args=args):
-            return forward(*args[:i], a, *args[i + 1 :])[0]
+            return forward(*args[:i], a, *args[i + 1 :], *hyper)[0]
 
         try:
-            numerical = eval_numerical_gradient_array(f, args[i], dout)
+            with report.student_code():
+                numerical = eval_numerical_gradient_array(f, args[i], dout)
         except Exception as e:  # e.g. a forward whose output has the wrong shape
             report.fail(f"finite differences of input {i + 1} raised {type(e).__name__}: {e}")
             continue
-        report.compare(f"gradient of input {i + 1} vs finite differences", g, numerical, tol=fd_tol)
-    return report.verdict()
+        report.compare(
+            f"gradient of input {i + 1} vs finite differences{where}", g, numerical, tol=fd_tol
+        )
 
 
 def check_loss(loss, reference, inputs=None, *, seed=0, tol=1e-7, fd_tol=1e-6):
@@ -181,18 +242,17 @@ def check_loss(loss, reference, inputs=None, *, seed=0, tol=1e-7, fd_tol=1e-6):
         inputs = (rng.standard_normal((8, 5)), rng.integers(0, 5, size=8))
     scores, y = inputs
     report = _Report(reference, tol)
+    if not report.own(loss):
+        return report.verdict()
     want, want_grad = ref(scores, y)
     try:
-        got, got_grad = loss(scores.copy(), y.copy())
-        report.compare("loss value", np.float64(got), np.float64(want))
-        report.compare("gradient", got_grad, want_grad)
-        s = scores.copy()
-        report.compare(
-            "gradient vs finite differences",
-            got_grad,
-            eval_numerical_gradient(lambda a: loss(a, y)[0], s),
-            tol=fd_tol,
-        )
+        with report.student_code():
+            got, got_grad = loss(scores.copy(), y.copy())
+            report.compare("loss value", np.float64(got), np.float64(want))
+            report.compare("gradient", got_grad, want_grad)
+            s = scores.copy()
+            numerical = eval_numerical_gradient(lambda a: loss(a, y)[0], s)
+        report.compare("gradient vs finite differences", got_grad, numerical, tol=fd_tol)
     except Exception as e:
         report.fail(f"raised {type(e).__name__}: {e}")
     return report.verdict()
@@ -208,9 +268,9 @@ def _split_with_a_shift(rng, n_train=200, n_val=50, dim=6):
     return X_train, X_val
 
 
-def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7):
+def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7, **kwargs):
     """Grade a student's preprocessing against ``nntrain.reference.preprocessing.<reference>``
-    (with its default arguments).
+    (with its default arguments, or ``kwargs``, which the student's ``fit`` receives too).
 
     The student writes two functions: ``fit(X_train) -> stats`` computes whatever statistics
     the method needs from the training split (any object: a tuple, a dict), and
@@ -227,6 +287,8 @@ def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7):
             ``"Standardize"`` or ``"Whiten"``.
         seed: seed of the example data.
         tol: largest relative error accepted against the reference.
+        kwargs: arguments of the reference class and of the student's ``fit``, e.g.
+            ``k=2`` for ``"PCA"``.
 
     Returns:
         True when both splits agree with the reference.
@@ -238,15 +300,18 @@ def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7):
             f"reference must name a class of nntrain.reference.preprocessing, got {reference!r}"
         )
     X_train, X_val = _split_with_a_shift(np.random.default_rng(seed))
-    model = getattr(preprocessing, reference)().fit(X_train)
+    model = getattr(preprocessing, reference)(**kwargs).fit(X_train)
     report = _Report(reference, tol)
+    if not report.own(fit, transform):
+        return report.verdict()
     try:
         train_copy, val_copy = X_train.copy(), X_val.copy()
-        stats = fit(train_copy)
-        outputs = {
-            split: np.asarray(transform(X, stats), dtype=np.float64)
-            for split, X in (("training split", train_copy), ("validation split", val_copy))
-        }
+        with report.student_code():
+            stats = fit(train_copy, **kwargs)
+            outputs = {
+                split: np.asarray(transform(X, stats), dtype=np.float64)
+                for split, X in (("training split", train_copy), ("validation split", val_copy))
+            }
         if not (np.array_equal(train_copy, X_train) and np.array_equal(val_copy, X_val)):
             report.fail("fit or transform modified its input array in place")
     except Exception as e:  # a student's error becomes a FAIL line, not a crash
@@ -302,11 +367,14 @@ def check_init(init, reference, *, seed=0, tol=0.03):
         )
     want_fn = getattr(schemes, reference)
     report = _Report(reference, tol)
+    if not report.own(init):
+        return report.verdict()
     for shape in ((300, 200), (64, 16, 3, 3)):
         want = want_fn(shape, rng=np.random.default_rng(seed + 1))
         try:
-            got = init(shape, np.random.default_rng(seed))
-            again = init(shape, np.random.default_rng(seed))
+            with report.student_code():
+                got = init(shape, np.random.default_rng(seed))
+                again = init(shape, np.random.default_rng(seed))
         except Exception as e:  # a student's error becomes a FAIL line, not a crash
             report.fail(f"shape {shape}: raised {type(e).__name__}: {e}")
             continue
@@ -341,7 +409,8 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
     ``sample(low, high, n, rng)`` must return ``n`` values drawn only from the
     ``numpy.random.Generator`` it is given, with the distribution of ``dimension`` (for
     example ``LogUniform(1e-5, 1e-1)``). The check draws ``n`` values, checks that they lie
-    in ``[low, high]``, that the same seed gives the same values, and compares them with
+    in ``[low, high]``, that the same seed gives the same values and another seed others (a
+    fixed grid such as ``np.geomspace`` is not a sample), and compares them with
     the dimension's own samples by a two-sample Kolmogorov-Smirnov test (so a uniform
     sampler cannot pass for a log-uniform one).
 
@@ -364,10 +433,16 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
             f"{type(dimension).__name__}"
         )
     report = _Report(repr(dimension), 0.0)
+    if not report.own(sample):
+        return report.verdict()
     low, high = dimension.low, dimension.high
+
+    def draw(s):
+        return np.asarray(sample(low, high, n, np.random.default_rng(s)), dtype=np.float64)
+
     try:
-        got = np.asarray(sample(low, high, n, np.random.default_rng(seed)), dtype=np.float64)
-        again = np.asarray(sample(low, high, n, np.random.default_rng(seed)), dtype=np.float64)
+        with report.student_code():
+            got, again, other = draw(seed), draw(seed), draw(seed + 1)
     except Exception as e:  # a student's error becomes a FAIL line, not a crash
         report.fail(f"raised {type(e).__name__}: {e}")
         return report.verdict()
@@ -377,6 +452,7 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
     checks = [
         (bool(np.all((got >= low) & (got <= high))), f"every value in [{low:g}, {high:g}]"),
         (np.array_equal(got, again), "the same seed gives the same values"),
+        (not np.array_equal(got, other), "another seed gives other values (draws from rng)"),
     ]
     for good, what in checks:
         report.ok &= good
@@ -404,4 +480,109 @@ def check_value(answer, expected, name, *, tol=1e-9):
         )
     except Exception as e:
         report.fail(f"raised {type(e).__name__}: {e}")
+    return report.verdict()
+
+
+def _dead_fractions(net, X):
+    from .diagnostics import record, summarize
+
+    return [s.dead for s in summarize(record(net, X))]
+
+
+def _layer_stds(net, X):
+    from .diagnostics import record, summarize
+
+    return [s.std for s in summarize(record(net, X))]
+
+
+def _running_statistics(running_mean, running_var, x, momentum):
+    bn_param = {
+        "mode": "train",
+        "momentum": momentum,
+        "running_mean": running_mean.copy(),
+        "running_var": running_var.copy(),
+    }
+    d = x.shape[1]
+    reference.batchnorm_forward(x, np.ones(d), np.zeros(d), bn_param)
+    return bn_param["running_mean"], bn_param["running_var"]
+
+
+def _batchnorm_test(x, gamma, beta, running_mean, running_var):
+    stats = {"running_mean": running_mean, "running_var": running_var}
+    return reference.batchnorm_forward(x, gamma, beta, {"mode": "test", **stats})[0]
+
+
+def _narrow_log_range(values, scores, low, high, keep):
+    from .search import LogUniform, narrow
+
+    new = narrow({"p": LogUniform(low, high)}, [{"p": v} for v in values], scores, keep)["p"]
+    return new.low, new.high
+
+
+def _should_stop(costs):
+    from .search import should_stop
+
+    return should_stop(costs)
+
+
+#: What :func:`check_answer` compares an answer with: name -> the package's computation.
+ANSWERS = {
+    "dead_fractions": _dead_fractions,
+    "layer_stds": _layer_stds,
+    "running_statistics": _running_statistics,
+    "batchnorm_test": _batchnorm_test,
+    "narrow_log_range": _narrow_log_range,
+    "should_stop": _should_stop,
+}
+
+
+def _compare_answers(report, what, got, want):
+    """Compare nested tuples and lists of numbers, arrays, bools and strings."""
+    if isinstance(want, (bool, np.bool_, str)):
+        good = type(got) in (bool, np.bool_, str) and got == want
+        report.ok &= good
+        report.lines.append(f"  {'ok ' if good else 'BAD'} {what}: {got!r} (expected {want!r})")
+    elif isinstance(want, (tuple, list)):
+        if not isinstance(got, (tuple, list, np.ndarray)) or len(got) != len(want):
+            report.fail(f"{what}: {got!r} is not a sequence of {len(want)} values")
+            return
+        for i, (g, w) in enumerate(zip(got, want)):
+            _compare_answers(report, f"{what}[{i}]", g, w)
+    else:
+        report.compare(what, np.asarray(got, dtype=np.float64), np.asarray(want, np.float64))
+
+
+def check_answer(answer, name, cases, *, tol=1e-7):
+    """Grade a function against the package's own computation of the same thing.
+
+    Args:
+        answer: the student's function.
+        name: what it computes, a key of :data:`ANSWERS` (e.g. ``"layer_stds"``).
+        cases: a list of argument tuples; each is passed (copied) to both.
+        tol: largest relative error accepted for numbers and arrays (bools and strings must
+            be equal).
+
+    Returns:
+        True when every case agrees.
+
+    Example:
+        >>> check_answer(lambda costs: costs[-1] > 3 * costs[0], "should_stop", [([2.3, 7.0],)])
+        should_stop: PASS
+          ok  case 1: True (expected True)
+        True
+    """
+    if name not in ANSWERS:
+        raise ValueError(f"name must be one of {sorted(ANSWERS)}, got {name!r}")
+    report = _Report(name, tol)
+    if not report.own(answer):
+        return report.verdict()
+    for i, args in enumerate(cases, 1):
+        want = ANSWERS[name](*copy.deepcopy(args))
+        try:
+            with report.student_code():
+                got = answer(*copy.deepcopy(args))
+        except Exception as e:  # a student's error becomes a FAIL line, not a crash
+            report.fail(f"case {i}: raised {type(e).__name__}: {e}")
+            continue
+        _compare_answers(report, f"case {i}", got, want)
     return report.verdict()
