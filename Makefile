@@ -3,6 +3,9 @@
 #   make test   lint and format checks (ruff), then the whole test suite
 #   make bench  measure speed (chapters, slider frames, twins, batched trials, the suite);
 #               writes _build/bench/results.json and fails when a target is missed
+#   make assignments COURSE=dir               an nbgrader course folder at dir (outside the
+#                                             repository): teacher and student versions
+#   make grade COURSE=dir SUBMISSIONS=dir     grade dir/<student>/<chapter>/<chapter>.ipynb
 # All create .venv when it is missing and install requirements.txt and the package.
 
 PYTHON ?= python3
@@ -10,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test bench clean
+.PHONY: book test bench assignments grade clean
 
 $(STAMP): requirements.txt code/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +34,15 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# Student work and grades never enter git: COURSE must be outside the repository.
+assignments: $(STAMP)
+	@test -n "$(COURSE)" || { echo "usage: make assignments COURSE=../my-course [CHAPTERS='00_network 04_batchnorm']"; exit 2; }
+	$(PY) -m nntrain.classroom assign "$(COURSE)" $(CHAPTERS)
+
+grade: $(STAMP)
+	@test -n "$(COURSE)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade COURSE=../my-course SUBMISSIONS=../downloads"; exit 2; }
+	$(PY) -m nntrain.classroom grade "$(COURSE)" "$(SUBMISSIONS)"
 
 clean:
 	rm -rf _build
