@@ -52,6 +52,16 @@ def test_chapter_page_is_executed_with_claims(built, chapter):
     assert "Traceback" not in text
 
 
+def test_solutions_are_folded_and_model_answers_are_not_on_the_page(built, chapter):
+    """A reader can try an exercise first: each solution folds behind "Show solution";
+    the model answers of the think exercises are for teachers (the course folder)."""
+    text = page(f"book/{chapter}.html")
+    notebook = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())
+    answers = sum("### BEGIN SOLUTION" in "".join(c["source"]) for c in notebook["cells"])
+    assert text.count("Show solution") >= answers >= 3
+    assert "Model answer" not in text and "Rubric" not in text
+
+
 def test_chapter_shows_every_figure_it_draws(built, chapter):
     """Each `plt.show()` of the chapter leaves a figure on the page, as an image file of the
     build (the static slider figures, inline frames, are checked on their own)."""

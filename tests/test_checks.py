@@ -474,7 +474,7 @@ def test_a_warning_of_a_right_answer_is_a_note_on_stdout_and_costs_nothing(capsy
     import warnings
 
     def svm_loss(scores, y, delta=1.0):
-        warnings.warn("a student's debugging warning")
+        warnings.warn("a student's debugging warning", stacklevel=2)
         np.log(np.zeros(1))  # and a NumPy RuntimeWarning
         return reference.svm_loss(scores, y, delta)
 

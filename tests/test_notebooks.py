@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from nntrain import classroom
+from nntrain.classroom import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
@@ -72,21 +74,97 @@ def test_setup_cell(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_claims_and_graded_exercises(path):
-    """A chapter ends with a Claims checked table that asserts, and graded exercises whose
-    solutions sit between markers, each followed by an asserted check."""
+def test_claims_checked_table(path):
+    """A chapter has a Claims checked table that asserts, its code folded away under it."""
     all_cells = cells(path)
     text = [source(c) for c in all_cells]
     heading = next(i for i, t in enumerate(text) if t.startswith("## Claims checked"))
     shows = [c for c, t in zip(all_cells[heading:], text[heading:]) if "claims.show()" in t]
     assert shows, "the Claims checked section must call claims.show()"
-    # the table is what a reader looks at; the asserting code folds away under it
     assert "hide-input" in shows[0].get("metadata", {}).get("tags", [])
-    exercises = [t for t in text if "### BEGIN SOLUTION" in t]
-    assert exercises, "no graded exercise"
-    for t in exercises:
-        assert t.count("### BEGIN SOLUTION") == t.count("### END SOLUTION")
-        assert re.search(r"assert checks\.check_\w+\(", t), "each exercise asserts a check"
+
+
+def exercise_cells(path):
+    """The indices of each graded exercise's answer and checks cells."""
+    all_cells = cells(path)
+    return [
+        (i, i + 1)
+        for i, c in enumerate(all_cells)
+        if c["cell_type"] == "code" and BEGIN_SOLUTION in source(c)
+    ]
+
+
+def exercises(path):
+    """``(answer cell, checks cell)`` of each graded exercise of a chapter."""
+    all_cells = cells(path)
+    return [(all_cells[i], all_cells[j]) for i, j in exercise_cells(path)]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_graded_exercises(path):
+    """At least three graded exercises: an answer cell folded behind "Show solution",
+    followed by a checks cell that declares its points, asserts checks from nntrain.checks
+    and may end with a hidden-test region that declares its own."""
+    pairs = exercises(path)
+    assert len(pairs) >= 3, f"{path.name} has {len(pairs)} graded exercises, not 3"
+    for answer, checks in pairs:
+        text, tests = source(answer), source(checks)
+        assert text.count(BEGIN_SOLUTION) == text.count(END_SOLUTION) >= 1
+        assert "hide-input" in answer["metadata"].get("tags", [])
+        assert answer["metadata"]["mystnb"]["code_prompt_show"] == "Show solution"
+        assert classroom.GRADED.match(tests), "checks cell must start with '# Graded (N points)'"
+        public = tests.split(BEGIN_HIDDEN)[0]
+        assert re.search(r"assert checks\.check_\w+\(", public), "public checks assert a check"
+        if BEGIN_HIDDEN in tests:
+            assert classroom.HIDDEN.search(tests), "a hidden region declares its points"
+            assert tests.rstrip().endswith(END_HIDDEN), "the hidden region ends the cell"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_think_exercises_have_model_answers_for_teachers(path):
+    """Each think exercise is followed by a model answer with points and a rubric, removed
+    from the HTML book (teachers see it in the course folder)."""
+    all_cells = cells(path)
+    thinks = [i for i, c in enumerate(all_cells) if "(think).**" in source(c)]
+    assert thinks, "no think exercise"
+    for i in thinks:
+        model = all_cells[i + 1]
+        assert classroom.MODEL.match(source(model)), f"cell {i + 1}: no model answer"
+        assert "*Rubric:*" in source(model)
+        assert {"remove-cell", "model-answer"} <= set(model["metadata"].get("tags", []))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_markers_appear_only_in_exercise_cells(path):
+    """nbgrader finds its markers anywhere in a line: prose that names one breaks the
+    student version, so the markers live in exercise code cells only."""
+    graded = {i for pair in exercise_cells(path) for i in pair}
+    for i, c in enumerate(cells(path)):
+        if i in graded:
+            continue
+        for marker in classroom.MARKERS:
+            assert marker not in source(c), f"cell {i} mentions {marker!r}"
+
+
+def without_solutions(text):
+    """The answer cell as a reader who deletes every solution region leaves it."""
+    return re.sub(rf"[ \t]*{BEGIN_SOLUTION}\n.*?{END_SOLUTION}\n?", "", text, flags=re.S)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_a_deleted_solution_fails_its_check_not_with_a_syntax_error(path):
+    """Run the setup cell, then each answer with its solutions deleted and its public
+    checks: the check must fail (AssertionError), never raise anything else."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    namespace = {}
+    setup = source(cells(path)[0]).replace("%pip install --quiet {source}", "pass")
+    exec(setup, namespace)
+    for answer, checks in exercises(path):
+        exec(without_solutions(source(answer)), namespace)
+        with pytest.raises(AssertionError):
+            exec(source(checks).split(BEGIN_HIDDEN)[0], namespace)
 
 
 TIMED_ASSERT = re.compile(r"assert[^\n]*(seconds|elapsed|perf_counter|timing|CHAPTER_START)")
