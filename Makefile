@@ -23,8 +23,11 @@ $(STAMP): requirements.txt code/pyproject.toml
 
 # The chapters' kernels draw with matplotlib's inline backend, whatever MPLBACKEND the caller
 # has (with Agg, plt.show() displays nothing and the figures would be missing from the book).
+# Each chapter writes its Claims checked rows to _build/claims, which book/claims.ipynb (read
+# after the chapters: Sphinx reads pages in name order) gathers into the Claims ledger.
 book: $(STAMP)
-	NNTRAIN_QUIET=1 NNTRAIN_STATIC=1 MPLBACKEND=module://matplotlib_inline.backend_inline $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
+	rm -rf _build/claims
+	NNTRAIN_CLAIMS_DIR=$(CURDIR)/_build/claims NNTRAIN_QUIET=1 NNTRAIN_STATIC=1 MPLBACKEND=module://matplotlib_inline.backend_inline $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)

@@ -62,6 +62,21 @@ def test_solutions_are_folded_and_model_answers_are_not_on_the_page(built, chapt
     assert "Model answer" not in text and "Rubric" not in text
 
 
+def test_claims_ledger_gathers_every_chapter_s_rows(built):
+    """The ledger page holds one row per Claims checked row of every chapter, each linking
+    to its row, and counts the verdicts."""
+    ledger = page("book/claims.html")
+    per_chapter = {}
+    for chapter in sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        table = page(f"book/{chapter}.html").split('class="nntrain-claims"')[1]
+        per_chapter[chapter] = table.split("</table>")[0].count(f'<tr id="claim-{chapter}-')
+    assert all(per_chapter.values()), per_chapter
+    assert ledger.count("<tr><td><a href=") == sum(per_chapter.values())
+    for chapter, n in per_chapter.items():
+        assert f'href="{chapter}.html#claim-{chapter}-{n}"' in ledger
+    assert 'class="nntrain-ledger-counts"' in ledger
+
+
 def test_chapter_shows_every_figure_it_draws(built, chapter):
     """Each `plt.show()` of the chapter leaves a figure on the page, as an image file of the
     build (the static slider figures, inline frames, are checked on their own)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from nntrain.claims import VERDICTS, Claims
+from nntrain.claims import LEDGER_DIR, VERDICTS, Claims, Ledger
 
 
 def claims_with(*rows):
@@ -36,6 +36,7 @@ def test_add_records_a_row():
             expected=41,
             verdict="holds",
             why="",
+            flips_at=None,
         )
     ]
 
@@ -208,3 +209,75 @@ def test_to_html_formats_numbers():
 def test_numpy_bool_expected_is_a_bool_expectation():
     assert Claims.passes(True, np.bool_(True)) is True
     assert Claims.passes(1, np.bool_(True)) is False
+
+
+# --------------------------------------------------------------------------------------
+# flips_at: a range that could pass either way is refused
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expected, flips_at, measured",
+    [((1.5, 1000.0), 1.0, 2.0), ((0.0, 0.5), 0.7, 0.3), (True, False, True), (2.0, 1.0, 2.0)],
+)
+def test_a_range_that_excludes_the_flip_is_accepted(expected, flips_at, measured):
+    c = Claims()
+    c.add("x", source="s", measured=measured, expected=expected, verdict="holds", flips_at=flips_at)
+    assert c.rows[0]["flips_at"] == flips_at and not c.failures()
+
+
+@pytest.mark.parametrize("expected, flips_at", [((0.5, 2.0), 1.0), ((0.0, 10.0), 0.0), (1.0, 1.0)])
+def test_a_range_containing_the_flip_is_refused(expected, flips_at):
+    with pytest.raises(ValueError, match="contains .* where the verdict flips"):
+        Claims().add(
+            "ReLU trains faster",
+            source="s",
+            measured=1.2,
+            expected=expected,
+            verdict="holds",
+            flips_at=flips_at,
+        )
+
+
+# --------------------------------------------------------------------------------------
+# the ledger
+# --------------------------------------------------------------------------------------
+
+
+def chapter_claims(name):
+    c = Claims(name)
+    c.add("a holds", source="notes", measured=3.0, expected=(2.0, 4.0), verdict="holds")
+    c.add(
+        "b does not",
+        source="paper",
+        measured=0.9,
+        expected=(0.5, 1.2),
+        verdict="does not hold at this scale",
+        why="too small a net",
+    )
+    return c
+
+
+def test_rows_are_anchored_on_the_chapter_page_and_written_for_the_ledger(tmp_path, monkeypatch):
+    c = chapter_claims("01_activations")
+    assert 'id="claim-01_activations-2"' in c.to_html()
+    assert 'id="claim' not in claims_with(("x", 1, 1)).to_html()  # no chapter, no anchor
+    monkeypatch.setenv(LEDGER_DIR, str(tmp_path))
+    c.show()
+    rows = Ledger.from_directory(tmp_path, ["01_activations"]).rows
+    assert [r["anchor"] for r in rows] == ["claim-01_activations-1", "claim-01_activations-2"]
+    assert rows[1]["asserted"] == "0.5 to 1.2" and rows[1]["why"] == "too small a net"
+    assert all(r["passed"] for r in rows)
+
+
+def test_the_ledger_counts_verdicts_links_rows_and_needs_every_chapter(tmp_path):
+    for name in ("00_network", "03_initialization"):
+        chapter_claims(name).write(tmp_path)
+    ledger = Ledger.from_directory(tmp_path, ["00_network", "03_initialization"])
+    assert ledger.counts() == {"holds": 2, "holds partly": 0, "does not hold at this scale": 2}
+    assert [r["chapter"] for r in ledger.by_verdict("holds")] == ["00_network", "03_initialization"]
+    assert '<a href="03_initialization.html#claim-03_initialization-2">' in ledger.to_html()
+    with pytest.raises(FileNotFoundError, match=r"no ledger rows from \['04_batchnorm'\]"):
+        Ledger.from_directory(tmp_path, ["00_network", "04_batchnorm"])
+    with pytest.raises(ValueError, match="need its name"):
+        Claims().write(tmp_path)

@@ -4,16 +4,35 @@ Each row pairs a quantitative claim from the lecture notes or a paper with the v
 chapter measured, the range the book asserts, and an honest verdict. :meth:`Claims.show`
 renders the table and then raises ``AssertionError`` if any measured value left its range,
 so a regression anywhere in the package or a chapter fails the book build and the tests.
+
+The rules of a claim (every chapter):
+
+* a stochastic measurement is taken over at least 3 seeds, and its asserted range comes
+  from their spread;
+* the asserted range excludes the values that would flip the verdict: a claim that
+  "holds" cannot also pass at no effect. Where a claim names the value at which its
+  verdict flips (``flips_at``), :meth:`Claims.add` refuses a range that contains it;
+* the prose quotes the number the cell measured.
+
+**The Claims ledger.** When the environment variable ``NNTRAIN_CLAIMS_DIR`` names a folder
+(``make book`` sets it), :meth:`Claims.show` also writes the chapter's rows there as JSON,
+and the book's ledger page (``book/claims.ipynb``) gathers them with :class:`Ledger`: the
+rows come from the chapters' own executed claims, never from a second copy.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 
 VERDICTS = ("holds", "holds partly", "does not hold at this scale")
+#: The environment variable naming the folder where chapters write their ledger rows.
+LEDGER_DIR = "NNTRAIN_CLAIMS_DIR"
 
 
 def _is_number(x) -> bool:
@@ -30,6 +49,11 @@ def _fmt(x, digits=3):
     return str(x)
 
 
+def _asserted(row):
+    exp = row["expected"]
+    return f"{_fmt(exp[0], 4)} to {_fmt(exp[1], 4)}" if isinstance(exp, tuple) else _fmt(exp, 4)
+
+
 class Claims:
     """A chapter's table of checked claims.
 
@@ -40,10 +64,12 @@ class Claims:
         >>> claims.show()  # doctest: +SKIP
     """
 
-    def __init__(self):
-        self.rows = []
+    def __init__(self, chapter=None):
+        """``chapter``: the chapter's file name without extension (``"00_network"``), which
+        names its rows in the ledger and anchors them on its page."""
+        self.chapter, self.rows = chapter, []
 
-    def add(self, claim, *, source, measured, expected, verdict, why=""):
+    def add(self, claim, *, source, measured, expected, verdict, why="", flips_at=None):
         """Add one claim.
 
         Args:
@@ -54,6 +80,9 @@ class Claims:
                 ``(low, high)`` range (inclusive), or a bool.
             verdict: one of :data:`VERDICTS`: whether the *claim* reproduces here.
             why: the reason, required unless the verdict is ``"holds"``.
+            flips_at: the value at which the verdict would flip (no effect: a ratio of 1, a
+                difference of 0; or the folklore's own value for a claim that does not
+                hold). It must lie outside the asserted range.
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
@@ -69,6 +98,11 @@ class Claims:
             raise ValueError(
                 f"expected must be a number, a bool or a (low, high) range, got {expected!r}"
             )
+        if flips_at is not None and self.passes(flips_at, expected):
+            raise ValueError(
+                f"the asserted range {expected!r} contains {flips_at!r}, where the verdict "
+                f"flips: the claim {claim!r} could pass either way"
+            )
         self.rows.append(
             dict(
                 claim=claim,
@@ -77,6 +111,7 @@ class Claims:
                 expected=expected,
                 verdict=verdict,
                 why=why,
+                flips_at=flips_at,
             )
         )
 
@@ -99,18 +134,15 @@ class Claims:
             f"<th>{h}</th>" for h in ("Claim", "Source", "Measured", "Asserted", "Verdict")
         )
         body = []
-        for r in self.rows:
-            exp = r["expected"]
-            asserted = (
-                f"{_fmt(exp[0], 4)} to {_fmt(exp[1], 4)}"
-                if isinstance(exp, tuple)
-                else _fmt(exp, 4)
-            )
-            mark = "✓" if self.passes(r["measured"], exp) else "✗ FAILED"
+        for i, r in enumerate(self.rows, 1):
+            mark = "✓" if self.passes(r["measured"], r["expected"]) else "✗ FAILED"
             verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
-            cells = (r["claim"], r["source"], f"{_fmt(r['measured'])} {mark}", asserted, verdict)
+            cells = (r["claim"], r["source"], f"{_fmt(r['measured'])} {mark}", _asserted(r))
+            anchor = f' id="{self.anchor(i)}"' if self.chapter else ""
             body.append(
-                "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
+                f"<tr{anchor}>"
+                + "".join(f"<td>{html.escape(str(c))}</td>" for c in (*cells, verdict))
+                + "</tr>"
             )
         return (
             f'<table class="nntrain-claims"><thead><tr>{head}</tr></thead>'
@@ -120,10 +152,43 @@ class Claims:
     def _repr_html_(self):
         return self.to_html()
 
+    def anchor(self, i):
+        """The HTML id of row ``i`` (from 1) on the chapter's page."""
+        return f"claim-{self.chapter}-{i}"
+
+    def records(self):
+        """The rows as the ledger stores them: plain JSON values, with the asserted range in
+        words, whether the row passed, and its anchor."""
+        return [
+            {
+                "chapter": self.chapter,
+                "anchor": self.anchor(i),
+                "claim": r["claim"],
+                "source": r["source"],
+                "measured": _fmt(r["measured"]),
+                "asserted": _asserted(r),
+                "verdict": r["verdict"],
+                "why": r["why"],
+                "passed": self.passes(r["measured"], r["expected"]),
+            }
+            for i, r in enumerate(self.rows, 1)
+        ]
+
+    def write(self, directory):
+        """Write :meth:`records` to ``directory/<chapter>.json``; returns the path."""
+        if not self.chapter:
+            raise ValueError("a chapter's claims need its name to enter the ledger: Claims(name)")
+        path = Path(directory) / f"{self.chapter}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.records(), indent=1, ensure_ascii=False) + "\n")
+        return path
+
     def show(self):
         """Display the table, then assert every claim (``AssertionError`` lists failures)."""
         if not self.rows:
             raise ValueError("no claims were added")
+        if os.environ.get(LEDGER_DIR) and self.chapter:
+            self.write(os.environ[LEDGER_DIR])
         try:
             from IPython.display import HTML, display
 
@@ -137,3 +202,65 @@ class Claims:
                 for r in bad
             ]
             raise AssertionError("claims outside their asserted range:\n" + "\n".join(lines))
+
+
+class Ledger:
+    """Every chapter's Claims checked rows, read from the JSON files the chapters wrote.
+
+    Example:
+        >>> ledger = Ledger([{"chapter": "00_network", "anchor": "claim-00_network-1",
+        ...     "claim": "c", "source": "s", "measured": "1", "asserted": "1",
+        ...     "verdict": "holds", "why": "", "passed": True}])
+        >>> ledger.counts()
+        {'holds': 1, 'holds partly': 0, 'does not hold at this scale': 0}
+    """
+
+    def __init__(self, rows):
+        self.rows = list(rows)
+
+    @classmethod
+    def from_directory(cls, directory, chapters=None):
+        """The rows of ``directory/*.json``, in chapter order. With ``chapters``, every one
+        of them must have written its rows (a ledger missing a chapter is an error)."""
+        files = sorted(Path(directory).glob("*.json"))
+        found = [p.stem for p in files]
+        missing = sorted(set(chapters or ()) - set(found))
+        if missing:
+            raise FileNotFoundError(
+                f"no ledger rows from {missing} in {directory}: build the whole book "
+                f"(make book), whose chapters write them"
+            )
+        return cls(row for p in files for row in json.loads(p.read_text()))
+
+    def counts(self):
+        """The number of rows of each verdict."""
+        return {v: sum(r["verdict"] == v for r in self.rows) for v in VERDICTS}
+
+    def by_verdict(self, verdict):
+        return [r for r in self.rows if r["verdict"] == verdict]
+
+    def to_html(self):
+        """One table: claim, source, measured, asserted, verdict, and a link to the row on
+        its chapter's page."""
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("Chapter", "Claim", "Source", "Measured", "Asserted", "Verdict")
+        )
+        body = []
+        for r in self.rows:
+            link = f'<a href="{r["chapter"]}.html#{r["anchor"]}">{html.escape(r["chapter"])}</a>'
+            verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
+            mark = "✓" if r["passed"] else "✗ FAILED"
+            cells = (r["claim"], r["source"], f"{r['measured']} {mark}", r["asserted"], verdict)
+            body.append(
+                f"<tr><td>{link}</td>"
+                + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                + "</tr>"
+            )
+        return (
+            f'<table class="nntrain-ledger"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
+
+    def _repr_html_(self):
+        return self.to_html()
