@@ -94,8 +94,8 @@ def l2_loss(pred, target):
         \frac{\partial L}{\partial p_k} = \frac{2 (p_k - t_k)}{M}
 
     The gradient grows with the error, so a few large errors (outliers) dominate the
-    update: one reason chapter 0 finds L2 regression harder to optimise than
-    classification.
+    update: chapter 0 shows outliers pulling an L2 fit away while L1 ignores them (the
+    lecture's "L2 is harder to optimise than classification" does not reproduce there).
 
     Args:
         pred: predictions of any shape with at least one dimension.
