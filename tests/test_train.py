@@ -503,3 +503,21 @@ def test_without_training_accuracy_the_run_is_the_same(digits):
     assert len(with_acc.train_acc) == 3 and without.train_acc == []
     assert without.val_acc == with_acc.val_acc and without.loss == with_acc.loss
     assert all(np.array_equal(full.params[k], lean.params[k]) for k in full.params)
+
+
+@pytest.mark.parametrize("tree", ["reference", "torch"])
+def test_a_last_minibatch_of_one_example_is_skipped_with_batch_normalization(tree):
+    """1077 digits in minibatches of 2 leave one example: its batch variance is undefined."""
+    import nntrain.reference
+    import nntrain.torch
+    from nntrain.data import load_digits_split
+
+    data = load_digits_split(seed=0)
+    assert len(data["X_train"]) % 2 == 1
+    mod = {"reference": nntrain.reference, "torch": nntrain.torch}[tree]
+    net = mod.FullyConnectedNet([20], input_dim=64, num_classes=10, normalization="batchnorm")
+    history = train(net, data, learning_rate=0.01, epochs=1, batch_size=2, progress=False)
+    assert len(history.loss) == len(data["X_train"]) // 2  # the single example skipped
+    plain = mod.FullyConnectedNet([20], input_dim=64, num_classes=10)
+    history = train(plain, data, learning_rate=0.01, epochs=1, batch_size=2, progress=False)
+    assert len(history.loss) == len(data["X_train"]) // 2 + 1  # kept without batch norm

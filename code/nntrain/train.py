@@ -97,6 +97,7 @@ class _ReferenceModel:
 
     def __init__(self, model):
         self.model, self.params = model, model.params
+        self.batch_statistics = bool(getattr(model, "bn_params", None))
 
     def inputs(self, X, y=None):
         return X, y
@@ -157,6 +158,8 @@ class _TorchModel:
     def __init__(self, model):
         self.model = model
         self.params = model.params if hasattr(model, "params") else dict(model.named_parameters())
+        # batch norm computes statistics of the minibatch (nn.BatchNorm* and the twins)
+        self.batch_statistics = any(hasattr(m, "running_mean") for m in model.modules())
 
     def inputs(self, X, y=None):
         """NumPy data as tensors on the model's device, in its dtype."""
@@ -271,7 +274,9 @@ def train(
     """Train ``model`` in place with minibatch SGD and momentum; return its :class:`History`.
 
     Each epoch visits the training set once in a fresh random order, in minibatches of
-    ``batch_size``; the learning rate is multiplied by ``lr_decay`` after every epoch. After
+    ``batch_size`` (for a model with batch normalization, a last minibatch of a single
+    example is skipped: its batch variance is undefined, and PyTorch users drop it with
+    ``drop_last``); the learning rate is multiplied by ``lr_decay`` after every epoch. After
     each epoch the loop measures accuracy (classification) and the validation loss. With
     ``keep_best`` the parameters of the best epoch (highest validation accuracy, or lowest
     validation loss for regression) are restored at the end, as in the cs231n ``Solver``.
@@ -334,6 +339,8 @@ def train(
         order = rng.permutation(n)
         for step in range(steps_per_epoch):
             idx = order[step * batch_size : (step + 1) * batch_size]
+            if len(idx) == 1 and adapted.batch_statistics:
+                continue  # no batch variance of one example (PyTorch's drop_last)
             xb, yb = adapted.inputs(X[idx], y[idx])
             loss, grads = adapted.loss_and_grads(xb, yb)
             history.loss.append(float(loss))
