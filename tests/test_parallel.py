@@ -78,3 +78,25 @@ def test_frozen_heap_freezes_for_the_block_only_and_respects_others(monkeypatch)
     finally:
         monkeypatch.undo()
         gc.unfreeze()
+
+
+def test_training_diverged_crosses_from_a_worker():
+    """A diverged run in a worker reaches the caller as TrainingDiverged (unpicklable
+    exceptions used to hang the pool)."""
+    import pickle
+
+    from nntrain.train import History, TrainingDiverged
+
+    error = TrainingDiverged("diverged at iteration 3", 3, History())
+    again = pickle.loads(pickle.dumps(error))
+    assert (str(again), again.iteration) == ("diverged at iteration 3", 3)
+    with pytest.raises(TrainingDiverged, match="iteration 3"):
+        fork_map(_diverge, [0, 1, 2, 3], min_per_worker=1)
+
+
+def _diverge(x):
+    from nntrain.train import History, TrainingDiverged
+
+    if x == 2:
+        raise TrainingDiverged("diverged at iteration 3", 3, History())
+    return x

@@ -78,6 +78,11 @@ class TrainingDiverged(RuntimeError):
         super().__init__(message)
         self.iteration, self.history = iteration, history
 
+    def __reduce__(self):
+        # pickled with all three arguments, so that it crosses from a worker process of
+        # nntrain.parallel.fork_map (the default would call TrainingDiverged(message))
+        return type(self), (str(self), self.iteration, self.history)
+
 
 def _is_torch(model) -> bool:
     try:
