@@ -102,11 +102,11 @@ def _record_reference(net, X, y, training):
     try:
         if y is not None:
             net.loss(X, y)  # validates y with the net's own checks
-        scores, caches, hidden = net._forward(X, mode="train" if training else "test")
+        scores, caches, hidden = net.forward(X, mode="train" if training else "test")
         dhidden = [None] * len(hidden)
         if y is not None:
             _, dscores = LOSSES[net.loss_name](scores, y)
-            dhidden = net._backward(dscores, caches)[1]
+            dhidden = net.backward(dscores, caches)[1]
     finally:
         net.bn_params = saved
     return [

@@ -144,19 +144,25 @@ class FullyConnectedNet:
             with ``grads`` a dict holding the gradient of every entry of ``params``.
         """
         y = check.net_targets(self, X, y, self.num_classes, check.ndarray)
-        scores, caches, _ = self._forward(X, mode="test" if y is None else "train")
+        scores, caches, _ = self.forward(X, mode="test" if y is None else "train")
         if y is None:
             return scores
         data_loss, dscores = LOSSES[self.loss_name](scores, y)
         weights = [self.params[f"W{i}"] for i in range(1, self.num_layers + 1)]
         loss = data_loss + 0.5 * self.reg * sum(float((w * w).sum()) for w in weights)
-        grads, _ = self._backward(dscores, caches)
+        grads, _ = self.backward(dscores, caches)
         return loss, grads
 
-    def _forward(self, X, mode="test"):
-        """Scores, the caches of every layer, and each hidden layer's ``(input, output)`` of
-        its nonlinearity (:mod:`nntrain.diagnostics` reads those); ``mode`` is the batch
-        normalization's ``"train"`` or ``"test"``."""
+    def forward(self, X, mode="test"):
+        """The forward pass alone: ``(scores, caches, hidden)``.
+
+        ``caches`` holds what :meth:`backward` needs, ``hidden`` each hidden layer's
+        ``(z, h)``, the input and output of its nonlinearity (:mod:`nntrain.diagnostics`
+        reads them). ``mode`` is the batch normalization's: ``"test"`` normalizes with the
+        running statistics, ``"train"`` with the batch's own and updates the running
+        statistics, as a training step does. :meth:`loss` calls it in the cs231n
+        convention, test mode without targets and train mode with them.
+        """
         act_forward = ACTIVATIONS[self.activation][0]
         h = X.reshape(X.shape[0], -1).astype(self.dtype, copy=False)
         caches, hidden = [], []
@@ -174,9 +180,11 @@ class FullyConnectedNet:
         scores, last_cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
         return scores, [*caches, last_cache], hidden
 
-    def _backward(self, dscores, caches):
-        """The gradient of every parameter (the L2 penalty's included) from the gradient of
-        the scores, and the gradient of the loss with respect to each hidden activation."""
+    def backward(self, dscores, caches):
+        """The backward pass from the gradient of the scores, through the ``caches`` of
+        :meth:`forward`: ``(grads, dhidden)``, the gradient of every parameter (the L2
+        penalty's included) and the gradient of the loss with respect to each hidden
+        layer's output."""
         act_backward = ACTIVATIONS[self.activation][1]
         L = self.num_layers
         grads, dhidden = {}, []
