@@ -16,6 +16,7 @@ from nntrain.checks import (
     check_layer,
     check_loss,
     check_preprocessing,
+    check_rule,
     check_sampler,
     check_value,
 )
@@ -548,3 +549,48 @@ def test_check_answer_grades_against_the_package_s_computation(capsys):
     )
     with pytest.raises(ValueError, match="name must be one of"):
         check_answer(_dead, "dead", [])
+
+
+def _my_adam(w, dw, config=None):
+    """A student's Adam, written from the formulas (not the package's)."""
+    c = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "t": 0}
+    c.update(config or {})
+    c.setdefault("m", np.zeros_like(w))
+    c.setdefault("v", np.zeros_like(w))
+    c["t"] += 1
+    c["m"] = c["beta1"] * c["m"] + (1 - c["beta1"]) * dw
+    c["v"] = c["beta2"] * c["v"] + (1 - c["beta2"]) * dw**2
+    m_hat = c["m"] / (1 - c["beta1"] ** c["t"])
+    v_hat = c["v"] / (1 - c["beta2"] ** c["t"])
+    return w - c["learning_rate"] * m_hat / (np.sqrt(v_hat) + c["epsilon"]), c
+
+
+def test_check_rule_passes_a_right_rule_and_fails_wrong_ones(capsys):
+    assert check_rule(_my_adam, "adam")
+    assert check_rule(_my_adam, "adam", learning_rate=0.05)
+
+    def uncorrected(w, dw, config=None):
+        c = dict(config or {})
+        c.setdefault("m", np.zeros_like(w))
+        c["m"] = 0.9 * c["m"] + 0.1 * dw
+        return w - 1e-3 * c["m"], c
+
+    def in_place(w, dw, config=None):
+        new, c = _my_adam(w, dw, config)
+        w[...] = new
+        return w, c
+
+    assert not check_rule(uncorrected, "adam")
+    assert not check_rule(in_place, "adam")
+    assert not check_rule(lambda w, dw, config=None: 1 / 0, "adam")
+    out = capsys.readouterr().out
+    assert "changed w in place" in out and "raised ZeroDivisionError" in out
+    assert not check_rule(nntrain.reference.optim.adam, "adam")  # the package's own
+    with pytest.raises(ValueError, match="reference must be one of"):
+        check_rule(_my_adam, "adamax")
+
+
+def test_check_answer_max_stable_lr():
+    H = np.diag([0.2, 4.0])
+    assert check_answer(lambda h, m=0.0: (2 + 2 * m) / 4.0, "max_stable_lr", [(H,), (H, 0.9)])
+    assert not check_answer(lambda h, m=0.0: 2 / 4.0, "max_stable_lr", [(H, 0.9)])

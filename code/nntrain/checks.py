@@ -485,6 +485,78 @@ def check_value(answer, expected, name, *, tol=1e-9):
     return report.verdict()
 
 
+def check_rule(rule, reference, *, seed=0, steps=25, tol=1e-7, **config):
+    """Grade an update rule ``rule(w, dw, config=None) -> (next_w, config)`` against
+    ``nntrain.reference.optim.<reference>``.
+
+    Both run ``steps`` steps from the same start on the same stream of gradients (those of a
+    random quadratic, so that each step depends on the last), each with its own copy of
+    ``config`` (the hyperparameters; the rule's defaults fill the rest). Every iterate is
+    compared, and so is the state the rule leaves in its config (velocity, cache, moments,
+    step count). A second round uses other hyperparameters, and a rule that returns ``w``
+    changed in place fails: the caller's array must stay as it was.
+
+    Example:
+        >>> def my_sgd(w, dw, config=None):
+        ...     config = {} if config is None else config
+        ...     config.setdefault("learning_rate", 1e-2)
+        ...     return w - config["learning_rate"] * dw, config
+        >>> check_rule(my_sgd, "sgd")  # doctest: +ELLIPSIS
+        sgd: PASS
+          ok  round 1: w after 25 steps: relative error 0.0e+00 (tolerance 1e-07)
+          ok  round 2: ...
+        True
+    """
+    from .reference import optim
+
+    if reference not in optim.RULES:
+        raise ValueError(f"reference must be one of {sorted(optim.RULES)}, got {reference!r}")
+    report = _Report(reference, tol)
+    if not report.own(rule):
+        return report.verdict()
+    rng = np.random.default_rng(seed)
+    shape = (4, 3)
+    A = rng.standard_normal((12, 12))
+    hessian = A @ A.T / 12 + 0.1 * np.eye(12)
+    rounds = [config, {**config, **_SECOND_ROUND.get(reference, {})}]
+    for r, hyper in enumerate(rounds, 1):
+        w_ref = w_got = rng.standard_normal(shape)
+        cfg_ref, cfg_got = copy.deepcopy(hyper), copy.deepcopy(hyper)
+        for step in range(1, steps + 1):
+            dw = (hessian @ w_ref.ravel()).reshape(shape)  # both see the reference's gradient
+            w_in, before = w_got, w_got.copy()
+            w_ref, cfg_ref = optim.RULES[reference](w_ref, dw, cfg_ref)
+            try:
+                with report.student_code():
+                    w_got, cfg_got = rule(w_in, dw.copy(), cfg_got)
+            except Exception as e:
+                report.fail(f"round {r}, step {step}: raised {type(e).__name__}: {e}")
+                break
+            if not np.array_equal(w_in, before):
+                report.fail(f"round {r}: the rule changed w in place; return a new array")
+                break
+        else:
+            report.compare(f"round {r}: w after {steps} steps", w_got, w_ref)
+            for key in (*optim.STATE[reference], *("t",) * ("t" in cfg_ref)):
+                if key not in cfg_got:
+                    report.fail(f"round {r}: config has no {key!r} (the rule's state)")
+                else:
+                    report.compare(f"round {r}: config[{key!r}]", cfg_got[key], cfg_ref[key])
+    return report.verdict()
+
+
+#: Other hyperparameters for the second round of :func:`check_rule`.
+_SECOND_ROUND = {
+    "sgd": {"learning_rate": 0.05},
+    "sgd_momentum": {"learning_rate": 0.03, "momentum": 0.5},
+    "nesterov": {"learning_rate": 0.03, "momentum": 0.5},
+    "adagrad": {"learning_rate": 0.1},
+    "rmsprop": {"learning_rate": 0.01, "decay_rate": 0.9},
+    "adam": {"learning_rate": 0.01, "beta1": 0.8, "beta2": 0.99},
+    "adamw": {"learning_rate": 0.01, "weight_decay": 0.1},
+}
+
+
 def _dead_fractions(net, X):
     from .diagnostics import record, summarize
 
@@ -527,6 +599,12 @@ def _should_stop(costs):
     return should_stop(costs)
 
 
+def _max_stable_lr(hessian, momentum=0.0):
+    # gradient descent with heavy-ball momentum on a quadratic converges iff
+    # 0 < lr * lambda < 2 + 2 * momentum for every eigenvalue lambda of the Hessian
+    return (2 + 2 * momentum) / np.linalg.eigvalsh(hessian).max()
+
+
 #: What :func:`check_answer` compares an answer with: name -> the package's computation.
 ANSWERS = {
     "dead_fractions": _dead_fractions,
@@ -535,6 +613,7 @@ ANSWERS = {
     "batchnorm_test": _batchnorm_test,
     "narrow_log_range": _narrow_log_range,
     "should_stop": _should_stop,
+    "max_stable_lr": _max_stable_lr,
 }
 
 

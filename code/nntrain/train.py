@@ -8,14 +8,21 @@ Any other ``torch.nn.Module`` that maps inputs to class scores trains too: its p
 are ``named_parameters()`` and its loss is the softmax cross-entropy, differentiated by
 autograd.
 
-The update is stochastic gradient descent with (classical) momentum,
+The update is one of the rules of :mod:`nntrain.reference.optim`, chosen by name
+(``update_rule``) with its hyperparameters in a dict (``optim_config``), as in cs231n's
+``Solver``; by default stochastic gradient descent with (classical) momentum,
 
 .. math::
-    v \\leftarrow \\mu v - \\eta \\nabla_\\theta L, \\qquad \\theta \\leftarrow \\theta + v,
+    v \\leftarrow \\mu v - \\eta \\nabla_\\theta L, \\qquad \\theta \\leftarrow \\theta + v.
 
-applied in place to each parameter. A NaN, an infinite loss or a loss that grows beyond
-``max_loss_ratio`` times its first value stops training with :class:`TrainingDiverged`, so a
-broken model is never returned as if it had trained.
+Every parameter gets its own copy of the config, which holds that parameter's state (the
+velocity, Adam's moments), and its new value is written back in place. A reference model
+is updated by the NumPy rules, a torch model by their twins in :mod:`nntrain.torch.optim`:
+the same math, so the two kinds of model follow the same trajectory.
+
+A NaN, an infinite loss or a loss that grows beyond ``max_loss_ratio`` times its first
+value stops training with :class:`TrainingDiverged`, so a broken model is never returned
+as if it had trained.
 
 Layers that behave differently in training and at test time (batch normalization) are
 handled as PyTorch does: a torch model is put in ``train()`` mode for the updates and in
@@ -41,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import validation as check
+from .reference import optim as reference_optim
 
 
 def quiet() -> bool:
@@ -103,6 +111,7 @@ class _ReferenceModel:
     def __init__(self, model):
         self.model, self.params = model, model.params
         self.batch_statistics = bool(getattr(model, "bn_params", None))
+        self.rules = reference_optim.RULES
 
     def inputs(self, X, y=None):
         return X, y
@@ -165,6 +174,9 @@ class _TorchModel:
         self.params = model.params if hasattr(model, "params") else dict(model.named_parameters())
         # batch norm computes statistics of the minibatch (nn.BatchNorm* and the twins)
         self.batch_statistics = any(hasattr(m, "running_mean") for m in model.modules())
+        from .torch import optim as torch_optim
+
+        self.rules = torch_optim.RULES
 
     def inputs(self, X, y=None):
         """NumPy data as tensors on the model's device, in its dtype."""
@@ -264,8 +276,10 @@ def train(
     model,
     data,
     *,
-    learning_rate=1e-2,
-    momentum=0.9,
+    update_rule="sgd_momentum",
+    optim_config=None,
+    learning_rate=None,
+    momentum=None,
     batch_size=100,
     epochs=10,
     lr_decay=1.0,
@@ -276,12 +290,14 @@ def train(
     progress=None,
     train_accuracy=True,
 ):
-    """Train ``model`` in place with minibatch SGD and momentum; return its :class:`History`.
+    """Train ``model`` in place with minibatch updates; return its :class:`History`.
 
     Each epoch visits the training set once in a fresh random order, in minibatches of
     ``batch_size`` (for a model with batch normalization, a last minibatch of a single
     example is skipped: its batch variance is undefined, and PyTorch users drop it with
-    ``drop_last``); the learning rate is multiplied by ``lr_decay`` after every epoch. After
+    ``drop_last``). Each minibatch's gradient moves every parameter by ``update_rule``
+    (SGD with momentum by default), and the learning rate of every parameter's config is
+    multiplied by ``lr_decay`` after every epoch, as in cs231n's ``Solver``. After
     each epoch the loop measures accuracy (classification) and the validation loss. With
     ``keep_best`` the parameters of the best epoch (highest validation accuracy, or lowest
     validation loss for regression) are restored at the end, as in the cs231n ``Solver``.
@@ -289,8 +305,20 @@ def train(
     Args:
         model: a reference or torch model (see the module docstring).
         data: dict with ``X_train, y_train, X_val, y_val`` (NumPy arrays).
-        learning_rate: the step size :math:`\\eta > 0`.
-        momentum: :math:`\\mu \\in [0, 1)`; 0 gives plain SGD.
+        update_rule: the name of a rule of :data:`nntrain.reference.optim.RULES`:
+            ``"sgd"``, ``"sgd_momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
+            ``"adam"`` or ``"adamw"``.
+        optim_config: the rule's hyperparameters, a dict under its keys (e.g.
+            ``{"learning_rate": 1e-3, "beta1": 0.9}`` for ``"adam"``); the missing ones get
+            the rule's defaults (:data:`nntrain.reference.optim.DEFAULTS`).
+        learning_rate: the step size :math:`\\eta > 0`, a shorthand for
+            ``optim_config={"learning_rate": ...}``; None leaves it to ``optim_config`` or
+            to the rule's default (1e-2 for the SGD rules, Adagrad and RMSprop, 1e-3 for
+            Adam and AdamW). Giving it in both places is an error.
+        momentum: :math:`\\mu \\in [0, 1)` of ``"sgd_momentum"`` and ``"nesterov"`` (0 gives
+            plain SGD), a shorthand for ``optim_config={"momentum": ...}``; None leaves it
+            to ``optim_config`` or to the default 0.9. Giving it in both places, or with a
+            rule that has no momentum, is an error.
         batch_size: examples per update.
         epochs: passes over the training set.
         lr_decay: factor applied to the learning rate after each epoch.
@@ -310,6 +338,10 @@ def train(
     Raises:
         TrainingDiverged: the loss became NaN or infinite, or exploded; the message names
             the iteration and suggests a lower learning rate.
+        ValueError: an unknown ``update_rule`` (the message lists the names), a
+            hyperparameter out of range or unknown to the rule, or one given twice.
+        TypeError: an ``optim_config`` that is not a dict, or a hyperparameter that is not
+            a number.
 
     Example:
         >>> import nntrain
@@ -319,8 +351,14 @@ def train(
         >>> hist = train(net, data, learning_rate=0.05, epochs=5, progress=False)
         >>> len(hist.val_acc), max(hist.val_acc) > 0.9
         (5, True)
+        >>> net = nntrain.FullyConnectedNet([100], input_dim=64, num_classes=10, seed=0)
+        >>> hist = train(net, data, update_rule="adam", optim_config={"learning_rate": 1e-3},
+        ...              epochs=5, progress=False)
+        >>> max(hist.val_acc) > 0.9
+        True
     """
     _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio)
+    start_config = _start_config(update_rule, optim_config, learning_rate, momentum)
     _check_data(model, data)
     X, y = data["X_train"], data["y_train"]
     n = X.shape[0]
@@ -329,14 +367,12 @@ def train(
 
     rng = np.random.default_rng(seed)
     adapted = _adapt(model)
-    params = adapted.params
-    velocity = {
-        k: 0 * p.detach() if hasattr(p, "detach") else np.zeros_like(p) for k, p in params.items()
-    }
+    params, rule = adapted.params, adapted.rules[update_rule]
+    configs = {k: dict(start_config) for k in params}  # one per parameter: its own state
     history = History()
     best_score, best_params = -math.inf, None
     steps_per_epoch = math.ceil(n / batch_size)
-    lr = learning_rate
+    lr = start_config["learning_rate"]
     start = time.perf_counter()
     show = (not quiet()) if progress is None else progress
     for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not show, leave=False):
@@ -352,9 +388,10 @@ def train(
             _check_divergence(history, max_loss_ratio, epoch, lr)
             with adapted.updating():
                 for k, p in params.items():
-                    velocity[k] = momentum * velocity[k] - lr * grads[k]
-                    p += velocity[k]
+                    p[...], configs[k] = rule(p, grads[k], configs[k])
         lr *= lr_decay
+        for config in configs.values():
+            config["learning_rate"] = lr
         score = _end_of_epoch(adapted, data, history, train_accuracy)
         if score > best_score:
             best_score, history.best_epoch = score, epoch
@@ -364,21 +401,33 @@ def train(
             break
     if best_params is not None:
         adapted.restore(best_params)
-    _check_parameters(adapted, history, learning_rate)
+    _check_parameters(adapted, history, start_config["learning_rate"])
     history.seconds = time.perf_counter() - start
     return history
 
 
 def _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio):
-    """The rules of :func:`train`'s numeric arguments."""
-    check.positive("learning_rate", learning_rate)
-    check.positive("momentum", momentum, allow_zero=True)
-    if momentum >= 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    """The rules of :func:`train`'s numeric arguments (``learning_rate`` and ``momentum``
+    when given)."""
+    if learning_rate is not None:
+        check.positive("learning_rate", learning_rate)
+    if momentum is not None:
+        check.fraction("momentum", momentum)
     check.positive_int("batch_size", batch_size)
     check.positive_int("epochs", epochs)
     check.positive("lr_decay", lr_decay)
     check.positive("max_loss_ratio", max_loss_ratio)
+
+
+def _start_config(update_rule, optim_config, learning_rate, momentum):
+    """The config every parameter's copy starts from: ``optim_config`` (copied) with the
+    ``learning_rate`` and ``momentum`` keywords in it and the rule's defaults filled in."""
+    check.one_of("update_rule", update_rule, tuple(reference_optim.RULES))
+    defaults = reference_optim.DEFAULTS[update_rule]
+    config = check.rule_keywords(
+        update_rule, optim_config, defaults, learning_rate=learning_rate, momentum=momentum
+    )
+    return check.update_config(config, defaults, (), name="optim_config")
 
 
 def _check_data(model, data):

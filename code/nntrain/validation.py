@@ -6,8 +6,9 @@ dtype or label is reported with a message that names the argument, what was expe
 what arrived, instead of surfacing later as a silent broadcasting surprise; one mistake
 gets one wording and one exception type, in either tree. The array helpers accept NumPy
 arrays and torch tensors alike. Besides them live the argument rules that several modules
-share: hyperparameters, batch normalization's ``bn_param``, ``FullyConnectedNet``'s
-constructor and targets (both trees), and the data of a batched search.
+share: hyperparameters, the configs of update rules and the arguments of optimizers,
+batch normalization's ``bn_param``, ``FullyConnectedNet``'s constructor and targets (both
+trees), and the data of a batched search.
 
 Forward and backward passes check metadata only (type, shape, dtype, device): scanning the
 values costs a pass over the data on every call, and on a GPU a read of the result stalls
@@ -356,6 +357,137 @@ def torch_generator(rng, tensor):
     return rng
 
 
+# ------------------------------- update rules and optimizers (both trees)
+
+
+def fraction(name, value):
+    """Check the decay rate of a running average (a momentum, a beta): a real number in
+    ``[0, 1)``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number in [0, 1), got {type(value).__name__}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+
+
+def non_negative(**values):
+    """Check hyperparameters, given by name, that must be finite and >= 0 (an optimizer's
+    ``lr``, ``eps``, ``weight_decay``...)."""
+    for name, value in values.items():
+        positive(name, value, allow_zero=True)
+
+
+def betas(value):
+    """Check Adam's ``betas``: a pair of decay rates in ``[0, 1)``. Returns it as a tuple."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {value!r}")
+    for i, beta in enumerate(value):
+        fraction(f"betas[{i}]", beta)
+    return tuple(value)
+
+
+def step_count(name, value):
+    """Check a number of steps taken so far: an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= 0 (a step count), got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be an integer >= 0 (a step count), got {value!r}")
+
+
+def nesterov_momentum(nesterov, momentum, dampening):
+    """Nesterov momentum needs a momentum and no dampening (as in ``torch.optim.SGD``)."""
+    if nesterov and (momentum <= 0 or dampening != 0):
+        raise ValueError(
+            "nesterov=True needs momentum > 0 and dampening = 0, got "
+            f"momentum={momentum} and dampening={dampening}"
+        )
+
+
+def optimized_parameter(p):
+    """A parameter that an optimizer of :mod:`nntrain.torch.optim` updates: real, with a
+    dense gradient (metadata only)."""
+    if p.is_complex() or p.grad.is_sparse:
+        raise TypeError(
+            "these optimizers update real parameters with dense gradients, got a "
+            f"{'complex parameter' if p.is_complex() else 'sparse gradient'} "
+            "(use torch.optim's built-ins for those)"
+        )
+
+
+#: The hyperparameters of an update rule that are decay rates, in ``[0, 1)``.
+RATES = ("momentum", "decay_rate", "beta1", "beta2")
+
+
+def update_config(config, defaults, state, name="config"):
+    """Check the ``config`` of an update rule ``rule(w, dw, config)``: ``None`` (a fresh
+    dict) or a dict whose keys are the rule's hyperparameters (``defaults``) and arrays of
+    state (``state``). The missing hyperparameters get their defaults (``setdefault``) and
+    each is checked: ``learning_rate > 0``, the :data:`RATES` in ``[0, 1)``, ``epsilon``
+    and ``weight_decay >= 0``, the step count ``t`` an integer >= 0. Returns the dict;
+    ``name`` is the argument's name in the messages."""
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise TypeError(f"{name} must be a dict or None, got {type(config).__name__}")
+    unknown = [key for key in config if key not in defaults and key not in state]
+    if unknown:
+        raise ValueError(
+            f"{name} has unknown keys {unknown}; the known ones are {[*defaults, *state]}"
+        )
+    for key, default in defaults.items():
+        value, entry = config.setdefault(key, default), f"{name}[{key!r}]"
+        if key == "t":
+            step_count(entry, value)
+        elif key in RATES:
+            fraction(entry, value)
+        else:
+            positive(entry, value, allow_zero=key != "learning_rate")
+    return config
+
+
+def rule_keywords(update_rule, optim_config, defaults, **keywords):
+    """Check the update-rule arguments of :func:`nntrain.train.train`: ``optim_config``
+    ``None`` or a dict, and every keyword given (not ``None``: ``learning_rate=``,
+    ``momentum=``) a hyperparameter of the rule (``defaults``) that ``optim_config`` does
+    not set as well. Returns a new dict, ``optim_config`` with the keywords in it."""
+    if optim_config is None:
+        optim_config = {}
+    if not isinstance(optim_config, dict):
+        raise TypeError(f"optim_config must be a dict or None, got {type(optim_config).__name__}")
+    config = dict(optim_config)
+    for key, value in keywords.items():
+        if value is None:
+            continue
+        if key not in defaults:
+            raise ValueError(
+                f"{key} is not a hyperparameter of update_rule={update_rule!r}, whose "
+                f"hyperparameters are {list(defaults)}; got {key}={value!r}"
+            )
+        if key in optim_config:
+            raise ValueError(
+                f"{key} is given twice, as {key}={value!r} and in optim_config "
+                f"({optim_config[key]!r}); give it in one place"
+            )
+        config[key] = value
+    return config
+
+
+def update_inputs(w, dw, config, kind, defaults, state):
+    """Check the inputs of an update rule: ``w`` and ``dw`` float arrays of the tree's kind
+    (``kind``) and of one shape, ``config`` by :func:`update_config`, and every array of
+    ``state`` already in it of the kind and shape of ``w``. Returns the config."""
+    kind("w", w)
+    kind("dw", dw)
+    same_kind(("w", "dw"), w, dw)
+    shape("dw", dw, tuple(w.shape))
+    config = update_config(config, defaults, state)
+    for key in state:
+        if key in config:
+            kind(f"config[{key!r}]", config[key])
+            same_kind(("w", f"config[{key!r}]"), w, config[key])
+            shape(f"config[{key!r}]", config[key], tuple(w.shape))
+    return config
+
+
 # ---------------------------------------------- batch normalization's bn_param
 
 
@@ -555,3 +687,53 @@ def classification_splits(data):
         )
     num_classes = int(max(arrays["train"][1].max(), arrays["val"][1].max())) + 1
     return arrays, num_classes
+
+
+# ------------------------------------ the landscape's arguments (nntrain.landscape)
+
+
+def reals(name, x, ok=None, wanted="a finite real number"):
+    """Check a real number or an array of them (a list, a tuple, a NumPy array): every
+    entry finite and, with ``ok``, passing ``ok(entries)`` (``wanted`` says what passes, in
+    the message). Returns it as a float64 array."""
+    if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.ndarray, list, tuple)):
+        raise TypeError(f"{name} must be {wanted} or an array of them, got {type(x).__name__}")
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must hold real numbers, got {x!r}") from None
+    good = np.isfinite(a)
+    if ok is not None:
+        good &= ok(np.where(good, a, 0.0))
+    if not good.all():
+        raise ValueError(f"{name} must be {wanted}, got {a[~good].flat[0]}")
+    return a
+
+
+def vector(name, x, size=None):
+    """Check a flat vector of finite real numbers (of length ``size`` if given). Returns a
+    1-D float64 copy of ``x``."""
+    try:
+        x = np.array(x, dtype=np.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{name} must be a 1-D array of real numbers, got {x!r:.60}") from None
+    x = array(name, x, ndim=1, finite=True)
+    if size is not None:
+        shape(name, x, (size,))
+    return x
+
+
+def non_negative_int(name, value):
+    """Check a non-negative integer (a number of steps, where 0 is allowed). Returns it as
+    an int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def function(name, f, wanted):
+    """Check that ``f`` is callable; ``wanted`` says what it should be, in the message."""
+    if not callable(f):
+        raise TypeError(f"{name} must be {wanted}, got {type(f).__name__}")

@@ -6,6 +6,7 @@ The PyTorch twin :mod:`nntrain.torch` mirrors every module and function name her
 """
 
 from . import init as init  # reachable as nntrain.reference.init, as torch.nn.init is
+from . import optim as optim  # reachable as nntrain.reference.optim, as torch.optim is
 from .activations import (
     elu_backward,
     elu_forward,

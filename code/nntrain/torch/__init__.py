@@ -6,6 +6,7 @@ tensors (any device), a ``torch.autograd.Function`` that runs them (``AffineFunc
 """
 
 from . import init as init  # reachable as nntrain.torch.init, as torch.nn.init is
+from . import optim as optim  # reachable as nntrain.torch.optim, as torch.optim is
 from .activations import (
     ELU,
     GELU,
