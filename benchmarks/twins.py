@@ -61,6 +61,7 @@ def pairs():
         ("Affine / Linear", affine, linear, activation((512, 1024))),
         ("BatchNorm1d", nt.BatchNorm1d(4096), nn.BatchNorm1d(4096), activation()),
         ("BatchNorm2d", nt.BatchNorm2d(64), nn.BatchNorm2d(64), activation((64, 64, 16, 16))),
+        ("Dropout", nt.Dropout(0.5), nn.Dropout(0.5), activation()),
         ("SoftmaxLoss / CrossEntropyLoss", nt.SoftmaxLoss(), nn.CrossEntropyLoss(), labels),
         ("SVMLoss / MultiMarginLoss", nt.SVMLoss(), _SumMultiMargin(), labels),
         ("L2Loss / MSELoss", nt.L2Loss(), nn.MSELoss(), regression),

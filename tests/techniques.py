@@ -172,6 +172,32 @@ def _regression(kink):
     return draw
 
 
+#: The seed of torch's global generator under which :func:`_dropout_builtin` draws its mask.
+DROPOUT_SEED = 7
+
+
+def _dropout_builtin(x, dropout_param):
+    """``F.dropout`` with PyTorch's drop probability ``1 - p``, its mask drawn from torch's
+    global generator seeded with :data:`DROPOUT_SEED` (the generator's state is restored)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(DROPOUT_SEED)
+        training = dropout_param["mode"] == "train"
+        return F.dropout(x, 1 - dropout_param["p"], training=training)
+
+
+def _dropout(mode, p=0.75):
+    """Inputs and a ``dropout_param`` whose mask is the one ``F.dropout`` draws (read off
+    its output on ones), so that both trees and the built-in drop the same units."""
+
+    def draw(rng):
+        x = rng.standard_normal((4, 5))
+        ones = torch.ones(x.shape, dtype=torch.float64)
+        mask = (_dropout_builtin(ones, {"mode": "train", "p": p}) != 0).numpy()
+        return (x,), lambda: ({"mode": mode, "p": p, "mask": mask},)
+
+    return draw
+
+
 def _svm_builtin(scores, y, delta):
     return scores.shape[1] * F.multi_margin_loss(scores, y, margin=delta)
 
@@ -228,6 +254,24 @@ TECHNIQUES = [
         "SpatialBatchNormFunction",
         _batchnorm((2, 3, 2, 2), "train"),
         _batchnorm_builtin,
+    ),
+    Technique(
+        "dropout (train mode)",
+        "dropout_forward",
+        "dropout_backward",
+        "DropoutFunction",
+        _dropout("train"),
+        _dropout_builtin,
+        h=0.5,
+    ),
+    Technique(
+        "dropout (test mode)",
+        "dropout_forward",
+        "dropout_backward",
+        "DropoutFunction",
+        _dropout("test"),
+        _dropout_builtin,
+        h=0.5,
     ),
     Technique(
         "softmax loss", "softmax_loss", None, "SoftmaxLossFunction", _softmax, F.cross_entropy

@@ -594,3 +594,17 @@ def test_check_answer_max_stable_lr():
     H = np.diag([0.2, 4.0])
     assert check_answer(lambda h, m=0.0: (2 + 2 * m) / 4.0, "max_stable_lr", [(H,), (H, 0.9)])
     assert not check_answer(lambda h, m=0.0: 2 / 4.0, "max_stable_lr", [(H, 0.9)])
+
+
+def test_check_answer_grades_the_regularization_exercises():
+    rng = np.random.default_rng(0)
+    x, keep = rng.standard_normal((4, 3)), rng.random((4, 3)) < 0.5
+    assert check_answer(lambda x, p, keep: x * keep / p, "dropout_forward", [(x, 0.5, keep)])
+    assert not check_answer(lambda x, p, keep: x * keep, "dropout_forward", [(x, 0.5, keep)])
+    assert check_answer(lambda d, p, keep: d * keep / p, "dropout_backward", [(x, 0.5, keep)])
+    shrink = lambda w, t: np.sign(w) * np.maximum(np.abs(w) - t, 0)  # noqa: E731
+    assert check_answer(shrink, "soft_threshold", [(x, 0.3)])
+    assert not check_answer(lambda w, t: w - t * np.sign(w), "soft_threshold", [(x, 0.3)])
+    clip = lambda W, c: W * (c / np.maximum(np.linalg.norm(W, axis=0), c))  # noqa: E731
+    assert check_answer(clip, "max_norm", [(x * 5, 1.0)])
+    assert not check_answer(lambda W, c: W / np.linalg.norm(W, axis=0) * c, "max_norm", [(x, 9.0)])

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from nntrain.gradcheck import eval_numerical_gradient, rel_error
 from nntrain.reference import FullyConnectedNet
-from twins import close, dyadic, f64, svm_builtin, t
+from twins import close, dyadic, f64, npy, svm_builtin, t
 
 TOL = 1e-7
 DT = torch.float64
@@ -341,3 +341,197 @@ def test_twin_net_on_cuda_matches_cpu(loss):
     for k in grads_c:
         assert grads_g[k].device.type == "cuda"
         close(grads_g[k], grads_c[k], 1e-12)
+
+
+# --------------------------------------------------------------------------- regularization
+
+
+def _small_net(tree=R, **kw):
+    """cs231n's FullyConnectedNets check: N = 2 (6 with batch normalization, which maps a
+    batch of 2 to +-1 whatever W1), D = 15, H = [20, 30], C = 10; tanh, so that no centred
+    difference crosses a kink."""
+    kw = dict(input_dim=15, num_classes=10, activation="tanh", weight_scale=5e-2, seed=123, **kw)
+    if tree is T:
+        kw["dtype"] = DT
+    return tree.FullyConnectedNet([20, 30], **kw)
+
+
+def _small_data(n=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 15)), rng.integers(0, 10, n)
+
+
+def _max_gradient_error(net, X, y):
+    """The largest error of the gradient of a parameter against centred differences,
+    relative to the gradient's largest entry: entries near 0 carry the differences'
+    absolute error (about 1e-10 here), which an entrywise relative error would magnify to
+    1e-5 and beyond."""
+    _, grads = net.loss(X, y)
+    errors = []
+    for name, p in net.params.items():
+        numeric = eval_numerical_gradient(lambda _: net.loss(X, y)[0], p)
+        errors.append(np.abs(grads[name] - numeric).max() / max(np.abs(numeric).max(), 1e-12))
+    return max(errors)
+
+
+@pytest.mark.parametrize(
+    "keep, options",
+    [
+        (1.0, {}),
+        (0.75, {}),
+        (0.5, {}),
+        (0.5, {"reg": 0.7, "reg_type": "l1"}),
+        (0.5, {"reg": 0.7, "reg_type": "elastic_net", "l1_ratio": 0.3}),
+        (0.5, {"reg": 0.7, "normalization": "batchnorm", "norm_placement": "after"}),
+    ],
+    ids=["no dropout", "keep 0.75", "keep 0.5", "l1", "elastic_net", "batchnorm after"],
+)
+def test_net_with_dropout_and_a_seed_passes_the_gradient_check(keep, options):
+    """As in cs231n's notebook: the seed fixes the masks, so every call of loss(X, y) is the
+    same function of the parameters."""
+    net = _small_net(dropout_keep_ratio=keep, **options)
+    X, y = _small_data(6 if "normalization" in options else 2)
+    weights = [p for k, p in net.params.items() if k.startswith("W")]
+    assert min(np.abs(w).min() for w in weights) > 1e-5  # no step crosses L1's kink at 0
+    assert net.dropout_param == ({} if keep == 1 else {"mode": "train", "p": keep, "seed": 123})
+    assert _max_gradient_error(net, X, y) < 1e-7
+
+
+def test_net_with_dropout_without_a_seed_fails_the_gradient_check():
+    """Without the seed every call draws new masks: the centred differences are noise."""
+    net = _small_net(dropout_keep_ratio=0.5)
+    del net.dropout_param["seed"]
+    X, y = _small_data()
+    state = np.random.get_state()  # the masks come from NumPy's global generator
+    try:
+        np.random.seed(0)
+        assert net.loss(X, y)[0] != net.loss(X, y)[0]
+        assert _max_gradient_error(net, X, y) > 0.1
+    finally:
+        np.random.set_state(state)
+
+
+@pytest.mark.parametrize("tree", [R, T], ids=["reference", "torch"])
+def test_dropout_acts_in_training_only_and_the_seed_fixes_its_masks(tree):
+    X, y = _small_data()
+    X, y = (X, y) if tree is R else (t(X), t(y))
+    plain, dropped = _small_net(tree), _small_net(tree, dropout_keep_ratio=0.5)
+    for net in (plain, dropped) if tree is T else ():
+        net.eval()
+    assert np.array_equal(npy(dropped.loss(X)), npy(plain.loss(X)))  # test mode: none
+    for net in (plain, dropped) if tree is T else ():
+        net.train()
+    loss = float(dropped.loss(X, y)[0])
+    assert loss != float(plain.loss(X, y)[0])
+    assert loss == float(dropped.loss(X, y)[0])  # the same masks at every call
+
+
+def test_twin_with_dropout_is_the_builtin_net_with_its_masks():
+    """The twin's masks (a torch.Generator seeded with the net's seed, one per layer, every
+    layer from the same seed as in cs231n) multiply the ReLU outputs; the same net written
+    with built-ins and those masks gives the same loss and gradients."""
+    kw = dict(input_dim=6, num_classes=3, weight_scale=0.3, reg=0.2, seed=0, dtype=DT)
+    twin = T.FullyConnectedNet([5, 4], dropout_keep_ratio=0.6, **kw)
+    X, y = _data("softmax", n=8)
+    X, y = t(X), t(y)
+    loss_t, grads_t = twin.loss(X, y)
+
+    h = X.reshape(X.shape[0], -1)
+    for i in (1, 2):
+        h = torch.relu(F.linear(h, twin.params[f"W{i}"].T, twin.params[f"b{i}"]))
+        mask, _ = T.dropout_forward(torch.ones_like(h), {"mode": "train", "p": 0.6, "seed": 0})
+        h = h * mask
+    s = F.linear(h, twin.params["W3"].T, twin.params["b3"])
+    weights = [twin.params[f"W{i}"] for i in (1, 2, 3)]
+    total = F.cross_entropy(s, y) + 0.5 * 0.2 * sum((w**2).sum() for w in weights)
+    grads_b = torch.autograd.grad(total, [twin.params[k] for k in twin.params])
+    close(loss_t, total, 1e-14)
+    for k, g in zip(twin.params, grads_b):
+        close(grads_t[k], g, 1e-14)
+
+
+@pytest.mark.parametrize("tree", [R, T], ids=["reference", "torch"])
+def test_default_l2_penalty_is_today_s_bit_for_bit(tree):
+    """reg_type="l2" (the default) computes 0.5 reg sum W^2 and reg W exactly as before."""
+    net = _small_net(tree, reg=0.37)
+    X, y = _small_data()
+    X, y = (X, y) if tree is R else (t(X), t(y))
+    loss, grads = net.loss(X, y)
+    net.reg = 0.0
+    data_loss, data_grads = net.loss(X, y)
+    weights = [net.params[f"W{i}"] for i in (1, 2, 3)]
+    if tree is R:
+        assert loss == data_loss + 0.5 * 0.37 * sum(float((w * w).sum()) for w in weights)
+        for k in grads:
+            extra = 0.37 * net.params[k] if k.startswith("W") else 0.0
+            np.testing.assert_array_equal(grads[k], data_grads[k] + extra)
+    else:  # the penalty before this change, differentiated by autograd
+        old = 0.5 * 0.37 * sum((w * w).sum() for w in weights)
+        old_grads = torch.autograd.grad(old, weights)
+        assert torch.equal(loss, data_loss + old.detach())
+        for i, g in zip((1, 2, 3), old_grads):
+            assert torch.equal(grads[f"W{i}"], data_grads[f"W{i}"] + g)
+
+
+@pytest.mark.parametrize("reg_type", ["l2", "l1", "elastic_net"])
+def test_penalty_of_the_net_is_reg_times_the_unit_penalties(reg_type):
+    net = _small_net(reg=0.4, reg_type=reg_type, l1_ratio=0.2)
+    X, y = _small_data()
+    loss, grads = net.loss(X, y)
+    net.reg = 0.0
+    data_loss, data_grads = net.loss(X, y)
+    penalty = {
+        "l2": lambda w: R.l2_penalty(w, 0.4),
+        "l1": lambda w: R.l1_penalty(w, 0.4),
+        "elastic_net": lambda w: R.elastic_net_penalty(w, 0.4, 0.2),
+    }[reg_type]
+    terms = {k: penalty(p) for k, p in net.params.items() if k.startswith("W")}
+    assert loss == pytest.approx(data_loss + sum(v for v, _ in terms.values()), rel=1e-13)
+    for k in grads:
+        extra = terms[k][1] if k in terms else 0.0
+        np.testing.assert_allclose(grads[k], data_grads[k] + extra, rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("reg_type", ["l1", "elastic_net"])
+@pytest.mark.parametrize("loss", ["softmax", "l2"])
+def test_twin_matches_reference_with_every_penalty(reg_type, loss):
+    kw = dict(input_dim=6, num_classes=3, weight_scale=0.3, reg=0.3, seed=0, loss=loss)
+    kw.update(reg_type=reg_type, l1_ratio=0.7)
+    ref, twin = R.FullyConnectedNet([5, 4], **kw), T.FullyConnectedNet([5, 4], dtype=DT, **kw)
+    X, y = _data(loss)
+    loss_r, grads_r = ref.loss(X, y)
+    loss_t, grads_t = twin.loss(t(X), t(y))
+    close(loss_t, loss_r, 1e-14)
+    for k in grads_r:
+        close(grads_t[k], grads_r[k], 1e-14)
+
+
+def test_record_sees_the_dropout_of_a_training_pass():
+    """diagnostics.record runs the public forward and backward: in training mode a dropped
+    unit's output gets no gradient, in test mode every unit does."""
+    from nntrain.diagnostics import record
+
+    kw = dict(input_dim=15, num_classes=10, activation="tanh", seed=1)
+    net = R.FullyConnectedNet([200, 200], dropout_keep_ratio=0.7, **kw)
+    X, y = _small_data(10)
+    for training, zeros in ((True, 0.3), (False, 0.0)):
+        records = record(net, X, y, training=training)
+        assert len(records) == 2
+        for r in records:
+            assert abs(float((r.grad == 0).mean()) - zeros) < 0.05
+
+
+@pytest.mark.parametrize("tree", [R, T], ids=["reference", "torch"])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"dropout_keep_ratio": 0.0}, ValueError, r"dropout_keep_ratio must be a keep probability"),
+        ({"dropout_keep_ratio": 1.5}, ValueError, r"in \(0, 1\], got 1.5"),
+        ({"dropout_keep_ratio": "0.5"}, TypeError, r"dropout_keep_ratio must be a keep"),
+        ({"reg_type": "l3"}, ValueError, r"reg_type must be one of 'l2', 'l1', 'elastic_net', got"),
+        ({"l1_ratio": 1.5}, ValueError, r"l1_ratio must be in \[0, 1\], got 1.5"),
+    ],
+)
+def test_bad_regularization_arguments_name_them(tree, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        tree.FullyConnectedNet([5], input_dim=3, num_classes=2, **kwargs)

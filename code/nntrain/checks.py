@@ -605,6 +605,15 @@ def _max_stable_lr(hessian, momentum=0.0):
     return (2 + 2 * momentum) / np.linalg.eigvalsh(hessian).max()
 
 
+def _dropout_forward(x, p, keep):
+    return reference.dropout_forward(x, {"mode": "train", "p": p, "mask": keep})[0]
+
+
+def _dropout_backward(dout, p, keep):
+    _, cache = reference.dropout_forward(dout, {"mode": "train", "p": p, "mask": keep})
+    return reference.dropout_backward(dout, cache)
+
+
 #: What :func:`check_answer` compares an answer with: name -> the package's computation.
 ANSWERS = {
     "dead_fractions": _dead_fractions,
@@ -614,6 +623,10 @@ ANSWERS = {
     "narrow_log_range": _narrow_log_range,
     "should_stop": _should_stop,
     "max_stable_lr": _max_stable_lr,
+    "dropout_forward": _dropout_forward,
+    "dropout_backward": _dropout_backward,
+    "soft_threshold": reference.soft_threshold,
+    "max_norm": reference.max_norm,
 }
 
 

@@ -20,6 +20,11 @@ velocity, Adam's moments), and its new value is written back in place. A referen
 is updated by the NumPy rules, a torch model by their twins in :mod:`nntrain.torch.optim`:
 the same math, so the two kinds of model follow the same trajectory.
 
+With ``max_norm=c`` every weight matrix is projected after every update, each unit's
+incoming weights onto the ball of radius ``c`` (:func:`nntrain.reference.max_norm`,
+Srivastava et al. 2014); the adapter knows where a model keeps its weight matrices and in
+which layout.
+
 A NaN, an infinite loss or a loss that grows beyond ``max_loss_ratio`` times its first
 value stops training with :class:`TrainingDiverged`, so a broken model is never returned
 as if it had trained.
@@ -49,6 +54,7 @@ import numpy as np
 
 from . import validation as check
 from .reference import optim as reference_optim
+from .reference import penalties as reference_penalties
 
 
 def quiet() -> bool:
@@ -150,6 +156,15 @@ class _ReferenceModel:
     def numpy(self, x):
         return np.asarray(x)
 
+    def weight_matrices(self):
+        """The weights, ``(D_in, D_out)``: the entries of ``params`` named ``W...``."""
+        return [p for k, p in self.params.items() if k.startswith("W") and p.ndim == 2]
+
+    def constrain(self, c):
+        """Every weight matrix projected onto the max-norm ball of radius ``c``, in place."""
+        for w in self.weight_matrices():
+            w[...] = reference_penalties.max_norm(w, c)
+
     def snapshot(self):
         """The parameters and the batch-normalization running statistics, copied."""
         return {k: v.copy() for k, v in self.params.items()}, copy.deepcopy(
@@ -239,6 +254,30 @@ class _TorchModel:
     def numpy(self, x):
         return x.detach().cpu().numpy()
 
+    def weight_matrices(self):
+        """The weights as ``(D_in, D_out)`` views, one column per unit: the ``params``
+        named ``W...`` of a cs231n-style model; else every ``nn.Linear``'s weight,
+        transposed (it is stored ``(D_out, D_in)``), and every ``nntrain.torch.Affine``'s."""
+        if hasattr(self.model, "params"):
+            return [p for k, p in self.params.items() if k.startswith("W") and p.ndim == 2]
+        from torch import nn
+
+        from .torch.layers import Affine
+
+        return [
+            m.weight.T if isinstance(m, nn.Linear) else m.weight
+            for m in self.model.modules()
+            if isinstance(m, (nn.Linear, Affine))
+        ]
+
+    def constrain(self, c):
+        """Every weight matrix projected onto the max-norm ball of radius ``c``, in place
+        (under ``updating``: no autograd)."""
+        from .torch.penalties import max_norm
+
+        for w in self.weight_matrices():
+            w.copy_(max_norm(w, c))
+
     def snapshot(self):
         """The whole ``state_dict`` (parameters and running statistics), copied."""
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
@@ -289,6 +328,7 @@ def train(
     until=None,
     progress=None,
     train_accuracy=True,
+    max_norm=None,
 ):
     """Train ``model`` in place with minibatch updates; return its :class:`History`.
 
@@ -331,6 +371,14 @@ def train(
         train_accuracy: measure the accuracy on the whole training set after every epoch
             (a forward pass over it); False leaves ``History.train_acc`` empty, for a sweep
             that ranks runs by validation accuracy alone.
+        max_norm: None (default), or the radius :math:`c > 0` of a max-norm constraint:
+            after every update, every unit's incoming weight vector that has grown beyond
+            norm ``c`` is scaled back to it (:func:`nntrain.reference.max_norm`, Srivastava
+            et al. 2014). The weight matrices are the ``params`` named ``W...``
+            of a reference model and of :class:`nntrain.torch.FullyConnectedNet` (layout
+            ``(D_in, D_out)``: the columns), or every ``nn.Linear`` weight (its rows) and
+            :class:`nntrain.torch.Affine` weight of another ``nn.Module``; biases and batch
+            normalization's :math:`\\gamma`, :math:`\\beta` are left alone.
 
     Returns:
         The run's :class:`History`.
@@ -339,7 +387,8 @@ def train(
         TrainingDiverged: the loss became NaN or infinite, or exploded; the message names
             the iteration and suggests a lower learning rate.
         ValueError: an unknown ``update_rule`` (the message lists the names), a
-            hyperparameter out of range or unknown to the rule, or one given twice.
+            hyperparameter out of range or unknown to the rule, or one given twice; a
+            ``max_norm`` for a model without weight matrices.
         TypeError: an ``optim_config`` that is not a dict, or a hyperparameter that is not
             a number.
 
@@ -358,6 +407,8 @@ def train(
         True
     """
     _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio)
+    if max_norm is not None:
+        check.positive("max_norm", max_norm)
     start_config = _start_config(update_rule, optim_config, learning_rate, momentum)
     _check_data(model, data)
     X, y = data["X_train"], data["y_train"]
@@ -367,6 +418,10 @@ def train(
 
     rng = np.random.default_rng(seed)
     adapted = _adapt(model)
+    if max_norm is not None and not adapted.weight_matrices():
+        raise ValueError(
+            f"max_norm needs weight matrices to constrain, found none in {type(model).__name__}"
+        )
     params, rule = adapted.params, adapted.rules[update_rule]
     configs = {k: dict(start_config) for k in params}  # one per parameter: its own state
     history = History()
@@ -389,6 +444,8 @@ def train(
             with adapted.updating():
                 for k, p in params.items():
                     p[...], configs[k] = rule(p, grads[k], configs[k])
+                if max_norm is not None:
+                    adapted.constrain(max_norm)
         lr *= lr_decay
         for config in configs.values():
             config["learning_rate"] = lr

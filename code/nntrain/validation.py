@@ -737,3 +737,104 @@ def function(name, f, wanted):
     """Check that ``f`` is callable; ``wanted`` says what it should be, in the message."""
     if not callable(f):
         raise TypeError(f"{name} must be {wanted}, got {type(f).__name__}")
+
+
+# ------------------------------------ dropout and weight penalties (both trees)
+
+
+#: The keys :func:`dropout_forward` reads from ``dropout_param``.
+DROPOUT_KEYS = ("mode", "p", "seed", "mask")
+
+
+def keep_probability(name, p):
+    """Check a probability of keeping a unit (cs231n's dropout ``p``): a real number in
+    ``(0, 1]``. Returns it as a float."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(
+            f"{name} must be a keep probability, a real number in (0, 1], got {type(p).__name__}"
+        )
+    if not 0 < p <= 1:
+        raise ValueError(f"{name} must be a keep probability in (0, 1], got {p}")
+    return float(p)
+
+
+def mixing_ratio(name, value):
+    """Check the share of one term in a mixture (the elastic net's ``l1_ratio``): a real
+    number in ``[0, 1]``. Returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number in [0, 1], got {type(value).__name__}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
+    return float(value)
+
+
+def penalty_inputs(w, kind, *, ndim=None, **hyperparameters):
+    """Check the inputs of a penalty or of a step on the weights
+    (:mod:`nntrain.reference.penalties`): ``w`` an array of the tree's kind ``kind`` (with
+    ``ndim`` dimensions if given), then each hyperparameter, given by name: ``reg`` and
+    ``threshold`` finite and >= 0, ``c`` finite and > 0, ``l1_ratio`` in ``[0, 1]``."""
+    kind("w", w, ndim=ndim)
+    for name, value in hyperparameters.items():
+        if name == "l1_ratio":
+            mixing_ratio(name, value)
+        else:
+            positive(name, value, allow_zero=name != "c")
+
+
+def dropout_settings(dropout_param, x, kind):
+    """Check ``dropout_param`` against the input ``x``: a dict with ``mode`` (``"train"`` or
+    ``"test"``) and ``p`` (:func:`keep_probability`), and optionally ``seed`` (an integer
+    >= 0) or ``mask`` (a boolean array of ``x``'s shape and of the tree's kind ``kind``),
+    not both; no unknown keys. Returns ``(mode, p, seed, mask)``, ``None`` for those absent."""
+    if not isinstance(dropout_param, dict):
+        raise TypeError(
+            "dropout_param must be a dict such as {'mode': 'train', 'p': 0.5}, got "
+            f"{type(dropout_param).__name__}"
+        )
+    unknown = [k for k in dropout_param if k not in DROPOUT_KEYS]
+    if unknown:
+        raise ValueError(
+            f"dropout_param has unknown keys {unknown}; the known ones are {list(DROPOUT_KEYS)}"
+        )
+    if "mode" not in dropout_param or "p" not in dropout_param:
+        raise ValueError(
+            "dropout_param must contain 'mode' ('train' or 'test') and 'p' (the probability "
+            f"of keeping a unit), got keys {list(dropout_param)}"
+        )
+    mode = dropout_param["mode"]
+    if not (isinstance(mode, str) and mode in BN_MODES):
+        raise ValueError(f"dropout_param['mode'] must be 'train' or 'test', got {mode!r}")
+    p = keep_probability("dropout_param['p']", dropout_param["p"])
+    seed, mask = dropout_param.get("seed"), dropout_param.get("mask")
+    if seed is not None and mask is not None:
+        raise ValueError("dropout_param takes a 'seed' or a 'mask', not both; got both")
+    if seed is not None:
+        seed = non_negative_int("dropout_param['seed']", seed)
+    if mask is not None:
+        kind("dropout_param['mask']", mask, floating=False)
+        same_kind(("x", "dropout_param['mask']"), x, mask)
+        if mask.dtype not in (np.bool_, getattr(torch, "bool", None)):
+            raise TypeError(
+                f"dropout_param['mask'] must be a boolean array (True: keep), got {mask.dtype}"
+            )
+        shape("dropout_param['mask']", mask, tuple(x.shape))
+    return mode, p, seed, mask
+
+
+def dropout_cache(cache):
+    """A cache of :func:`dropout_forward`: the pair ``(mask, shape)``, ``mask`` ``None`` in
+    test mode."""
+    if not (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[1], tuple)):
+        raise TypeError(
+            "cache must be the (mask, shape) pair returned by dropout_forward, got "
+            f"{type(cache).__name__}"
+        )
+    return cache
+
+
+def net_regularization(dropout_keep_ratio, reg_type, l1_ratio, *, penalties):
+    """Validate the regularization arguments shared by both trees' ``FullyConnectedNet``;
+    ``penalties`` holds the names of the penalties the caller's network knows."""
+    keep_probability("dropout_keep_ratio", dropout_keep_ratio)
+    one_of("reg_type", reg_type, tuple(penalties))
+    mixing_ratio("l1_ratio", l1_ratio)

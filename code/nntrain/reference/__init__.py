@@ -27,6 +27,7 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .dropout import dropout_backward, dropout_forward
 from .fc_net import FullyConnectedNet
 from .layers import affine_backward, affine_forward
 from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
@@ -37,6 +38,7 @@ from .normalization import (
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
 )
+from .penalties import elastic_net_penalty, l1_penalty, l2_penalty, max_norm, soft_threshold
 from .preprocessing import PCA, Center, ChannelMean, MeanImage, NotFittedError, Standardize, Whiten
 
 __all__ = [
@@ -55,14 +57,20 @@ __all__ = [
     "FullyConnectedNet",
     "affine_backward",
     "affine_forward",
+    "dropout_backward",
+    "dropout_forward",
+    "elastic_net_penalty",
     "elu_backward",
     "elu_forward",
     "gelu_backward",
     "gelu_forward",
     "l1_loss",
+    "l1_penalty",
     "l2_loss",
+    "l2_penalty",
     "leaky_relu_backward",
     "leaky_relu_forward",
+    "max_norm",
     "maxout_backward",
     "maxout_forward",
     "prelu_backward",
@@ -73,6 +81,7 @@ __all__ = [
     "sigmoid_forward",
     "silu_backward",
     "silu_forward",
+    "soft_threshold",
     "softmax_loss",
     "svm_loss",
     "tanh_backward",

@@ -21,9 +21,11 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .dropout import dropout_backward, dropout_forward
 from .layers import affine_backward, affine_forward
 from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
 from .normalization import batchnorm_backward_alt, batchnorm_forward
+from .penalties import elastic_net_penalty, l1_penalty, l2_penalty
 
 #: Nonlinearities a hidden layer may use, by name: ``(forward, backward)``. The network
 #: calls ``forward(h)`` alone, so hyperparameters (the leaky ReLU's slope, the ELU's
@@ -39,23 +41,48 @@ ACTIVATIONS = {
 }
 #: Losses the network may be trained with, by name.
 LOSSES = {"softmax": softmax_loss, "svm": svm_loss, "l2": l2_loss, "l1": l1_loss}
+#: Penalties on the weights, by name: ``penalty(w, reg, l1_ratio) -> (loss, dw)``.
+PENALTIES = {
+    "l2": lambda w, reg, l1_ratio: l2_penalty(w, reg),
+    "l1": lambda w, reg, l1_ratio: l1_penalty(w, reg),
+    "elastic_net": elastic_net_penalty,
+}
 
 
 class FullyConnectedNet:
     r"""An L-layer fully connected network with the cs231n interface.
 
-    The architecture is ``{affine - [batchnorm] - activation} x (L - 1) - affine - loss``:
-    every hidden layer is an affine map followed by the nonlinearity (with
+    The architecture is
+    ``{affine - [batchnorm] - activation - [dropout]} x (L - 1) - affine - loss``: every
+    hidden layer is an affine map followed by the nonlinearity (with
     ``normalization="batchnorm"``, a batch normalization before it, or after it with
-    ``norm_placement="after"``), and the output layer has none of these, its values being
-    the class scores. Without normalization, with :math:`h_0 = x`,
+    ``norm_placement="after"``) and, with ``dropout_keep_ratio < 1``, dropout as its last
+    step: after the nonlinearity, as in cs231n's ``affine - [batchnorm] - relu -
+    [dropout]``, and after a batch normalization placed after the nonlinearity too, so
+    that the normalization's statistics are never computed on units its own layer has
+    just dropped (dropout before it makes the variance differ between training and test,
+    Li et al. 2019); the output layer has none of these, its values being the class
+    scores. Without normalization and dropout, with :math:`h_0 = x`,
 
     .. math::
         h_\ell = f(h_{\ell-1} W_\ell + b_\ell) \; (\ell < L), \qquad
         s = h_{L-1} W_L + b_L,
 
-    and the objective is the data loss plus the L2 penalty
-    :math:`\tfrac{1}{2}\,\mathrm{reg} \sum_\ell \lVert W_\ell \rVert^2` on the weights only.
+    and the objective is the data loss plus a penalty on the weights only (not the biases,
+    :math:`\gamma` or :math:`\beta`), :math:`\mathrm{reg} \sum_\ell R(W_\ell)` with
+    :math:`R` the penalty of :mod:`nntrain.reference.penalties` named by ``reg_type`` at
+    unit strength: by default the L2 penalty
+    :math:`\tfrac{1}{2}\,\mathrm{reg} \sum_\ell \lVert W_\ell \rVert^2`.
+
+    **Dropout's masks.** Dropout (:func:`~nntrain.reference.dropout.dropout_forward`, with
+    cs231n's keep probability) acts in train mode only: in ``loss(X, y)``, not in
+    ``loss(X)``. Its state is the dict ``dropout_param``, shared by every layer, as in
+    cs231n: with a ``seed`` the net puts the same seed there, so every call draws the
+    same masks, which is what a gradient check needs (every layer's draws then start from
+    the same seed, so layers of equal width share a mask). A training run wants fresh
+    masks at every step: build the net without a seed, or remove it after construction,
+    ``del net.dropout_param["seed"]``; the masks then come from NumPy's global generator
+    (:func:`nntrain.seed`).
 
     Args:
         hidden_dims: widths of the hidden layers, e.g. ``[100, 100]``.
@@ -72,6 +99,13 @@ class FullyConnectedNet:
             2015) in every hidden layer.
         norm_placement: ``"before"`` (default, as in the paper) or ``"after"`` the
             nonlinearity.
+        dropout_keep_ratio: the probability of keeping a hidden unit in training, in
+            ``(0, 1]`` (cs231n's name and convention; PyTorch's drop probability is
+            ``1 - dropout_keep_ratio``); 1 (default) means no dropout.
+        reg_type: the penalty, a key of :data:`PENALTIES`: ``"l2"`` (default), ``"l1"`` or
+            ``"elastic_net"``; a plain attribute, like ``reg``.
+        l1_ratio: the share of the L1 term in the elastic net, in ``[0, 1]`` (used by
+            ``reg_type="elastic_net"`` only; a plain attribute).
 
     Attributes:
         params: dict of arrays ``W1, b1, ..., WL, bL``; ``W\ell`` has shape
@@ -81,6 +115,9 @@ class FullyConnectedNet:
             running statistics (see ``batchnorm_forward``). ``loss(X)`` runs in test mode
             (running statistics), ``loss(X, y)`` in train mode (batch statistics, running
             statistics updated), the cs231n convention.
+        dropout_param: with dropout, the dict of
+            :func:`~nntrain.reference.dropout.dropout_forward` (``mode``, ``p`` and, with
+            ``seed``, ``seed``); empty without.
 
     Example:
         >>> net = FullyConnectedNet([4, 4], input_dim=3, num_classes=1, seed=0)
@@ -103,6 +140,9 @@ class FullyConnectedNet:
         loss="softmax",
         normalization=None,
         norm_placement="before",
+        dropout_keep_ratio=1.0,
+        reg_type="l2",
+        l1_ratio=0.5,
     ):
         sizes = check.net_architecture(
             hidden_dims,
@@ -115,6 +155,7 @@ class FullyConnectedNet:
             losses=LOSSES,
         )
         check.net_normalization(normalization, norm_placement)
+        check.net_regularization(dropout_keep_ratio, reg_type, l1_ratio, penalties=PENALTIES)
         if not np.issubdtype(np.dtype(dtype), np.floating):
             raise TypeError(f"dtype must be a floating-point dtype, got {dtype}")
         self.input_dim, self.num_classes = input_dim, num_classes
@@ -122,6 +163,12 @@ class FullyConnectedNet:
         self.activation, self.loss_name = activation, loss
         self.normalization, self.norm_placement = normalization, norm_placement
         self.reg, self.dtype = reg, np.dtype(dtype)
+        self.reg_type, self.l1_ratio = reg_type, l1_ratio
+        self.dropout_param = {}
+        if dropout_keep_ratio != 1:
+            self.dropout_param = {"mode": "train", "p": dropout_keep_ratio}
+            if seed is not None:
+                self.dropout_param["seed"] = seed
         rng = np.random.default_rng(seed)
         self.params = {}
         for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -148,20 +195,30 @@ class FullyConnectedNet:
         if y is None:
             return scores
         data_loss, dscores = LOSSES[self.loss_name](scores, y)
-        weights = [self.params[f"W{i}"] for i in range(1, self.num_layers + 1)]
-        loss = data_loss + 0.5 * self.reg * sum(float((w * w).sum()) for w in weights)
         grads, _ = self.backward(dscores, caches)
-        return loss, grads
+        return data_loss + self.penalty(), grads
+
+    def penalty(self):
+        r"""The penalty on the weights, :math:`\mathrm{reg} \sum_\ell R(W_\ell)` (a float)."""
+        return self.reg * sum(self._penalty(i)[0] for i in range(1, self.num_layers + 1))
+
+    def _penalty(self, i):
+        """``(loss, dW)`` of the penalty on ``W{i}`` at unit strength: ``reg`` scales both,
+        which for the default ``"l2"`` gives the loss and gradient
+        ``0.5 * reg * sum(W * W)`` and ``reg * W`` to the last bit."""
+        return PENALTIES[self.reg_type](self.params[f"W{i}"], 1.0, self.l1_ratio)
 
     def forward(self, X, mode="test"):
         """The forward pass alone: ``(scores, caches, hidden)``.
 
         ``caches`` holds what :meth:`backward` needs, ``hidden`` each hidden layer's
         ``(z, h)``, the input and output of its nonlinearity (:mod:`nntrain.diagnostics`
-        reads them). ``mode`` is the batch normalization's: ``"test"`` normalizes with the
-        running statistics, ``"train"`` with the batch's own and updates the running
-        statistics, as a training step does. :meth:`loss` calls it in the cs231n
-        convention, test mode without targets and train mode with them.
+        reads them; ``h`` is the nonlinearity's output, before a batch normalization after
+        it and dropout). ``mode`` is the batch normalization's and dropout's: ``"test"``
+        normalizes with the running statistics and keeps every unit, ``"train"``
+        normalizes with the batch's own statistics, updates the running ones and drops
+        units, as a training step does. :meth:`loss` calls it in the cs231n convention,
+        test mode without targets and train mode with them.
         """
         act_forward = ACTIVATIONS[self.activation][0]
         h = X.reshape(X.shape[0], -1).astype(self.dtype, copy=False)
@@ -175,22 +232,28 @@ class FullyConnectedNet:
             hidden.append((z, h))
             if self.normalization and self.norm_placement == "after":
                 h, norm_cache = self._batchnorm(h, i, mode)
-            caches.append((affine_cache, norm_cache, act_cache))
+            drop_cache = None
+            if self.dropout_param:
+                self.dropout_param["mode"] = mode
+                h, drop_cache = dropout_forward(h, self.dropout_param)
+            caches.append((affine_cache, norm_cache, act_cache, drop_cache))
         L = self.num_layers
         scores, last_cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
         return scores, [*caches, last_cache], hidden
 
     def backward(self, dscores, caches):
         """The backward pass from the gradient of the scores, through the ``caches`` of
-        :meth:`forward`: ``(grads, dhidden)``, the gradient of every parameter (the L2
+        :meth:`forward`: ``(grads, dhidden)``, the gradient of every parameter (the
         penalty's included) and the gradient of the loss with respect to each hidden
-        layer's output."""
+        layer's output ``h``."""
         act_backward = ACTIVATIONS[self.activation][1]
         L = self.num_layers
         grads, dhidden = {}, []
         dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[-1])
         for i in range(L - 1, 0, -1):
-            affine_cache, norm_cache, act_cache = caches[i - 1]
+            affine_cache, norm_cache, act_cache, drop_cache = caches[i - 1]
+            if drop_cache is not None:
+                dh = dropout_backward(dh, drop_cache)
             if self.normalization and self.norm_placement == "after":
                 dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward_alt(dh, norm_cache)
             dhidden.insert(0, dh)
@@ -199,7 +262,7 @@ class FullyConnectedNet:
                 dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward_alt(dh, norm_cache)
             dh, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dh, affine_cache)
         for i in range(1, L + 1):
-            grads[f"W{i}"] = grads[f"W{i}"] + self.reg * self.params[f"W{i}"]
+            grads[f"W{i}"] = grads[f"W{i}"] + self.reg * self._penalty(i)[1]
         return {name: grads[name] for name in self.params}, dhidden
 
     def _batchnorm(self, x, i, mode):

@@ -9,9 +9,11 @@ from torch import nn
 
 from .. import validation as check
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
+from .dropout import DropoutFunction
 from .layers import AffineFunction
 from .losses import L1LossFunction, L2LossFunction, SoftmaxLossFunction, SVMLossFunction
 from .normalization import BatchNorm1d
+from .penalties import elastic_net_penalty, l1_penalty, l2_penalty
 
 #: Nonlinearities a hidden layer may use, by name (the keys of the reference's table): the
 #: module class each hidden layer gets, so forward hooks (:mod:`nntrain.diagnostics`) see it.
@@ -31,6 +33,12 @@ LOSSES = {
     "l2": L2LossFunction,
     "l1": L1LossFunction,
 }
+#: Penalties on the weights, by name: ``penalty(w, reg, l1_ratio) -> (loss, dw)``.
+PENALTIES = {
+    "l2": lambda w, reg, l1_ratio: l2_penalty(w, reg),
+    "l1": lambda w, reg, l1_ratio: l1_penalty(w, reg),
+    "elastic_net": elastic_net_penalty,
+}
 
 
 class FullyConnectedNet(nn.Module):
@@ -48,6 +56,16 @@ class FullyConnectedNet(nn.Module):
     ``nonlinearities`` (an ``nn.ModuleList``), so hooks can watch it. ``net(X)`` returns the
     scores; ``net.loss(X, y)`` returns ``(loss, grads)`` like the reference, with the
     gradients computed by autograd through our backward passes.
+
+    With ``dropout_keep_ratio < 1`` each hidden layer ends with dropout
+    (:class:`~nntrain.torch.dropout.DropoutFunction`, after the nonlinearity and after a
+    batch normalization placed after it, as in the reference), active in training mode,
+    ``net.train()``, the identity in ``net.eval()``. Its state is the reference's
+    ``dropout_param`` (``mode``, set from the module's mode at every call, ``p`` and the
+    net's ``seed``): with the seed, every call draws the same masks, for a gradient check,
+    from a ``torch.Generator`` seeded with it on the input's device (so they are not the
+    reference's masks). Remove the seed (``del net.dropout_param["seed"]``) for fresh
+    masks from torch's global generator at every step, as a training run wants.
     """
 
     def __init__(
@@ -63,6 +81,9 @@ class FullyConnectedNet(nn.Module):
         loss="softmax",
         normalization=None,
         norm_placement="before",
+        dropout_keep_ratio=1.0,
+        reg_type="l2",
+        l1_ratio=0.5,
     ):
         super().__init__()
         sizes = check.net_architecture(
@@ -76,13 +97,19 @@ class FullyConnectedNet(nn.Module):
             losses=LOSSES,
         )
         check.net_normalization(normalization, norm_placement)
+        check.net_regularization(dropout_keep_ratio, reg_type, l1_ratio, penalties=PENALTIES)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
         self.input_dim, self.num_classes = input_dim, num_classes
         self.num_layers = len(sizes) - 1
         self.activation, self.loss_name = activation, loss
         self.normalization, self.norm_placement = normalization, norm_placement
-        self.reg = reg
+        self.reg, self.reg_type, self.l1_ratio = reg, reg_type, l1_ratio
+        self.dropout_param = {}
+        if dropout_keep_ratio != 1:
+            self.dropout_param = {"mode": "train", "p": dropout_keep_ratio}
+            if seed is not None:
+                self.dropout_param["seed"] = seed
         rng = np.random.default_rng(seed)
         self.params = nn.ParameterDict()  # filled in order: W1, b1, W2, b2, ...
         for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -112,6 +139,9 @@ class FullyConnectedNet(nn.Module):
             h = self.nonlinearities[i - 1](h)
             if self.normalization and self.norm_placement == "after":
                 h = self._batchnorm(h, i)
+            if self.dropout_param:
+                self.dropout_param["mode"] = "train" if self.training else "test"
+                h = DropoutFunction.apply(h, self.dropout_param)
         L = self.num_layers
         return AffineFunction.apply(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
@@ -121,9 +151,13 @@ class FullyConnectedNet(nn.Module):
         return self.norms[i - 1](h) * self.params[f"gamma{i}"] + self.params[f"beta{i}"]
 
     def penalty(self):
-        r"""The L2 penalty :math:`\tfrac12 \mathrm{reg} \sum_\ell \lVert W_\ell\rVert^2`."""
+        r"""The penalty on the weights, :math:`\mathrm{reg} \sum_\ell R(W_\ell)` with
+        :math:`R` the one named by ``reg_type`` at unit strength (by default
+        :math:`\tfrac12 \mathrm{reg} \sum_\ell \lVert W_\ell\rVert^2`), a 0-d tensor
+        that autograd differentiates."""
         weights = [p for name, p in self.params.items() if name.startswith("W")]
-        return 0.5 * self.reg * sum((w * w).sum() for w in weights)
+        penalty = PENALTIES[self.reg_type]
+        return self.reg * sum(penalty(w, 1.0, self.l1_ratio)[0] for w in weights)
 
     def loss(self, X, y=None):
         """Scores, or ``(loss, grads)`` when targets are given, as in the reference."""
