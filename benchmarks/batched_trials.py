@@ -16,6 +16,13 @@ batched run achieves beside the machine's peak, measured here on square matrix p
 the same dtype. Batching removes Python's per-step overhead but cannot beat that peak; on a
 GPU (``--device cuda``) the same products run at the accelerator's rate.
 
+Two more figures: what stopped trials cost, the time of K trials that all stop at their
+second iteration (a learning rate of 1000: the loss explodes after the first update) beside
+K trials that run to the end, measured side by side, with a target of at most 0.35 (a
+stopped trial leaves the batched products); and, when a CUDA GPU is present, the speed-up
+of the same batched run on it over the CPU, with its achieved rate beside its own peak (on
+a machine without one, a record says the GPU part was skipped).
+
 ``make bench`` runs it with the defaults (64 trials, [100] hidden, 5 epochs); alone::
 
     .venv/bin/python -m benchmarks.batched_trials --trials 16 --epochs 10 --dtype float32
@@ -38,6 +45,7 @@ import torch  # noqa: E402
 from nntrain.data import load_digits_split, map_inputs  # noqa: E402
 from nntrain.reference.preprocessing import Standardize  # noqa: E402
 from nntrain.search import LogUniform, random_search, train_batched  # noqa: E402
+from nntrain.timing import side_by_side  # noqa: E402
 from nntrain.train import TrainingDiverged, train  # noqa: E402
 
 SPACE = {
@@ -45,6 +53,14 @@ SPACE = {
     "reg": LogUniform(1e-5, 1e-1),
     "weight_scale": LogUniform(1e-3, 1e-1),
 }
+
+#: The most that K trials which all stop at their second iteration may take, as a share of
+#: K trials that run to the end: a stopped trial must cost (almost) nothing.
+STOPPED_SHARE = 0.35
+
+#: The side of the square matrices whose product measures a device's peak rate: large
+#: enough to reach it (a GPU needs far larger products than a CPU core).
+PEAK_SIZE = {"cpu": 2048, "cuda": 8192}
 
 
 def sequential(data, trials, hidden, epochs, batch_size, tree="reference", dtype=torch.float64):
@@ -106,8 +122,8 @@ def training_flops(sizes, n_train, n_val, batch_size, epochs):
     return epochs * (3 * per_example * n_train + per_example * (n_train + n_val))
 
 
-def matmul_peak(dtype, device, n=1024, repeat=5):
-    """The machine's rate of square ``n x n`` matrix products, in GFLOP/s."""
+def matmul_peak(dtype, device, n, repeat=5):
+    """The device's rate of square ``n x n`` matrix products, in GFLOP/s."""
     a = torch.randn(n, n, dtype=dtype, device=device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     a @ a
@@ -131,26 +147,27 @@ def measure(
     repeat=3,
     device="cpu",
 ):
-    """Add the batched and sequential times, the speed-ups, the achieved rate and the peak
-    to ``report``."""
+    """Add to ``report`` the batched and sequential times, the speed-ups, the achieved rate
+    beside the peak, the share of the time that stopped trials take and, on the CPU, the
+    speed-up a CUDA GPU gives (when there is one)."""
     raw = load_digits_split(seed=0)
     data = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
     space = random_search(SPACE, trials, np.random.default_rng(0))
     hidden, dtype, device = list(hidden), getattr(torch, dtype), torch.device(device)
     label = f"{trials} trials, {epochs} epochs, {device.type}, {str(dtype)[6:]}"
 
-    t_batched, results = fastest(
-        lambda: train_batched(
+    def batched(trials, on=device):
+        return train_batched(
             data,
-            space,
+            trials,
             hidden_dims=hidden,
             epochs=epochs,
             batch_size=batch_size,
-            device=device,
+            device=on,
             dtype=dtype,
-        ),
-        repeat,
-    )
+        )
+
+    t_batched, results = fastest(lambda: batched(space), repeat)
     t_numpy, nets = fastest(lambda: sequential(data, space, hidden, epochs, batch_size), repeat)
     t_torch, _ = fastest(
         lambda: sequential(data, space, hidden, epochs, batch_size, "torch", dtype), repeat
@@ -186,12 +203,64 @@ def measure(
     flops = trials * training_flops(
         sizes, len(data["X_train"]), len(data["X_val"]), batch_size, epochs
     )
-    report.add(f"batched trials ({label}): achieved rate", flops / t_batched / 1e9, "GFLOP/s")
-    report.add(
-        f"matrix-product peak ({device.type}, {str(dtype)[6:]}, 1024 x 1024)",
-        matmul_peak(dtype, device),
-        "GFLOP/s",
+    rate(report, label, device, dtype, flops / t_batched / 1e9)
+    stopped_share(report, label, batched, space, repeat)
+    if device.type == "cpu":
+        gpu_speed_up(report, label, batched, space, dtype, flops, t_batched, repeat)
+
+
+def rate(report, label, device, dtype, achieved):
+    """Record the achieved rate, the device's matrix-product peak and their ratio."""
+    n = PEAK_SIZE.get(device.type, PEAK_SIZE["cuda"])
+    peak = matmul_peak(dtype, device, n)
+    report.add(f"batched trials ({label}): achieved rate", achieved, "GFLOP/s")
+    report.add(f"matrix-product peak ({device.type}, {str(dtype)[6:]}, {n} x {n})", peak, "GFLOP/s")
+    report.add(f"batched trials ({label}): share of the peak", achieved / peak, "")
+
+
+def stopped_share(report, label, batched, space, repeat):
+    """Record the time of ``len(space)`` trials that all stop at their second iteration (a
+    learning rate of 1000) against that of ``space``'s, timed side by side."""
+    stopping = [dict(t, learning_rate=1e3, weight_scale=0.1) for t in space]
+    seconds, runs = side_by_side(
+        {"healthy": lambda: batched(space), "stopping": lambda: batched(stopping)},
+        repeat=repeat,
+        threads=None,
     )
+    at_two = sum(r.stop_iteration == 2 for r in runs["stopping"])
+    report.add(
+        f"batched trials ({label}): trials of the stopping run stopped at iteration 2",
+        at_two,
+        "",
+        at_least=len(space),
+    )
+    report.add(
+        f"batched trials ({label}): time of {len(space)} trials stopped at iteration 2 "
+        f"/ {len(space)} that run to the end",
+        seconds["stopping"] / seconds["healthy"],
+        "x",
+        at_most=STOPPED_SHARE,
+    )
+
+
+def gpu_speed_up(report, label, batched, space, dtype, flops, t_cpu, repeat):
+    """With a CUDA GPU: record the batched run's time there, its speed-up over the CPU and
+    its achieved rate beside the GPU's peak. Without one: a record that says so."""
+    if not torch.cuda.is_available():
+        report.add(f"batched trials ({label}) on a CUDA GPU", "skipped: no CUDA GPU", "")
+        return
+    cuda = torch.device("cuda")
+    batched(space, cuda)  # CUDA's start-up and the kernels' first launches, not timed
+    seconds, _ = side_by_side(
+        {"cuda": lambda: batched(space, cuda)},
+        repeat=repeat,
+        sync=torch.cuda.synchronize,
+        threads=None,
+    )
+    gpu = label.replace("cpu", "cuda")
+    report.add(f"batched trials ({gpu}): batched time", seconds["cuda"], "s")
+    report.add(f"batched trials ({gpu}): speed-up over the CPU", t_cpu / seconds["cuda"], "x")
+    rate(report, gpu, cuda, dtype, flops / seconds["cuda"] / 1e9)
 
 
 def main():

@@ -59,6 +59,8 @@ def test_built_ins_compute_what_the_twins_compute():
     for name, twin, builtin, make in twins.pairs():
         if "Affine" in name or "BatchNorm" in name or "PReLU" in name:
             continue  # their parameters start differently; the equivalence tests cover them
+        if name == "Dropout":
+            continue  # each draws its own mask; test_regularization.py gives both one mask
         inputs = make(torch.Generator().manual_seed(0))
         torch.testing.assert_close(twin(*inputs), builtin(*inputs), msg=name)
 
@@ -107,3 +109,38 @@ def test_every_reference_module_reads_math_first():
     assert {"activations", "init", "losses", "normalization", "preprocessing"} <= set(shares)
     over = {name: round(share, 3) for name, share in shares.items() if share > checks.LIMIT}
     assert not over, f"reference modules with more than {checks.LIMIT:.0%} of lines on checks"
+
+
+def test_stopped_share_times_both_runs_and_checks_they_stop_at_iteration_2():
+    class Result:
+        def __init__(self, trial):
+            self.stop_iteration = 2 if trial["learning_rate"] == 1e3 else None
+
+    calls = []
+
+    def batched(trials):
+        calls.append(trials[0]["learning_rate"])
+        return [Result(t) for t in trials]
+
+    report = Report(unit_seconds=1.0)
+    space = [{"learning_rate": 0.01, "weight_scale": 0.01}] * 4
+    batched_trials.stopped_share(report, "4 trials", batched, space, repeat=2)
+    assert calls == [0.01, 1e3, 0.01, 1e3]  # side by side, in alternation
+    count, share = report.records[-2:]
+    assert count["value"] == 4 and count["met"] is True and count["target"] == ">= 4"
+    assert share["target"] == f"<= {batched_trials.STOPPED_SHARE:g} x"
+    assert "4 trials stopped at iteration 2 / 4 that run to the end" in share["name"]
+
+
+def test_the_gpu_part_is_skipped_with_a_record_without_cuda(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    report = Report(unit_seconds=1.0)
+
+    def batched(*args):
+        raise AssertionError("nothing runs without a GPU")
+
+    batched_trials.gpu_speed_up(report, "4 trials, cpu", batched, [], torch.float64, 1e9, 1.0, 1)
+    assert report.records[-1]["value"] == "skipped: no CUDA GPU"
+    assert report.records[-1]["met"] is None

@@ -1,7 +1,10 @@
 """Tests for nntrain.search: search spaces and their samplers, grid and random search,
 coarse-to-fine refinement (narrow, edge_warnings, widen), the early-stop rule, the batched
-trainer against sequential training, and Optuna studies stored in SQLite (resumed after an
-interruption, shared by two worker processes).
+trainer against sequential training (stopped trials leaving the computation, runs resumed),
+successive halving and Hyperband (their schedules against hand-computed ones, and searches
+on the digits), and Optuna studies stored in SQLite (resumed after an interruption, shared
+by two worker processes, pruned by Optuna's halving pruners). PostgreSQL storage is tested
+in test_postgres.py.
 
 The networks are small and train for a few epochs on the digits, and the Optuna studies run
 a handful of trials of a tiny net, so the file takes well under a minute on two cores.
@@ -28,10 +31,15 @@ from nntrain.search import (
     create_study,
     edge_warnings,
     grid_search,
+    halving_schedule,
+    hyperband,
+    hyperband_schedule,
     narrow,
     optuna_objective,
     random_search,
+    resume_batched,
     should_stop,
+    successive_halving,
     suggest,
     train_batched,
     widen,
@@ -462,6 +470,96 @@ def test_a_trial_that_stops_later_keeps_its_completed_epochs(digits):
     assert late.history.val_acc == pytest.approx(caught.value.history.val_acc, abs=1e-6)
 
 
+def assert_same_run(result, expected):
+    """Two TrialResults of one trial record the same run, to rounding (all but the time)."""
+    assert result.trial == expected.trial
+    assert (result.stopped, result.stop_iteration) == (expected.stopped, expected.stop_iteration)
+    assert result.stop_reason == expected.stop_reason
+    for name in expected.params:
+        np.testing.assert_allclose(
+            result.params[name], expected.params[name], rtol=1e-12, atol=1e-15, err_msg=name
+        )
+    assert result.history.loss == pytest.approx(expected.history.loss, rel=1e-12, nan_ok=True)
+    assert result.history.val_acc == expected.history.val_acc
+    assert result.history.train_acc == expected.history.train_acc
+    assert result.history.val_loss == pytest.approx(expected.history.val_loss, rel=1e-10)
+    assert result.history.best_epoch == expected.history.best_epoch
+
+
+#: Trials that stop under BATCHED: NaN at once, within a few iterations, in the second
+#: epoch, in the third (17 iterations per epoch).
+STOPPING = [
+    {"learning_rate": 0.01, "weight_scale": 1e300},
+    {"learning_rate": 50.0, "weight_scale": 0.1},
+    {"learning_rate": 0.6, "weight_scale": 0.1},
+    {"learning_rate": 0.4, "weight_scale": 0.1},
+]
+
+
+def test_stopped_trials_leave_the_computation_without_changing_any_result(digits, batched):
+    """Stopped trials are taken out of the stacks: the trials that go on get what they get
+    without them, and each stopped trial keeps what it had recorded, as when run alone."""
+    order = [STOPPING[0], TRIALS[0], STOPPING[1], TRIALS[1], STOPPING[2], TRIALS[2]]
+    order += [STOPPING[3], TRIALS[3]]
+    mixed = train_batched(digits, order, device="cpu", **BATCHED)
+    assert [r.trial["learning_rate"] for r in mixed] == [t["learning_rate"] for t in order]
+    for result, alone in zip(mixed[1::2], batched):
+        assert not result.stopped
+        assert_same_run(result, alone)
+    stops = []
+    for result, trial in zip(mixed[::2], STOPPING):
+        assert result.stopped
+        assert_same_run(result, train_batched(digits, [trial], device="cpu", **BATCHED)[0])
+        stops.append((result.stop_iteration, len(result.history.val_acc)))
+    assert stops[0] == (1, 0) and stops[1][0] < 17 and stops[1][1] == 0
+    assert 17 < stops[2][0] <= 34 and stops[2][1] == 1  # one epoch completed
+    assert 34 < stops[3][0] <= 51 and stops[3][1] == 2
+    # every trial stopped: the run ends there, and still reports each in order
+    gone = train_batched(digits, STOPPING[1::-1], device="cpu", **BATCHED)
+    assert_same_run(gone[0], mixed[2])
+    assert_same_run(gone[1], mixed[0])
+
+
+def test_resuming_gives_what_one_longer_run_gives(digits):
+    trials = [TRIALS[0], STOPPING[3], STOPPING[1], TRIALS[2]]
+    once = train_batched(digits, trials, device="cpu", **dict(BATCHED, epochs=4))
+    short = train_batched(digits, trials, device="cpu", **dict(BATCHED, epochs=1))
+    assert [r.stopped for r in short] == [False, False, True, False]
+    resumed = resume_batched(digits, resume_batched(digits, short, epochs=2), epochs=4)
+    for result, expected in zip(resumed, once):
+        assert_same_run(result, expected)
+    assert resumed[1].stopped and resumed[1].stop_iteration > 34  # stopped in a resumed epoch
+    assert resumed[2] is short[2]  # stopped before: returned as it was
+    assert short[0].history.val_acc == once[0].history.val_acc[:1]  # the input is unchanged
+    # a subset resumes alone, and a result's net is the resumed one
+    (alone,) = resume_batched(digits, [short[3]], epochs=4)
+    assert_same_run(alone, once[3])
+    assert accuracy(alone.net(), digits["X_val"], digits["y_val"]) == once[3].history.val_acc[-1]
+
+
+def test_resume_refuses_what_it_cannot_continue(digits):
+    short = train_batched(digits, TRIALS[:2], device="cpu", **dict(BATCHED, epochs=1))
+    longer = resume_batched(digits, short[:1], epochs=2)
+    other = train_batched(digits, TRIALS[:1], device="cpu", **dict(BATCHED, epochs=1, seed=4))
+    with pytest.raises(ValueError, match="epochs must be more than the 1 epochs"):
+        resume_batched(digits, short, epochs=1)
+    with pytest.raises(ValueError, match=r"same number of epochs, got \[1, 2\]"):
+        resume_batched(digits, [short[1], longer[0]], epochs=3)
+    with pytest.raises(ValueError, match="same shared arguments"):
+        resume_batched(digits, [short[0], other[0]], epochs=2)
+    with pytest.raises(ValueError, match="data must be the data the results were trained on"):
+        resume_batched(dict(digits, X_val=digits["X_val"][:50], y_val=digits["y_val"][:50]),
+                       short, epochs=2)  # fmt: skip
+    with pytest.raises(TypeError, match="results must be a list of TrialResult"):
+        resume_batched(digits, short[0], epochs=2)
+    with pytest.raises(TypeError, match=r"results\[0\] must be a TrialResult returned by"):
+        resume_batched(digits, [TRIALS[0]], epochs=2)
+    with pytest.raises(ValueError, match="at least one TrialResult"):
+        resume_batched(digits, [], epochs=2)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        resume_batched(digits, short, epochs=0)
+
+
 @pytest.mark.parametrize(
     "trials, error, message",
     [
@@ -508,6 +606,138 @@ def test_train_batched_on_cuda_matches_the_cpu(digits, batched):
     fast = train_batched(digits, TRIALS, device="cuda", dtype=torch.float32, **BATCHED)
     assert fast[0].params["W1"].dtype == np.float32
     assert abs(fast[0].history.val_acc[-1] - batched[0].history.val_acc[-1]) < 0.05
+
+
+# --------------------------------------------------------------------------------------
+# Successive halving and Hyperband
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "n, r, R, eta, rungs",
+    [
+        (27, 1, 27, 3, [(27, 1), (9, 3), (3, 9), (1, 27)]),  # R/r a power of eta
+        (30, 1, 27, 3, [(30, 1), (10, 3), (3, 9), (1, 27)]),  # floor(30 / 3^i)
+        (4, 1, 27, 3, [(4, 1), (1, 3)]),  # one remains after the second rung
+        (2, 1, 27, 3, [(2, 1), (1, 3)]),  # floor(2 / 3) = 0, but one is kept
+        (1, 1, 27, 3, [(1, 1)]),
+        (10, 1, 10, 3, [(10, 1), (3, 3), (1, 10)]),  # 10/9, 10/3, 10 floored
+        (100, 2, 20, 3, [(100, 2), (33, 6), (11, 20)]),  # the budget reaches R first
+        (8, 1, 8, 2, [(8, 1), (4, 2), (2, 4), (1, 8)]),
+        (16, 1, 7, 2, [(16, 1), (8, 3), (4, 7)]),  # 7/4, 7/2, 7 floored
+        (5, 4, 4, 3, [(5, 4)]),  # r = R: no halving
+        (9, 3, 8, 3, [(9, 8)]),  # R < r eta: one rung, at R
+    ],
+)
+def test_halving_schedule_against_hand_computed_rungs(n, r, R, eta, rungs):
+    assert halving_schedule(n, r, R, eta) == rungs
+
+
+def test_hyperband_schedule_against_hand_computed_brackets():
+    # Li et al. (2018), Table 1: R = 81, eta = 3
+    assert hyperband_schedule(1, 81, 3) == [
+        [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)],
+        [(34, 3), (11, 9), (3, 27), (1, 81)],
+        [(15, 9), (5, 27), (1, 81)],
+        [(8, 27), (2, 81)],
+        [(5, 81)],
+    ]
+    # s_max = 2; n = ceil(3/3 * 9) = 9, ceil(3/2 * 3) = 5, 3; r_s = 9/9, 9/3, 9
+    assert hyperband_schedule(1, 9) == [[(9, 1), (3, 3), (1, 9)], [(5, 3), (1, 9)], [(3, 9)]]
+    # R/r not a power of eta: r_s = floor(20 / 9) = 2, floor(20 / 3) = 6, 20
+    assert hyperband_schedule(2, 20) == [[(9, 2), (3, 6), (1, 20)], [(5, 6), (1, 20)], [(3, 20)]]
+    # eta = 2, R = 8: s_max = 3, n = ceil(4/(s+1) 2^s) = 8, 6, 4, 4
+    assert hyperband_schedule(1, 8, 2) == [
+        [(8, 1), (4, 2), (2, 4), (1, 8)],
+        [(6, 2), (3, 4), (1, 8)],
+        [(4, 4), (2, 8)],
+        [(4, 8)],
+    ]
+    assert hyperband_schedule(5, 5) == [[(1, 5)]]
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((9, 1, 9, 1), ValueError, "eta must be an integer >= 2, got 1"),
+        ((9, 1, 9, 2.5), ValueError, "eta must be an integer >= 2, got 2.5"),
+        ((9, 3, 2, 3), ValueError, r"max_epochs must be >= min_epochs \(3\), got max_epochs=2"),
+        ((0, 1, 9, 3), ValueError, "n must be a positive integer, got 0"),
+        ((9, 0, 9, 3), ValueError, "min_epochs must be a positive integer, got 0"),
+        ((9, 1, 9.0, 3), TypeError, "max_epochs must be a positive integer, got 9.0"),
+    ],
+)
+def test_schedules_refuse_bad_budgets(args, error, message):
+    with pytest.raises(error, match=message):
+        halving_schedule(*args)
+    if args[0] > 0:
+        with pytest.raises(error, match=message):
+            hyperband_schedule(*args[1:])
+
+
+HALVING = dict(hidden_dims=[16], batch_size=64, seed=0, device="cpu")
+
+
+def test_successive_halving_keeps_the_best_third_and_resumes_it(digits):
+    """A toy search whose answer is known: a learning rate too small to learn in a few
+    epochs and one that diverges at once lose in the first rung to reasonable ones."""
+    trials = [{"learning_rate": 1e-6}, {"learning_rate": 50.0, "weight_scale": 0.1}]
+    trials += random_search({"learning_rate": LogUniform(1e-2, 0.3)}, 7, 0)
+    search = successive_halving(digits, trials, min_epochs=1, max_epochs=9, eta=3, **HALVING)
+    rungs = search.rungs
+    assert [(len(r.trials), r.epochs) for r in rungs] == [(9, 1), (3, 3), (1, 9)]
+    assert rungs[0].trials == list(range(9))
+    for before, after in zip(rungs, rungs[1:]):
+        score = dict(zip(before.trials, np.nan_to_num(before.scores, nan=-1.0)))
+        dropped = set(before.trials) - set(after.trials)
+        assert set(after.trials) < set(before.trials)
+        assert min(score[k] for k in after.trials) >= max(score[k] for k in dropped)
+    assert search.results[1].stopped and math.isnan(rungs[0].scores[1])
+    assert 0 not in rungs[1].trials and 1 not in rungs[1].trials
+    for rung in rungs:  # each score is the validation accuracy after the rung's epochs
+        for k, value in zip(rung.trials, rung.scores):
+            if not search.results[k].stopped:
+                assert search.results[k].history.val_acc[rung.epochs - 1] == value
+    last_rung = {k: r.epochs for r in rungs for k in r.trials}
+    assert [len(r.history.val_acc) for r in search.results] == [
+        0 if r.stopped else last_rung[k] for k, r in enumerate(search.results)
+    ]
+    assert search.winner == rungs[-1].trials[0] and search.best is search.results[search.winner]
+    assert search.epochs_spent == 9 * 1 + 3 * (3 - 1) + 1 * (9 - 3)
+    # resumed from rung to rung: the winner is what training it for 9 epochs at once gives
+    (alone,) = train_batched(digits, [trials[search.winner]], epochs=9, **HALVING)
+    assert_same_run(search.best, alone)
+    assert search.trials[search.winner] == alone.trial
+    assert search.best.history.val_acc[-1] > 0.9
+
+
+def test_hyperband_runs_its_brackets_on_fresh_configurations(digits):
+    space = {"learning_rate": LogUniform(1e-3, 1.0)}
+    search = hyperband(digits, space, min_epochs=1, max_epochs=9, rng=0, **HALVING)
+    assert [[(len(r.trials), r.epochs) for r in b.rungs] for b in search.brackets] == (
+        hyperband_schedule(1, 9)
+    )
+    rng = np.random.default_rng(0)
+    drawn = [t for n in (9, 5, 3) for t in random_search(space, n, rng)]
+    assert [t["learning_rate"] for t in search.trials] == [t["learning_rate"] for t in drawn]
+    assert search.epochs_spent == (9 + 3 * 2 + 6) + (5 * 3 + 6) + 3 * 9 == 69
+    assert search.epochs_spent == sum(b.epochs_spent for b in search.brackets)
+    finals = [b.best.history.val_acc[-1] for b in search.brackets]
+    assert all(len(b.best.history.val_acc) == 9 for b in search.brackets)
+    assert search.best.history.val_acc[-1] == max(finals)
+    assert search.best is search.results[search.winner]
+    assert search.trials[search.winner] == search.best.trial
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        hyperband(digits, space, min_epochs=1, max_epochs=9, rng=-1, **HALVING)
+
+
+def test_successive_halving_refuses_bad_trials(digits):
+    with pytest.raises(TypeError, match="trials must be a list of trial dicts, got dict"):
+        successive_halving(digits, {"learning_rate": 0.1}, min_epochs=1, max_epochs=3, **HALVING)
+    with pytest.raises(ValueError, match="at least one trial"):
+        successive_halving(digits, [], min_epochs=1, max_epochs=3, **HALVING)
+    with pytest.raises(ValueError, match=r"unknown keys \['momentum'\]"):
+        successive_halving(digits, [{"momentum": 0.5}], min_epochs=1, max_epochs=3, **HALVING)
 
 
 # --------------------------------------------------------------------------------------
@@ -573,6 +803,33 @@ def test_objective_lets_the_pruner_stop_a_trial(digits, quiet_optuna):
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
     assert list(trial.intermediate_values) == [1]  # stopped after the first epoch
+
+
+@pytest.mark.parametrize("kind", ["SuccessiveHalvingPruner", "HyperbandPruner"])
+def test_optuna_s_halving_pruners_stop_trials_at_their_rungs(digits, quiet_optuna, kind):
+    """The objective reports every epoch, so Optuna's (asynchronous) successive halving and
+    Hyperband prune trials at their rungs, 1, 3 and 9 epochs for eta = 3."""
+    pruner = {
+        "SuccessiveHalvingPruner": optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=1, reduction_factor=3
+        ),
+        "HyperbandPruner": optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=9, reduction_factor=3
+        ),
+    }[kind]
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0), pruner=pruner
+    )
+    study.optimize(optuna_objective(digits, hidden_dims=[8], epochs=9, space=OPTUNA_SPACE), 12)
+    State = optuna.trial.TrialState
+    pruned = [t for t in study.trials if t.state == State.PRUNED]
+    complete = [t for t in study.trials if t.state == State.COMPLETE]
+    assert len(pruned) >= 3 and len(complete) >= 2 and len(pruned) + len(complete) == 12
+    assert {max(t.intermediate_values) for t in pruned} <= {1, 3, 9}
+    assert any(max(t.intermediate_values) < 9 for t in pruned)  # some cost less
+    for t in complete:
+        if "diverged" not in t.user_attrs:
+            assert sorted(t.intermediate_values) == list(range(1, 10))
 
 
 def test_objective_reports_a_diverging_trial_instead_of_failing(digits, quiet_optuna):

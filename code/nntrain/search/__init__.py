@@ -11,7 +11,12 @@ The pieces, one module each:
   :func:`widen` to move that edge.
 * :mod:`nntrain.search.batched`: :func:`train_batched` trains K networks that differ in
   learning rate, ``reg`` and ``weight_scale`` in one batched computation, stopping each
-  diverging trial by the rule of :func:`should_stop`.
+  diverging trial by the rule of :func:`should_stop` (it then leaves the computation);
+  :func:`resume_batched` trains them further.
+* :mod:`nntrain.search.halving`: multi-fidelity search, :func:`successive_halving`
+  (Jamieson & Talwalkar 2016) and :func:`hyperband` (Li et al. 2018) over batched trials
+  that are resumed from rung to rung, with their schedules (:func:`halving_schedule`,
+  :func:`hyperband_schedule`) and the trial-epochs they spend.
 * :mod:`nntrain.search.study`: :func:`optuna_objective` (built on :func:`suggest`) and
   :func:`create_study`, to run a search with Optuna, stored in an SQLite file that can be
   resumed and shared by several worker processes. Optuna is imported only when these are
@@ -29,7 +34,16 @@ Used in chapter 7 (hyperparameter optimization).
 
 from __future__ import annotations
 
-from .batched import TRIAL_KEYS, TrialResult, should_stop, train_batched
+from .batched import TRIAL_KEYS, TrialResult, resume_batched, should_stop, train_batched
+from .halving import (
+    HalvingResult,
+    HyperbandResult,
+    Rung,
+    halving_schedule,
+    hyperband,
+    hyperband_schedule,
+    successive_halving,
+)
 from .refine import edge_warnings, narrow, widen
 from .spaces import Choice, IntUniform, LogUniform, Uniform, grid_search, random_search
 from .study import OBJECTIVE_KEYS, create_study, optuna_objective, suggest
@@ -48,6 +62,14 @@ __all__ = [
     "TrialResult",
     "should_stop",
     "train_batched",
+    "resume_batched",
+    "halving_schedule",
+    "hyperband_schedule",
+    "Rung",
+    "HalvingResult",
+    "HyperbandResult",
+    "successive_halving",
+    "hyperband",
     "OBJECTIVE_KEYS",
     "create_study",
     "optuna_objective",

@@ -21,7 +21,16 @@ on its own slice only, so a trial that diverges cannot disturb the others.
 
 A trial stops early (the rule of :func:`should_stop`) when its loss becomes NaN or infinite
 or exceeds three times its first value: its parameters stay as they were before that
-minibatch, its history ends there, and the other trials go on.
+minibatch, its history ends there, and the other trials go on without it. It also leaves
+the computation: the stacked parameters are compacted to the trials still running
+(``index_select`` along the trial dimension), so every later product has one matrix fewer
+and a stopped trial costs nothing more (``make bench`` times 64 trials that all stop at
+their second iteration against 64 that run to the end).
+
+:func:`resume_batched` trains the trials of an earlier call for more epochs, from their
+parameters and momentum, with the minibatch order they would have had: training for
+:math:`e_1` epochs and resuming to :math:`e_2` gives what training for :math:`e_2` at once
+gives. Successive halving (:mod:`nntrain.search.halving`) resumes the trials it keeps.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ import torch
 from .. import validation as check
 from ..train import History
 
-__all__ = ["TRIAL_KEYS", "should_stop", "TrialResult", "train_batched"]
+__all__ = ["TRIAL_KEYS", "should_stop", "TrialResult", "train_batched", "resume_batched"]
 
 #: The hyperparameters a trial of :func:`train_batched` may set, with the value a missing
 #: key takes (the defaults of :func:`nntrain.train.train` and
@@ -82,6 +91,23 @@ def should_stop(costs, factor=STOP_FACTOR):
     return not math.isfinite(latest) or latest > factor * costs[0]
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What the trials of one :func:`train_batched` call share: the architecture, the data's
+    sizes and the training arguments (a resumed trial must keep them all)."""
+
+    hidden_dims: tuple
+    input_dim: int
+    num_classes: int
+    n_train: int
+    n_val: int
+    batch_size: int
+    momentum: float
+    seed: int
+    device: torch.device
+    dtype: torch.dtype
+
+
 @dataclass
 class TrialResult:
     """What :func:`train_batched` returns for one trial.
@@ -97,6 +123,9 @@ class TrialResult:
         stopped: whether the trial stopped early (see :func:`should_stop`).
         stop_iteration: the iteration (counted from 1) whose loss stopped it, or None.
         stop_reason: why it stopped, in words; empty when it did not.
+
+    A result also keeps the trial's momentum and the run's shared arguments, so that
+    :func:`resume_batched` can train it further.
     """
 
     trial: dict
@@ -105,7 +134,8 @@ class TrialResult:
     stopped: bool = False
     stop_iteration: int | None = None
     stop_reason: str = ""
-    _architecture: dict = field(default_factory=dict, repr=False, init=False)
+    _run: _Run | None = field(default=None, repr=False, init=False)
+    _velocity: dict = field(default_factory=dict, repr=False, init=False)
 
     @property
     def best_val_acc(self) -> float:
@@ -119,7 +149,9 @@ class TrialResult:
         from ..reference.fc_net import FullyConnectedNet
 
         net = FullyConnectedNet(
-            **self._architecture,
+            list(self._run.hidden_dims),
+            input_dim=self._run.input_dim,
+            num_classes=self._run.num_classes,
             weight_scale=self.trial["weight_scale"],
             reg=self.trial["reg"],
             dtype=self.params["W1"].dtype,
@@ -276,7 +308,10 @@ def train_batched(
     \\rVert^2`, and the same momentum update, so in float64 the results agree to rounding.
     Only the divergence rule differs: a trial is stopped when :func:`should_stop` says so
     (NaN, infinite, or more than three times its first loss), instead of raising
-    :class:`~nntrain.train.TrainingDiverged` as ``train`` does for a thousandfold growth.
+    :class:`~nntrain.train.TrainingDiverged` as ``train`` does for a thousandfold growth;
+    from then on it is left out of the batched products, so it costs nothing (the stop test
+    reads one flag per iteration on the host, the only synchronization of a GPU run before
+    the end).
 
     Random search over the learning rate, ``reg`` and ``weight_scale`` (Bergstra & Bengio
     2012) then costs a fraction of the sequential runs: ``make bench`` measures the speed-up
@@ -299,7 +334,8 @@ def train_batched(
             reference net; float32 is faster, and needed on Apple's MPS).
 
     Returns:
-        A list of K :class:`TrialResult`, in the order of ``trials``.
+        A list of K :class:`TrialResult`, in the order of ``trials``; pass it to
+        :func:`resume_batched` to train them further.
 
     Raises:
         ValueError: no trials, a trial with a key other than those of :data:`TRIAL_KEYS`, a
@@ -318,58 +354,151 @@ def train_batched(
     """
     trials = _check_trials(trials)
     arrays, num_classes = check.classification_splits(data)
-    (X_train, y_train), (X_val, y_val) = arrays["train"], arrays["val"]
-    input_dim = X_train.shape[1]
-    sizes = check.relu_net_sizes(hidden_dims, input_dim, num_classes)
+    (X_train, y_train), (_, y_val) = arrays["train"], arrays["val"]
+    sizes = check.relu_net_sizes(hidden_dims, X_train.shape[1], num_classes)
     _check_run(epochs, batch_size, momentum, seed)
     device, dtype = _device_and_dtype(device, dtype)
+    run = _Run(
+        tuple(hidden_dims),
+        X_train.shape[1],
+        num_classes,
+        len(y_train),
+        len(y_val),
+        int(batch_size),
+        float(momentum),
+        int(seed),
+        device,
+        dtype,
+    )
 
     start = time.perf_counter()
     Ws, bs = _initial_parameters(sizes, trials, seed, device, dtype)
-    lr = torch.tensor([t["learning_rate"] for t in trials], dtype=dtype, device=device)
-    reg = torch.tensor([t["reg"] for t in trials], dtype=dtype, device=device)
-    X, y, Xv, yv = (torch.as_tensor(a, device=device) for a in (X_train, y_train, X_val, y_val))
-    X, y, Xv, yv = X.to(dtype), y.long(), Xv.to(dtype), yv.long()
-
     params = [*Ws, *bs]
     velocity = [torch.zeros_like(p) for p in params]
-    K, n = len(trials), X.shape[0]
-    order_rng = np.random.default_rng(seed)  # the order train(seed=seed) uses
-    active = torch.ones(K, dtype=torch.bool, device=device)
-    stopped_at = torch.zeros(K, dtype=torch.int64, device=device)  # 0: still running
-    first = None
-    losses, counts, val_losses = [], [], []  # per iteration; per epoch (running, correct)
-    for _ in range(epochs):
-        order = torch.as_tensor(order_rng.permutation(n), device=device)
-        for idx in order.split(batch_size):
-            loss, dWs, dbs = _loss_and_grads(Ws, bs, reg, X[idx], y[idx])
-            losses.append(loss)
-            first = loss if first is None else first
-            # should_stop for every trial at once (NaN fails both tests), before the update
-            stop = active & ~(torch.isfinite(loss) & (loss <= STOP_FACTOR * first))
-            stopped_at = torch.where(stop, len(losses), stopped_at)
-            active = active & ~stop
-            _momentum_update(params, velocity, [*dWs, *dbs], lr, momentum, active)
-        train_correct, _ = _evaluate(Ws, bs, X, y)
-        val_correct, val_loss = _evaluate(Ws, bs, Xv, yv)
-        counts.append(torch.stack([active.long(), train_correct, val_correct]))
-        val_losses.append(val_loss)
-    seconds = time.perf_counter() - start
+    records = _train(run, arrays, trials, params, velocity, None, range(epochs))
+    return _results(run, trials, records, time.perf_counter() - start)
 
-    architecture = dict(
-        hidden_dims=list(hidden_dims), input_dim=X.shape[1], num_classes=num_classes
-    )
-    return _results(
-        trials,
-        params,
-        torch.stack(losses),
-        torch.stack(counts),
-        torch.stack(val_losses),
-        stopped_at,
-        (len(y_train), len(y_val)),
-        seconds,
-        architecture,
-    )
+
+@torch.no_grad()
+def resume_batched(data, results, *, epochs):
+    """Train the trials of an earlier :func:`train_batched` call further, to ``epochs``
+    epochs in all.
+
+    Each trial that was still running goes on from its parameters and its momentum, with
+    the minibatch orders that epochs :math:`e_0 + 1, \\dots, e` of one run of ``epochs``
+    epochs would have drawn (the orders of the first :math:`e_0` are drawn again and
+    skipped), and with the stop rule measured against its first loss. So
+    ``resume_batched(data, train_batched(data, trials, epochs=3, ...), epochs=9)`` gives
+    what ``train_batched(data, trials, epochs=9, ...)`` gives, to rounding, for the cost of
+    six epochs: this is how successive halving (:mod:`nntrain.search.halving`) trains the
+    trials it keeps. A trial that had stopped is returned unchanged.
+
+    Args:
+        data: the data the results were trained on (same splits and sizes).
+        results: a non-empty list of :class:`TrialResult` from :func:`train_batched` (or
+            from this function) with the same shared arguments (``hidden_dims``,
+            ``batch_size``, ``momentum``, ``seed``, ``device``, ``dtype``); those still
+            running must have run the same number of epochs :math:`e_0`. A subset of one
+            call's results is fine (the trials do not depend on each other).
+        epochs: the number of epochs in all, more than :math:`e_0`.
+
+    Returns:
+        A list of :class:`TrialResult` in the order of ``results``: each running trial with
+        its history extended (losses, accuracies, ``best_epoch`` over all epochs;
+        ``seconds`` adds this call's time), each stopped one as it was.
+
+    Raises:
+        TypeError: ``results`` is not a list of results of :func:`train_batched`.
+        ValueError: results of runs with different shared arguments, running trials that
+            ran different numbers of epochs, ``epochs`` not more than they ran, or data of
+            other sizes.
+
+    Example:
+        >>> from nntrain.data import load_digits_split
+        >>> data = load_digits_split(seed=0)
+        >>> trials = [{"learning_rate": 0.05}, {"learning_rate": 0.01}]
+        >>> short = train_batched(data, trials, hidden_dims=[20], epochs=1, batch_size=100,
+        ...                       device="cpu")
+        >>> longer = resume_batched(data, short, epochs=3)
+        >>> [len(r.history.val_acc) for r in longer]
+        [3, 3]
+    """
+    run, done = _check_results(results)
+    check.positive_int("epochs", epochs)
+    if epochs <= done:
+        raise ValueError(
+            f"epochs must be more than the {done} epochs the running trials have run (it "
+            f"counts all epochs), got {epochs}"
+        )
+    arrays, num_classes = check.classification_splits(data)
+    sizes = (arrays["train"][0].shape[1], num_classes, *(len(a[1]) for a in arrays.values()))
+    expected = (run.input_dim, run.num_classes, run.n_train, run.n_val)
+    if sizes != expected:
+        raise ValueError(
+            f"data must be the data the results were trained on, with (features, classes, "
+            f"training examples, validation examples) {expected}; got {sizes}"
+        )
+    running = [k for k, r in enumerate(results) if not r.stopped]
+    out = list(results)
+    if not running:
+        return out
+    start = time.perf_counter()
+    earlier = [results[k] for k in running]
+    names = _param_names(len(run.hidden_dims) + 1)
+
+    def stacked(arrays_of):
+        return [
+            torch.from_numpy(np.stack([arrays_of(r)[name] for r in earlier])).to(
+                run.device, run.dtype
+            )
+            for name in names
+        ]
+
+    params, velocity = stacked(lambda r: r.params), stacked(lambda r: r._velocity)
+    first = torch.tensor([r.history.loss[0] for r in earlier], dtype=run.dtype, device=run.device)
+    trials = [r.trial for r in earlier]
+    records = _train(run, arrays, trials, params, velocity, first, range(done, epochs))
+    for k, result in zip(
+        running, _results(run, trials, records, time.perf_counter() - start, earlier)
+    ):
+        out[k] = result
+    return out
+
+
+def _check_results(results):
+    """The shared :class:`_Run` of ``results`` and the epochs its running trials have run."""
+    if isinstance(results, TrialResult) or not isinstance(results, (list, tuple)):
+        raise TypeError(
+            f"results must be a list of TrialResult from train_batched, got "
+            f"{type(results).__name__}"
+        )
+    if not results:
+        raise ValueError("results must hold at least one TrialResult, got an empty list")
+    for i, result in enumerate(results):
+        if not isinstance(result, TrialResult) or result._run is None:
+            raise TypeError(
+                f"results[{i}] must be a TrialResult returned by train_batched, got "
+                f"{type(result).__name__}"
+                + (" made by hand" if isinstance(result, TrialResult) else "")
+            )
+    runs = {r._run for r in results}
+    if len(runs) > 1:
+        raise ValueError(
+            f"results must come from runs with the same shared arguments (hidden_dims, "
+            f"batch_size, momentum, seed, device, dtype, data sizes), got {len(runs)} "
+            f"different ones"
+        )
+    done = sorted({len(r.history.val_acc) for r in results if not r.stopped})
+    if len(done) > 1:
+        raise ValueError(
+            f"the running trials of results must have run the same number of epochs, got {done}"
+        )
+    return runs.pop(), (done[0] if done else 0)
+
+
+def _param_names(layers):
+    """``W1, ..., WL, b1, ..., bL``: the order of the stacked parameters."""
+    return [f"W{i}" for i in range(1, layers + 1)] + [f"b{i}" for i in range(1, layers + 1)]
 
 
 def _check_run(epochs, batch_size, momentum, seed):
@@ -383,15 +512,12 @@ def _check_run(epochs, batch_size, momentum, seed):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
 
-def _momentum_update(params, velocity, grads, lr, momentum, active):
-    """``v = mu v - lr g`` and ``p += v`` for every trial still running, in place; each
-    trial has its own learning rate ``lr`` ``(K,)``."""
+def _momentum_update(params, velocity, grads, lr, momentum):
+    """``v = mu v - lr g`` and ``p += v`` for every trial of the stacks, in place; each trial
+    has its own learning rate ``lr`` ``(K,)``."""
     for p, v, g in zip(params, velocity, grads):
-        shape = (len(lr), *[1] * (p.dim() - 1))
-        v.mul_(momentum).addcmul_(lr.view(shape), g, value=-1)
-        # a stopped trial's p stays as it was (its v, no longer used, may hold NaN: where()
-        # keeps it out of p)
-        p.add_(torch.where(active.view(shape), v, 0))
+        v.mul_(momentum).addcmul_(lr.view(len(lr), *[1] * (p.dim() - 1)), g, value=-1)
+        p.add_(v)
 
 
 def _initial_parameters(sizes, trials, seed, device, dtype):
@@ -408,35 +534,120 @@ def _initial_parameters(sizes, trials, seed, device, dtype):
     return Ws, bs
 
 
-def _results(trials, params, losses, counts, val_losses, stopped_at, sizes, seconds, architecture):
-    """One :class:`TrialResult` per trial from the stacked tensors of the run: ``losses``
-    ``(iterations, K)``, ``counts`` ``(epochs, 3, K)`` (running at the epoch's end, correct
-    on the training set, correct on the validation set), ``val_losses`` ``(epochs, K)``."""
-    losses, counts = losses.cpu().numpy(), counts.cpu().numpy()
-    val_losses, stopped_at = val_losses.cpu().numpy(), stopped_at.cpu().numpy()
-    params = [p.cpu().numpy() for p in params]
-    layers = len(params) // 2
-    n_train, n_val = sizes
+def _train(run, arrays, trials, params, velocity, first, epochs):
+    """Train the stacked trials over the epochs of the range ``epochs`` (the minibatch
+    orders of the epochs before it are drawn and skipped), taking each trial out of the
+    stacks at the iteration that stops it.
+
+    ``params`` and ``velocity`` are lists of ``(K, ...)`` tensors in the order of
+    :func:`_param_names`, ``first`` the first loss of every trial ``(K,)`` (None: the first
+    iteration's). Returns a dict of the run's records over the K trials: ``losses``
+    ``(iterations, K)``, NaN where a trial no longer ran; ``counts`` ``(epochs, 3, K)``
+    (running at the epoch's end, correct on the training set, correct on the validation
+    set); ``val_losses`` ``(epochs, K)``; ``stopped_at`` ``(K,)``, the iteration of this run
+    (counted from 1) whose loss stopped the trial, 0 if none; ``final``, the parameters then
+    the velocities as they were when the trial stopped or at the end (NumPy arrays)."""
+    device, dtype = run.device, run.dtype
+    (X, y), (Xv, yv) = (
+        (torch.as_tensor(a, device=device).to(dtype), torch.as_tensor(b, device=device).long())
+        for a, b in (arrays["train"], arrays["val"])
+    )
+    lr = torch.tensor([t["learning_rate"] for t in trials], dtype=dtype, device=device)
+    reg = torch.tensor([t["reg"] for t in trials], dtype=dtype, device=device)
+    K, n, layers = len(trials), X.shape[0], len(params) // 2
+    order_rng = np.random.default_rng(run.seed)  # the order train(seed=seed) uses
+    for _ in range(epochs.start):
+        order_rng.permutation(n)
+    final = [torch.empty_like(p) for p in [*params, *velocity]]
+    rows = torch.arange(K, device=device)  # the trial that each row of the stacks holds
+    stopped_at = np.zeros(K, dtype=np.int64)
+    segments = [(rows, [])]  # stretches of iterations with the same rows, and their losses
+    per_epoch = []  # rows, correct predictions (training, validation), validation loss
+    iteration = 0
+    for _ in epochs:
+        order = torch.as_tensor(order_rng.permutation(n), device=device)
+        for idx in order.split(run.batch_size):
+            loss, dWs, dbs = _loss_and_grads(params[:layers], params[layers:], reg, X[idx], y[idx])
+            iteration += 1
+            first = loss if first is None else first
+            segments[-1][1].append(loss)
+            grads = [*dWs, *dbs]
+            # should_stop for every trial at once (NaN fails both tests), before the update
+            stop = ~(torch.isfinite(loss) & (loss <= STOP_FACTOR * first))
+            if stop.any():  # out of the stacks, as they were before this minibatch
+                gone, keep = stop.nonzero().squeeze(1), (~stop).nonzero().squeeze(1)
+                stopped_at[rows[gone].cpu().numpy()] = iteration
+                for f, p in zip(final, [*params, *velocity]):
+                    f[rows[gone]] = p[gone]
+                params, velocity, grads = (
+                    [t.index_select(0, keep) for t in ts] for ts in (params, velocity, grads)
+                )
+                lr, reg, first, rows = (t.index_select(0, keep) for t in (lr, reg, first, rows))
+                segments.append((rows, []))
+                if not len(rows):
+                    break
+            _momentum_update(params, velocity, grads, lr, run.momentum)
+        if not len(rows):
+            break
+        train_correct, _ = _evaluate(params[:layers], params[layers:], X, y)
+        val_correct, val_loss = _evaluate(params[:layers], params[layers:], Xv, yv)
+        per_epoch.append((rows, torch.stack([train_correct, val_correct]), val_loss))
+    for f, p in zip(final, [*params, *velocity]):
+        f[rows] = p
+
+    losses, start = np.full((iteration, K), np.nan), 0
+    for seg_rows, seg in segments:
+        if seg:
+            losses[start : start + len(seg)][:, seg_rows.cpu().numpy()] = (
+                torch.stack(seg).cpu().numpy()
+            )
+            start += len(seg)
+    counts = np.zeros((len(epochs), 3, K), dtype=np.int64)
+    val_losses = np.full((len(epochs), K), np.nan)
+    for e, (ep_rows, correct, val_loss) in enumerate(per_epoch):
+        ep_rows = ep_rows.cpu().numpy()
+        counts[e, 0, ep_rows] = 1
+        counts[e][1:, ep_rows] = correct.cpu().numpy()
+        val_losses[e, ep_rows] = val_loss.cpu().numpy()
+    return dict(
+        losses=losses,
+        counts=counts,
+        val_losses=val_losses,
+        stopped_at=stopped_at,
+        final=[f.cpu().numpy() for f in final],
+    )
+
+
+def _results(run, trials, records, seconds, earlier=None):
+    """One :class:`TrialResult` per trial from the records of :func:`_train`; with
+    ``earlier`` (the results a resumed run started from, one per trial) each history
+    continues the earlier one."""
+    names = _param_names(len(run.hidden_dims) + 1)
+    layers = len(names) // 2
+    # in the reference's order: W1, b1, W2, b2, ...
+    order = [i for pair in zip(range(layers), range(layers, 2 * layers)) for i in pair]
+    losses, counts, val_losses = records["losses"], records["counts"], records["val_losses"]
+    final = records["final"]
     results = []
     for k, trial in enumerate(trials):
-        last = int(stopped_at[k]) or len(losses)
+        before = earlier[k].history if earlier else History()
+        stop = int(records["stopped_at"][k])
         done = counts[:, 0, k] > 0  # the epochs that ended with the trial still running
         history = History(
-            loss=[float(x) for x in losses[:last, k]],
-            train_acc=[int(c) / n_train for c in counts[done, 1, k]],
-            val_acc=[int(c) / n_val for c in counts[done, 2, k]],
-            val_loss=[float(x) for x in val_losses[done, k]],
-            seconds=seconds,
+            loss=before.loss + [float(x) for x in losses[: stop or len(losses), k]],
+            train_acc=before.train_acc + [int(c) / run.n_train for c in counts[done, 1, k]],
+            val_acc=before.val_acc + [int(c) / run.n_val for c in counts[done, 2, k]],
+            val_loss=before.val_loss + [float(x) for x in val_losses[done, k]],
+            seconds=before.seconds + seconds,
         )
         if history.val_acc:
             history.best_epoch = int(np.argmax(history.val_acc)) + 1
-        own = {}
-        for i in range(1, layers + 1):  # in the reference's order: W1, b1, W2, b2, ...
-            own[f"W{i}"], own[f"b{i}"] = params[i - 1][k].copy(), params[layers + i - 1][k].copy()
-        result = TrialResult(trial=trial, history=history, params=own)
-        result._architecture = architecture
-        if stopped_at[k]:
-            result.stopped, result.stop_iteration = True, int(stopped_at[k])
+        params = {names[i]: final[i][k].copy() for i in order}
+        result = TrialResult(trial=trial, history=history, params=params)
+        result._run = run
+        result._velocity = {names[i]: final[2 * layers + i][k].copy() for i in order}
+        if stop:
+            result.stopped, result.stop_iteration = True, len(before.loss) + stop
             result.stop_reason = f"stopped at iteration {result.stop_iteration}: " + _stop_reason(
                 history.loss[-1], history.loss[0], STOP_FACTOR
             )

@@ -1,5 +1,6 @@
 """Searches with Optuna: an objective built from a search space, and studies stored in an
-SQLite file, so that a search can be interrupted and resumed, and shared by workers.
+SQLite file or a database server, so that a search can be interrupted and resumed, and
+shared by workers on one machine or many.
 
 Optuna (https://optuna.org) proposes each trial's hyperparameters with a sampler (random,
 or the tree-structured Parzen estimator that concentrates on the promising regions, its
@@ -12,9 +13,17 @@ objective reports. Everything it learns lives in a *storage*; with a relational 
   had, and ``study.optimize`` adds to it.
 * **Several workers.** Processes that open the same study in the same storage share it:
   each asks the storage for its next trial and records the result there. This is Optuna's
-  documented way to parallelize a search; SQLite serves a few processes on one machine (a
-  cluster needs a database server such as PostgreSQL or MySQL, the same code with another
-  URL).
+  documented way to parallelize a search; SQLite serves a few processes on one machine, and
+  a database server (PostgreSQL, MySQL) serves machines that reach it over the network: the
+  same call with a URL, e.g. ``create_study("postgresql+psycopg://user@host:5432/db",
+  "digits")``.
+* **Workers that die.** A worker killed mid-trial leaves its trial ``RUNNING`` for ever,
+  unless the study has a heartbeat (``heartbeat_interval`` of :func:`create_study`): then
+  the next trial any worker starts marks it ``FAIL``.
+* **Successive halving and Hyperband.** The objective reports the validation accuracy of
+  every epoch, so ``optuna.pruners.SuccessiveHalvingPruner`` and
+  ``optuna.pruners.HyperbandPruner`` stop the trials that rank low at a rung (see
+  :mod:`nntrain.search.halving` for the same algorithms over batched trials).
 
 Optuna is an optional dependency of the package (the book's ``requirements.txt`` pins it):
 it is imported when these functions are called, not when :mod:`nntrain.search` is.
@@ -30,7 +39,9 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
+import re
 
 from .. import validation as check
 from ..reference.fc_net import FullyConnectedNet
@@ -123,7 +134,11 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
     Each call samples the space with :func:`suggest`, trains with
     :func:`nntrain.train.train` (initial weights and minibatch order from ``seed``), and
     after every epoch reports the validation accuracy (``trial.report(acc, epoch)``), so that
-    the study's pruner can stop an unpromising trial (it then ends as ``PRUNED``). A trial
+    the study's pruner can stop an unpromising trial (it then ends as ``PRUNED``): with
+    ``optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)`` or
+    ``optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs,
+    reduction_factor=3)``, whose resource is then the epoch, this is successive halving or
+    Hyperband one trial at a time (Optuna's asynchronous versions). A trial
     whose loss explodes (more than three times its first value, the rule of
     :func:`~nntrain.search.batched.should_stop`, or NaN) is not an error: it returns the
     best validation accuracy of the epochs it completed (0.0 if none), and its user
@@ -206,49 +221,122 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
     return objective
 
 
+#: The start of a database URL (``dialect+driver://``), as SQLAlchemy writes them.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def create_study(
-    path, study_name, *, direction="maximize", sampler=None, pruner=None, timeout=30.0
+    storage,
+    study_name,
+    *,
+    direction="maximize",
+    sampler=None,
+    pruner=None,
+    timeout=30.0,
+    heartbeat_interval=None,
+    grace_period=None,
 ):
-    """Create an Optuna study stored in the SQLite file ``path``, or load it if it exists.
+    """Create an Optuna study in an SQLite file or a database server, or load it if it
+    exists.
 
     The same call starts a search, resumes it after an interruption (every earlier trial is
-    loaded from the file) and opens it in another worker process. It is
-    ``optuna.create_study(storage=f"sqlite:///{path}", study_name=study_name,
-    load_if_exists=True, ...)``, with SQLite told to wait up to ``timeout`` seconds for a
-    lock held by another worker instead of failing at once.
+    loaded from the storage) and opens it in another worker process, on this machine or,
+    with a database server, on another one. It is ``optuna.create_study(storage=...,
+    study_name=study_name, load_if_exists=True, ...)`` on an
+    ``optuna.storages.RDBStorage``:
+
+    * a file path is the SQLite database ``sqlite:///path``, told to wait up to ``timeout``
+      seconds for a lock held by another worker instead of failing at once;
+    * a URL is passed as it is, e.g. ``postgresql+psycopg://user:password@host:5432/db``
+      (PostgreSQL through psycopg 3, pinned in the book's requirements; the database must
+      exist, Optuna creates its tables) or ``mysql+pymysql://...``; for PostgreSQL,
+      ``timeout`` bounds the wait for a connection.
+
+    **Heartbeat.** A worker killed mid-trial (a preempted node, a closed laptop) cannot
+    mark its trial finished, and Optuna leaves it ``RUNNING``. With ``heartbeat_interval``
+    every running trial records a heartbeat in the storage that often (a thread of the
+    worker), and each worker, before it starts a trial in ``study.optimize``, marks
+    ``FAIL`` every trial whose last heartbeat is older than ``grace_period``
+    (``optuna.storages.fail_stale_trials``): the interrupted trial is not lost, and the
+    study goes on. To run it again, give the storage Optuna's
+    ``optuna.storages.RetryFailedTrialCallback`` (build the ``RDBStorage`` yourself).
+
+    **Shared file systems.** Without a database server, machines that share a folder over
+    NFS can share a study through Optuna's journal storage instead:
+    ``optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))``,
+    an append-only log of operations guarded by a lock file, which works where SQLite's
+    ``fcntl`` locks are unreliable (as on many NFS mounts); pass it to
+    ``optuna.create_study(storage=..., load_if_exists=True)``. It has no heartbeat.
 
     Args:
-        path: the database file (created if missing; its folder must exist).
-        study_name: the study's name; one file may hold several studies.
+        storage: the database file (a path, created if missing; its folder must exist), or
+            a database URL (``dialect+driver://...``).
+        study_name: the study's name; one database may hold several studies.
         direction: ``"maximize"`` (accuracies, the default) or ``"minimize"`` (losses).
         sampler: an ``optuna.samplers`` object, or None for Optuna's default (TPE). Workers
             sharing a study should not share a sampler seed, or they propose the same
             trials.
         pruner: an ``optuna.pruners`` object, or None for Optuna's default (median).
-        timeout: seconds to wait for the database lock.
+        timeout: seconds to wait for SQLite's lock, or for a PostgreSQL connection.
+        heartbeat_interval: seconds between a running trial's heartbeats, a positive
+            integer; None (the default) records none (Optuna marks it experimental).
+        grace_period: seconds without a heartbeat after which a running trial is stale, a
+            positive integer; None gives Optuna's default, twice ``heartbeat_interval``.
 
     Returns:
         An ``optuna.Study``.
 
     Raises:
-        FileNotFoundError: the folder of ``path`` does not exist.
-        ValueError: an empty ``study_name``, an unknown ``direction``, or an existing study
-            of that name whose direction differs.
+        FileNotFoundError: the folder of a ``storage`` path does not exist.
+        TypeError: ``storage`` is neither a path nor a URL.
+        ValueError: an empty ``study_name``, an unknown ``direction``, a bad heartbeat, or
+            an existing study of that name whose direction differs.
     """
     optuna = _optuna()
-    path = os.fspath(path)
+    if not isinstance(storage, (str, os.PathLike)):
+        raise TypeError(
+            f"storage must be a file path or a database URL such as "
+            f"'postgresql+psycopg://user@host:5432/db', got {type(storage).__name__}"
+        )
     if not isinstance(study_name, str) or not study_name:
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
     if direction not in ("maximize", "minimize"):
         raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"the folder of the study file {path!r} does not exist: {folder}")
-    storage = optuna.storages.RDBStorage(
-        f"sqlite:///{path}", engine_kwargs={"connect_args": {"timeout": timeout}}
+    check.positive("timeout", timeout)
+    if heartbeat_interval is not None:
+        check.positive_int("heartbeat_interval", heartbeat_interval)
+    if grace_period is not None:
+        if heartbeat_interval is None:
+            raise ValueError(
+                f"grace_period needs heartbeat_interval (a study without heartbeats has no "
+                f"stale trials), got grace_period={grace_period!r} alone"
+            )
+        check.positive_int("grace_period", grace_period)
+    if isinstance(storage, str) and _URL.match(storage):
+        url = storage
+        where = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)  # no password in messages
+    else:
+        path = os.fspath(storage)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(
+                f"the folder of the study file {path!r} does not exist: {folder}"
+            )
+        url, where = f"sqlite:///{path}", path
+    if url.startswith("sqlite"):
+        connect_args = {"timeout": timeout}
+    elif url.startswith("postgresql"):
+        connect_args = {"connect_timeout": max(1, math.ceil(timeout))}
+    else:
+        connect_args = {}
+    rdb = optuna.storages.RDBStorage(
+        url,
+        engine_kwargs={"connect_args": connect_args},
+        heartbeat_interval=heartbeat_interval,
+        grace_period=grace_period,
     )
     study = optuna.create_study(
-        storage=storage,
+        storage=rdb,
         study_name=study_name,
         direction=direction,
         sampler=sampler,
@@ -257,7 +345,7 @@ def create_study(
     )
     if study.direction.name.lower() != direction:
         raise ValueError(
-            f"the study {study_name!r} in {path} was created with direction "
+            f"the study {study_name!r} in {where} was created with direction "
             f"{study.direction.name.lower()!r}, not {direction!r}"
         )
     return study
