@@ -115,11 +115,11 @@ def test_random_search_is_reproducible_with_a_seed_and_differs_with_another():
     )
 
 
-def test_grids_are_evenly_spaced_on_their_scale():
-    log = LogUniform(1e-4, 1e-1).grid(4)
-    assert log == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1], rel=1e-12)
-    assert log[0] == 1e-4 and log[-1] == 1e-1  # the ends exactly
-    assert Uniform(0.0, 1.0).grid(5) == [0.0, 0.25, 0.5, 0.75, 1.0]
+def test_grids_are_cell_centres_on_their_scale():
+    log = LogUniform(1e-4, 1.0).grid(2)
+    assert log == pytest.approx([1e-3, 1e-1], rel=1e-12)  # not the two ends of the range
+    assert LogUniform(1e-4, 1e-1).grid(3) == pytest.approx([10**-3.5, 10**-2.5, 10**-1.5])
+    assert Uniform(0.0, 1.0).grid(4) == [0.125, 0.375, 0.625, 0.875]
     assert IntUniform(0, 10).grid(3) == [0, 5, 10]
     assert IntUniform(1, 3).grid(10) == [1, 2, 3]  # distinct integers only
     assert Choice(["a", "b", "c"]).grid(2) == ["a", "b", "c"]  # every option, whatever n
@@ -140,7 +140,8 @@ def test_grid_and_random_search_return_the_same_trial_format():
         assert type(trial["learning_rate"]) is float and type(trial["momentum"]) is float
         assert type(trial["width"]) is int
         assert trial["activation"] in ("relu", "tanh", "gelu")
-    assert grid[0] == {"learning_rate": 1e-5, "momentum": 0.5, "width": 10, "activation": "relu"}
+    first = {"learning_rate": LogUniform(1e-5, 1e-1).grid(3)[0], "momentum": 0.5 + 0.49 / 6}
+    assert grid[0] == pytest.approx({**first, "width": 10, "activation": "relu"})
     assert grid[1]["activation"] == "tanh"  # the last dimension varies fastest
     assert len({tuple(t.values()) for t in grid}) == len(grid)
 

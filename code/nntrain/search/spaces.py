@@ -136,11 +136,15 @@ class LogUniform(_Range):
         return [float(x) for x in np.clip(np.exp(u), self.low, self.high)]
 
     def grid(self, n):
-        """``n`` log-spaced values from ``low`` to ``high`` (both included); with ``n = 1``
-        the geometric centre :math:`\\sqrt{\\mathrm{low} \\cdot \\mathrm{high}}`."""
-        if _count("n", n) == 1:
-            return [float(math.sqrt(self.low * self.high))]
-        return [float(x) for x in np.geomspace(self.low, self.high, n)]
+        """The centres of ``n`` equal cells of the range on the log scale,
+        :math:`\\exp\\big(\\log \\mathrm{low} + \\tfrac{i + 1/2}{n} (\\log \\mathrm{high} -
+        \\log \\mathrm{low})\\big)`; with ``n = 1`` the geometric centre
+        :math:`\\sqrt{\\mathrm{low} \\cdot \\mathrm{high}}`. Cell centres, not the two ends:
+        a 2-point grid over :math:`[10^{-4}, 1]` tries :math:`10^{-3}` and :math:`10^{-1}`,
+        not the two extremes of the range, which are rarely good values."""
+        n = _count("n", n)
+        edges = np.linspace(math.log(self.low), math.log(self.high), n + 1)
+        return [float(x) for x in np.exp((edges[:-1] + edges[1:]) / 2)]
 
 
 @dataclass(frozen=True)
@@ -171,11 +175,11 @@ class Uniform(_Range):
         return [float(x) for x in rng.uniform(self.low, self.high, n)]
 
     def grid(self, n):
-        """``n`` evenly spaced values from ``low`` to ``high`` (both included); with ``n = 1``
-        the midpoint."""
-        if _count("n", n) == 1:
-            return [float((self.low + self.high) / 2)]
-        return [float(x) for x in np.linspace(self.low, self.high, n)]
+        """The centres of ``n`` equal cells of the range, :math:`\\mathrm{low} +
+        \\tfrac{i + 1/2}{n} (\\mathrm{high} - \\mathrm{low})`; with ``n = 1`` the midpoint
+        (see :meth:`LogUniform.grid`)."""
+        edges = np.linspace(self.low, self.high, _count("n", n) + 1)
+        return [float(x) for x in (edges[:-1] + edges[1:]) / 2]
 
 
 @dataclass(frozen=True)
@@ -307,8 +311,9 @@ def grid_search(space, n):
         (the first dimension varies slowest).
 
     Example:
-        >>> grid_search({"lr": LogUniform(1e-3, 1e-1), "act": Choice(["relu", "tanh"])}, 3)[:2]
-        [{'lr': 0.001, 'act': 'relu'}, {'lr': 0.001, 'act': 'tanh'}]
+        >>> grid = grid_search({"lr": LogUniform(1e-4, 1.0), "act": Choice(["relu", "tanh"])}, 2)
+        >>> [(round(t["lr"], 6), t["act"]) for t in grid]
+        [(0.001, 'relu'), (0.001, 'tanh'), (0.1, 'relu'), (0.1, 'tanh')]
     """
     check_space(space)
     n = _count("n", n)
