@@ -608,3 +608,32 @@ def test_check_answer_grades_the_regularization_exercises():
     clip = lambda W, c: W * (c / np.maximum(np.linalg.norm(W, axis=0), c))  # noqa: E731
     assert check_answer(clip, "max_norm", [(x * 5, 1.0)])
     assert not check_answer(lambda W, c: W / np.linalg.norm(W, axis=0) * c, "max_norm", [(x, 9.0)])
+
+
+def test_check_answer_grades_the_babysitting_exercises():
+    import math
+
+    assert check_answer(
+        lambda c, loss: math.log(c) if loss == "softmax" else c - 1,
+        "expected_initial_loss",
+        [(10, "softmax"), (10, "svm")],
+    )
+    assert not check_answer(lambda c, loss: math.log(c), "expected_initial_loss", [(10, "svm")])
+    W = np.ones((3, 2))
+    assert check_answer(
+        lambda b, a: np.linalg.norm(a - b) / np.linalg.norm(b), "update_ratio", [(W, W * 1.001)]
+    )
+    f = lambda x: float((x**3).sum())  # noqa: E731
+    x = np.array([0.5, -1.0, 2.0])
+
+    def centred(f, x, h):
+        out = np.zeros_like(x)
+        for i in range(len(x)):
+            e = np.zeros_like(x)
+            e[i] = h
+            out[i] = (f(x + e) - f(x - e)) / (2 * h)
+        return out
+
+    assert check_answer(centred, "centred_difference", [(f, x, 1e-5)])
+    forward = lambda f, x, h: np.array([(f(x + h * e) - f(x)) / h for e in np.eye(len(x))])  # noqa: E731
+    assert not check_answer(forward, "centred_difference", [(f, x, 1e-3)])

@@ -614,6 +614,19 @@ def _dropout_backward(dout, p, keep):
     return reference.dropout_backward(dout, cache)
 
 
+def _expected_initial_loss(num_classes, loss):
+    # all scores equal at a small initialization: softmax gives ln C, the hinge C - 1
+    return float(np.log(num_classes)) if loss == "softmax" else float(num_classes - 1)
+
+
+def _update_ratio(before, after):
+    return float(np.linalg.norm(after - before) / np.linalg.norm(before))
+
+
+def _centred_difference(f, x, h):
+    return eval_numerical_gradient(f, x.copy(), h=h)
+
+
 #: What :func:`check_answer` compares an answer with: name -> the package's computation.
 ANSWERS = {
     "dead_fractions": _dead_fractions,
@@ -627,6 +640,9 @@ ANSWERS = {
     "dropout_backward": _dropout_backward,
     "soft_threshold": reference.soft_threshold,
     "max_norm": reference.max_norm,
+    "expected_initial_loss": _expected_initial_loss,
+    "update_ratio": _update_ratio,
+    "centred_difference": _centred_difference,
 }
 
 

@@ -74,6 +74,9 @@ class History:
         val_loss: validation data loss after every epoch.
         best_epoch: the epoch whose parameters were kept (``keep_best``), counted from 1.
         seconds: wall-clock time of the whole run.
+        update_ratio: with ``train(..., record_update_ratio=True)``, each parameter's
+            update-to-weight ratio :math:`\\lVert \\Delta W \\rVert / \\lVert W \\rVert` at every
+            iteration, a dict parameter name -> list of floats (empty otherwise).
     """
 
     loss: list = field(default_factory=list)
@@ -82,6 +85,7 @@ class History:
     val_loss: list = field(default_factory=list)
     best_epoch: int = 0
     seconds: float = 0.0
+    update_ratio: dict = field(default_factory=dict)
 
 
 class TrainingDiverged(RuntimeError):
@@ -156,6 +160,16 @@ class _ReferenceModel:
     def numpy(self, x):
         return np.asarray(x)
 
+    def clone(self, p):
+        """A copy of the parameter ``p``."""
+        return p.copy()
+
+    def update_ratio(self, p, before):
+        """``norm(p - before) / norm(before)`` (Frobenius norms), a float: inf where
+        ``before`` is zero and ``p`` is not, NaN where both are."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.linalg.norm(p - before) / np.linalg.norm(before))
+
     def weight_matrices(self):
         """The weights, ``(D_in, D_out)``: the entries of ``params`` named ``W...``."""
         return [p for k, p in self.params.items() if k.startswith("W") and p.ndim == 2]
@@ -182,11 +196,16 @@ class _ReferenceModel:
 class _TorchModel:
     """What the loop needs of a ``torch.nn.Module``: the cs231n interface when it has one
     (:class:`nntrain.torch.FullyConnectedNet`), else ``model(X)`` giving class scores,
-    trained on the softmax cross-entropy by autograd."""
+    trained on the softmax cross-entropy by autograd. The parameters of such a module that
+    do not require gradients (``requires_grad=False``: frozen) are not trained."""
 
     def __init__(self, model):
         self.model = model
-        self.params = model.params if hasattr(model, "params") else dict(model.named_parameters())
+        self.params = (
+            model.params
+            if hasattr(model, "params")
+            else {k: p for k, p in model.named_parameters() if p.requires_grad}
+        )
         # batch norm computes statistics of the minibatch (nn.BatchNorm* and the twins)
         self.batch_statistics = any(hasattr(m, "running_mean") for m in model.modules())
         from .torch import optim as torch_optim
@@ -194,14 +213,16 @@ class _TorchModel:
         self.rules = torch_optim.RULES
 
     def inputs(self, X, y=None):
-        """NumPy data as tensors on the model's device, in its dtype."""
+        """NumPy data as tensors on the model's device, in its dtype (those of its first
+        parameter, trained or frozen; float32 on the CPU for a module without any)."""
         import torch
 
-        w = next(iter(self.params.values()))
-        X = torch.as_tensor(X, dtype=w.dtype, device=w.device)
+        w = next(self.model.parameters(), None)
+        dtype, device = (torch.float32, "cpu") if w is None else (w.dtype, w.device)
+        X = torch.as_tensor(X, dtype=dtype, device=device)
         if y is not None:
-            y = torch.as_tensor(y, device=w.device)
-            y = y.to(w.dtype) if y.is_floating_point() else y.long()
+            y = torch.as_tensor(y, device=device)
+            y = y.to(dtype) if y.is_floating_point() else y.long()
         return X, y
 
     def loss_and_grads(self, X, y):
@@ -254,6 +275,18 @@ class _TorchModel:
     def numpy(self, x):
         return x.detach().cpu().numpy()
 
+    def clone(self, p):
+        """A copy of the parameter ``p``, on its device."""
+        return p.detach().clone()
+
+    def update_ratio(self, p, before):
+        """``norm(p - before) / norm(before)``, computed on the device, then read on the
+        host (``.item()``, which waits for the device): inf where ``before`` is zero and
+        ``p`` is not, NaN where both are."""
+        import torch
+
+        return (torch.linalg.vector_norm(p - before) / torch.linalg.vector_norm(before)).item()
+
     def weight_matrices(self):
         """The weights as ``(D_in, D_out)`` views, one column per unit: the ``params``
         named ``W...`` of a cs231n-style model; else every ``nn.Linear``'s weight,
@@ -286,8 +319,15 @@ class _TorchModel:
         self.model.load_state_dict(saved)
 
 
-def _adapt(model):
-    """The one place that tells a torch model from a reference one."""
+def adapt(model):
+    """The adapter of ``model`` (see the module docstring): what the loop, and the checks of
+    :mod:`nntrain.babysit`, need of a model of either kind, behind one interface. This is
+    the one place that tells a torch model from a reference one.
+
+    Raises:
+        TypeError: for an object that is neither a ``torch.nn.Module`` nor has ``params``
+            and ``loss(X, y)``.
+    """
     if _is_torch(model):
         return _TorchModel(model)
     if hasattr(model, "params") and hasattr(model, "loss"):
@@ -302,7 +342,7 @@ def accuracy(model, X, y, batch_size=1000):
     n = X.shape[0]
     if n == 0:
         raise ValueError("accuracy needs at least one example, got an empty X")
-    adapted, correct = _adapt(model), 0
+    adapted, correct = adapt(model), 0
     for start in range(0, n, batch_size):
         xb, _ = adapted.inputs(X[start : start + batch_size])
         with adapted.evaluating():
@@ -329,6 +369,7 @@ def train(
     progress=None,
     train_accuracy=True,
     max_norm=None,
+    record_update_ratio=False,
 ):
     """Train ``model`` in place with minibatch updates; return its :class:`History`.
 
@@ -379,6 +420,18 @@ def train(
             ``(D_in, D_out)``: the columns), or every ``nn.Linear`` weight (its rows) and
             :class:`nntrain.torch.Affine` weight of another ``nn.Module``; biases and batch
             normalization's :math:`\\gamma`, :math:`\\beta` are left alone.
+        record_update_ratio: record every parameter's update-to-weight ratio at every
+            iteration in ``History.update_ratio`` (off by default, which leaves the loop as
+            it is),
+
+            .. math::
+                r_t = \\frac{\\lVert W_{t+1} - W_t \\rVert}{\\lVert W_t \\rVert}
+
+            (Frobenius norms; :math:`W_{t+1}` after a ``max_norm`` projection), which
+            CS231n's notes want near :math:`10^{-3}`. Its cost is a copy of every
+            parameter, a subtraction and two norms per step, and for a torch model one
+            ``.item()`` per parameter per step, which waits for the device. A parameter
+            that is zero before its step (a bias at initialization) gets inf.
 
     Returns:
         The run's :class:`History`.
@@ -409,6 +462,7 @@ def train(
     _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio)
     if max_norm is not None:
         check.positive("max_norm", max_norm)
+    check.flag("record_update_ratio", record_update_ratio)
     start_config = _start_config(update_rule, optim_config, learning_rate, momentum)
     _check_data(model, data)
     X, y = data["X_train"], data["y_train"]
@@ -417,7 +471,7 @@ def train(
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
-    adapted = _adapt(model)
+    adapted = adapt(model)
     if max_norm is not None and not adapted.weight_matrices():
         raise ValueError(
             f"max_norm needs weight matrices to constrain, found none in {type(model).__name__}"
@@ -425,6 +479,8 @@ def train(
     params, rule = adapted.params, adapted.rules[update_rule]
     configs = {k: dict(start_config) for k in params}  # one per parameter: its own state
     history = History()
+    if record_update_ratio:
+        history.update_ratio = {k: [] for k in params}
     best_score, best_params = -math.inf, None
     steps_per_epoch = math.ceil(n / batch_size)
     lr = start_config["learning_rate"]
@@ -442,10 +498,15 @@ def train(
             history.loss.append(float(loss))
             _check_divergence(history, max_loss_ratio, epoch, lr)
             with adapted.updating():
+                if record_update_ratio:
+                    before = {k: adapted.clone(p) for k, p in params.items()}
                 for k, p in params.items():
                     p[...], configs[k] = rule(p, grads[k], configs[k])
                 if max_norm is not None:
                     adapted.constrain(max_norm)
+                if record_update_ratio:
+                    for k, p in params.items():
+                        history.update_ratio[k].append(adapted.update_ratio(p, before[k]))
         lr *= lr_decay
         for config in configs.values():
             config["learning_rate"] = lr

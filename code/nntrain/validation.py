@@ -838,3 +838,91 @@ def net_regularization(dropout_keep_ratio, reg_type, l1_ratio, *, penalties):
     keep_probability("dropout_keep_ratio", dropout_keep_ratio)
     one_of("reg_type", reg_type, tuple(penalties))
     mixing_ratio("l1_ratio", l1_ratio)
+
+
+# ------------------------------------ babysitting a classifier (nntrain.babysit, train)
+
+
+def flag(name, value):
+    """Check a switch: ``True`` or ``False`` (not 0, 1 or None)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def training_split(data):
+    """The training split of a dict of splits (``X_train``, ``y_train``; other keys are
+    ignored), checked: NumPy inputs of shape ``(N, ...)``, finite, and ``N >= 2`` integer
+    labels ``>= 0`` of shape ``(N,)``. Returns ``(X_train, y_train)``."""
+    if not isinstance(data, dict):
+        raise TypeError(
+            f"data must be a dict of splits with X_train and y_train, got {type(data).__name__}"
+        )
+    for key in ("X_train", "y_train"):
+        if key not in data:
+            raise ValueError(
+                f"data must hold a training split, X_train and y_train; {key} is missing "
+                f"(keys: {sorted(data)})"
+            )
+    X = ndarray("X_train", data["X_train"], min_ndim=2, floating=False, finite=True)
+    y = ndarray("y_train", data["y_train"], floating=False)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"y_train must be an integer array of class labels, got {y.dtype}")
+    shape("y_train", y, (X.shape[0],))
+    if X.shape[0] < 2 or y.min() < 0:
+        raise ValueError(
+            f"data must hold at least 2 training examples with labels >= 0, got {X.shape[0]} "
+            f"with labels from {y.min() if y.size else None} to {y.max() if y.size else None}"
+        )
+    return X, y
+
+
+def class_scores(scores, n, num_classes=None):
+    """Check a classifier's output on ``n`` inputs: class scores of shape ``(n, C)`` with
+    ``C >= 2`` (and ``C == num_classes`` when that is given). Returns ``C``."""
+    got = tuple(scores.shape)
+    if len(got) != 2 or got[0] != n or got[1] < 2:
+        raise ValueError(
+            f"the model must map a batch of {n} inputs to class scores of shape ({n}, C) "
+            f"with C >= 2, got shape {got}"
+        )
+    if num_classes is not None and got[1] != num_classes:
+        raise ValueError(
+            f"num_classes is {num_classes} but the model returns {got[1]} scores per example"
+        )
+    return got[1]
+
+
+def image_shape(shape, size):
+    """Check the shape of one image, a tuple of positive integers whose product is
+    ``size`` (the number of inputs of a layer). Returns it as a tuple."""
+    if not (isinstance(shape, (tuple, list)) and shape):
+        raise TypeError(f"shape must be a tuple of image dimensions such as (8, 8), got {shape!r}")
+    for i, s in enumerate(shape):
+        positive_int(f"shape[{i}]", s)
+    if math.prod(shape) != size:
+        raise ValueError(
+            f"shape {tuple(shape)} holds {math.prod(shape)} pixels but the first layer takes "
+            f"{size} inputs"
+        )
+    return tuple(shape)
+
+
+def image_stack(name, images):
+    """Check images for a roughness measure: a float array of one image ``(H, W)``, a
+    stack ``(N, H, W)`` or colour images ``(N, H, W, C)``, with ``H, W >= 2`` and finite
+    values. Returns a float64 array ``(N, H, W, C)``."""
+    x = array(name, images, floating=False, finite=True)
+    x = x.detach().cpu().numpy() if is_tensor(x) else x
+    if not 2 <= x.ndim <= 4:
+        raise ValueError(
+            f"{name} must be an image (H, W), a stack (N, H, W) or colour images "
+            f"(N, H, W, C), got shape {tuple(x.shape)}"
+        )
+    x = x.reshape((1,) * (3 - x.ndim) + x.shape) if x.ndim < 3 else x
+    x = x[..., None] if x.ndim == 3 else x
+    if x.shape[1] < 2 or x.shape[2] < 2:
+        raise ValueError(
+            f"{name} must have images of at least 2x2 pixels (neighbours to compare), "
+            f"got shape {tuple(images.shape)}"
+        )
+    return x.astype(np.float64)

@@ -1,0 +1,109 @@
+"""The verdicts of :func:`nntrain.babysit.checklist`: one :class:`Check` per step, gathered
+in a :class:`Report` that prints as a text table and shows as an HTML table in a notebook."""
+
+from __future__ import annotations
+
+import html
+import numbers
+from dataclasses import dataclass
+
+VERDICTS = {True: "pass", False: "FAIL", None: "n/a"}
+
+
+@dataclass
+class Check:
+    """The result of one check.
+
+    Attributes:
+        name: the check's name, e.g. ``"initial_loss"``.
+        passed: True, False, or None when the check does not apply to the model.
+        measured: what was measured: a number (e.g. the initial loss) or a short string.
+        expected: what a healthy model gives, in words or as a range.
+        advice: what to do when the check fails.
+        note: how it was measured, or why it does not apply.
+    """
+
+    name: str
+    passed: bool | None
+    measured: object
+    expected: str
+    advice: str
+    note: str = ""
+
+    @property
+    def verdict(self):
+        """``"pass"``, ``"FAIL"`` or ``"n/a"``."""
+        return VERDICTS[self.passed]
+
+    def shown(self):
+        """``measured`` as the tables show it (numbers to 4 significant digits)."""
+        m = self.measured
+        if isinstance(m, numbers.Real) and not isinstance(m, bool):
+            return f"{m:.4g}"
+        return "-" if m is None else str(m)
+
+
+class Report:
+    """The checks of one :func:`~nntrain.babysit.checklist` run, in order.
+
+    ``report["initial_loss"]`` is the :class:`Check` of that name, ``report.passed`` is
+    True when no check failed (checks that do not apply do not count), ``str(report)`` a
+    text table followed by the advice for every failure, and in a notebook the report
+    shows as an HTML table.
+    """
+
+    def __init__(self, checks):
+        self.checks = list(checks)
+
+    def __getitem__(self, name):
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(f"no check named {name!r}; the checks are {[c.name for c in self.checks]}")
+
+    @property
+    def passed(self):
+        return not self.failures()
+
+    def failures(self):
+        """The checks that failed."""
+        return [c for c in self.checks if c.passed is False]
+
+    def __str__(self):
+        rows = [("check", "verdict", "measured", "expected")]
+        rows += [(c.name, c.verdict, c.shown(), c.expected) for c in self.checks]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+        for c in self.checks:
+            if c.note:
+                lines.append(f"- {c.name}: {c.note}")
+        for c in self.failures():
+            lines.append(f"! {c.name}: {c.advice}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        verdicts = ", ".join(f"{c.name}={c.verdict}" for c in self.checks)
+        return f"Report({verdicts})"
+
+    def to_html(self):
+        """The table as HTML: one row per check, with its note and, for a failure, its
+        advice (every text escaped)."""
+        head = "".join(
+            f"<th>{h}</th>" for h in ("Check", "Verdict", "Measured", "Expected", "Notes")
+        )
+        body = []
+        for c in self.checks:
+            notes = c.note + (f" Advice: {c.advice}" if c.passed is False else "")
+            cells = (c.name, c.verdict, c.shown(), c.expected, notes.strip())
+            body.append(
+                f'<tr class="nntrain-{c.verdict.lower().replace("/", "")}">'
+                + "".join(f"<td>{html.escape(str(x))}</td>" for x in cells)
+                + "</tr>"
+            )
+        return (
+            f'<table class="nntrain-babysit"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
+
+    def _repr_html_(self):
+        return self.to_html()
