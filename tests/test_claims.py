@@ -37,6 +37,8 @@ def test_add_records_a_row():
             verdict="holds",
             why="",
             flips_at=None,
+            favourable=None,
+            kind="empirical",
         )
     ]
 
@@ -45,17 +47,103 @@ def test_add_records_a_row():
 def test_add_rejects_unknown_verdicts(verdict):
     c = Claims()
     with pytest.raises(ValueError, match="verdict"):
-        c.add("x", source="s", measured=1, expected=1, verdict=verdict, why="because")
+        c.add(
+            "x",
+            source="s",
+            measured=1,
+            expected=1,
+            verdict=verdict,
+            why="because",
+            favourable=("s", 1),
+        )
     assert c.rows == []
 
 
 @pytest.mark.parametrize("verdict", [v for v in VERDICTS if v != "holds"])
 def test_non_holds_verdicts_need_a_reason(verdict):
     c = Claims()
+    best = ("each side at its best rate", 0.9)
     with pytest.raises(ValueError, match="why"):
-        c.add("x", source="s", measured=1, expected=1, verdict=verdict)
-    c.add("x", source="s", measured=1, expected=1, verdict=verdict, why="too few epochs")
+        c.add("x", source="s", measured=1, expected=1, verdict=verdict, favourable=best)
+    c.add(
+        "x",
+        source="s",
+        measured=1,
+        expected=1,
+        verdict=verdict,
+        why="too few epochs",
+        favourable=best,
+    )
     assert c.rows[0]["why"] == "too few epochs"
+
+
+@pytest.mark.parametrize("verdict", [v for v in VERDICTS if v != "holds"])
+def test_non_holds_verdicts_need_the_most_favourable_setting(verdict):
+    """A verdict against the lecture is refused unless it was also measured where the
+    lecture's statement had its best chance."""
+    c = Claims()
+    with pytest.raises(ValueError, match="most favourable"):
+        c.add("x", source="s", measured=1, expected=1, verdict=verdict, why="too few epochs")
+    assert c.rows == []
+    c.add(
+        "x",
+        source="s",
+        measured=1,
+        expected=1,
+        verdict=verdict,
+        why="too few epochs",
+        favourable=("the whole run, 3 seeds", 0.93),
+    )
+    assert c.rows[0]["favourable"] == ("the whole run, 3 seeds", 0.93)
+    assert "the whole run, 3 seeds: 0.93" in c.to_html()
+    assert c.records()[0]["favourable"] == "the whole run, 3 seeds: 0.93"
+
+
+@pytest.mark.parametrize("favourable", [("", 1.0), ("setting",), "setting", ("s", None), (1, 2)])
+def test_a_malformed_favourable_setting_is_refused(favourable):
+    with pytest.raises(ValueError, match="favourable must be"):
+        Claims().add(
+            "x",
+            source="s",
+            measured=1,
+            expected=1,
+            verdict="holds partly",
+            why="w",
+            favourable=favourable,
+        )
+
+
+def test_a_holds_verdict_may_show_its_favourable_setting_too():
+    c = Claims()
+    c.add("x", source="s", measured=1, expected=1, verdict="holds", favourable=("best lr", "1e-2"))
+    assert c.records()[0]["favourable"] == "best lr: 1e-2"
+
+
+def test_identities_always_hold_and_are_marked():
+    c = Claims()
+    with pytest.raises(ValueError, match="identity either holds"):
+        c.add(
+            "x",
+            source="s",
+            measured=1,
+            expected=1,
+            verdict="holds partly",
+            why="w",
+            favourable=("s", 1),
+            kind="identity",
+        )
+    with pytest.raises(ValueError, match="kind must be one of"):
+        c.add("x", source="s", measured=1, expected=1, verdict="holds", kind="closed form")
+    c.add(
+        "closed form",
+        source="s",
+        measured=1e-16,
+        expected=(0, 1e-12),
+        verdict="holds",
+        kind="identity",
+    )
+    assert "closed form (identity)" in c.to_html()
+    assert c.records()[0]["kind"] == "identity"
 
 
 def test_verdicts_are_the_three_documented_ones():
@@ -184,12 +272,21 @@ def test_to_html_escapes_and_marks():
         expected=(0.4, 0.6),
         verdict="holds",
     )
-    c.add("second", source="notes", measured=3, expected=4, verdict="holds partly", why="x < y")
+    c.add(
+        "second",
+        source="notes",
+        measured=3,
+        expected=4,
+        verdict="holds partly",
+        why="x < y",
+        favourable=("at <best>", 3),
+    )
     page = c.to_html()
     assert "<script>" not in page and "<b>bold" not in page
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;" in page
     assert "Paper &lt;2015&gt;" in page
     assert "holds partly: x &lt; y" in page
+    assert "at &lt;best&gt;: 3" in page
     assert page.count("<tr>") == 3  # header and two rows
     assert page.count("✓") == 1 and page.count("✗") == 1
     first, second = page.split("<tr>")[2:]
@@ -254,6 +351,15 @@ def chapter_claims(name):
         expected=(0.5, 1.2),
         verdict="does not hold at this scale",
         why="too small a net",
+        favourable=("each at its best rate", 0.95),
+    )
+    c.add(
+        "c identity",
+        source="code",
+        measured=0.0,
+        expected=(0.0, 1e-12),
+        verdict="holds",
+        kind="identity",
     )
     return c
 
@@ -265,7 +371,7 @@ def test_rows_are_anchored_on_the_chapter_page_and_written_for_the_ledger(tmp_pa
     monkeypatch.setenv(LEDGER_DIR, str(tmp_path))
     c.show()
     rows = Ledger.from_directory(tmp_path, ["01_activations"]).rows
-    assert [r["anchor"] for r in rows] == ["claim-01_activations-1", "claim-01_activations-2"]
+    assert [r["anchor"] for r in rows] == [f"claim-01_activations-{i}" for i in (1, 2, 3)]
     assert rows[1]["asserted"] == "0.5 to 1.2" and rows[1]["why"] == "too small a net"
     assert all(r["passed"] for r in rows)
 
@@ -274,8 +380,22 @@ def test_the_ledger_counts_verdicts_links_rows_and_needs_every_chapter(tmp_path)
     for name in ("00_network", "03_initialization"):
         chapter_claims(name).write(tmp_path)
     ledger = Ledger.from_directory(tmp_path, ["00_network", "03_initialization"])
-    assert ledger.counts() == {"holds": 2, "holds partly": 0, "does not hold at this scale": 2}
-    assert [r["chapter"] for r in ledger.by_verdict("holds")] == ["00_network", "03_initialization"]
+    assert ledger.counts() == {"holds": 4, "holds partly": 0, "does not hold at this scale": 2}
+    assert ledger.counts("empirical") == {
+        "holds": 2,
+        "holds partly": 0,
+        "does not hold at this scale": 2,
+    }
+    assert ledger.counts("identity", "00_network")["holds"] == 1
+    assert ledger.counts("empirical", "03_initialization")["holds"] == 1
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ledger.counts("identities")
+    assert [r["chapter"] for r in ledger.by_verdict("does not hold at this scale")] == [
+        "00_network",
+        "03_initialization",
+    ]
+    page = ledger.to_html()
+    assert "each at its best rate: 0.95" in page and "<td>identity</td>" in page
     assert '<a href="03_initialization.html#claim-03_initialization-2">' in ledger.to_html()
     with pytest.raises(FileNotFoundError, match=r"no ledger rows from \['04_batchnorm'\]"):
         Ledger.from_directory(tmp_path, ["00_network", "04_batchnorm"])

@@ -12,7 +12,14 @@ The rules of a claim (every chapter):
 * the asserted range excludes the values that would flip the verdict: a claim that
   "holds" cannot also pass at no effect. Where a claim names the value at which its
   verdict flips (``flips_at``), :meth:`Claims.add` refuses a range that contains it;
-* the prose quotes the number the cell measured.
+* the prose quotes the number the cell measured (:mod:`nntrain.prose` checks it);
+* a verdict other than "holds" is also measured at the setting most favourable to the
+  lecture's statement (the whole run rather than a window, each side at its own best
+  hyperparameters from the same grid, matched controls), given as ``favourable``: the
+  verdict stands only if it survives there, and the table shows that setting beside it;
+* identities and checks of the code (a closed form met to 1e-15, a gradient check) are
+  marked ``kind="identity"`` and counted apart from empirical claims about training. An
+  identity either holds or the code is wrong, so its verdict is always "holds".
 
 **The Claims ledger.** When the environment variable ``NNTRAIN_CLAIMS_DIR`` names a folder
 (``make book`` sets it), :meth:`Claims.show` also writes the chapter's rows there as JSON,
@@ -31,6 +38,9 @@ from pathlib import Path
 import numpy as np
 
 VERDICTS = ("holds", "holds partly", "does not hold at this scale")
+#: What a claim is: an empirical statement about training, or an identity (a closed form, a
+#: check of the code) that holds to rounding.
+KINDS = ("empirical", "identity")
 #: The environment variable naming the folder where chapters write their ledger rows.
 LEDGER_DIR = "NNTRAIN_CLAIMS_DIR"
 
@@ -47,6 +57,14 @@ def _fmt(x, digits=3):
     if isinstance(x, numbers.Real):
         return f"{x:.{digits}g}"
     return str(x)
+
+
+def _favourable(favourable):
+    """The most favourable setting and its value, in words ("" when none was needed)."""
+    if favourable is None:
+        return ""
+    setting, value = favourable
+    return f"{setting}: {_fmt(value)}"
 
 
 def _asserted(row):
@@ -69,7 +87,19 @@ class Claims:
         names its rows in the ledger and anchors them on its page."""
         self.chapter, self.rows = chapter, []
 
-    def add(self, claim, *, source, measured, expected, verdict, why="", flips_at=None):
+    def add(
+        self,
+        claim,
+        *,
+        source,
+        measured,
+        expected,
+        verdict,
+        why="",
+        flips_at=None,
+        favourable=None,
+        kind="empirical",
+    ):
         """Add one claim.
 
         Args:
@@ -83,11 +113,38 @@ class Claims:
             flips_at: the value at which the verdict would flip (no effect: a ratio of 1, a
                 difference of 0; or the folklore's own value for a claim that does not
                 hold). It must lie outside the asserted range.
+            favourable: ``(setting, value)``, required unless the verdict is ``"holds"``:
+                the setting most favourable to the lecture's statement, in words, and what
+                was measured there (a number or a short text). The verdict stands only if
+                it survives there.
+            kind: one of :data:`KINDS`; an ``"identity"`` always ``"holds"``.
         """
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if kind == "identity" and verdict != "holds":
+            raise ValueError(
+                f"an identity either holds or the code is wrong: verdict {verdict!r} for "
+                f"kind='identity'"
+            )
         if verdict != "holds" and not why:
             raise ValueError(f"a verdict of {verdict!r} needs a reason (why=...)")
+        if favourable is not None and not (
+            isinstance(favourable, tuple)
+            and len(favourable) == 2
+            and isinstance(favourable[0], str)
+            and favourable[0].strip()
+            and (_is_number(favourable[1]) or isinstance(favourable[1], str))
+        ):
+            raise ValueError(
+                f"favourable must be (setting in words, value measured there), got {favourable!r}"
+            )
+        if verdict != "holds" and favourable is None:
+            raise ValueError(
+                f"a verdict of {verdict!r} must also be measured at the setting most "
+                f"favourable to the claim: favourable=(setting, value)"
+            )
         is_range = (
             isinstance(expected, tuple)
             and len(expected) == 2
@@ -112,6 +169,8 @@ class Claims:
                 verdict=verdict,
                 why=why,
                 flips_at=flips_at,
+                favourable=favourable,
+                kind=kind,
             )
         )
 
@@ -131,17 +190,22 @@ class Claims:
     def to_html(self):
         """The table as HTML (one row per claim)."""
         head = "".join(
-            f"<th>{h}</th>" for h in ("Claim", "Source", "Measured", "Asserted", "Verdict")
+            f"<th>{h}</th>"
+            for h in ("Claim", "Source", "Measured", "Asserted", "Verdict", "Most favourable")
         )
         body = []
         for i, r in enumerate(self.rows, 1):
             mark = "✓" if self.passes(r["measured"], r["expected"]) else "✗ FAILED"
             verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
-            cells = (r["claim"], r["source"], f"{_fmt(r['measured'])} {mark}", _asserted(r))
+            claim = r["claim"] + (" (identity)" if r["kind"] == "identity" else "")
+            cells = (claim, r["source"], f"{_fmt(r['measured'])} {mark}", _asserted(r))
             anchor = f' id="{self.anchor(i)}"' if self.chapter else ""
             body.append(
                 f"<tr{anchor}>"
-                + "".join(f"<td>{html.escape(str(c))}</td>" for c in (*cells, verdict))
+                + "".join(
+                    f"<td>{html.escape(str(c))}</td>"
+                    for c in (*cells, verdict, _favourable(r["favourable"]))
+                )
                 + "</tr>"
             )
         return (
@@ -169,6 +233,8 @@ class Claims:
                 "asserted": _asserted(r),
                 "verdict": r["verdict"],
                 "why": r["why"],
+                "favourable": _favourable(r["favourable"]),
+                "kind": r["kind"],
                 "passed": self.passes(r["measured"], r["expected"]),
             }
             for i, r in enumerate(self.rows, 1)
@@ -210,9 +276,12 @@ class Ledger:
     Example:
         >>> ledger = Ledger([{"chapter": "00_network", "anchor": "claim-00_network-1",
         ...     "claim": "c", "source": "s", "measured": "1", "asserted": "1",
-        ...     "verdict": "holds", "why": "", "passed": True}])
-        >>> ledger.counts()
-        {'holds': 1, 'holds partly': 0, 'does not hold at this scale': 0}
+        ...     "verdict": "holds", "why": "", "favourable": "", "kind": "identity",
+        ...     "passed": True}])
+        >>> ledger.counts("empirical")
+        {'holds': 0, 'holds partly': 0, 'does not hold at this scale': 0}
+        >>> ledger.counts("identity")["holds"]
+        1
     """
 
     def __init__(self, rows):
@@ -232,9 +301,17 @@ class Ledger:
             )
         return cls(row for p in files for row in json.loads(p.read_text()))
 
-    def counts(self):
-        """The number of rows of each verdict."""
-        return {v: sum(r["verdict"] == v for r in self.rows) for v in VERDICTS}
+    def counts(self, kind=None, chapter=None):
+        """The number of rows of each verdict, among the rows of ``kind`` (one of
+        :data:`KINDS`; all rows when None) and of ``chapter`` (all chapters when None)."""
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
+        rows = [
+            r
+            for r in self.rows
+            if (kind is None or r["kind"] == kind) and chapter in (None, r["chapter"])
+        ]
+        return {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
 
     def by_verdict(self, verdict):
         return [r for r in self.rows if r["verdict"] == verdict]
@@ -244,14 +321,31 @@ class Ledger:
         its chapter's page."""
         head = "".join(
             f"<th>{h}</th>"
-            for h in ("Chapter", "Claim", "Source", "Measured", "Asserted", "Verdict")
+            for h in (
+                "Chapter",
+                "Claim",
+                "Kind",
+                "Source",
+                "Measured",
+                "Asserted",
+                "Verdict",
+                "Most favourable",
+            )
         )
         body = []
         for r in self.rows:
             link = f'<a href="{r["chapter"]}.html#{r["anchor"]}">{html.escape(r["chapter"])}</a>'
             verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
             mark = "✓" if r["passed"] else "✗ FAILED"
-            cells = (r["claim"], r["source"], f"{r['measured']} {mark}", r["asserted"], verdict)
+            cells = (
+                r["claim"],
+                r["kind"],
+                r["source"],
+                f"{r['measured']} {mark}",
+                r["asserted"],
+                verdict,
+                r["favourable"],
+            )
             body.append(
                 f"<tr><td>{link}</td>"
                 + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)

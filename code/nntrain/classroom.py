@@ -43,6 +43,8 @@ from pathlib import Path
 
 import nbformat
 
+from .timing import HANG_SECONDS
+
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 #: The strings nbgrader looks for; they may appear in exercise code cells only.
@@ -139,7 +141,8 @@ def teacher_version(chapter_path, commit):
 # --------------------------------------------------------------------------------- nbgrader
 
 
-def _config(course):
+def nbgrader_config(course):
+    """The nbgrader_config.py of a course folder."""
     return f"""# nbgrader's configuration for the nntrain chapters (written by nntrain.classroom)
 c = get_config()
 c.CourseDirectory.course_id = "nntrain"
@@ -149,8 +152,8 @@ c.ClearSolutions.begin_solution_delimeter = {BEGIN_SOLUTION!r}
 c.ClearSolutions.end_solution_delimeter = {END_SOLUTION!r}
 c.ClearHiddenTests.begin_test_delimeter = {BEGIN_HIDDEN!r}
 c.ClearHiddenTests.end_test_delimeter = {END_HIDDEN!r}
-# a chapter's cells may take up to 120 s on a slow machine (nbgrader's default is 30)
-c.Execute.timeout = 120
+# a per-cell limit only stops a hang (nbgrader's default of 30 s would fail a slow machine)
+c.Execute.timeout = {HANG_SECONDS}
 # nbgrader gives 0 points to a cell with anything on stderr: warnings do not count
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = {IGNORED_STDERR!r}
@@ -217,7 +220,7 @@ def assign(course, names=None, *, book=ROOT / "book", commit=None):
             "student work and grades never enter git"
         )
     course.mkdir(parents=True, exist_ok=True)
-    (course / "nbgrader_config.py").write_text(_config(course))
+    (course / "nbgrader_config.py").write_text(nbgrader_config(course))
     commit = commit or current_commit()
     names = list(names or chapters(book))
     unknown = sorted(set(names) - set(chapters(book)))

@@ -14,6 +14,9 @@ compare (one computation at least so many times faster than another), never a ti
 the times they print are those of the machine that ran them.
 
 Used by chapters 1, 4 and 7, and by ``make bench``.
+
+:data:`HANG_SECONDS` is the one wall-clock limit a cell of the book ever meets (the book
+build, nbval and the classroom grader): it stops a cell that hangs, never a slow one.
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ import time
 import threadpoolctl
 
 from . import validation as check
+
+#: The longest one cell may run in the book build (``_config.yml``), nbval (``pytest.ini``)
+#: and the classroom grader before it is taken for a hang: an hour. No slow or busy machine
+#: comes near it (the slowest cell takes about 10 s on a quiet 2-core machine, 40 s with
+#: four other processes on its two cores); tests/test_busy_machine.py keeps the three in step.
+HANG_SECONDS = 3600
 
 
 def side_by_side(computations, *, repeat=5, number=1, sync=None, threads=1):
