@@ -144,3 +144,32 @@ def test_the_gpu_part_is_skipped_with_a_record_without_cuda(monkeypatch):
     batched_trials.gpu_speed_up(report, "4 trials, cpu", batched, [], torch.float64, 1e9, 1.0, 1)
     assert report.records[-1]["value"] == "skipped: no CUDA GPU"
     assert report.records[-1]["met"] is None
+
+
+def test_chapter_times_are_the_median_of_runs_with_their_spread_and_cpu(monkeypatch, capsys):
+    """`make bench` runs every chapter RUNS times and reports the median (the budget), the
+    spread, and the CPU time summed over the kernel and its workers, in units."""
+    from benchmarks import chapters
+
+    names = ["00_network", "01_activations"]
+    walls = iter([10.0, 4.0, 30.0, 5.0, 12.0, 6.0])  # run 1: 00, 01; run 2: 00, 01; ...
+    cpus = iter([18.0, 4.0, 40.0, 5.0, 20.0, 6.0])
+
+    def fake_run(path):
+        wall = next(walls)
+        return {1: wall / 2, 3: wall / 2}, {"frames": [0.1, 0.2]}, next(cpus)
+
+    monkeypatch.setattr(chapters, "run_chapter", fake_run)
+    monkeypatch.setattr(chapters, "chapters", lambda: [Path(f"{n}.ipynb") for n in names])
+    report = Report(unit_seconds=2.0)
+    chapters.measure(report, runs=3)  # every chapter: the book line is reported
+    by_name = {r["name"]: r for r in report.records}
+    zero = "00_network: execution, median of 3"
+    assert by_name[f"{zero} (units)"]["value"] == 6.0  # median of 10, 30, 12 s, in units
+    assert by_name[f"{zero} (units)"]["met"] is True
+    assert by_name["00_network: execution, spread of 3 runs"]["value"] == "5.0 to 15.0"
+    assert by_name["00_network: CPU, median of 3 (kernel and workers)"]["value"] == 10.0
+    assert by_name["01_activations: slowest cells"]["value"] == "#0 2.5 s, #2 2.5 s"
+    # the book: the median of the runs' totals (14, 35, 18 s), not the sum of medians
+    assert by_name["book: all chapters, median of 3 (units)"]["value"] == 9.0
+    assert by_name["book: CPU, median of 3"]["value"] == 13.0

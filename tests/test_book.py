@@ -75,6 +75,8 @@ def test_claims_ledger_gathers_every_chapter_s_rows(built):
     for chapter, n in per_chapter.items():
         assert f'href="{chapter}.html#claim-{chapter}-{n}"' in ledger
     assert 'class="nntrain-ledger-counts"' in ledger
+    assert "Missing from this ledger" not in ledger
+    assert ledger.count('class="nntrain-ledger-counts"') == 2  # empirical claims, identities
 
 
 def test_chapter_shows_every_figure_it_draws(built, chapter):

@@ -222,12 +222,18 @@ class Claims:
 
     def records(self):
         """The rows as the ledger stores them: plain JSON values, with the asserted range in
-        words, whether the row passed, and its anchor."""
+        words, whether the row passed, and its anchor. A row that continues the one before
+        it ("... and so ...") is stored with the claim it continues, so that it reads alone."""
+        subjects, subject = [], ""
+        for r in self.rows:
+            continues = r["claim"].startswith(("...", "…"))
+            subjects.append(f"{subject} {r['claim']}" if continues and subject else r["claim"])
+            subject = subject if continues else r["claim"]
         return [
             {
                 "chapter": self.chapter,
                 "anchor": self.anchor(i),
-                "claim": r["claim"],
+                "claim": subjects[i - 1],
                 "source": r["source"],
                 "measured": _fmt(r["measured"]),
                 "asserted": _asserted(r),
@@ -286,20 +292,19 @@ class Ledger:
 
     def __init__(self, rows):
         self.rows = list(rows)
+        #: Chapters expected but absent (see :meth:`from_directory`).
+        self.missing = []
 
     @classmethod
     def from_directory(cls, directory, chapters=None):
-        """The rows of ``directory/*.json``, in chapter order. With ``chapters``, every one
-        of them must have written its rows (a ledger missing a chapter is an error)."""
+        """The rows of ``directory/*.json``, in chapter order. ``missing`` lists the
+        ``chapters`` that wrote no rows: the page shows what it has and names them, and the
+        book's tests fail on them."""
         files = sorted(Path(directory).glob("*.json"))
-        found = [p.stem for p in files]
-        missing = sorted(set(chapters or ()) - set(found))
-        if missing:
-            raise FileNotFoundError(
-                f"no ledger rows from {missing} in {directory}: build the whole book "
-                f"(make book), whose chapters write them"
-            )
-        return cls(row for p in files for row in json.loads(p.read_text()))
+        found = {p.stem for p in files}
+        ledger = cls(row for p in files for row in json.loads(p.read_text()))
+        ledger.missing = sorted(set(chapters or ()) - found)
+        return ledger
 
     def counts(self, kind=None, chapter=None):
         """The number of rows of each verdict, among the rows of ``kind`` (one of
@@ -316,41 +321,51 @@ class Ledger:
     def by_verdict(self, verdict):
         return [r for r in self.rows if r["verdict"] == verdict]
 
-    def to_html(self):
-        """One table: claim, source, measured, asserted, verdict, and a link to the row on
-        its chapter's page."""
+    def to_html(self, titles=None):
+        """The rows grouped by chapter, each group under its chapter's title (``titles``
+        maps a chapter's file name to its title; the file name without it): claim, kind,
+        source, measured, asserted, verdict and its reason, the most favourable setting, and
+        a link to the row on its chapter's page."""
+        titles = titles or {}
         head = "".join(
             f"<th>{h}</th>"
             for h in (
-                "Chapter",
                 "Claim",
                 "Kind",
                 "Source",
                 "Measured",
                 "Asserted",
                 "Verdict",
+                "Why",
                 "Most favourable",
             )
         )
         body = []
-        for r in self.rows:
-            link = f'<a href="{r["chapter"]}.html#{r["anchor"]}">{html.escape(r["chapter"])}</a>'
-            verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
-            mark = "✓" if r["passed"] else "✗ FAILED"
-            cells = (
-                r["claim"],
-                r["kind"],
-                r["source"],
-                f"{r['measured']} {mark}",
-                r["asserted"],
-                verdict,
-                r["favourable"],
-            )
+        for chapter in dict.fromkeys(r["chapter"] for r in self.rows):
+            title = html.escape(titles.get(chapter, chapter))
             body.append(
-                f"<tr><td>{link}</td>"
-                + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-                + "</tr>"
+                f'<tr class="nntrain-ledger-chapter"><th colspan="8">'
+                f'<a href="{chapter}.html">{title}</a></th></tr>'
             )
+            for r in self.rows:
+                if r["chapter"] != chapter:
+                    continue
+                mark = "✓" if r["passed"] else "✗ FAILED"
+                link = f'<a href="{chapter}.html#{r["anchor"]}">{html.escape(r["claim"])}</a>'
+                cells = (
+                    r["kind"],
+                    r["source"],
+                    f"{r['measured']} {mark}",
+                    r["asserted"],
+                    r["verdict"],
+                    r["why"],
+                    r["favourable"],
+                )
+                body.append(
+                    f"<tr><td>{link}</td>"
+                    + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                    + "</tr>"
+                )
         return (
             f'<table class="nntrain-ledger"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>"
