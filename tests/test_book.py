@@ -232,3 +232,18 @@ def test_internal_links_and_images_resolve(built, page):
             if fragment and target.endswith(".html") and fragment not in anchors(target):
                 problems.append(f"<{name} {attr}={url}>: no #{fragment} in {target}")
     assert not problems, f"{page}:\n" + "\n".join(problems)
+
+
+def test_intro_gives_the_budget_and_the_times_measured_by_this_build(built):
+    """The front page promises no time in seconds: it states the budget in calibration
+    units and shows each chapter's execution time as measured while the page was built."""
+    intro = soup("intro.html")
+    text = intro.get_text(" ")
+    assert "under a minute" not in text
+    assert "15 units" in text and "120" in text and "calibration" in text
+    table = next(t for t in intro.find_all("table") if "Run Time (s)" in t.get_text())
+    rows = {a["href"]: tr for tr in table.find_all("tr") for a in tr.find_all("a")}
+    for chapter in sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        (row,) = [tr for href, tr in rows.items() if f"{chapter}.html" in href]
+        seconds = float(row.find_all("td")[3].get_text())
+        assert seconds > 0 and "✅" in row.get_text()
