@@ -24,25 +24,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nntrain.prose import book_environment
+from nntrain.timing import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 #: Runs of every chapter; each figure is their median.
 RUNS = 3
-
-#: The settings of ``make book`` (see the Makefile).
-BOOK_ENV = {
-    "NNTRAIN_QUIET": "1",
-    "NNTRAIN_STATIC": "1",
-    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-}
 
 # Run in the chapter's kernel before its first cell: the CPU time used so far by the kernel
 # and by its finished children (the forked workers of nntrain.parallel).
@@ -80,11 +74,12 @@ def run_chapter(path):
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(CPU_CELL))
     nb.cells.append(nbformat.v4.new_code_cell(FIGURES_CELL))
-    saved = {k: os.environ.get(k) for k in BOOK_ENV}
-    os.environ.update(BOOK_ENV)
-    try:
+    with book_environment():
         client = NotebookClient(
-            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}
+            nb,
+            timeout=HANG_SECONDS,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(BOOK)}},
         )
         cell_seconds = {}
         with client.setup_kernel():
@@ -93,12 +88,6 @@ def run_chapter(path):
                 client.execute_cell(cell, index)
                 if cell.cell_type == "code" and 0 < index < len(nb.cells) - 1:
                     cell_seconds[index] = time.perf_counter() - start
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     text = "".join(
         out.get("text", "") for out in nb.cells[-1].outputs if out.get("name") == "stdout"
     )

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from nntrain.prose import SMALL, drift, main, quotes
+from nntrain.prose import BOOK_ENV, SMALL, drift, main, quotes
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
@@ -150,3 +150,11 @@ def test_no_chapter_uses_roles_that_jupyter_and_colab_show_raw():
 def test_every_number_in_the_chapter_s_prose_is_printed_by_its_cells(built, chapter):
     found = drift(EXECUTED / f"{chapter}.ipynb")
     assert not found, "\n".join(map(str, found))
+
+
+def test_chapters_are_executed_as_the_makefile_builds_the_book():
+    """`nntrain.prose.execute` and `make bench` give a chapter the environment `make book`
+    gives it: BOOK_ENV is the Makefile's book recipe."""
+    recipe = (ROOT / "Makefile").read_text().split("\nbook:")[1].split("\n\n")[0]
+    for key, value in BOOK_ENV.items():
+        assert f"{key}={value}" in recipe

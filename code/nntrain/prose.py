@@ -25,6 +25,7 @@ printed value, and exits 1 if there is one. ``tests/test_prose.py`` runs it on t
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -253,34 +254,42 @@ def drift(notebook, chapter=None):
     return drifts
 
 
-def execute(path, folder="_build/executed"):
-    """Execute the chapter at ``path`` as the book build does (every slider frame drawn,
-    no progress bars) and write it, with its outputs, to ``folder``; return the new path."""
-    import nbformat
-    from nbclient import NotebookClient
+#: The environment ``make book`` gives the chapters' kernels (the Makefile's ``book`` target):
+#: every slider frame drawn, no progress bars, figures through the inline backend.
+BOOK_ENV = {
+    "NNTRAIN_QUIET": "1",
+    "NNTRAIN_STATIC": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
 
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    settings = {
-        "NNTRAIN_QUIET": "1",
-        "NNTRAIN_STATIC": "1",
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    }
-    saved = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
+
+@contextlib.contextmanager
+def book_environment():
+    """Within the block, the environment variables of :data:`BOOK_ENV` are set (a kernel
+    started there inherits them); they are restored after it."""
+    saved = {k: os.environ.get(k) for k in BOOK_ENV}
+    os.environ.update(BOOK_ENV)
     try:
-        NotebookClient(
-            nb,
-            timeout=3600,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        ).execute()
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def execute(path, folder="_build/executed"):
+    """Execute the chapter at ``path`` as the book build does (:func:`book_environment`)
+    and write it, with its outputs, to ``folder``; return the new path."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    resources = {"metadata": {"path": str(path.parent)}}
+    with book_environment():
+        NotebookClient(nb, timeout=3600, kernel_name="python3", resources=resources).execute()
     out = Path(folder) / path.name
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
