@@ -59,7 +59,10 @@ class FullyConnectedNet(nn.Module):
 
     With ``dropout_keep_ratio < 1`` each hidden layer ends with dropout
     (:class:`~nntrain.torch.dropout.DropoutFunction`, after the nonlinearity and after a
-    batch normalization placed after it, as in the reference), active in training mode,
+    batch normalization placed after it, as in the reference; so with two or more hidden
+    layers every batch normalization but the first sees dropped units through an affine
+    map, and learns a running variance too large for test time, see the reference's
+    docstring), active in training mode,
     ``net.train()``, the identity in ``net.eval()``. Its state is the reference's
     ``dropout_param`` (``mode``, set from the module's mode at every call, ``p`` and the
     net's ``seed``): with the seed, every call draws the same masks, for a gradient check,
