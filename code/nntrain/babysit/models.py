@@ -117,3 +117,73 @@ def trainable(model, adapted):
     if torch is not None and isinstance(model, torch.nn.Module):
         return sum(bool(p.requires_grad) for p in values)
     return len(values)
+
+
+def is_torch(model):
+    """Whether ``model`` is a ``torch.nn.Module``."""
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+@contextlib.contextmanager
+def in_mode(adapted, training, batch_statistics=True):
+    """The scores of a batch (as :meth:`inputs` gives it) in one mode, for the block.
+
+    Yields a function of the batch: its scores in test mode (``training=False``), or in
+    training mode (dropout on, batch normalization with the batch's statistics; with
+    ``batch_statistics=False``, a torch module's batch normalizations use their running
+    statistics instead, so that whatever else mixes the batch shows alone). A reference
+    model's training mode is ``forward(X, mode="train")``; a cs231n-style model without
+    one has none, and yields None. Autograd is left as it is; the model's mode comes
+    back after the block.
+    """
+    model = adapted.model
+    if is_torch(model):
+        was_training = model.training
+        model.train(training)
+        if training and not batch_statistics:
+            for m in model.modules():
+                if hasattr(m, "running_mean"):
+                    m.eval()
+        try:
+            yield adapted.scores
+        finally:
+            model.train(was_training)
+    elif not training:
+        yield adapted.scores  # loss(X) runs in test mode
+    elif callable(getattr(model, "forward", None)):
+        yield lambda xb: model.forward(xb, mode="train")[0]
+    else:
+        yield None
+
+
+def float64_copy(model):
+    """A deep copy of ``model`` in float64 and its adapter: a torch module by
+    ``.double()`` (on the CPU if it was on Apple's MPS, which has no float64), a
+    reference model by its ``params`` (and ``dtype``, when it has one)."""
+    twin = copy.deepcopy(model)
+    if is_torch(twin):
+        if any(p.device.type == "mps" for p in twin.parameters()):
+            twin.cpu()
+        twin.double()
+    else:
+        for k, v in twin.params.items():
+            twin.params[k] = np.asarray(v, dtype=np.float64)
+        if hasattr(twin, "dtype"):
+            twin.dtype = np.float64
+    return twin, adapt(twin)
+
+
+def custom_functions(scores):
+    """The names of the custom ``torch.autograd.Function`` s in the graph that computed
+    ``scores`` (a tensor), sorted; empty when every operation is PyTorch's own."""
+    names, seen = set(), set()
+    stack = [scores.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, torch.autograd.function.BackwardCFunction):
+            names.add(type(node).__name__.removesuffix("Backward"))
+        stack.extend(f for f, _ in node.next_functions)
+    return sorted(names)

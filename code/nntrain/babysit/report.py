@@ -8,6 +8,8 @@ import numbers
 from dataclasses import dataclass
 
 VERDICTS = {True: "pass", False: "FAIL", None: "n/a"}
+#: The verdict of a check that passed with a warning: a plausible number that is suspicious.
+WARN = "warn"
 
 
 @dataclass
@@ -21,6 +23,11 @@ class Check:
         expected: what a healthy model gives, in words or as a range.
         advice: what to do when the check fails.
         note: how it was measured, or why it does not apply.
+        warning: for a check that passed, why its number is nevertheless suspicious and
+            its likely cause (empty when it is not): the verdict is then ``"warn"``.
+        mode: the mode the question was asked in: ``"training"`` (batch statistics,
+            dropout on: what a training step sees), ``"test"``, ``"training and test"``,
+            or empty where modes do not apply.
     """
 
     name: str
@@ -29,10 +36,14 @@ class Check:
     expected: str
     advice: str
     note: str = ""
+    warning: str = ""
+    mode: str = ""
 
     @property
     def verdict(self):
-        """``"pass"``, ``"FAIL"`` or ``"n/a"``."""
+        """``"pass"``, ``"warn"`` (passed, with a :attr:`warning`), ``"FAIL"`` or ``"n/a"``."""
+        if self.passed is True and self.warning:
+            return WARN
         return VERDICTS[self.passed]
 
     def shown(self):
@@ -47,8 +58,9 @@ class Report:
     """The checks of one :func:`~nntrain.babysit.checklist` run, in order.
 
     ``report["initial_loss"]`` is the :class:`Check` of that name, ``report.passed`` is
-    True when no check failed (checks that do not apply do not count), ``str(report)`` a
-    text table followed by the advice for every failure, and in a notebook the report
+    True when no check failed (checks that do not apply, and warnings, do not count),
+    ``str(report)`` a text table followed by each check's mode and note, the warning of
+    every check that warns and the advice for every failure, and in a notebook the report
     shows as an HTML table.
     """
 
@@ -69,6 +81,10 @@ class Report:
         """The checks that failed."""
         return [c for c in self.checks if c.passed is False]
 
+    def warnings(self):
+        """The checks that passed with a warning (verdict ``"warn"``)."""
+        return [c for c in self.checks if c.verdict == WARN]
+
     def __str__(self):
         rows = [("check", "verdict", "measured", "expected")]
         rows += [(c.name, c.verdict, c.shown(), c.expected) for c in self.checks]
@@ -76,7 +92,10 @@ class Report:
         lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
         for c in self.checks:
             if c.note:
-                lines.append(f"- {c.name}: {c.note}")
+                mode = f" ({c.mode} mode)" if c.mode else ""
+                lines.append(f"- {c.name}{mode}: {c.note}")
+        for c in self.warnings():
+            lines.append(f"? {c.name}: {c.warning}")
         for c in self.failures():
             lines.append(f"! {c.name}: {c.advice}")
         return "\n".join(lines)
@@ -86,14 +105,16 @@ class Report:
         return f"Report({verdicts})"
 
     def to_html(self):
-        """The table as HTML: one row per check, with its note and, for a failure, its
-        advice (every text escaped)."""
+        """The table as HTML: one row per check, with its mode, its note and, for a warning
+        or a failure, the warning or the advice (every text escaped)."""
         head = "".join(
             f"<th>{h}</th>" for h in ("Check", "Verdict", "Measured", "Expected", "Notes")
         )
         body = []
         for c in self.checks:
-            notes = c.note + (f" Advice: {c.advice}" if c.passed is False else "")
+            notes = (f"({c.mode} mode) " if c.mode else "") + c.note
+            notes += f" Warning: {c.warning}" if c.verdict == WARN else ""
+            notes += f" Advice: {c.advice}" if c.passed is False else ""
             cells = (c.name, c.verdict, c.shown(), c.expected, notes.strip())
             body.append(
                 f'<tr class="nntrain-{c.verdict.lower().replace("/", "")}">'
