@@ -40,12 +40,12 @@ bench: $(STAMP)
 
 # Student work and grades never enter git: COURSE must be outside the repository.
 assignments: $(STAMP)
-	@test -n "$(COURSE)" || { echo "usage: make assignments COURSE=../my-course [CHAPTERS='00_network 04_batchnorm']"; exit 2; }
-	$(PY) -m nntrain.classroom assign "$(COURSE)" $(CHAPTERS)
+	@test -n "$(COURSE)" || { echo "usage: make assignments COURSE=../my-course [CHAPTERS='00_network 04_batchnorm' [FORCE=1]]"; exit 2; }
+	$(PY) -m nntrain.classroom assign "$(COURSE)" $(CHAPTERS) --book "$(CURDIR)/book" $(if $(FORCE),--force)
 
 grade: $(STAMP)
-	@test -n "$(COURSE)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade COURSE=../my-course SUBMISSIONS=../downloads"; exit 2; }
-	$(PY) -m nntrain.classroom grade "$(COURSE)" "$(SUBMISSIONS)"
+	@test -n "$(COURSE)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade COURSE=../my-course SUBMISSIONS=../downloads [JOBS=2]"; exit 2; }
+	$(PY) -m nntrain.classroom grade "$(COURSE)" "$(SUBMISSIONS)" $(if $(JOBS),--jobs $(JOBS))
 
 clean:
 	rm -rf _build
