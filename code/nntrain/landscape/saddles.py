@@ -104,10 +104,15 @@ def random_critical_point_is_minimum(n, samples, rng):
     A^\top)/\sqrt2` with :math:`A_{ij} \sim \mathcal{N}(0, 1)` (off-diagonal entries of
     variance 1, diagonal ones of variance 2; the fraction does not depend on the overall
     scale). For :math:`n = 1` it is 1/2, for :math:`n = 2` exactly :math:`(2 - \sqrt2)/4
-    \approx 0.146`, then about 0.025, 0.0025, 1.4e-4 for :math:`n = 3, 4, 5`, falling like
-    :math:`e^{-c n^2}` (Dean & Majumdar 2006): in high dimensions almost every critical
-    point is a saddle (Dauphin et al. 2014, *Identifying and attacking the saddle point
-    problem in high-dimensional non-convex optimization*).
+    \approx 0.146`, then about 0.025, 0.0024, 1.2e-4 for :math:`n = 3, 4, 5`, falling like
+    :math:`e^{-\theta n^2}`, :math:`\theta = \ln 3 / 4` for large :math:`n` (Dean &
+    Majumdar 2006): in high dimensions almost every *typical* critical point is a saddle.
+    The unshifted ensemble is the picture at a typical height only: at a critical point of a
+    Gaussian random function the Hessian is a GOE matrix shifted by an amount set by the
+    function's value there, so points high up are saddles and points near the bottom mostly
+    minima (Bray & Dean 2007, *Statistics of critical points of Gaussian fields on
+    large-dimensional spaces*), the result behind Dauphin et al. 2014 (*Identifying and
+    attacking the saddle point problem in high-dimensional non-convex optimization*).
 
     Args:
         n: the dimension, ``>= 1``.
