@@ -6,6 +6,8 @@ print FAIL and a BAD line saying what went wrong, and never crash.
 
 from __future__ import annotations
 
+import sys
+
 import nntrain
 import nntrain.reference as reference
 import numpy as np
@@ -24,13 +26,19 @@ from nntrain.checks import (
 
 class _StudentCopies:
     """The reference's functions as a student who wrote the same code would hand them in:
-    functions of this module, not the package's own (which the checks reject)."""
+    functions of this module, not the package's own (which the checks reject), whose calls
+    into the package the checks do not see (as if the code were the student's own)."""
 
     def __getattr__(self, name):
         fn = getattr(reference, name)
 
         def copy(*args, **kwargs):
-            return fn(*args, **kwargs)
+            watching = sys.getprofile()
+            sys.setprofile(None)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                sys.setprofile(watching)
 
         copy.__name__ = copy.__qualname__ = name
         return copy
@@ -477,7 +485,7 @@ def test_a_warning_of_a_right_answer_is_a_note_on_stdout_and_costs_nothing(capsy
     def svm_loss(scores, y, delta=1.0):
         warnings.warn("a student's debugging warning", stacklevel=2)
         np.log(np.zeros(1))  # and a NumPy RuntimeWarning
-        return reference.svm_loss(scores, y, delta)
+        return R.svm_loss(scores, y, delta)
 
     captured_before = capsys.readouterr()
     assert check_loss(svm_loss, "svm_loss") is True
@@ -543,7 +551,7 @@ def test_check_answer_grades_against_the_package_s_computation(capsys):
     assert not check_answer(lambda costs: "yes", "should_stop", [([1.0, 5.0],)])
     assert not check_answer(lambda costs: 1 / 0, "should_stop", [([1.0],)])
     assert check_answer(
-        lambda c: c[-1] != c[-1] or c[-1] > 3 * c[0],
+        lambda c: not np.isfinite(c[-1]) or c[-1] > 3 * c[0],
         "should_stop",
         [([1.0, 2.0],), ([1.0, float("nan")],)],
     )

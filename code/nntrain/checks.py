@@ -12,7 +12,13 @@ borrowed one:
   not fail the check (an autograder such as nbgrader gives no points to a cell that writes
   to stderr);
 * an answer that *is* one of the package's own functions (``my_affine_forward =
-  nntrain.affine_forward``) fails: the exercise asks for the student's own code.
+  nntrain.affine_forward``), or that calls the package's solution while it runs (under any
+  name, through a wrapper, a ``lambda`` or ``functools.partial``), fails: the exercise asks
+  for the student's own code. The check watches the calls the answer makes
+  (``sys.setprofile``) for the code of the modules that solve the exercise (their NumPy
+  reference and its PyTorch twin);
+* an answer must leave its inputs as it found them: one that changes an argument in place
+  fails, naming the argument.
 
 Used by the exercises at the end of every chapter.
 """
@@ -21,6 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
+import inspect
+import pickle
 import sys
 import warnings
 
@@ -87,11 +96,64 @@ def _tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-class _Report:
-    """Collects the lines of a verdict and whether every step passed."""
+def _same(a, b):
+    """Whether ``b`` still equals ``a``: arrays entry by entry (NaN equal to NaN), then
+    sequences, dicts and objects' attributes, recursively."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        )
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True  # NaN
+    if hasattr(a, "__dict__") and not callable(a):
+        return type(a) is type(b) and _same(vars(a), vars(b))
+    try:
+        if bool(a == b):
+            return True
+    except Exception:  # an object that cannot say
+        pass
+    try:  # e.g. a random generator, equal only to itself: compare its state
+        return type(a) is type(b) and pickle.dumps(a) == pickle.dumps(b)
+    except Exception:
+        return False
 
-    def __init__(self, title, tol):
+
+def _files_of(*modules):
+    """The source files of ``modules`` and of their mirror in the other tree (a reference
+    module's PyTorch twin, and the reverse): code an answer must not call."""
+    files = set()
+    for module in modules:
+        name = module.__name__
+        twins = {name}
+        for a, b in (
+            ("nntrain.reference.", "nntrain.torch."),
+            ("nntrain.torch.", "nntrain.reference."),
+        ):
+            if name.startswith(a):
+                twins.add(b + name[len(a) :])
+        for twin in twins:
+            try:
+                files.add(inspect.getsourcefile(importlib.import_module(twin)))
+            except ImportError:  # no twin of that name
+                pass
+    return frozenset(files)
+
+
+class _Report:
+    """Collects the lines of a verdict and whether every step passed. ``solved_by``: the
+    modules whose code solves the exercise; an answer that calls them fails."""
+
+    def __init__(self, title, tol, solved_by=()):
         self.title, self.tol, self.lines, self.ok = title, tol, [], True
+        self.forbidden = _files_of(*solved_by)
+        self.leaned_on = set()
 
     def own(self, *answers):
         """Fail for an answer that is one of the package's functions; True if all are the
@@ -106,13 +168,34 @@ class _Report:
 
     @contextlib.contextmanager
     def student_code(self):
-        """Run the student's code, turning its warnings into ``note`` lines (stdout)."""
+        """Run the student's code, turning its warnings into ``note`` lines (stdout) and
+        failing if it calls the code that solves the exercise."""
+        previous = sys.getprofile()
+
+        def watch(frame, event, arg):
+            if event == "call" and frame.f_code.co_filename in self.forbidden:
+                self.leaned_on.add(f"{frame.f_globals.get('__name__')}.{frame.f_code.co_name}")
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            sys.setprofile(watch if self.forbidden else previous)
             try:
                 yield
             finally:
+                sys.setprofile(previous)
                 self._notes(caught)
+                if self.leaned_on:
+                    self.fail(
+                        f"your code calls nntrain's own {', '.join(sorted(self.leaned_on))}, "
+                        "which solves the exercise; write your own code"
+                    )
+                    self.leaned_on.clear()
+
+    def unchanged(self, given, after, names):
+        """Fail, naming it, for every argument the answer changed in place."""
+        for name, before, now in zip(names, given, after):
+            if not _same(before, now):
+                self.fail(f"it changed its argument {name} in place; leave the inputs as they are")
 
     def _notes(self, caught):
         for message in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
@@ -170,7 +253,7 @@ def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, 
     )
     rng = np.random.default_rng(seed)
     inputs = _example_inputs(reference, rng) if inputs is None else tuple(inputs)
-    report = _Report(reference, tol)
+    report = _Report(reference, tol, solved_by=[sys.modules[ref_backward.__module__]])
     if not report.own(forward, backward):
         return report.verdict()
     # a hyperparameter other than the default must be used, not ignored
@@ -179,7 +262,33 @@ def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, 
         _grade_layer(
             report, (forward, backward), (ref_forward, ref_backward), inputs, hyper, rng, fd_tol
         )
+    if reference in STABLE:
+        _grade_stability(report, forward, backward)
     return report.verdict()
+
+
+#: Layers whose forward and backward must stay finite, without overflow, at large inputs.
+STABLE = ("elu", "sigmoid", "tanh", "silu", "gelu")
+
+
+def _grade_stability(report, forward, backward):
+    x = np.array([-1e4, -700.0, 0.5, 710.0, 1e4])
+    try:
+        with report.student_code(), np.errstate(over="raise", invalid="raise"):
+            out, cache = forward(x.copy())
+            dx = _tuple(backward(np.ones_like(x), cache))[0]
+        good = bool(np.isfinite(out).all() and np.isfinite(dx).all())
+    except FloatingPointError as e:
+        report.fail(
+            f"at x = +-1e4 the forward or backward pass overflows ({e}): never "
+            "evaluate exp of a large positive number"
+        )
+        return
+    except Exception as e:
+        report.fail(f"at x = +-1e4: raised {type(e).__name__}: {e}")
+        return
+    report.ok &= good
+    report.lines.append(f"  {'ok ' if good else 'BAD'} finite output and gradient at x = +-1e4")
 
 
 #: A second value of a layer's hyperparameter that :func:`check_layer` grades with.
@@ -194,14 +303,17 @@ def _grade_layer(report, student, ref, inputs, hyper, rng, fd_tol):
     where = f" (with {', '.join(map(repr, hyper))})" if hyper else ""
     want, ref_cache = ref_forward(*inputs, *hyper)
     dout = rng.standard_normal(want.shape)
+    given, dout_given = [x.copy() for x in inputs], dout.copy()
     try:
         with report.student_code():
-            got, cache = forward(*[x.copy() for x in inputs], *hyper)
+            got, cache = forward(*given, *hyper)
             report.compare(f"forward output{where}", got, want)
-            got_grads = _tuple(backward(dout, cache))
+            got_grads = _tuple(backward(dout_given, cache))
     except Exception as e:  # a student's error becomes a FAIL line, not a crash
         report.fail(f"raised {type(e).__name__}{where}: {e}")
         return
+    names = [f"input {i + 1} of the forward pass" for i in range(len(inputs))]
+    report.unchanged([*inputs, dout], [*given, dout_given], [*names, "dout of the backward pass"])
     want_grads = _tuple(ref_backward(dout, ref_cache))
     if len(got_grads) != len(want_grads):
         report.fail(f"backward returned {len(got_grads)} gradients, expected {len(want_grads)}")
@@ -243,7 +355,7 @@ def check_loss(loss, reference, inputs=None, *, seed=0, tol=1e-7, fd_tol=1e-6):
     if inputs is None:
         inputs = (rng.standard_normal((8, 5)), rng.integers(0, 5, size=8))
     scores, y = inputs
-    report = _Report(reference, tol)
+    report = _Report(reference, tol, solved_by=[sys.modules[ref.__module__]])
     if not report.own(loss):
         return report.verdict()
     want, want_grad = ref(scores, y)
@@ -303,7 +415,7 @@ def check_preprocessing(fit, transform, reference, *, seed=0, tol=1e-7, **kwargs
         )
     X_train, X_val = _split_with_a_shift(np.random.default_rng(seed))
     model = getattr(preprocessing, reference)(**kwargs).fit(X_train)
-    report = _Report(reference, tol)
+    report = _Report(reference, tol, solved_by=[preprocessing])
     if not report.own(fit, transform):
         return report.verdict()
     try:
@@ -368,7 +480,7 @@ def check_init(init, reference, *, seed=0, tol=0.03):
             f"reference must name a random scheme of nntrain.reference.init, got {reference!r}"
         )
     want_fn = getattr(schemes, reference)
-    report = _Report(reference, tol)
+    report = _Report(reference, tol, solved_by=[schemes])
     if not report.own(init):
         return report.verdict()
     for shape in ((300, 200), (64, 16, 3, 3)):
@@ -434,7 +546,7 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
             f"dimension must be a LogUniform or Uniform of nntrain.search, got "
             f"{type(dimension).__name__}"
         )
-    report = _Report(repr(dimension), 0.0)
+    report = _Report(repr(dimension), 0.0, solved_by=[sys.modules[type(dimension).__module__]])
     if not report.own(sample):
         return report.verdict()
     low, high = dimension.low, dimension.high
@@ -455,6 +567,11 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
         (bool(np.all((got >= low) & (got <= high))), f"every value in [{low:g}, {high:g}]"),
         (np.array_equal(got, again), "the same seed gives the same values"),
         (not np.array_equal(got, other), "another seed gives other values (draws from rng)"),
+        (
+            np.intersect1d(got, other).size < n // 100,
+            "another seed draws new values, not the same values reordered (a fixed grid "
+            "such as np.geomspace, shuffled, is not a sample)",
+        ),
     ]
     for good, what in checks:
         report.ok &= good
@@ -511,7 +628,7 @@ def check_rule(rule, reference, *, seed=0, steps=25, tol=1e-7, **config):
 
     if reference not in optim.RULES:
         raise ValueError(f"reference must be one of {sorted(optim.RULES)}, got {reference!r}")
-    report = _Report(reference, tol)
+    report = _Report(reference, tol, solved_by=[optim])
     if not report.own(rule):
         return report.verdict()
     rng = np.random.default_rng(seed)
@@ -550,10 +667,10 @@ _SECOND_ROUND = {
     "sgd": {"learning_rate": 0.05},
     "sgd_momentum": {"learning_rate": 0.03, "momentum": 0.5},
     "nesterov": {"learning_rate": 0.03, "momentum": 0.5},
-    "adagrad": {"learning_rate": 0.1},
-    "rmsprop": {"learning_rate": 0.01, "decay_rate": 0.9},
-    "adam": {"learning_rate": 0.01, "beta1": 0.8, "beta2": 0.99},
-    "adamw": {"learning_rate": 0.01, "weight_decay": 0.1},
+    "adagrad": {"learning_rate": 0.1, "epsilon": 0.1},
+    "rmsprop": {"learning_rate": 0.01, "decay_rate": 0.9, "epsilon": 0.1},
+    "adam": {"learning_rate": 0.01, "beta1": 0.8, "beta2": 0.99, "epsilon": 0.1},
+    "adamw": {"learning_rate": 0.01, "weight_decay": 0.1, "epsilon": 0.1},
 }
 
 
@@ -645,6 +762,96 @@ ANSWERS = {
     "centred_difference": _centred_difference,
 }
 
+#: The package modules whose code solves each :data:`ANSWERS` exercise: an answer that calls
+#: them (or their twin in the other tree) while it runs fails.
+SOLVED_BY = {
+    "dead_fractions": ("nntrain.diagnostics", "nntrain.reference.fc_net"),
+    "layer_stds": ("nntrain.diagnostics", "nntrain.reference.fc_net"),
+    "running_statistics": ("nntrain.reference.normalization",),
+    "batchnorm_test": ("nntrain.reference.normalization",),
+    "narrow_log_range": ("nntrain.search.refine",),
+    "should_stop": ("nntrain.search.batched",),
+    "max_stable_lr": ("nntrain.landscape.bowls",),
+    "dropout_forward": ("nntrain.reference.dropout",),
+    "dropout_backward": ("nntrain.reference.dropout",),
+    "soft_threshold": ("nntrain.reference.penalties",),
+    "max_norm": ("nntrain.reference.penalties",),
+    "expected_initial_loss": ("nntrain.babysit.steps",),
+    "update_ratio": ("nntrain.train",),
+    "centred_difference": ("nntrain.gradcheck",),
+}
+
+
+def _with_biases(net, scale, seed):
+    """A copy of a reference net whose biases are drawn from N(0, scale^2)."""
+    net = copy.deepcopy(net)
+    rng = np.random.default_rng(seed)
+    for key in [k for k in net.params if k.startswith("b")]:
+        net.params[key] = scale * rng.standard_normal(net.params[key].shape)
+    return net
+
+
+def _grader_cases(name, cases):
+    """The cases :func:`check_answer` adds to the exercise's own, each with what it probes:
+    inputs where the common mistakes give another answer (a forgotten bias, a hard-coded
+    constant, a separable function, a count rounded down, ...)."""
+    rng = np.random.default_rng(12345)
+    if name == "dead_fractions":
+        return [("with nonzero biases", (_with_biases(net, 2.0, 0), X)) for net, X in cases]
+    if name == "layer_stds":
+        probes = [("with nonzero biases", (_with_biases(net, 1.0, 0), X)) for net, X in cases]
+        for net, X in cases[:1]:
+            other = copy.deepcopy(net)
+            other.activation = "relu" if net.activation == "tanh" else "tanh"
+            probes.append((f"the same net with {other.activation}", (other, X)))
+        return probes
+    if name == "expected_initial_loss":
+        return [("3 classes", (3, "softmax")), ("3 classes", (3, "svm"))]
+    if name == "update_ratio":
+        W = rng.standard_normal((7, 5))
+        step = 0.01 * rng.standard_normal((7, 5))
+        return [("an update that is not a rescaling", (W, W + step))]
+    if name == "max_norm":
+        W = np.array([[3.0, 0.1, 1.0], [4.0, 0.2, -1.0], [0.0, 1.5, 0.5]])
+        return [("c = 2, columns of norm 5, 1.5 and 1.5", (W, 2.0))]
+    if name == "soft_threshold":
+        return [
+            ("t = 0.25 on both signs", (np.array([[-0.3, -0.2, 0.1], [0.26, 1.0, -2.0]]), 0.25))
+        ]
+    if name == "centred_difference":
+        A = rng.standard_normal((4, 4))
+
+        def coupled(v):  # not a sum of one-variable terms: a change to x stays visible
+            return float(v.ravel() @ A @ v.ravel() + np.sin(v).prod())
+
+        return [("a function that couples the entries", (coupled, rng.standard_normal(4), 1e-5))]
+    if name == "should_stop":
+        return [
+            ("the first cost is not the lowest", ([3.0, 1.0, 3.5],)),
+            ("the previous cost is not the first", ([1.0, 2.5, 3.5],)),
+            ("minus infinity", ([2.0, float("-inf")],)),
+            ("exactly 3 times the first cost", ([1.5, 4.5],)),
+            ("an earlier cost exploded, the latest did not", ([1.0, 5.0, 2.0],)),
+        ]
+    if name == "narrow_log_range":
+        values = list(np.geomspace(1e-4, 1.0, 20))
+        scores = [-abs(i - 12.0) for i in range(20)]  # best at values[12], then 11 and 13
+        with_nan = [float("nan")] + scores[1:]
+        at_the_top = [-abs(i - 19.0) for i in range(20)]  # best at the highest value
+        return [
+            ("keep 0.12 of 20 trials: 2.4, rounded up to 3", (values, scores, 1e-4, 1.0, 0.12)),
+            ("a NaN score on the lowest value", (values, with_nan, 1e-4, 1.0, 0.3)),
+            ("the best trials at the top of the range", (values, at_the_top, 1e-4, 1.0, 0.1)),
+        ]
+    if name == "running_statistics":
+        return [
+            (
+                "momentum 0.3, running statistics not at their start",
+                (rng.standard_normal(3), rng.uniform(0.5, 2, 3), rng.standard_normal((4, 3)), 0.3),
+            )
+        ]
+    return []
+
 
 def _compare_answers(report, what, got, want):
     """Compare nested tuples and lists of numbers, arrays, bools and strings."""
@@ -668,7 +875,9 @@ def check_answer(answer, name, cases, *, tol=1e-7):
     Args:
         answer: the student's function.
         name: what it computes, a key of :data:`ANSWERS` (e.g. ``"layer_stds"``).
-        cases: a list of argument tuples; each is passed (copied) to both.
+        cases: a list of argument tuples; each is passed (copied) to both. The check adds
+            cases of its own where the common mistakes show (``_grader_cases``), and fails
+            an answer that changes its arguments or calls the package's solution.
         tol: largest relative error accepted for numbers and arrays (bools and strings must
             be equal).
 
@@ -676,16 +885,43 @@ def check_answer(answer, name, cases, *, tol=1e-7):
         True when every case agrees.
 
     Example:
-        >>> check_answer(lambda costs: costs[-1] > 3 * costs[0], "should_stop", [([2.3, 7.0],)])
+        >>> def stop(costs):
+        ...     return not np.isfinite(costs[-1]) or costs[-1] > 3 * costs[0]
+        >>> check_answer(stop, "should_stop", [([2.3, 7.0],)])  # doctest: +ELLIPSIS
         should_stop: PASS
           ok  case 1: True (expected True)
+          ok  the grader's case 1 (the first cost is not the lowest): False (expected False)
+        ...
         True
     """
     if name not in ANSWERS:
         raise ValueError(f"name must be one of {sorted(ANSWERS)}, got {name!r}")
-    report = _Report(name, tol)
+    modules = [importlib.import_module(m) for m in SOLVED_BY[name]]
+    report = _Report(name, tol, solved_by=modules)
     if not report.own(answer):
         return report.verdict()
+    try:
+        names = list(inspect.signature(answer).parameters)
+    except (TypeError, ValueError):
+        names = []
+    labelled = [(f"case {i}", args) for i, args in enumerate(cases, 1)]
+    labelled += [
+        (f"the grader's case {i} ({what})", args)
+        for i, (what, args) in enumerate(_grader_cases(name, cases), 1)
+    ]
+    for label, args in labelled:
+        want = ANSWERS[name](*copy.deepcopy(args))
+        given = copy.deepcopy(args)
+        try:
+            with report.student_code():
+                got = answer(*given)
+        except Exception as e:  # a student's error becomes a FAIL line, not a crash
+            report.fail(f"{label}: raised {type(e).__name__}: {e}")
+            continue
+        arg_names = [f"{n!r}" for n in names] + [f"{k + 1}" for k in range(len(names), len(args))]
+        report.unchanged(args, given, [f"{a} ({label})" for a in arg_names])
+        _compare_answers(report, label, got, want)
+    return report.verdict()
     for i, args in enumerate(cases, 1):
         want = ANSWERS[name](*copy.deepcopy(args))
         try:
