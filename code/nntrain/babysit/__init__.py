@@ -1,16 +1,17 @@
 """Babysitting the learning process: the checks to run on a model before training it long.
 
 CS231n's notes (*Babysitting the learning process*) and Karpathy's *A Recipe for Training
-Neural Networks* (2019) give the same few steps: check the loss at initialization, check
-that regularization raises it, overfit a tiny subset, check that the examples of a batch
-do not mix, find a learning rate that makes progress; then, while training, watch the
-ratio of the updates to the weights and the first layer's weights. This package runs them
-on any classifier a reader brings (a plain ``torch.nn.Module``,
-:class:`nntrain.torch.FullyConnectedNet` or :class:`nntrain.reference.FullyConnectedNet`)
-and gives verdicts:
+Neural Networks* (2019) give the same few steps: check the gradients written by hand,
+check the loss at initialization, check that regularization raises it, overfit a tiny
+subset, check that the examples of a batch do not mix, find a learning rate that makes
+progress; then, while training, watch the ratio of the updates to the weights and the
+first layer's weights. This package runs them on any classifier a reader brings (a plain
+``torch.nn.Module``, :class:`nntrain.torch.FullyConnectedNet` or
+:class:`nntrain.reference.FullyConnectedNet`) and gives verdicts:
 
-* :func:`checklist` runs the checks and returns a :class:`Report` of :class:`Check`
-  results (a text table with ``print``, an HTML table in a notebook);
+* :func:`checklist` runs the checks, each in the mode (training or test) its question is
+  about, and returns a :class:`Report` of :class:`Check` results, each a pass, a
+  warning, a failure or n/a (a text table with ``print``, an HTML table in a notebook);
   :mod:`nntrain.babysit.steps` says what each check measures and why its threshold;
 * :func:`lr_range_test`: the learning-rate range test (Smith 2017; fastai's ``lr_find``);
 * :func:`first_layer_images` and :func:`roughness`: the first layer's weights as images,

@@ -326,7 +326,9 @@ def _loss_and_grads(adapted, xb, yb, seed):
 
 
 def _weight_names(adapted):
-    """The names of the weight matrices, which the penalty acts on: ``W...``, 2-D."""
+    """The names of the weight matrices, which the penalty acts on: the 2-D ``params``
+    named ``W...``, as both trees' ``FullyConnectedNet`` name them (a module without such
+    names has no penalty to check: n/a)."""
     return [k for k, p in adapted.params.items() if k.startswith("W") and len(p.shape) == 2]
 
 
