@@ -81,7 +81,8 @@ def test_course_folder_outside_the_repository_only(tmp_path):
     with pytest.raises(classroom.ClassroomError, match="inside the repository"):
         classroom.assign(ROOT / "_build" / "course", ["00_network"], commit=COMMIT)
     with pytest.raises(classroom.ClassroomError, match="no such chapter"):
-        classroom.assign(tmp_path, ["99_missing"], commit=COMMIT)
+        classroom.assign(tmp_path / "course", ["99_missing"], commit=COMMIT)
+    assert not (tmp_path / "course").exists(), "nothing is written before the names are checked"
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -333,7 +334,8 @@ def test_notebooks_not_graded_are_named_and_the_canary_leaves_no_trace(graded):
 def test_a_late_submission_is_merged_and_nobody_else_is_graded_again(graded, tmp_path):
     folder, submissions, before, _ = graded
     alice = folder / "autograded" / "alice" / "00_network" / "00_network.ipynb"
-    alice_time = alice.stat().st_mtime_ns
+    alice_feedback = folder / "feedback" / "alice" / "00_network" / "00_network.html"
+    times = alice.stat().st_mtime_ns, alice_feedback.stat().st_mtime_ns
     late = tmp_path / "late" / "frank" / "00_network" / "00_network.ipynb"
     late.parent.mkdir(parents=True)
     shutil.copy(submissions / "bob" / "00_network" / "00_network.ipynb", late)
@@ -344,7 +346,8 @@ def test_a_late_submission_is_merged_and_nobody_else_is_graded_again(graded, tmp
     assert after["00_network", "frank"]["score"] == before["00_network", "bob"]["score"]
     # graded alone, in sequence, frank's copy of bob's notebook scores as bob's did in parallel
     assert cell_scores(folder, "frank") == cell_scores(folder, "bob")
-    assert alice.stat().st_mtime_ns == alice_time
+    assert (alice.stat().st_mtime_ns, alice_feedback.stat().st_mtime_ns) == times
+    assert (folder / "feedback" / "frank" / "00_network" / "00_network.html").exists()
 
 
 def test_a_missing_empty_or_misplaced_submissions_folder_is_an_error(course, tmp_path):

@@ -419,9 +419,9 @@ def find_submissions(course, submissions):
         raise ClassroomError(f"no notebook in {submissions}; expected {LAYOUT}")
     for path in notebooks:
         parts = path.relative_to(submissions).parts
-        if len(parts) == 3 and parts[1] in known and re.search(r"[][*?]", parts[0]):
+        if len(parts) == 3 and parts[1] in known and re.search(r"[][*?,]", parts[0]):
             problems.append(
-                f"{path}: rename the folder {parts[0]!r}: nbgrader reads *?[] as a pattern"
+                f"{path}: rename the folder {parts[0]!r}: nbgrader reads *?[], specially"
             )
         elif len(parts) == 3 and parts[1] in known:
             found.setdefault(parts[1], {}).setdefault(parts[0], []).append(path)
@@ -548,11 +548,10 @@ PROVISIONAL = (
 
 
 def _grade_one(course, chapter, student, limit):
-    """Autograde one student and write their feedback. Returns ``(graded, problem)``: a
-    student whose run failed is not graded (and leaves nothing in ``submitted/``)."""
+    """Autograde one student. Returns ``(graded, problem)``: a student whose run failed is
+    not graded (and leaves nothing in ``submitted/``)."""
     try:
         _nbgrader(course, "autograde", chapter, f"--student={student}", "--force", limit=limit)
-        _nbgrader(course, "generate_feedback", chapter, f"--student={student}", "--force")
     except ClassroomError as error:
         shutil.rmtree(course / "submitted" / student / chapter, ignore_errors=True)
         return False, f"{student}: not graded: {error}"
@@ -643,17 +642,31 @@ def _grade_chapter(course, chapter, found, jobs):
             zip(ready, pool.map(lambda s: _grade_one(course, chapter, s, limit), ready))
         )
     problems += [problem for _, problem in outcomes.values() if problem]
+    now = [s for s, (ok, _) in outcomes.items() if ok]
+    if now:  # one nbgrader run writes the feedback of the students just graded
+        others = {p.name for p in (course / "autograded").iterdir()} - set(now)
+        exclude = ",".join(sorted(others))
+        try:
+            _nbgrader(
+                course,
+                "generate_feedback",
+                chapter,
+                "--force",
+                f"--CourseDirectory.student_id_exclude={exclude}",
+            )
+        except ClassroomError as error:
+            problems.append(f"{chapter}: graded, but no feedback written: {error}")
     rows = _gradebook_rows(course, chapter)
-    graded = [rows[s] for s, (ok, _) in outcomes.items() if ok and s in rows]
+    graded = [rows[s] for s in now if s in rows]
     for row in graded:
-        if row["manual_pending"]:
-            _mark_provisional(course, chapter, row["student_id"], row["manual_pending"])
+        feedback = course / "feedback" / row["student_id"] / chapter / f"{chapter}.html"
+        if row["manual_pending"] and feedback.exists():
+            _mark_provisional(feedback, row["manual_pending"])
     _write_grades(course / "grades.csv", rows.values())
     return graded, problems
 
 
-def _mark_provisional(course, chapter, student, pending):
-    path = course / "feedback" / student / chapter / f"{chapter}.html"
+def _mark_provisional(path, pending):
     html = path.read_text()
     banner = PROVISIONAL.format(pending=pending)
     path.write_text(re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, html, count=1))
