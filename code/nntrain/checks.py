@@ -609,7 +609,8 @@ def check_rule(rule, reference, *, seed=0, steps=25, tol=1e-7, **config):
     Both run ``steps`` steps from the same start on the same stream of gradients (those of a
     random quadratic, so that each step depends on the last), each with its own copy of
     ``config`` (the hyperparameters; the rule's defaults fill the rest). Every iterate is
-    compared, and so is the state the rule leaves in its config (velocity, cache, moments,
+    compared (the line reports the largest relative error over all of them), and so is the
+    state the rule leaves in its config after the last step (velocity, cache, moments,
     step count). A second round uses other hyperparameters, and a rule that returns ``w``
     changed in place fails: the caller's array must stay as it was.
 
@@ -620,7 +621,7 @@ def check_rule(rule, reference, *, seed=0, steps=25, tol=1e-7, **config):
         ...     return w - config["learning_rate"] * dw, config
         >>> check_rule(my_sgd, "sgd")  # doctest: +ELLIPSIS
         sgd: PASS
-          ok  round 1: w after 25 steps: relative error 0.0e+00 (tolerance 1e-07)
+          ok  round 1: w at each of the 25 steps: relative error 0.0e+00 (tolerance 1e-07)
           ok  round 2: ...
         True
     """
@@ -639,6 +640,7 @@ def check_rule(rule, reference, *, seed=0, steps=25, tol=1e-7, **config):
     for r, hyper in enumerate(rounds, 1):
         w_ref = w_got = rng.standard_normal(shape)
         cfg_ref, cfg_got = copy.deepcopy(hyper), copy.deepcopy(hyper)
+        path_ref, path_got = [], []
         for step in range(1, steps + 1):
             dw = (hessian @ w_ref.ravel()).reshape(shape)  # both see the reference's gradient
             w_in, before = w_got, w_got.copy()
@@ -652,8 +654,10 @@ def check_rule(rule, reference, *, seed=0, steps=25, tol=1e-7, **config):
             if not np.array_equal(w_in, before):
                 report.fail(f"round {r}: the rule changed w in place; return a new array")
                 break
+            path_ref.append(w_ref)
+            path_got.append(np.asarray(w_got, dtype=np.float64))
         else:
-            report.compare(f"round {r}: w after {steps} steps", w_got, w_ref)
+            report.compare(f"round {r}: w at each of the {steps} steps", path_got, path_ref)
             for key in (*optim.STATE[reference], *("t",) * ("t" in cfg_ref)):
                 if key not in cfg_got:
                     report.fail(f"round {r}: config has no {key!r} (the rule's state)")
