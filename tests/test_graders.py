@@ -94,7 +94,9 @@ def cases():
         for name in exercises(path):
             for kind in ("wrong", "right"):
                 for label in table.get(name, {}).get(kind, {}):
-                    yield pytest.param(path, name, kind, label, id=f"{path.stem}-{name}-{kind}-{label}")
+                    yield pytest.param(
+                        path, name, kind, label, id=f"{path.stem}-{name}-{kind}-{label}"
+                    )
 
 
 def test_every_graded_exercise_has_its_wrong_and_right_answers():

@@ -1,55 +1,55 @@
 """Answers to chapter 0's graded exercises (see tests/answers/__init__.py)."""
 
-AFFINE_BACKWARD = '''
+AFFINE_BACKWARD = """
 def my_affine_backward(dout, cache):
     x, w, b = cache
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout
     db = dout.sum(axis=0)
     return dx, dw, db
-'''
-AFFINE_FORWARD = '''
+"""
+AFFINE_FORWARD = """
 def my_affine_forward(x, w, b):
     return x.reshape(x.shape[0], -1) @ w + b, (x, w, b)
-'''
+"""
 
 ANSWERS = {
     "my_affine_forward": {
         "wrong": {
-            "no bias in the forward pass": '''
+            "no bias in the forward pass": """
 def my_affine_forward(x, w, b):
     return x.reshape(x.shape[0], -1) @ w, (x, w, b)
-'''
+"""
             + AFFINE_BACKWARD,
             "db averaged instead of summed": AFFINE_FORWARD
-            + '''
+            + """
 def my_affine_backward(dout, cache):
     x, w, b = cache
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout
     return dx, dw, dout.mean(axis=0)
-''',
+""",
             "dx left flat": AFFINE_FORWARD
-            + '''
+            + """
 def my_affine_backward(dout, cache):
     x, w, b = cache
     return dout @ w.T, x.reshape(x.shape[0], -1).T @ dout, dout.sum(axis=0)
-''',
+""",
             "dw transposed": AFFINE_FORWARD
-            + '''
+            + """
 def my_affine_backward(dout, cache):
     x, w, b = cache
     dw = (x.reshape(x.shape[0], -1).T @ dout).T.reshape(w.shape)
     return (dout @ w.T).reshape(x.shape), dw, dout.sum(axis=0)
-''',
-            "the package's own layer under another name": '''
+""",
+            "the package's own layer under another name": """
 import nntrain.reference as ref
 my_affine_forward = lambda x, w, b: ref.affine_forward(x, w, b)
 my_affine_backward = lambda dout, cache: ref.affine_backward(dout, cache)
-''',
+""",
         },
         "right": {
-            "loops over examples": '''
+            "loops over examples": """
 def my_affine_forward(x, w, b):
     flat = x.reshape(len(x), -1)
     out = np.stack([row @ w + b for row in flat])
@@ -61,8 +61,8 @@ def my_affine_backward(dout, cache):
     flat = x.reshape(len(x), -1)
     dw = sum(np.outer(flat[i], dout[i]) for i in range(len(x)))
     return np.reshape(dout @ w.T, x.shape), dw, np.sum(dout, axis=0)
-''',
-            "einsum, with a print": '''
+""",
+            "einsum, with a print": """
 def my_affine_forward(x, w, b):
     flat = x.reshape(x.shape[0], np.prod(x.shape[1:]))
     print("forward", flat.shape)
@@ -72,13 +72,14 @@ def my_affine_forward(x, w, b):
 def my_affine_backward(dout, cache):
     x, w, b = cache
     flat = x.reshape(x.shape[0], -1)
-    return np.einsum("nm,dm->nd", dout, w).reshape(x.shape), np.einsum("nd,nm->dm", flat, dout), dout.sum(0)
-''',
+    dx = np.einsum("nm,dm->nd", dout, w).reshape(x.shape)
+    return dx, np.einsum("nd,nm->dm", flat, dout), dout.sum(0)
+""",
         },
     },
     "my_svm_loss": {
         "wrong": {
-            "not averaged over the batch": '''
+            "not averaged over the batch": """
 def my_svm_loss(scores, y, delta=1.0):
     n = len(y)
     margins = np.maximum(0, scores - scores[np.arange(n), y][:, None] + delta)
@@ -86,40 +87,40 @@ def my_svm_loss(scores, y, delta=1.0):
     d = (margins > 0).astype(float)
     d[np.arange(n), y] = -d.sum(axis=1)
     return margins.sum(), d
-''',
-            "the correct class's margin counted": '''
+""",
+            "the correct class's margin counted": """
 def my_svm_loss(scores, y, delta=1.0):
     n = len(y)
     margins = np.maximum(0, scores - scores[np.arange(n), y][:, None] + delta)
     d = (margins > 0).astype(float)
     d[np.arange(n), y] -= d.sum(axis=1)
     return margins.sum() / n, d / n
-''',
-            "gradient of the correct class left at 0": '''
+""",
+            "gradient of the correct class left at 0": """
 def my_svm_loss(scores, y, delta=1.0):
     n = len(y)
     margins = np.maximum(0, scores - scores[np.arange(n), y][:, None] + delta)
     margins[np.arange(n), y] = 0
     return margins.sum() / n, (margins > 0).astype(float) / n
-''',
-            "margin without delta": '''
+""",
+            "margin without delta": """
 def my_svm_loss(scores, y, delta=1.0):
     n = len(y)
     margins = np.maximum(0, scores - scores[np.arange(n), y][:, None])
     d = (margins > 0).astype(float)
     d[np.arange(n), y] = -d.sum(axis=1)
     return margins.sum() / n, d / n
-''',
-            "the package's loss through a wrapper": '''
+""",
+            "the package's loss through a wrapper": """
 from nntrain.reference import losses
 
 def my_svm_loss(scores, y, delta=1.0):
     value, grad = losses.svm_loss(scores, y, delta)
     return float(value), grad
-''',
+""",
         },
         "right": {
-            "a loop over examples": '''
+            "a loop over examples": """
 def my_svm_loss(scores, y, delta=1.0):
     n, c = scores.shape
     loss, d = 0.0, np.zeros_like(scores)
@@ -133,8 +134,8 @@ def my_svm_loss(scores, y, delta=1.0):
                 d[i, j] += 1
                 d[i, y[i]] -= 1
     return loss / n, d / n
-''',
-            "a mask and a warning": '''
+""",
+            "a mask and a warning": """
 import warnings
 
 def my_svm_loss(scores, y, delta=1.0):
@@ -147,42 +148,42 @@ def my_svm_loss(scores, y, delta=1.0):
     active = (margins > 0) * 1.0
     active[np.arange(n), y] = -active.sum(axis=1)
     return np.mean(margins.sum(axis=1)), active / n
-''',
+""",
         },
     },
     "n_parameters": {
         "wrong": {
-            "weights only": '''
+            "weights only": """
 def n_parameters(sizes):
     return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-''',
-            "a bias for the input layer too": '''
+""",
+            "a bias for the input layer too": """
 def n_parameters(sizes):
     return sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes)
-''',
-            "hard-coded for the public case": '''
+""",
+            "hard-coded for the public case": """
 def n_parameters(sizes):
     return 3_578_510
-''',
-            "one layer off": '''
+""",
+            "one layer off": """
 def n_parameters(sizes):
     return sum(a * b + b for a, b in zip(sizes[:-2], sizes[1:-1]))
-''',
+""",
         },
         "right": {
-            "a loop": '''
+            "a loop": """
 def n_parameters(sizes):
     total = 0
     for i in range(1, len(sizes)):
         total += sizes[i - 1] * sizes[i]
         total += sizes[i]
     return total
-''',
-            "numpy": '''
+""",
+            "numpy": """
 def n_parameters(sizes):
     s = np.asarray(sizes)
     return int(np.dot(s[:-1] + 1, s[1:]))
-''',
+""",
         },
     },
 }

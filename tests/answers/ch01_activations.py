@@ -1,25 +1,25 @@
 """Answers to chapter 1's graded exercises (see tests/answers/__init__.py)."""
 
-LEAKY_BACKWARD = '''
+LEAKY_BACKWARD = """
 def my_leaky_relu_backward(dout, cache):
     x, negative_slope = cache
     return dout * np.where(x > 0, 1.0, negative_slope)
-'''
-ELU_BACKWARD = '''
+"""
+ELU_BACKWARD = """
 def my_elu_backward(dout, cache):
     x, out, alpha = cache
     return dout * np.where(x > 0, 1.0, out + alpha)
-'''
+"""
 
 ANSWERS = {
     "my_leaky_relu_forward": {
         "wrong": {
-            "the slope hard-coded to 0.01": '''
+            "the slope hard-coded to 0.01": """
 def my_leaky_relu_forward(x, negative_slope=0.01):
     return np.where(x > 0, x, 0.01 * x), (x, negative_slope)
-'''
+"""
             + LEAKY_BACKWARD,
-            "the backward of a plain ReLU": '''
+            "the backward of a plain ReLU": """
 def my_leaky_relu_forward(x, negative_slope=0.01):
     return np.where(x > 0, x, negative_slope * x), (x, negative_slope)
 
@@ -27,13 +27,13 @@ def my_leaky_relu_forward(x, negative_slope=0.01):
 def my_leaky_relu_backward(dout, cache):
     x, negative_slope = cache
     return dout * (x > 0)
-''',
-            "min instead of max": '''
+""",
+            "min instead of max": """
 def my_leaky_relu_forward(x, negative_slope=0.01):
     return np.minimum(negative_slope * x, x), (x, negative_slope)
-'''
+"""
             + LEAKY_BACKWARD,
-            "the input changed in place": '''
+            "the input changed in place": """
 def my_leaky_relu_forward(x, negative_slope=0.01):
     mask = x > 0
     x[~mask] *= negative_slope
@@ -43,15 +43,15 @@ def my_leaky_relu_forward(x, negative_slope=0.01):
 def my_leaky_relu_backward(dout, cache):
     mask, negative_slope = cache
     return dout * np.where(mask, 1.0, negative_slope)
-''',
-            "the package's activation through a lambda": '''
+""",
+            "the package's activation through a lambda": """
 from nntrain.reference import activations as act
 my_leaky_relu_forward = lambda x, negative_slope=0.01: act.leaky_relu_forward(x, negative_slope)
 my_leaky_relu_backward = lambda dout, cache: act.leaky_relu_backward(dout, cache)
-''',
+""",
         },
         "right": {
-            "max form, as in the text": '''
+            "max form, as in the text": """
 def my_leaky_relu_forward(x, negative_slope=0.01):
     return np.maximum(negative_slope * x, x), (x.copy(), negative_slope)
 
@@ -61,8 +61,8 @@ def my_leaky_relu_backward(dout, cache):
     grad = np.ones_like(x)
     grad[x <= 0] = s
     return grad * dout
-''',
-            "a loop over entries": '''
+""",
+            "a loop over entries": """
 def my_leaky_relu_forward(x, negative_slope=0.01):
     out = np.empty_like(x)
     for i in np.ndindex(x.shape):
@@ -76,24 +76,24 @@ def my_leaky_relu_backward(dout, cache):
     for i in np.ndindex(x.shape):
         dx[i] = dout[i] * (1.0 if x[i] > 0 else s)
     return dx
-''',
+""",
         },
     },
     "my_elu_forward": {
         "wrong": {
-            "exp of every entry (overflows)": '''
+            "exp of every entry (overflows)": """
 def my_elu_forward(x, alpha=1.0):
     out = np.where(x > 0, x, alpha * (np.exp(x) - 1))
     return out, (x, out, alpha)
-'''
+"""
             + ELU_BACKWARD,
-            "alpha ignored": '''
+            "alpha ignored": """
 def my_elu_forward(x, alpha=1.0):
     out = np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
     return out, (x, out, alpha)
-'''
+"""
             + ELU_BACKWARD,
-            "a derivative of out instead of out + alpha": '''
+            "a derivative of out instead of out + alpha": """
 def my_elu_forward(x, alpha=1.0):
     out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
     return out, (x, out, alpha)
@@ -102,8 +102,8 @@ def my_elu_forward(x, alpha=1.0):
 def my_elu_backward(dout, cache):
     x, out, alpha = cache
     return dout * np.where(x > 0, 1.0, out)
-''',
-            "a backward that evaluates exp(x) everywhere": '''
+""",
+            "a backward that evaluates exp(x) everywhere": """
 def my_elu_forward(x, alpha=1.0):
     out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
     return out, (x, out, alpha)
@@ -112,15 +112,15 @@ def my_elu_forward(x, alpha=1.0):
 def my_elu_backward(dout, cache):
     x, out, alpha = cache
     return dout * np.where(x > 0, 1.0, alpha * np.exp(x))
-''',
-            "the package's ELU under another name": '''
+""",
+            "the package's ELU under another name": """
 import nntrain.reference as R
 my_elu_forward = R.activations.elu_forward
 my_elu_backward = R.activations.elu_backward
-''',
+""",
         },
         "right": {
-            "masks instead of where": '''
+            "masks instead of where": """
 def my_elu_forward(x, alpha=1.0):
     out = x.astype(float).copy()
     negative = x <= 0
@@ -134,8 +134,8 @@ def my_elu_backward(dout, cache):
     negative = x <= 0
     slope[negative] = alpha * np.exp(x[negative])
     return dout * slope
-''',
-            "clipping before exp": '''
+""",
+            "clipping before exp": """
 def my_elu_forward(x, alpha=1.0):
     safe = np.clip(x, None, 0.0)
     return np.where(x > 0, x, alpha * (np.exp(safe) - 1.0)), (x, alpha)
@@ -144,12 +144,12 @@ def my_elu_forward(x, alpha=1.0):
 def my_elu_backward(dout, cache):
     x, alpha = cache
     return dout * np.where(x > 0, 1.0, alpha * np.exp(np.clip(x, None, 0.0)))
-''',
+""",
         },
     },
     "my_dead_fractions": {
         "wrong": {
-            "dead on some example rather than on all": '''
+            "dead on some example rather than on all": """
 def my_dead_fractions(net, X):
     fractions, h = [], X.reshape(len(X), -1)
     for layer in range(1, net.num_layers):
@@ -157,8 +157,8 @@ def my_dead_fractions(net, X):
         fractions.append(float(np.any(z <= 0, axis=0).mean()))
         h = np.maximum(z, 0)
     return fractions
-''',
-            "the bias forgotten": '''
+""",
+            "the bias forgotten": """
 def my_dead_fractions(net, X):
     fractions, h = [], X.reshape(len(X), -1)
     for layer in range(1, net.num_layers):
@@ -166,16 +166,16 @@ def my_dead_fractions(net, X):
         fractions.append(float(np.all(z <= 0, axis=0).mean()))
         h = np.maximum(z, 0)
     return fractions
-''',
-            "the pre-activations passed on without the ReLU": '''
+""",
+            "the pre-activations passed on without the ReLU": """
 def my_dead_fractions(net, X):
     fractions, h = [], X.reshape(len(X), -1)
     for layer in range(1, net.num_layers):
         h = h @ net.params[f"W{layer}"] + net.params[f"b{layer}"]
         fractions.append(float(np.all(h <= 0, axis=0).mean()))
     return fractions
-''',
-            "the fraction over examples, not units": '''
+""",
+            "the fraction over examples, not units": """
 def my_dead_fractions(net, X):
     fractions, h = [], X.reshape(len(X), -1)
     for layer in range(1, net.num_layers):
@@ -183,16 +183,16 @@ def my_dead_fractions(net, X):
         fractions.append(float(np.all(z <= 0, axis=1).mean()))
         h = np.maximum(z, 0)
     return fractions
-''',
-            "the package's diagnostics": '''
+""",
+            "the package's diagnostics": """
 from nntrain.diagnostics import record, summarize
 
 def my_dead_fractions(net, X):
     return [s.dead for s in summarize(record(net, X))]
-''',
+""",
         },
         "right": {
-            "counting dead units": '''
+            "counting dead units": """
 def my_dead_fractions(net, X):
     out, h = [], np.reshape(X, (X.shape[0], -1))
     for i in range(1, net.num_layers):
@@ -201,8 +201,8 @@ def my_dead_fractions(net, X):
         out.append((~alive).sum() / z.shape[1])
         h = z * (z > 0)
     return out
-''',
-            "a loop over units": '''
+""",
+            "a loop over units": """
 def my_dead_fractions(net, X):
     fractions = []
     h = X.reshape(len(X), -1)
@@ -212,7 +212,7 @@ def my_dead_fractions(net, X):
         fractions.append(dead / z.shape[1])
         h = np.maximum(0, z)
     return fractions
-''',
+""",
         },
     },
 }

@@ -1,25 +1,25 @@
 """Answers to chapter 2's graded exercises (see tests/answers/__init__.py)."""
 
-STD_TRANSFORM = '''
+STD_TRANSFORM = """
 def my_standardize_transform(X, stats):
     mean, scale = stats
     return (X - mean) / scale
-'''
-WHITEN_TRANSFORM = '''
+"""
+WHITEN_TRANSFORM = """
 def my_whiten_transform(X, stats):
     mean, components, scale = stats
     return (X - mean) @ components / scale
-'''
-PCA_TRANSFORM = '''
+"""
+PCA_TRANSFORM = """
 def my_pca_transform(X, stats):
     mean, components = stats
     return (X - mean) @ components
-'''
+"""
 
 ANSWERS = {
     "my_standardize_fit": {
         "wrong": {
-            "statistics of the split being transformed": '''
+            "statistics of the split being transformed": """
 def my_standardize_fit(X_train, eps=1e-8):
     return None
 
@@ -28,25 +28,25 @@ def my_standardize_transform(X, stats):
     return (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + eps_default)
 
 eps_default = 1e-8
-''',
-            "the unbiased variance": '''
+""",
+            "the unbiased variance": """
 def my_standardize_fit(X_train, eps=1e-8):
     return X_train.mean(axis=0), np.sqrt(X_train.var(axis=0, ddof=1) + eps)
-'''
+"""
             + STD_TRANSFORM,
-            "the mean over features (axis 1)": '''
+            "the mean over features (axis 1)": """
 def my_standardize_fit(X_train, eps=1e-8):
     return X_train.mean(axis=1).mean(), np.sqrt(X_train.var(axis=0) + eps)
-'''
+"""
             + STD_TRANSFORM,
-            "the training split centred in place": '''
+            "the training split centred in place": """
 def my_standardize_fit(X_train, eps=1e-8):
     mean = X_train.mean(axis=0)
     X_train -= mean
     return mean, np.sqrt((X_train**2).mean(axis=0) + eps)
-'''
+"""
             + STD_TRANSFORM,
-            "the package's Standardize": '''
+            "the package's Standardize": """
 from nntrain.reference.preprocessing import Standardize
 
 def my_standardize_fit(X_train, eps=1e-8):
@@ -55,10 +55,10 @@ def my_standardize_fit(X_train, eps=1e-8):
 
 def my_standardize_transform(X, stats):
     return stats.transform(X)
-''',
+""",
         },
         "right": {
-            "formulas written out": '''
+            "formulas written out": """
 def my_standardize_fit(X_train, eps=1e-8):
     n = X_train.shape[0]
     mean = X_train.sum(axis=0) / n
@@ -68,68 +68,68 @@ def my_standardize_fit(X_train, eps=1e-8):
 
 def my_standardize_transform(X, stats):
     return (X - stats["mean"]) / stats["std"]
-''',
-            "np.std and a print": '''
+""",
+            "np.std and a print": """
 def my_standardize_fit(X_train, eps=1e-8):
     mu, sd = np.mean(X_train, 0), np.std(X_train, 0)
     print("fitted on", len(X_train), "examples")
     return mu, np.sqrt(sd**2 + eps)
-'''
+"""
             + STD_TRANSFORM,
         },
     },
     "my_whiten_fit": {
         "wrong": {
-            "eigenvalues left in ascending order": '''
+            "eigenvalues left in ascending order": """
 def my_whiten_fit(X_train, eps=1e-5):
     mean = X_train.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(X_train - mean, rowvar=False))
     return mean, vectors, np.sqrt(values + eps)
-'''
+"""
             + WHITEN_TRANSFORM,
-            "divided by the eigenvalues, not their roots": '''
+            "divided by the eigenvalues, not their roots": """
 def my_whiten_fit(X_train, eps=1e-5):
     mean = X_train.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(X_train - mean, rowvar=False))
     order = np.argsort(values)[::-1]
     return mean, vectors[:, order], values[order] + eps
-'''
+"""
             + WHITEN_TRANSFORM,
-            "eps left out": '''
+            "eps left out": """
 def my_whiten_fit(X_train, eps=1e-5):
     mean = X_train.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(X_train - mean, rowvar=False))
     order = np.argsort(values)[::-1]
     return mean, vectors[:, order], np.sqrt(values[order])
-'''
+"""
             + WHITEN_TRANSFORM,
-            "rotated by the transposed eigenvectors": '''
+            "rotated by the transposed eigenvectors": """
 def my_whiten_fit(X_train, eps=1e-5):
     mean = X_train.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(X_train - mean, rowvar=False))
     order = np.argsort(values)[::-1]
     return mean, vectors[:, order].T, np.sqrt(values[order] + eps)
-'''
+"""
             + WHITEN_TRANSFORM,
-            "the covariance with N in the denominator": '''
+            "the covariance with N in the denominator": """
 def my_whiten_fit(X_train, eps=1e-5):
     mean = X_train.mean(axis=0)
     c = X_train - mean
     values, vectors = np.linalg.eigh(c.T @ c / len(c))
     order = np.argsort(values)[::-1]
     return mean, vectors[:, order], np.sqrt(values[order] + eps)
-'''
+"""
             + WHITEN_TRANSFORM,
         },
         "right": {
-            "np.cov and flipped columns": '''
+            "np.cov and flipped columns": """
 def my_whiten_fit(X_train, eps=1e-5):
     mean = X_train.mean(0)
     values, vectors = np.linalg.eigh(np.cov(X_train, rowvar=False))
     return mean, vectors[:, ::-1], np.sqrt(values[::-1] + eps)
-'''
+"""
             + WHITEN_TRANSFORM,
-            "through the SVD": '''
+            "through the SVD": """
 def my_whiten_fit(X_train, eps=1e-5):
     mean = X_train.mean(axis=0)
     _, s, vt = np.linalg.svd(X_train - mean, full_matrices=False)
@@ -139,19 +139,19 @@ def my_whiten_fit(X_train, eps=1e-5):
 def my_whiten_transform(X, stats):
     mean, components, scale = stats
     return np.dot(X - mean, components) * (1.0 / scale)
-''',
+""",
         },
     },
     "my_pca_fit": {
         "wrong": {
-            "the k smallest components": '''
+            "the k smallest components": """
 def my_pca_fit(X_train, k):
     mean = X_train.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(X_train - mean, rowvar=False))
     return mean, vectors[:, :k]
-'''
+"""
             + PCA_TRANSFORM,
-            "not centred before projecting": '''
+            "not centred before projecting": """
 def my_pca_fit(X_train, k):
     mean = X_train.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(X_train - mean, rowvar=False))
@@ -161,15 +161,15 @@ def my_pca_fit(X_train, k):
 def my_pca_transform(X, stats):
     mean, components = stats
     return X @ components
-''',
-            "k hard-coded to 2": '''
+""",
+            "k hard-coded to 2": """
 def my_pca_fit(X_train, k):
     mean = X_train.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(X_train - mean, rowvar=False))
     return mean, vectors[:, ::-1][:, :2]
-'''
+"""
             + PCA_TRANSFORM,
-            "centred with the split's own mean": '''
+            "centred with the split's own mean": """
 def my_pca_fit(X_train, k):
     mean = X_train.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(X_train - mean, rowvar=False))
@@ -179,8 +179,8 @@ def my_pca_fit(X_train, k):
 def my_pca_transform(X, stats):
     mean, components = stats
     return (X - X.mean(axis=0)) @ components
-''',
-            "the package's PCA": '''
+""",
+            "the package's PCA": """
 from nntrain.reference import preprocessing as pp
 
 def my_pca_fit(X_train, k):
@@ -189,19 +189,19 @@ def my_pca_fit(X_train, k):
 
 def my_pca_transform(X, stats):
     return stats.transform(X)
-''',
+""",
         },
         "right": {
-            "argsort and a loop over components": '''
+            "argsort and a loop over components": """
 def my_pca_fit(X_train, k):
     mean = X_train.mean(axis=0)
     centred = X_train - mean
     values, vectors = np.linalg.eigh(centred.T @ centred / (len(X_train) - 1))
     top = np.argsort(-values)[:k]
     return mean, np.stack([vectors[:, j] for j in top], axis=1)
-'''
+"""
             + PCA_TRANSFORM,
-            "through the SVD": '''
+            "through the SVD": """
 def my_pca_fit(X_train, k):
     mean = X_train.mean(axis=0)
     _, _, vt = np.linalg.svd(X_train - mean, full_matrices=False)
@@ -210,7 +210,7 @@ def my_pca_fit(X_train, k):
 
 def my_pca_transform(X, stats):
     return (X - stats["mean"]) @ stats["w"]
-''',
+""",
         },
     },
 }

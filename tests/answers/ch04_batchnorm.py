@@ -1,16 +1,16 @@
 """Answers to chapter 4's graded exercises (see tests/answers/__init__.py)."""
 
-BN_FORWARD = '''
+BN_FORWARD = """
 def my_batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu, var = x.mean(axis=0), x.var(axis=0)
     xhat = (x - mu) / np.sqrt(var + eps)
     return gamma * xhat + beta, (xhat, gamma, np.sqrt(var + eps))
-'''
+"""
 
 ANSWERS = {
     "my_batchnorm_forward": {
         "wrong": {
-            "the unbiased variance": '''
+            "the unbiased variance": """
 def my_batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu, var = x.mean(axis=0), x.var(axis=0, ddof=1)
     xhat = (x - mu) / np.sqrt(var + eps)
@@ -23,23 +23,23 @@ def my_batchnorm_backward(dout, cache):
     dxhat = dout * gamma
     dx = (n * dxhat - dxhat.sum(0) - xhat * (dxhat * xhat).sum(0)) / (n * std)
     return dx, (dout * xhat).sum(0), dout.sum(0)
-''',
+""",
             "the backward of a fixed mean and variance": BN_FORWARD
-            + '''
+            + """
 def my_batchnorm_backward(dout, cache):
     xhat, gamma, std = cache
     return dout * gamma / std, (dout * xhat).sum(0), dout.sum(0)
-''',
+""",
             "the mean's path left out of dx": BN_FORWARD
-            + '''
+            + """
 def my_batchnorm_backward(dout, cache):
     xhat, gamma, std = cache
     n = len(dout)
     dxhat = dout * gamma
     dx = (n * dxhat - xhat * (dxhat * xhat).sum(0)) / (n * std)
     return dx, (dout * xhat).sum(0), dout.sum(0)
-''',
-            "statistics over features (axis 1)": '''
+""",
+            "statistics over features (axis 1)": """
 def my_batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
     xhat = (x - mu) / np.sqrt(var + eps)
@@ -52,8 +52,8 @@ def my_batchnorm_backward(dout, cache):
     dxhat = dout * gamma
     dx = (n * dxhat - dxhat.sum(0) - xhat * (dxhat * xhat).sum(0)) / (n * std)
     return dx, (dout * xhat).sum(0), dout.sum(0)
-''',
-            "the package's layer": '''
+""",
+            "the package's layer": """
 from nntrain.reference import normalization as nz
 
 def my_batchnorm_forward(x, gamma, beta, eps=1e-5):
@@ -62,10 +62,10 @@ def my_batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 def my_batchnorm_backward(dout, cache):
     return nz.batchnorm_backward(dout, cache)
-''',
+""",
         },
         "right": {
-            "the step-by-step graph": '''
+            "the step-by-step graph": """
 def my_batchnorm_forward(x, gamma, beta, eps=1e-5):
     mu = x.mean(axis=0)
     xc = x - mu
@@ -84,49 +84,49 @@ def my_batchnorm_backward(dout, cache):
     dxc = dxhat * inv + dvar * 2 * xc / n
     dx = dxc - dxc.mean(axis=0)
     return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
-''',
+""",
             "the closed form with means": BN_FORWARD
-            + '''
+            + """
 def my_batchnorm_backward(dout, cache):
     xhat, gamma, std = cache
     g = dout * gamma
     dx = (g - g.mean(axis=0) - xhat * (g * xhat).mean(axis=0)) / std
     return dx, np.sum(dout * xhat, axis=0), np.sum(dout, axis=0)
-''',
+""",
         },
     },
     "my_running_update": {
         "wrong": {
-            "the inputs overwritten in place": '''
+            "the inputs overwritten in place": """
 def my_running_update(running_mean, running_var, x, momentum=0.1):
     running_mean *= 1 - momentum
     running_mean += momentum * x.mean(axis=0)
     running_var *= 1 - momentum
     running_var += momentum * x.var(axis=0, ddof=1)
     return running_mean, running_var
-''',
-            "the biased batch variance": '''
+""",
+            "the biased batch variance": """
 def my_running_update(running_mean, running_var, x, momentum=0.1):
     return (
         (1 - momentum) * running_mean + momentum * x.mean(axis=0),
         (1 - momentum) * running_var + momentum * x.var(axis=0),
     )
-''',
-            "momentum as the weight of the old value (cs231n's convention)": '''
+""",
+            "momentum as the weight of the old value (cs231n's convention)": """
 def my_running_update(running_mean, running_var, x, momentum=0.1):
     return (
         momentum * running_mean + (1 - momentum) * x.mean(axis=0),
         momentum * running_var + (1 - momentum) * x.var(axis=0, ddof=1),
     )
-''',
-            "momentum hard-coded to 0.1": '''
+""",
+            "momentum hard-coded to 0.1": """
 def my_running_update(running_mean, running_var, x, momentum=0.1):
     return (
         0.9 * running_mean + 0.1 * x.mean(axis=0),
         0.9 * running_var + 0.1 * x.var(axis=0, ddof=1),
     )
-''',
-            "the package's batch norm layer, run for its side effect": '''
+""",
+            "the package's batch norm layer, run for its side effect": """
 from nntrain.reference import batchnorm_forward
 
 def my_running_update(running_mean, running_var, x, momentum=0.1):
@@ -134,18 +134,18 @@ def my_running_update(running_mean, running_var, x, momentum=0.1):
          "running_var": running_var.copy()}
     batchnorm_forward(x, np.ones(x.shape[1]), np.zeros(x.shape[1]), p)
     return p["running_mean"], p["running_var"]
-''',
+""",
         },
         "right": {
-            "a difference form": '''
+            "a difference form": """
 def my_running_update(running_mean, running_var, x, momentum=0.1):
     n = x.shape[0]
     batch_var = ((x - x.mean(0)) ** 2).sum(0) / (n - 1)
     new_mean = running_mean + momentum * (x.mean(0) - running_mean)
     new_var = running_var + momentum * (batch_var - running_var)
     return new_mean, new_var
-''',
-            "copies updated in place": '''
+""",
+            "copies updated in place": """
 def my_running_update(running_mean, running_var, x, momentum=0.1):
     new_mean, new_var = running_mean.copy(), running_var.copy()
     new_mean *= 1 - momentum
@@ -153,45 +153,45 @@ def my_running_update(running_mean, running_var, x, momentum=0.1):
     new_var *= 1 - momentum
     new_var += momentum * np.var(x, axis=0, ddof=1)
     return new_mean, new_var
-''',
+""",
         },
     },
     "my_batchnorm_test": {
         "wrong": {
-            "the batch's own statistics": '''
+            "the batch's own statistics": """
 def my_batchnorm_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
     return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + beta
-''',
-            "eps left out": '''
+""",
+            "eps left out": """
 def my_batchnorm_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
     return gamma * (x - running_mean) / np.sqrt(running_var) + beta
-''',
-            "divided by the variance": '''
+""",
+            "divided by the variance": """
 def my_batchnorm_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
     return gamma * (x - running_mean) / (running_var + eps) + beta
-''',
-            "gamma and beta left out": '''
+""",
+            "gamma and beta left out": """
 def my_batchnorm_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
     return (x - running_mean) / np.sqrt(running_var + eps)
-''',
-            "the input normalized in place": '''
+""",
+            "the input normalized in place": """
 def my_batchnorm_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
     x -= running_mean
     x /= np.sqrt(running_var + eps)
     return gamma * x + beta
-''',
+""",
         },
         "right": {
-            "scale and shift folded": '''
+            "scale and shift folded": """
 def my_batchnorm_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
     scale = gamma / np.sqrt(running_var + eps)
     return x * scale + (beta - running_mean * scale)
-''',
-            "a loop over examples": '''
+""",
+            "a loop over examples": """
 def my_batchnorm_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
     std = np.sqrt(running_var + eps)
     return np.array([gamma * (row - running_mean) / std + beta for row in x])
-''',
+""",
         },
     },
 }

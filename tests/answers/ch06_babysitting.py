@@ -3,82 +3,82 @@
 ANSWERS = {
     "my_expected_initial_loss": {
         "wrong": {
-            "hard-coded for 10 classes": '''
+            "hard-coded for 10 classes": """
 def my_expected_initial_loss(num_classes, loss):
     return 2.302585092994046 if loss == "softmax" else 9.0
-''',
-            "log base 10": '''
+""",
+            "log base 10": """
 def my_expected_initial_loss(num_classes, loss):
     return float(np.log10(num_classes)) if loss == "softmax" else float(num_classes - 1)
-''',
-            "a hinge of C instead of C - 1": '''
+""",
+            "a hinge of C instead of C - 1": """
 def my_expected_initial_loss(num_classes, loss):
     return float(np.log(num_classes)) if loss == "softmax" else float(num_classes)
-''',
-            "ln(C - 1) for the softmax": '''
+""",
+            "ln(C - 1) for the softmax": """
 def my_expected_initial_loss(num_classes, loss):
     return float(np.log(num_classes - 1)) if loss == "softmax" else float(num_classes - 1)
-''',
-            "the probability 1/C instead of the loss": '''
+""",
+            "the probability 1/C instead of the loss": """
 def my_expected_initial_loss(num_classes, loss):
     return 1.0 / num_classes if loss == "softmax" else float(num_classes - 1)
-''',
+""",
         },
         "right": {
-            "the loss of uniform probabilities": '''
+            "the loss of uniform probabilities": """
 def my_expected_initial_loss(num_classes, loss):
     if loss == "softmax":
         p = np.full(num_classes, 1.0 / num_classes)
         return float(-np.log(p[0]))
     return float(np.sum(np.ones(num_classes - 1)))
-''',
-            "math.log and the margins counted": '''
+""",
+            "math.log and the margins counted": """
 import math
 
 def my_expected_initial_loss(num_classes, loss):
     margins = [max(0.0, 0.0 - 0.0 + 1.0) for _ in range(num_classes - 1)]
     return math.log(num_classes) if loss == "softmax" else sum(margins)
-''',
+""",
         },
     },
     "my_update_ratio": {
         "wrong": {
-            "a difference of norms": '''
+            "a difference of norms": """
 def my_update_ratio(before, after):
     return abs(np.linalg.norm(after) - np.linalg.norm(before)) / np.linalg.norm(before)
-''',
-            "spectral norms": '''
+""",
+            "spectral norms": """
 def my_update_ratio(before, after):
     return np.linalg.norm(after - before, 2) / np.linalg.norm(before, 2)
-''',
-            "a ratio of standard deviations": '''
+""",
+            "a ratio of standard deviations": """
 def my_update_ratio(before, after):
     return abs(after.std() - before.std()) / before.std()
-''',
-            "divided by the new weights' norm": '''
+""",
+            "divided by the new weights' norm": """
 def my_update_ratio(before, after):
     return np.linalg.norm(after - before) / np.linalg.norm(after)
-''',
-            "the mean entrywise ratio": '''
+""",
+            "the mean entrywise ratio": """
 def my_update_ratio(before, after):
     return float(np.mean(np.abs(after - before)) / np.mean(np.abs(before)))
-''',
+""",
         },
         "right": {
-            "sums of squares": '''
+            "sums of squares": """
 def my_update_ratio(before, after):
     return float(np.sqrt(((after - before) ** 2).sum() / (before**2).sum()))
-''',
-            "ravel and vector norms": '''
+""",
+            "ravel and vector norms": """
 def my_update_ratio(before, after):
     d = (after - before).ravel()
     return np.linalg.norm(d) / np.linalg.norm(before.ravel())
-''',
+""",
         },
     },
     "my_centred_difference": {
         "wrong": {
-            "x never restored": '''
+            "x never restored": """
 def my_centred_difference(f, x, h):
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
@@ -88,8 +88,8 @@ def my_centred_difference(f, x, h):
         minus = f(x)
         grad[i] = (plus - minus) / (2 * h)
     return grad
-''',
-            "x left at x + h": '''
+""",
+            "x left at x + h": """
 def my_centred_difference(f, x, h):
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
@@ -99,8 +99,8 @@ def my_centred_difference(f, x, h):
         x[i] = old + h
         grad[i] = (f(x) - minus) / (2 * h)
     return grad
-''',
-            "a forward difference": '''
+""",
+            "a forward difference": """
 def my_centred_difference(f, x, h):
     grad = np.zeros_like(x)
     fx = f(x)
@@ -109,8 +109,8 @@ def my_centred_difference(f, x, h):
         y[i] += h
         grad[i] = (f(y) - fx) / h
     return grad
-''',
-            "divided by h, not 2h": '''
+""",
+            "divided by h, not 2h": """
 def my_centred_difference(f, x, h):
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
@@ -119,20 +119,20 @@ def my_centred_difference(f, x, h):
         down[i] -= h
         grad[i] = (f(up) - f(down)) / h
     return grad
-''',
-            "every entry moved at once": '''
+""",
+            "every entry moved at once": """
 def my_centred_difference(f, x, h):
     return np.full_like(x, (f(x + h) - f(x - h)) / (2 * h))
-''',
-            "the package's numerical gradient": '''
+""",
+            "the package's numerical gradient": """
 from nntrain.gradcheck import eval_numerical_gradient
 
 def my_centred_difference(f, x, h):
     return eval_numerical_gradient(f, x.copy(), h=h)
-''',
+""",
         },
         "right": {
-            "copies of x": '''
+            "copies of x": """
 def my_centred_difference(f, x, h):
     grad = np.zeros(x.shape)
     for i in range(x.size):
@@ -141,8 +141,8 @@ def my_centred_difference(f, x, h):
         e = e.reshape(x.shape)
         grad.flat[i] = (f(x + e) - f(x - e)) / (2 * h)
     return grad
-''',
-            "nditer, restoring x": '''
+""",
+            "nditer, restoring x": """
 def my_centred_difference(f, x, h):
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])
@@ -156,7 +156,7 @@ def my_centred_difference(f, x, h):
         x[i] = saved
         grad[i] = (plus - minus) / (2.0 * h)
     return grad
-''',
+""",
         },
     },
 }

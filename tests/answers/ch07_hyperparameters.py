@@ -3,79 +3,79 @@
 ANSWERS = {
     "my_log_uniform": {
         "wrong": {
-            "uniform, not log-uniform": '''
+            "uniform, not log-uniform": """
 def my_log_uniform(low, high, n, rng):
     return rng.uniform(low, high, n)
-''',
-            "a shuffled geomspace": '''
+""",
+            "a shuffled geomspace": """
 def my_log_uniform(low, high, n, rng):
     return rng.permutation(np.geomspace(low, high, n))
-''',
-            "the global random state": '''
+""",
+            "the global random state": """
 def my_log_uniform(low, high, n, rng):
     return 10 ** np.random.uniform(np.log10(low), np.log10(high), n)
-''',
-            "exponents drawn as integers": '''
+""",
+            "exponents drawn as integers": """
 def my_log_uniform(low, high, n, rng):
     return 10.0 ** rng.integers(np.log10(low), np.log10(high), n, endpoint=True)
-''',
-            "the package's LogUniform": '''
+""",
+            "the package's LogUniform": """
 from nntrain.search import LogUniform as Dimension
 
 def my_log_uniform(low, high, n, rng):
     return np.asarray(Dimension(low, high).sample(rng, n))
-''',
+""",
         },
         "right": {
-            "base 10": '''
+            "base 10": """
 def my_log_uniform(low, high, n, rng):
     exponents = rng.uniform(np.log10(low), np.log10(high), size=n)
     return np.power(10.0, exponents)
-''',
-            "inverse transform with rng.random": '''
+""",
+            "inverse transform with rng.random": """
 def my_log_uniform(low, high, n, rng):
     u = rng.random(n)
     return low * (high / low) ** u
-''',
+""",
         },
     },
     "my_should_stop": {
         "wrong": {
-            "against the lowest cost": '''
+            "against the lowest cost": """
 def my_should_stop(costs):
     latest = costs[-1]
     return bool(not np.isfinite(latest) or latest > 3 * min(costs))
-''',
-            "against the previous cost": '''
+""",
+            "against the previous cost": """
 def my_should_stop(costs):
     latest = costs[-1]
     previous = costs[-2] if len(costs) > 1 else costs[0]
     return bool(not np.isfinite(latest) or latest > 3 * previous)
-''',
-            "NaN only, not infinity": '''
+""",
+            "NaN only, not infinity": """
 def my_should_stop(costs):
     latest = costs[-1]
     return bool(np.isnan(latest) or latest > 3 * costs[0])
-''',
-            "exactly 3 times counted": '''
+""",
+            "exactly 3 times counted": """
 def my_should_stop(costs):
     latest = costs[-1]
     return bool(not np.isfinite(latest) or latest >= 3 * costs[0])
-''',
-            "any cost, not the latest": '''
+""",
+            "any cost, not the latest": """
 def my_should_stop(costs):
     c = np.asarray(costs, dtype=float)
     return bool((~np.isfinite(c)).any() or (c > 3 * c[0]).any())
-''',
-            "the package's rule": '''
+""",
+            "the package's rule": """
 from nntrain.search import should_stop as stop_rule
 
 def my_should_stop(costs):
     return bool(stop_rule(costs))
-''',
+""",
         },
         "right": {
-            "math functions": '''
+            "math functions": """
 import math
 
 def my_should_stop(costs):
@@ -83,17 +83,17 @@ def my_should_stop(costs):
     if math.isnan(latest) or math.isinf(latest):
         return True
     return latest > 3 * costs[0]
-''',
-            "a comparison that fails for NaN": '''
+""",
+            "a comparison that fails for NaN": """
 def my_should_stop(costs):
     latest = costs[-1]
     return not (latest <= 3 * costs[0]) or latest == -np.inf
-''',
+""",
         },
     },
     "my_narrow": {
         "wrong": {
-            "the count rounded down": '''
+            "the count rounded down": """
 def my_narrow(values, scores, low, high, keep):
     scores = np.where(np.isnan(scores), -np.inf, scores)
     count = min(max(1, int(keep * len(values))), int(np.isfinite(scores).sum()))
@@ -101,8 +101,8 @@ def my_narrow(values, scores, low, high, keep):
     lo, hi = np.log(low), np.log(high)
     pad = max(0.1 * (best.max() - best.min()), 0.05 * (hi - lo))
     return float(np.exp(max(best.min() - pad, lo))), float(np.exp(min(best.max() + pad, hi)))
-''',
-            "NaN scores kept (sorted first)": '''
+""",
+            "NaN scores kept (sorted first)": """
 def my_narrow(values, scores, low, high, keep):
     scores = np.asarray(scores, dtype=float)
     count = max(1, int(np.ceil(keep * len(values))))
@@ -110,8 +110,8 @@ def my_narrow(values, scores, low, high, keep):
     lo, hi = np.log(low), np.log(high)
     pad = max(0.1 * (best.max() - best.min()), 0.05 * (hi - lo))
     return float(np.exp(max(best.min() - pad, lo))), float(np.exp(min(best.max() + pad, hi)))
-''',
-            "the lowest scores kept": '''
+""",
+            "the lowest scores kept": """
 def my_narrow(values, scores, low, high, keep):
     scores = np.where(np.isnan(scores), np.inf, scores)
     count = max(1, int(np.ceil(keep * len(values))))
@@ -119,16 +119,16 @@ def my_narrow(values, scores, low, high, keep):
     lo, hi = np.log(low), np.log(high)
     pad = max(0.1 * (best.max() - best.min()), 0.05 * (hi - lo))
     return float(np.exp(max(best.min() - pad, lo))), float(np.exp(min(best.max() + pad, hi)))
-''',
-            "widened on the linear scale": '''
+""",
+            "widened on the linear scale": """
 def my_narrow(values, scores, low, high, keep):
     scores = np.where(np.isnan(scores), -np.inf, scores)
     count = max(1, int(np.ceil(keep * len(values))))
     best = np.asarray(values)[np.argsort(-scores, kind="stable")[:count]]
     pad = max(0.1 * (best.max() - best.min()), 0.05 * (high - low))
     return float(max(best.min() - pad, low)), float(min(best.max() + pad, high))
-''',
-            "not clipped to the old range": '''
+""",
+            "not clipped to the old range": """
 def my_narrow(values, scores, low, high, keep):
     scores = np.where(np.isnan(scores), -np.inf, scores)
     count = max(1, int(np.ceil(keep * len(values))))
@@ -136,17 +136,17 @@ def my_narrow(values, scores, low, high, keep):
     lo, hi = np.log(low), np.log(high)
     pad = max(0.1 * (best.max() - best.min()), 0.05 * (hi - lo))
     return float(np.exp(best.min() - pad)), float(np.exp(best.max() + pad))
-''',
-            "the package's narrow": '''
+""",
+            "the package's narrow": """
 from nntrain.search import LogUniform, narrow
 
 def my_narrow(values, scores, low, high, keep):
     new = narrow({"p": LogUniform(low, high)}, [{"p": v} for v in values], scores, keep)["p"]
     return new.low, new.high
-''',
+""",
         },
         "right": {
-            "sorted pairs, skipping NaN": '''
+            "sorted pairs, skipping NaN": """
 import math
 
 def my_narrow(values, scores, low, high, keep):
@@ -158,8 +158,8 @@ def my_narrow(values, scores, low, high, keep):
     lo, hi = math.log(low), math.log(high)
     pad = max(0.1 * (max(kept) - min(kept)), 0.05 * (hi - lo))
     return math.exp(max(min(kept) - pad, lo)), math.exp(min(max(kept) + pad, hi))
-''',
-            "masked arrays, base 10": '''
+""",
+            "masked arrays, base 10": """
 def my_narrow(values, scores, low, high, keep):
     values, scores = np.asarray(values, float), np.asarray(scores, float)
     finite = ~np.isnan(scores)
@@ -169,7 +169,7 @@ def my_narrow(values, scores, low, high, keep):
     lo, hi = np.log10(low), np.log10(high)
     pad = max(0.1 * np.ptp(best), 0.05 * (hi - lo))
     return 10 ** np.clip(best.min() - pad, lo, hi), 10 ** np.clip(best.max() + pad, lo, hi)
-''',
+""",
         },
     },
 }

@@ -1,6 +1,6 @@
 """Answers to chapter 8's graded exercises (see tests/answers/__init__.py)."""
 
-ADAM_HEAD = '''
+ADAM_HEAD = """
 def my_adam(w, dw, config=None):
     config = {} if config is None else config
     for key, value in {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999,
@@ -9,46 +9,46 @@ def my_adam(w, dw, config=None):
     config.setdefault("m", np.zeros_like(w))
     config.setdefault("v", np.zeros_like(w))
     b1, b2, lr, eps = config["beta1"], config["beta2"], config["learning_rate"], config["epsilon"]
-'''
-NESTEROV_HEAD = '''
+"""
+NESTEROV_HEAD = """
 def my_nesterov(w, dw, config=None):
     config = {} if config is None else config
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
     config.setdefault("velocity", np.zeros_like(w))
     mu, lr, old = config["momentum"], config["learning_rate"], config["velocity"]
-'''
+"""
 
 ANSWERS = {
     "my_adam": {
         "wrong": {
             "epsilon hard-coded to 1e-8": ADAM_HEAD
-            + '''
+            + """
     config["t"] += 1
     config["m"] = b1 * config["m"] + (1 - b1) * dw
     config["v"] = b2 * config["v"] + (1 - b2) * dw**2
     m_hat = config["m"] / (1 - b1 ** config["t"])
     v_hat = config["v"] / (1 - b2 ** config["t"])
     return w - lr * m_hat / (np.sqrt(v_hat) + 1e-8), config
-''',
+""",
             "no bias correction": ADAM_HEAD
-            + '''
+            + """
     config["t"] += 1
     config["m"] = b1 * config["m"] + (1 - b1) * dw
     config["v"] = b2 * config["v"] + (1 - b2) * dw**2
     return w - lr * config["m"] / (np.sqrt(config["v"]) + eps), config
-''',
+""",
             "t incremented after the correction": ADAM_HEAD
-            + '''
+            + """
     config["m"] = b1 * config["m"] + (1 - b1) * dw
     config["v"] = b2 * config["v"] + (1 - b2) * dw**2
     m_hat = config["m"] / (1 - b1 ** (config["t"] + 1e-12))
     v_hat = config["v"] / (1 - b2 ** (config["t"] + 1e-12))
     config["t"] += 1
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), config
-''',
+""",
             "w updated in place": ADAM_HEAD
-            + '''
+            + """
     config["t"] += 1
     config["m"] = b1 * config["m"] + (1 - b1) * dw
     config["v"] = b2 * config["v"] + (1 - b2) * dw**2
@@ -56,33 +56,33 @@ ANSWERS = {
     v_hat = config["v"] / (1 - b2 ** config["t"])
     w -= lr * m_hat / (np.sqrt(v_hat) + eps)
     return w, config
-''',
+""",
             "the second moment of |dw|, not dw squared": ADAM_HEAD
-            + '''
+            + """
     config["t"] += 1
     config["m"] = b1 * config["m"] + (1 - b1) * dw
     config["v"] = b2 * config["v"] + (1 - b2) * np.abs(dw)
     m_hat = config["m"] / (1 - b1 ** config["t"])
     v_hat = config["v"] / (1 - b2 ** config["t"])
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), config
-''',
-            "the package's rule": '''
+""",
+            "the package's rule": """
 from nntrain.reference import optim
 
 def my_adam(w, dw, config=None):
     return optim.adam(w, dw, config)
-''',
+""",
         },
         "right": {
             "the step size folded (Kingma and Ba's form, epsilon scaled)": ADAM_HEAD
-            + '''
+            + """
     t = config["t"] = config["t"] + 1
     m = config["m"] = b1 * config["m"] + (1 - b1) * dw
     v = config["v"] = b2 * config["v"] + (1 - b2) * dw * dw
     step = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
     return w - step * m / (np.sqrt(v) + eps * np.sqrt(1 - b2**t)), config
-''',
-            "a new config dict": '''
+""",
+            "a new config dict": """
 def my_adam(w, dw, config=None):
     c = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "t": 0,
          "m": np.zeros_like(w), "v": np.zeros_like(w)}
@@ -93,88 +93,88 @@ def my_adam(w, dw, config=None):
     update = (m / (1 - c["beta1"] ** t)) / (np.sqrt(v / (1 - c["beta2"] ** t)) + c["epsilon"])
     c.update(t=t, m=m, v=v)
     return w - c["learning_rate"] * update, c
-''',
+""",
         },
     },
     "my_max_stable_lr": {
         "wrong": {
-            "momentum ignored": '''
+            "momentum ignored": """
 def my_max_stable_lr(H, momentum=0.0):
     return 2.0 / np.linalg.eigvalsh(H).max()
-''',
-            "the smallest eigenvalue": '''
+""",
+            "the smallest eigenvalue": """
 def my_max_stable_lr(H, momentum=0.0):
     return (2 + 2 * momentum) / np.linalg.eigvalsh(H).min()
-''',
-            "the largest entry instead of the largest eigenvalue": '''
+""",
+            "the largest entry instead of the largest eigenvalue": """
 def my_max_stable_lr(H, momentum=0.0):
     return (2 + 2 * momentum) / np.abs(H).max()
-''',
-            "the Frobenius norm": '''
+""",
+            "the Frobenius norm": """
 def my_max_stable_lr(H, momentum=0.0):
     return (2 + 2 * momentum) / np.linalg.norm(H)
-''',
-            "1 + momentum instead of 2 + 2 momentum": '''
+""",
+            "1 + momentum instead of 2 + 2 momentum": """
 def my_max_stable_lr(H, momentum=0.0):
     return (1 + momentum) / np.linalg.eigvalsh(H).max()
-''',
+""",
         },
         "right": {
-            "np.linalg.eigvals": '''
+            "np.linalg.eigvals": """
 def my_max_stable_lr(H, momentum=0.0):
     lam = np.max(np.real(np.linalg.eigvals(H)))
     return 2 * (1 + momentum) / lam
-''',
-            "the spectral norm": '''
+""",
+            "the spectral norm": """
 def my_max_stable_lr(H, momentum=0.0):
     return 2.0 * (1.0 + momentum) / np.linalg.norm(H, 2)
-''',
+""",
         },
     },
     "my_nesterov": {
         "wrong": {
             "plain heavy-ball momentum": NESTEROV_HEAD
-            + '''
+            + """
     config["velocity"] = mu * old - lr * dw
     return w + config["velocity"], config
-''',
+""",
             "the new velocity where the old belongs": NESTEROV_HEAD
-            + '''
+            + """
     v = config["velocity"] = mu * old - lr * dw
     return w - mu * v + (1 + mu) * v, config
-''',
+""",
             "the velocity not stored": NESTEROV_HEAD
-            + '''
+            + """
     v = mu * old - lr * dw
     return w - mu * old + (1 + mu) * v, config
-''',
+""",
             "momentum hard-coded to 0.9": NESTEROV_HEAD
-            + '''
+            + """
     v = config["velocity"] = 0.9 * old - lr * dw
     return w - 0.9 * old + 1.9 * v, config
-''',
-            "the package's rule": '''
+""",
+            "the package's rule": """
 import nntrain.reference.optim as o
 
 def my_nesterov(w, dw, config=None):
     next_w, config = o.nesterov(w, dw, config)
     return next_w, config
-''',
+""",
         },
         "right": {
             "expanded": NESTEROV_HEAD
-            + '''
+            + """
     v = mu * old - lr * dw
     config["velocity"] = v
     return w + mu * v - lr * dw, config
-''',
-            "a copy of config": '''
+""",
+            "a copy of config": """
 def my_nesterov(w, dw, config=None):
     c = {"learning_rate": 1e-2, "momentum": 0.9, **(config or {})}
     old = c.get("velocity", np.zeros_like(w))
     c["velocity"] = c["momentum"] * old - c["learning_rate"] * dw
     return w - c["momentum"] * old + (1 + c["momentum"]) * c["velocity"], c
-''',
+""",
         },
     },
 }
