@@ -4,8 +4,10 @@
 #   make bench  measure speed (chapters, slider frames, twins, batched trials, the suite);
 #               writes _build/bench/results.json and fails when a target is missed
 #   make assignments COURSE=dir               an nbgrader course folder at dir (outside the
-#                                             repository): teacher and student versions
-#   make grade COURSE=dir SUBMISSIONS=dir     grade dir/<student>/<chapter>/<chapter>.ipynb
+#                                             repository): teacher and student versions;
+#                                             FORCE=1 CHAPTERS='...' rewrites released ones
+#   make grade COURSE=dir SUBMISSIONS=dir     grade dir/<student>/<chapter>/<chapter>.ipynb,
+#                                             JOBS=N students at a time (default: the cores)
 # All create .venv when it is missing and install requirements.txt and the package.
 
 PYTHON ?= python3

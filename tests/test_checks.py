@@ -645,3 +645,14 @@ def test_check_answer_grades_the_babysitting_exercises():
     assert check_answer(centred, "centred_difference", [(f, x, 1e-5)])
     forward = lambda f, x, h: np.array([(f(x + h * e) - f(x)) / h for e in np.eye(len(x))])  # noqa: E731
     assert not check_answer(forward, "centred_difference", [(f, x, 1e-3)])
+
+
+def test_a_float32_answer_gets_a_hint_to_compute_in_float64(capsys):
+    def ratio(before, after):  # float32 loses most digits of a small difference
+        before, after = before.astype(np.float32), after.astype(np.float32)
+        return np.linalg.norm(after - before) / np.linalg.norm(before)
+
+    w = np.random.default_rng(0).standard_normal((5, 4))
+    assert check_answer(ratio, "update_ratio", [(w, w * (1 + 1e-4))]) is False
+    out = capsys.readouterr().out
+    assert "hint: your case 1 is float32" in out and "compute in float64" in out

@@ -213,6 +213,11 @@ class _Report:
         self.lines.append(
             f"  {'ok ' if good else 'BAD'} {what}: relative error {err:.1e} (tolerance {tol:g})"
         )
+        if not good and np.asarray(got).dtype in (np.float32, np.float16):
+            self.lines.append(
+                f"  hint: your {what} is {np.asarray(got).dtype}, whose rounding error alone is "
+                "about 1e-7; compute in float64 (NumPy's default)"
+            )
 
     def fail(self, message):
         self.ok = False
@@ -870,7 +875,7 @@ def _compare_answers(report, what, got, want):
         for i, (g, w) in enumerate(zip(got, want)):
             _compare_answers(report, f"{what}[{i}]", g, w)
     else:
-        report.compare(what, np.asarray(got, dtype=np.float64), np.asarray(want, np.float64))
+        report.compare(what, np.asarray(got), np.asarray(want, np.float64))
 
 
 def check_answer(answer, name, cases, *, tol=1e-7):
