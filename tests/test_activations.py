@@ -43,6 +43,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from nntrain.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from nntrain.torch._function import layer_function
+from students import student_copy
 from torch import nn
 from twins import leaf, near, npy, t
 
@@ -322,14 +323,10 @@ def test_the_gradient_check_catches_a_slightly_wrong_backward(name):
 def test_checks_grade_the_reference_and_catch_a_wrong_backward(name, capsys):
     """``nntrain.checks.check_layer`` has default inputs for every technique (away from
     kinks and ties), passes the reference's code and fails a backward with a wrong factor.
-    (The checks refuse the package's own functions as answers: a student hands in a copy.)"""
+    (The checks refuse the package's own functions, and answers that call them: a student
+    hands in a copy, tests/students.py.)"""
     reference_forward, reference_backward = fns(R, name)
-
-    def forward(*args):
-        return reference_forward(*args)
-
-    def backward(dout, cache):
-        return reference_backward(dout, cache)
+    forward, backward = student_copy(reference_forward), student_copy(reference_backward)
 
     for seed in range(3):
         assert nntrain.checks.check_layer(forward, backward, name, seed=seed)
