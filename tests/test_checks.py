@@ -7,6 +7,7 @@ print FAIL and a BAD line saying what went wrong, and never crash.
 from __future__ import annotations
 
 import nntrain
+import nntrain.checks as checks
 import nntrain.reference as reference
 import numpy as np
 import pytest
@@ -644,3 +645,67 @@ def test_a_float32_answer_gets_a_hint_to_compute_in_float64(capsys):
     assert check_answer(ratio, "update_ratio", [(w, w * (1 + 1e-4))]) is False
     out = capsys.readouterr().out
     assert "hint: your case 1 is float32" in out and "compute in float64" in out
+
+
+@pytest.fixture
+def registered_measurement():
+    from nntrain.measurements import MEASUREMENTS, measurement
+
+    @measurement("test_mean_of_normals", tol=1e-9)
+    def mean_of_normals(seed, n=5):
+        return float(np.random.default_rng(seed).standard_normal(n).mean())
+
+    yield mean_of_normals
+    del MEASUREMENTS["test_mean_of_normals"]
+
+
+def test_check_measurement_grades_an_experiment_at_every_setting(registered_measurement, capsys):
+    def right(seed, n=5):
+        rng = np.random.default_rng(seed)
+        return sum(rng.standard_normal() for _ in range(n)) / n
+
+    def unseeded(seed, n=5):
+        return float(np.random.default_rng().standard_normal(n).mean())
+
+    def ignores_n(seed, n=5):
+        return float(np.random.default_rng(seed).standard_normal(5).mean())
+
+    settings = [dict(seed=0), dict(seed=3, n=40)]
+    assert checks.check_measurement(right, "test_mean_of_normals", settings)
+    assert not checks.check_measurement(unseeded, "test_mean_of_normals", settings)
+    assert not checks.check_measurement(ignores_n, "test_mean_of_normals", settings)
+    assert not checks.check_measurement(lambda seed, n=5: True, "test_mean_of_normals", settings)
+    assert "return one number" in capsys.readouterr().out
+
+
+def test_check_measurement_fails_an_experiment_that_calls_the_code_that_answers_it():
+    from nntrain.measurements import MEASUREMENTS, measurement
+
+    @measurement("test_mean_relu", tol=1e-9, solved_by=("nntrain.reference.activations",))
+    def mean_relu(seed):
+        return float(
+            reference.relu_forward(np.random.default_rng(seed).standard_normal(9))[0].mean()
+        )
+
+    def own(seed):
+        return float(np.maximum(np.random.default_rng(seed).standard_normal(9), 0).mean())
+
+    def borrowed(seed):
+        return float(nntrain.relu_forward(np.random.default_rng(seed).standard_normal(9))[0].mean())
+
+    try:
+        assert checks.check_measurement(own, "test_mean_relu", [dict(seed=0)])
+        assert not checks.check_measurement(borrowed, "test_mean_relu", [dict(seed=0)])
+    finally:
+        del MEASUREMENTS["test_mean_relu"]
+
+
+def test_check_measurement_refuses_bad_arguments(registered_measurement):
+    with pytest.raises(ValueError, match="name must be one of"):
+        checks.check_measurement(lambda seed: 0.0, "no_such_measurement", [dict(seed=0)])
+    with pytest.raises(TypeError, match="non-empty list of dicts"):
+        checks.check_measurement(lambda seed: 0.0, "test_mean_of_normals", [0])
+    with pytest.raises(ValueError, match="already registered"):
+        from nntrain.measurements import measurement
+
+        measurement("test_mean_of_normals", tol=0.1)(lambda: 0.0)

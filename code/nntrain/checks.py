@@ -931,13 +931,59 @@ def check_answer(answer, name, cases, *, tol=1e-7):
         report.unchanged(args, given, [f"{a} ({label})" for a in arg_names])
         _compare_answers(report, label, got, want)
     return report.verdict()
-    for i, args in enumerate(cases, 1):
-        want = ANSWERS[name](*copy.deepcopy(args))
+
+
+def check_measurement(experiment, name, settings):
+    """Grade a student's experiment: a function that runs a small experiment and returns one
+    number, compared with the package's own measurement ``name`` (registered in
+    :mod:`nntrain.measurements`, with its relative tolerance) at each setting.
+
+    Args:
+        experiment: the student's function, called as ``experiment(**setting)``.
+        name: a key of :data:`nntrain.measurements.MEASUREMENTS`.
+        settings: a list of dicts of keyword arguments, e.g. ``[dict(seed=0)]``.
+
+    Returns:
+        True when every setting's number agrees. An experiment that calls the code that
+        answers it outright (the registered measurement, or the modules it names) fails.
+
+    Example:
+        >>> from nntrain.measurements import MEASUREMENTS, measurement
+        >>> @measurement("doctest_sum_of_uniforms", tol=1e-9)
+        ... def total(seed, n=4):
+        ...     return float(np.random.default_rng(seed).random(n).sum())
+        >>> def mine(seed, n=4):
+        ...     rng = np.random.default_rng(seed)
+        ...     return sum(rng.random() for _ in range(n))
+        >>> check_measurement(mine, "doctest_sum_of_uniforms", [dict(seed=0), dict(seed=1, n=9)])
+        ... # doctest: +ELLIPSIS
+        doctest_sum_of_uniforms: PASS
+          ok  seed=0: relative error ...
+          ok  seed=1, n=9: relative error ...
+        True
+        >>> del MEASUREMENTS["doctest_sum_of_uniforms"]
+    """
+    from .measurements import MEASUREMENTS
+
+    if name not in MEASUREMENTS:
+        raise ValueError(f"name must be one of {sorted(MEASUREMENTS)}, got {name!r}")
+    if not settings or not all(isinstance(s, dict) for s in settings):
+        raise TypeError(f"settings must be a non-empty list of dicts, got {settings!r}")
+    m = MEASUREMENTS[name]
+    report = _Report(name, m.tol, solved_by=[importlib.import_module(s) for s in m.solved_by])
+    if not report.own(experiment):
+        return report.verdict()
+    for setting in settings:
+        label = ", ".join(f"{k}={v!r}" for k, v in setting.items())
+        want = m.compute(**copy.deepcopy(setting))
         try:
             with report.student_code():
-                got = answer(*copy.deepcopy(args))
+                got = experiment(**copy.deepcopy(setting))
         except Exception as e:  # a student's error becomes a FAIL line, not a crash
-            report.fail(f"case {i}: raised {type(e).__name__}: {e}")
+            report.fail(f"{label}: raised {type(e).__name__}: {e}")
             continue
-        _compare_answers(report, f"case {i}", got, want)
+        if isinstance(got, (bool, np.bool_)) or np.ndim(got) != 0:
+            report.fail(f"{label}: returned {got!r}; return one number")
+            continue
+        report.compare(label, float(got), float(want))
     return report.verdict()
