@@ -120,12 +120,16 @@ def test_graded_exercises(path):
             assert tests.rstrip().endswith(END_HIDDEN), "the hidden region ends the cell"
 
 
+#: A think exercise's heading, e.g. "**Exercise 4 (think; about 10 minutes).**".
+THINK = re.compile(r"\*\*Exercise \d+ \(think\b[^)]*\)\.\*\*")
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_think_exercises_have_model_answers_for_teachers(path):
     """Each think exercise is followed by a model answer with points and a rubric, removed
     from the HTML book (teachers see it in the course folder)."""
     all_cells = cells(path)
-    thinks = [i for i, c in enumerate(all_cells) if "(think).**" in source(c)]
+    thinks = [i for i, c in enumerate(all_cells) if THINK.search(source(c))]
     assert thinks, "no think exercise"
     for i in thinks:
         model = all_cells[i + 1]
