@@ -126,14 +126,18 @@ THINK = re.compile(r"\*\*Exercise \d+ \(think\b[^)]*\)\.\*\*")
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_think_exercises_have_model_answers_for_teachers(path):
-    """Each think exercise is followed by a model answer with points and a rubric, removed
-    from the HTML book (teachers see it in the course folder)."""
+    """Each think exercise is followed (after any code cells it hands the student) by a model
+    answer with points and a rubric, removed from the HTML book (teachers see it in the course
+    folder)."""
     all_cells = cells(path)
     thinks = [i for i, c in enumerate(all_cells) if THINK.search(source(c))]
     assert thinks, "no think exercise"
     for i in thinks:
-        model = all_cells[i + 1]
-        assert classroom.MODEL.match(source(model)), f"cell {i + 1}: no model answer"
+        after = all_cells[i + 1 :]
+        k = next((k for k, c in enumerate(after) if c["cell_type"] == "markdown"), len(after))
+        assert k < len(after), f"cell {i}: nothing follows the exercise"
+        model = after[k]
+        assert classroom.MODEL.match(source(model)), f"cell {i + 1 + k}: no model answer"
         assert "*Rubric:*" in source(model)
         assert {"remove-cell", "model-answer"} <= set(model["metadata"].get("tags", []))
 
