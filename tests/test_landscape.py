@@ -491,6 +491,27 @@ def test_loss_at_is_the_models_loss_and_restores_the_parameters():
     assert h(ls.flatten_params(seq)) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"reg": 0.1}, {"normalization": "batchnorm"}, {"loss": "svm", "reg": 0.01}],
+    ids=["plain", "l2", "batchnorm", "svm"],
+)
+def test_loss_at_skips_the_backward_pass_and_gives_the_same_bits(options, monkeypatch):
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((12, 4)), rng.integers(0, 3, 12)
+    net = FullyConnectedNet([6, 5], 4, 3, seed=4, **options)
+    theta = ls.flatten_params(net) + 0.1 * rng.standard_normal(ls.flatten_params(net).size)
+    ls.set_flat_params(net, theta)
+    expected = float(net.loss(X, y)[0])
+    ls.set_flat_params(net, theta - 0.1)
+
+    def no_backward(*args):
+        raise AssertionError("loss_at ran a backward pass")
+
+    monkeypatch.setattr(net, "backward", no_backward)
+    assert ls.loss_at(net, X, y)(theta) == expected  # bit for bit
+
+
 def test_interpolation_endpoints_are_the_losses_at_both_ends():
     rng = np.random.default_rng(10)
     X, y = rng.standard_normal((10, 4)), rng.integers(0, 3, 10)

@@ -87,6 +87,15 @@ class NumpyModel(Arrays):
                 self.model.bn_params = bn_params
 
     def loss(self, X, y):
+        """The training objective alone. A reference net runs its forward pass without the
+        backward one: the same loss function and penalty its ``loss(X, y)`` adds, to the
+        last bit; any other model its own ``loss(X, y)``."""
+        from ..reference.fc_net import LOSSES, FullyConnectedNet
+
+        if type(self.model) is FullyConnectedNet:  # a subclass may change loss(X, y)
+            validation.net_targets(self.model, X, y, self.model.num_classes, validation.ndarray)
+            scores = self.model.forward(X, mode="train")[0]
+            return float(LOSSES[self.model.loss_name](scores, y)[0] + self.model.penalty())
         return float(self.model.loss(X, y)[0])
 
     def gradient(self, X, y):
