@@ -430,3 +430,90 @@ def test_the_ledger_counts_verdicts_links_rows_and_needs_every_chapter(tmp_path)
     assert grouped.index("A network, end to end") < grouped.index("03_initialization.html#")
     with pytest.raises(ValueError, match="need its name"):
         Claims().write(tmp_path)
+
+
+# --------------------------------------------------------------------------------------
+# print: the tables as MyST Markdown (make pdf)
+# --------------------------------------------------------------------------------------
+
+
+def markdown_tables(markdown):
+    """The paragraphs and tables of ``markdown`` as the book's MyST parser reads it: a list
+    of strings (paragraphs) and lists of rows (tables, each row a list of cell texts)."""
+    from docutils import nodes
+    from docutils.core import publish_doctree
+    from myst_parser.parsers.docutils_ import Parser
+
+    settings = {"report_level": 2, "halt_level": 2}  # a warning fails the test
+    doc = publish_doctree(markdown, parser=Parser(), settings_overrides=settings)
+    parts = []
+    for child in doc.children:
+        if isinstance(child, nodes.table):
+            assert "longtable" in child["classes"]
+            parts.append([[e.astext() for e in row.children] for row in child.findall(nodes.row)])
+        else:
+            parts.append(child.astext())
+    return parts
+
+
+def test_claims_print_as_a_table_with_a_header_escaped_and_marked():
+    c = chapter_claims("05_regularization")
+    c.add(
+        "*not* emphasised, $x$ not math, | no column, <b>",
+        source="[a link](x)",
+        measured=5,
+        expected=4,
+        verdict="holds partly",
+        why="x < y",
+        favourable=("at <best>", 3),
+    )
+    (table,) = markdown_tables(c.to_markdown())
+    assert table[0] == ["Claim", "Source", "Measured", "Asserted", "Verdict", "Most favourable"]
+    assert table[2] == [
+        "b does not",
+        "paper",
+        "0.9 ✓",
+        "0.5 to 1.2",
+        "does not hold at this scale: too small a net",
+        "each at its best rate: 0.95",
+    ]
+    assert table[3][0] == "c identity (identity)" and table[1][5] == ""
+    assert table[4] == [
+        "*not* emphasised, $x$ not math, | no column, <b>",
+        "[a link](x)",
+        "5 ✗ FAILED",
+        "4",
+        "holds partly: x < y",
+        "at <best>: 3",
+    ]
+    assert c._repr_markdown_() == c.to_markdown()
+
+
+def test_show_displays_the_html_table_and_its_print_form(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    c = chapter_claims("00_network")
+    c.show()
+    assert shown == [c]  # IPython's formatters then take _repr_html_ and _repr_markdown_
+    assert repr(c) == "<Claims 00_network: 3 rows>"
+
+
+def test_the_ledger_prints_a_table_per_chapter_under_its_title(tmp_path):
+    for name in ("00_network", "03_initialization"):
+        chapter_claims(name).write(tmp_path)
+    ledger = Ledger.from_directory(tmp_path, ["00_network", "03_initialization"])
+    parts = markdown_tables(ledger.to_markdown({"00_network": "A network, end to end"}))
+    assert [p if isinstance(p, str) else len(p) for p in parts] == [
+        "A network, end to end",
+        4,
+        "03_initialization",
+        4,
+    ]
+    assert parts[1][0][4] == "Verdict"
+    assert parts[3][2][2:5] == [
+        "0.9 ✓",
+        "0.5 to 1.2",
+        "does not hold at this scale: too small a net",
+    ]
+    assert parts[3][3][0] == "c identity (identity)"
+    assert ledger._repr_markdown_() == ledger.to_markdown()

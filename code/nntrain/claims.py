@@ -25,6 +25,10 @@ The rules of a claim (every chapter):
 (``make book`` sets it), :meth:`Claims.show` also writes the chapter's rows there as JSON,
 and the book's ledger page (``book/claims.ipynb``) gathers them with :class:`Ledger`: the
 rows come from the chapters' own executed claims, never from a second copy.
+
+**Print.** Both tables also render as MyST Markdown (``to_markdown``, a ``list-table`` with a
+header row), which the book's PDF build (``make pdf``) typesets as a LaTeX table; the HTML
+book and the notebook front ends keep the HTML table.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import html
 import json
 import numbers
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +70,30 @@ def _favourable(favourable):
         return ""
     setting, value = favourable
     return f"{setting}: {_fmt(value)}"
+
+
+#: The columns of a printed table (Claims and Ledger alike) and their relative widths.
+PRINT_COLUMNS = ("Claim", "Source", "Measured", "Asserted", "Verdict", "Most favourable")
+PRINT_WIDTHS = (30, 13, 12, 12, 19, 14)
+
+
+def _md_escape(text):
+    """``text`` as literal Markdown on one line: ASCII punctuation backslash-escaped."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
+
+
+def _md_table(rows):
+    """A MyST ``list-table`` of :data:`PRINT_COLUMNS` (a long table: it may cross pages)."""
+    lines = [
+        "````{list-table}",
+        ":header-rows: 1",
+        ":class: longtable",
+        f":widths: {' '.join(map(str, PRINT_WIDTHS))}",
+        "",
+    ]
+    for row in (PRINT_COLUMNS, *rows):
+        lines.append("* - " + "\n  - ".join(_md_escape(c) or " " for c in row))
+    return "\n".join(lines) + "\n````\n"
 
 
 def _asserted(row):
@@ -216,6 +245,30 @@ class Claims:
     def _repr_html_(self):
         return self.to_html()
 
+    def to_markdown(self):
+        """The table as MyST Markdown (see the module's *Print*): the columns of
+        :data:`PRINT_COLUMNS`, the verdict followed by its reason."""
+        rows = []
+        for r in self.rows:
+            mark = "✓" if self.passes(r["measured"], r["expected"]) else "✗ FAILED"
+            rows.append(
+                (
+                    r["claim"] + (" (identity)" if r["kind"] == "identity" else ""),
+                    r["source"],
+                    f"{_fmt(r['measured'])} {mark}",
+                    _asserted(r),
+                    r["verdict"] + (f": {r['why']}" if r["why"] else ""),
+                    _favourable(r["favourable"]),
+                )
+            )
+        return _md_table(rows)
+
+    def _repr_markdown_(self):
+        return self.to_markdown()
+
+    def __repr__(self):
+        return f"<Claims {self.chapter or '(no chapter)'}: {len(self.rows)} rows>"
+
     def anchor(self, i):
         """The HTML id of row ``i`` (from 1) on the chapter's page."""
         return f"claim-{self.chapter}-{i}"
@@ -262,9 +315,9 @@ class Claims:
         if os.environ.get(LEDGER_DIR) and self.chapter:
             self.write(os.environ[LEDGER_DIR])
         try:
-            from IPython.display import HTML, display
+            from IPython.display import display
 
-            display(HTML(self.to_html()))
+            display(self)  # HTML on the page, Markdown for print (see the module's *Print*)
         except ImportError:  # pragma: no cover - outside IPython the assertion still runs
             pass
         bad = self.failures()
@@ -373,3 +426,28 @@ class Ledger:
 
     def _repr_html_(self):
         return self.to_html()
+
+    def to_markdown(self, titles=None):
+        """The rows as MyST Markdown for print: under each chapter's title (``titles`` as in
+        :meth:`to_html`), a table of :data:`PRINT_COLUMNS`; an identity's claim says so, and
+        the verdict is followed by its reason."""
+        titles = titles or {}
+        parts = []
+        for chapter in dict.fromkeys(r["chapter"] for r in self.rows):
+            rows = [
+                (
+                    r["claim"] + (" (identity)" if r["kind"] == "identity" else ""),
+                    r["source"],
+                    f"{r['measured']} {'✓' if r['passed'] else '✗ FAILED'}",
+                    r["asserted"],
+                    r["verdict"] + (f": {r['why']}" if r["why"] else ""),
+                    r["favourable"],
+                )
+                for r in self.rows
+                if r["chapter"] == chapter
+            ]
+            parts.append(f"**{_md_escape(titles.get(chapter, chapter))}**\n\n{_md_table(rows)}")
+        return "\n".join(parts)
+
+    def _repr_markdown_(self):
+        return self.to_markdown()
