@@ -7,17 +7,17 @@ and :math:`\beta`. For one feature and a mini-batch :math:`\mathcal{B} = \{x_1, 
 x_m\}`, Algorithm 1 of the paper is
 
 .. math::
-    \mu_\mathcal{B} &\leftarrow \frac{1}{m} \sum_{i=1}^{m} x_i
+    \mu_{\mathcal{B}} &\leftarrow \frac{1}{m} \sum_{i=1}^{m} x_i
         \qquad \text{(mini-batch mean)} \\
-    \sigma_\mathcal{B}^2 &\leftarrow \frac{1}{m} \sum_{i=1}^{m} (x_i - \mu_\mathcal{B})^2
+    \sigma_{\mathcal{B}}^2 &\leftarrow \frac{1}{m} \sum_{i=1}^{m} (x_i - \mu_{\mathcal{B}})^2
         \qquad \text{(mini-batch variance)} \\
-    \hat{x}_i &\leftarrow \frac{x_i - \mu_\mathcal{B}}{\sqrt{\sigma_\mathcal{B}^2 + \epsilon}}
+    \hat{x}_i &\leftarrow \frac{x_i - \mu_{\mathcal{B}}}{\sqrt{\sigma_{\mathcal{B}}^2 + \epsilon}}
         \qquad \text{(normalize)} \\
     y_i &\leftarrow \gamma \hat{x}_i + \beta \equiv \mathrm{BN}_{\gamma, \beta}(x_i)
         \qquad \text{(scale and shift)}
 
-The layer can undo itself: :math:`\gamma = \sqrt{\sigma_\mathcal{B}^2 + \epsilon}` and
-:math:`\beta = \mu_\mathcal{B}` give back the input.
+The layer can undo itself: :math:`\gamma = \sqrt{\sigma_{\mathcal{B}}^2 + \epsilon}` and
+:math:`\beta = \mu_{\mathcal{B}}` give back the input.
 
 **Train and test mode.** At test time a prediction must not depend on the other examples of
 the batch, so the layer uses running estimates of the mean and variance instead, updated at
@@ -26,13 +26,13 @@ every training step. Which estimates, exactly, depends on the convention:
 * **PyTorch's (used here).** ``momentum = 0.1`` is the weight of the *new* batch:
   :math:`r \leftarrow (1 - \mathrm{momentum})\, r + \mathrm{momentum}\, s`, where :math:`s`
   is the batch mean for the running mean and the *unbiased* batch variance
-  :math:`\frac{m}{m - 1} \sigma_\mathcal{B}^2` for the running variance (the estimate of
+  :math:`\frac{m}{m - 1} \sigma_{\mathcal{B}}^2` for the running variance (the estimate of
   Algorithm 2 of the paper). ``momentum=None`` makes the running statistics plain
   (cumulative) averages over every batch seen so far,
   :math:`r \leftarrow r + (s - r) / t` after the :math:`t`-th batch, as in
   ``torch.nn.BatchNorm1d(momentum=None)``. The running statistics start at 0 (mean) and
   1 (variance), as in PyTorch. The normalization itself always uses the *biased*
-  :math:`\sigma_\mathcal{B}^2`.
+  :math:`\sigma_{\mathcal{B}}^2`.
 * **cs231n's and Keras's.** ``momentum = 0.9`` is the weight of the *old* value:
   :math:`r \leftarrow \mathrm{momentum}\, r + (1 - \mathrm{momentum})\, s`, and the running
   variance averages the *biased* batch variances. PyTorch's ``momentum = 0.1`` is cs231n's
@@ -217,7 +217,7 @@ def batchnorm_backward(dout, cache):
     batch. :func:`batchnorm_backward_alt` computes the same numbers in one formula.
 
     For a test-mode cache the layer is the fixed map
-    :math:`\mathrm{out} = \gamma (x - \mu_\mathrm{run}) / \sqrt{\sigma^2_\mathrm{run} +
+    :math:`\mathrm{out} = \gamma (x - \mu_{\mathrm{run}}) / \sqrt{\sigma^2_{\mathrm{run}} +
     \epsilon} + \beta`, so ``dx = dout * gamma / sqrt(running_var + eps)``.
 
     Args:
@@ -262,7 +262,7 @@ def batchnorm_backward(dout, cache):
 def batchnorm_backward_alt(dout, cache):
     r"""Backward pass of :func:`batchnorm_forward` in closed form.
 
-    Write :math:`\sigma = \sqrt{\sigma^2_\mathcal{B} + \epsilon}` (per feature) and
+    Write :math:`\sigma = \sqrt{\sigma^2_{\mathcal{B}} + \epsilon}` (per feature) and
     :math:`\delta_i = \partial L / \partial \hat{x}_i = \gamma\, \mathrm{dout}_i`. Since
     :math:`\hat{x}_j = (x_j - \mu) / \sigma` and both :math:`\mu` and :math:`\sigma`
     depend on every :math:`x_i`,

@@ -231,7 +231,7 @@ def batchnorm_backward_alt(dout, cache):
 
     .. math::
         dx = \frac{\gamma}{N \sigma} \bigl(N\, \mathrm{dout} - d\beta - \hat{x}\, d\gamma
-        \bigr), \qquad \sigma = \sqrt{\sigma^2_\mathcal{B} + \epsilon},
+        \bigr), \qquad \sigma = \sqrt{\sigma^2_{\mathcal{B}} + \epsilon},
 
     derived in :func:`nntrain.reference.normalization.batchnorm_backward_alt`."""
     cache = check.bn_cache(cache)
