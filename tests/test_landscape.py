@@ -318,6 +318,11 @@ def test_minibatch_gradient_variance_follows_the_sampling_law():
     np.testing.assert_allclose(measured[:-1] / predicted[:-1], 1, atol=0.05)
     assert predicted[-1] == 0 and measured[-1] < 1e-25  # the full batch has no noise
     assert ls.predicted_variance(sigma2, n, 1) == pytest.approx(sigma2)
+    again, se = ls.minibatch_gradient_variance(
+        grad_fn, n, sizes[:3], 500, np.random.default_rng(1), spread=True
+    )
+    assert np.all(np.abs(again - predicted[:3]) < 4 * se)  # the law, within 4 standard errors
+    assert np.all(se > 0.01 * again) and np.all(se < 0.2 * again)
 
 
 def test_batch_gradient_of_a_net_in_both_trees():

@@ -21,7 +21,7 @@ def _batch_sizes(name, batch_sizes, n):
     return sizes
 
 
-def minibatch_gradient_variance(grad_fn, n, batch_sizes, draws, rng):
+def minibatch_gradient_variance(grad_fn, n, batch_sizes, draws, rng, *, spread=False):
     r"""How far minibatch gradients stray from the full gradient, for each batch size.
 
     .. math::
@@ -40,9 +40,13 @@ def minibatch_gradient_variance(grad_fn, n, batch_sizes, draws, rng):
         batch_sizes: the sizes :math:`B` to measure, each in ``[1, n]``.
         draws: batches per size, ``>= 1``.
         rng: a ``numpy.random.Generator``.
+        spread: also return each estimate's standard error, the standard deviation of the
+            ``draws`` squared deviations over :math:`\sqrt{\text{draws}}` (per-example
+            gradients are heavy-tailed, so small batches need many draws for a tight one).
 
     Returns:
-        An array of :math:`V(B)`, one per batch size.
+        An array of :math:`V(B)`, one per batch size; with ``spread``, a pair of arrays
+        ``(V, standard_errors)``.
     """
     validation.function("grad_fn", grad_fn, "a function of example indices returning a gradient")
     validation.positive_int("n", n)
@@ -50,14 +54,17 @@ def minibatch_gradient_variance(grad_fn, n, batch_sizes, draws, rng):
     validation.positive_int("draws", draws)
     validation.numpy_generator(rng)
     full = np.asarray(grad_fn(np.arange(n)), dtype=np.float64)
-    out = np.empty(sizes.size)
+    out, se = np.empty(sizes.size), np.zeros(sizes.size)
     for k, b in enumerate(sizes):
         deviations = [
             np.asarray(grad_fn(rng.choice(n, size=int(b), replace=False))) - full
             for _ in range(draws)
         ]
-        out[k] = np.mean([float(d @ d) for d in deviations])
-    return out
+        squared = np.array([float(d @ d) for d in deviations])
+        out[k] = squared.mean()
+        if draws > 1:
+            se[k] = squared.std(ddof=1) / np.sqrt(draws)
+    return (out, se) if spread else out
 
 
 def per_example_variance(grad_fn, n):
