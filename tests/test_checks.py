@@ -709,3 +709,71 @@ def test_check_measurement_refuses_bad_arguments(registered_measurement):
         from nntrain.measurements import measurement
 
         measurement("test_mean_of_normals", tol=0.1)(lambda: 0.0)
+
+
+def _reinit_with(scale_of):
+    """A fix that draws every layer's weights at std scale_of(activation, fan_in, fan_out)."""
+
+    def fix(net, rng):
+        for k in range(1, net.num_layers):
+            W = net.params[f"W{k}"]
+            net.params[f"W{k}"] = scale_of(net.activation, *W.shape) * rng.standard_normal(W.shape)
+            net.params[f"b{k}"] = np.zeros_like(net.params[f"b{k}"])
+
+    return fix
+
+
+def test_check_reinit_passes_the_fan_in_scheme_with_the_nonlinearity_s_gain(capsys):
+    gain = {"relu": np.sqrt(2.0), "tanh": 5 / 3}
+    nets = [nntrain.FullyConnectedNet([100] * 10, 64, activation="tanh", weight_scale=0.01)]
+    assert checks.check_reinit(_reinit_with(lambda a, n_in, n_out: gain[a] / np.sqrt(n_in)), nets)
+    assert "reinit: PASS" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "what, scale_of",
+    [
+        ("LeCun's scale with ReLU", lambda a, n_in, n_out: 1 / np.sqrt(n_in)),
+        ("fan-out instead of fan-in", lambda a, n_in, n_out: np.sqrt(2 / n_out)),
+        ("the variance as the std", lambda a, n_in, n_out: 2 / n_in),
+    ],
+)
+def test_check_reinit_fails_a_wrong_scale(what, scale_of):
+    nets = [nntrain.FullyConnectedNet([64, 128, 32], 64, activation="relu", weight_scale=0.01)]
+    assert not checks.check_reinit(_reinit_with(scale_of), nets), what
+
+
+def test_check_reinit_fails_he_s_scale_for_tanh_although_its_band_holds(capsys):
+    nets = [nntrain.FullyConnectedNet([100] * 10, 64, activation="tanh", weight_scale=0.01)]
+    assert not checks.check_reinit(_reinit_with(lambda a, n_in, n_out: np.sqrt(2 / n_in)), nets)
+    out = capsys.readouterr().out
+    assert "ok  net 1 (tanh, 10 hidden layers): activation std" in out
+    assert "BAD net 1 (tanh, 10 hidden layers): weight std times sqrt(fan-in)" in out
+
+
+def test_check_reinit_fails_kept_biases_an_unseeded_draw_and_an_error(capsys):
+    nets = [nntrain.FullyConnectedNet([50, 50], 64, weight_scale=0.01, seed=0)]
+
+    def keeps_biases(net, rng):
+        for k in range(1, net.num_layers):
+            net.params[f"W{k}"] = np.sqrt(2 / 50) * rng.standard_normal(net.params[f"W{k}"].shape)
+            net.params[f"b{k}"] += 1.0
+
+    def unseeded(net, rng):
+        _reinit_with(lambda a, n_in, n_out: np.sqrt(2 / n_in))(net, np.random.default_rng())
+
+    assert not checks.check_reinit(keeps_biases, nets)
+    assert not checks.check_reinit(unseeded, nets)
+    assert not checks.check_reinit(lambda net, rng: 1 / 0, nets)
+    out = capsys.readouterr().out
+    assert "start the biases at 0" in out
+    assert "the same seed gave different weights" in out
+    assert "raised ZeroDivisionError" in out
+
+
+def test_check_reinit_refuses_what_is_not_a_list_of_relu_or_tanh_nets():
+    with pytest.raises(TypeError, match="list of ReLU or tanh FullyConnectedNet"):
+        checks.check_reinit(lambda net, rng: None, nntrain.FullyConnectedNet([5], 4))
+    sigmoid = nntrain.FullyConnectedNet([5], 4, activation="sigmoid")
+    with pytest.raises(TypeError, match="list of ReLU or tanh FullyConnectedNet"):
+        checks.check_reinit(lambda net, rng: None, [sigmoid])

@@ -987,3 +987,121 @@ def check_measurement(experiment, name, settings):
             continue
         report.compare(label, float(got), float(want))
     return report.verdict()
+
+
+def _reinit_nets():
+    """The grader's own broken nets for :func:`check_reinit`: a ReLU and a tanh net whose
+    layers change width (so that fan-in and fan-out differ by up to 8 times), with weights
+    of one fixed scale and biases far from 0."""
+    from .reference import FullyConnectedNet
+
+    nets = []
+    for activation, widths in (("relu", [256, 64, 256, 32, 128]), ("tanh", [64, 256, 32, 128])):
+        net = FullyConnectedNet(widths, 64, 10, activation=activation, weight_scale=0.05, seed=7)
+        nets.append(_with_biases(net, 0.5, 1))
+    return nets
+
+
+def check_reinit(fix, nets, *, seed=0, band=2.5, tol=0.08):
+    r"""Grade a fix for deep nets whose initialization is broken.
+
+    ``fix(net, rng)`` must re-draw, in place and from ``rng`` only, the weights of a
+    reference :class:`~nntrain.reference.FullyConnectedNet` (hidden nonlinearity
+    ``net.activation``) and set its biases to 0, so that the signal keeps its size through
+    the depth. For each net of ``nets`` and two of the grader's own (a ReLU and a tanh net
+    whose layers change width, with biases far from 0), the check calls the fix on a copy
+    and checks:
+
+    * the band: on 500 examples of unit-variance noise, the largest hidden layer's
+      activation std is less than ``band`` times the smallest (the signal neither vanishes
+      nor explodes with depth). A ReLU net's signal wanders even at the right scale (a
+      product of random matrices): over 100 draws of an 8-layer net 32 to 256 units wide, a
+      right fix spreads 1.3 times at the median and 1.98 at worst;
+    * the scale of every hidden layer's weights: mean 0 and standard deviation
+      :math:`g / \sqrt{n_\text{in}}` with :math:`g` = ``init.calculate_gain(net.activation)``
+      and :math:`n_\text{in}` the layer's fan-in (relative error below ``tol``). The band
+      alone cannot tell every wrong scale: He's :math:`\sqrt 2` with tanh keeps ten layers
+      within 1.31, against 1.18 with tanh's gain :math:`5/3` (the output layer may have any
+      scale);
+    * biases of at most 0.01 in size;
+    * the same seed gives the same weights.
+
+    Args:
+        fix: the student's function ``fix(net, rng)``; it may also return the fixed net.
+        nets: a list of reference ``FullyConnectedNet`` (ReLU or tanh hidden layers).
+        seed: seed of the ``numpy.random.Generator`` handed to the fix.
+        band: largest ratio of the hidden layers' activation stds.
+        tol: largest relative error of a hidden layer's weight std.
+
+    Returns:
+        True when every net passes.
+
+    Example:
+        >>> from nntrain.reference import FullyConnectedNet, init
+        >>> def fix(net, rng):
+        ...     for k in range(1, net.num_layers):
+        ...         W = net.params[f"W{k}"]
+        ...         gain = init.calculate_gain(net.activation)
+        ...         net.params[f"W{k}"] = gain / np.sqrt(W.shape[0]) * rng.standard_normal(W.shape)
+        ...         net.params[f"b{k}"] = np.zeros_like(net.params[f"b{k}"])
+        >>> broken = FullyConnectedNet([100] * 8, 64, 10, weight_scale=0.01, seed=0)
+        >>> check_reinit(fix, [broken])  # doctest: +ELLIPSIS
+        reinit: PASS
+        ...
+        True
+    """
+    from .diagnostics import record, summarize
+    from .reference import FullyConnectedNet
+    from .reference.init import calculate_gain
+
+    if not isinstance(nets, (list, tuple)) or not all(
+        isinstance(n, FullyConnectedNet) and n.activation in ("relu", "tanh") for n in nets
+    ):
+        raise TypeError(f"nets must be a list of ReLU or tanh FullyConnectedNet, got {nets!r}")
+    report = _Report("reinit", tol)
+    if not report.own(fix):
+        return report.verdict()
+    for i, given in enumerate([*nets, *_reinit_nets()], 1):
+        label = f"net {i} ({given.activation}, {given.num_layers - 1} hidden layers)"
+        fixed = []
+        for _ in range(2):  # twice with the same seed: the same weights
+            net = copy.deepcopy(given)
+            try:
+                with report.student_code():
+                    out = fix(net, np.random.default_rng(seed))
+            except Exception as e:  # a student's error becomes a FAIL line, not a crash
+                report.fail(f"{label}: raised {type(e).__name__}: {e}")
+                break
+            fixed.append(out if isinstance(out, FullyConnectedNet) else net)
+        if len(fixed) < 2:
+            continue
+        net, again = fixed
+        if any(not np.array_equal(net.params[k], again.params[k]) for k in net.params):
+            report.fail(f"{label}: the same seed gave different weights (draw from rng only)")
+        X = np.random.default_rng(seed + 1).standard_normal((500, net.params["W1"].shape[0]))
+        stds = np.array([s.std for s in summarize(record(net, X))])
+        spread = stds.max() / stds.min() if stds.min() > 0 else np.inf
+        good = spread < band
+        report.ok &= good
+        report.lines.append(
+            f"  {'ok ' if good else 'BAD'} {label}: activation std per hidden layer "
+            f"{np.array2string(stds, precision=2)}, largest / smallest {spread:.2f} "
+            f"(band: below {band:g})"
+        )
+        gain = calculate_gain(net.activation)
+        hidden = [np.asarray(net.params[f"W{k}"], np.float64) for k in range(1, net.num_layers)]
+        scales = np.array([W.std() * np.sqrt(W.shape[0]) for W in hidden])
+        off = [k for k, W in enumerate(hidden, 1) if abs(W.mean()) > 0.1 * W.std()]
+        if off:
+            report.fail(f"{label}: the weights of hidden layer(s) {off} do not have mean 0")
+        good = bool(np.all(np.abs(scales - gain) <= tol * gain))
+        report.ok &= good
+        report.lines.append(
+            f"  {'ok ' if good else 'BAD'} {label}: weight std times sqrt(fan-in) per hidden "
+            f"layer {np.array2string(scales, precision=2)}; the scheme for {net.activation} "
+            f"gives its gain, {gain:.2f} (tolerance {tol:g})"
+        )
+        biggest = max(np.abs(net.params[f"b{k}"]).max() for k in range(1, net.num_layers))
+        if biggest > 0.01:
+            report.fail(f"{label}: a bias of size {biggest:.2g} is left; start the biases at 0")
+    return report.verdict()

@@ -68,6 +68,20 @@ def measurement(name: str, *, tol: float, solved_by: tuple[str, ...] = ()):
 # --- chapter 3: initialization ------------------------------------------------------------
 
 
+@measurement("last_layer_std", tol=1e-9)
+def last_layer_std(seed, scale, depth=10, width=100, n=200):
+    """Chapter 3: the standard deviation of the last hidden layer's activations in a
+    ``depth`` x ``width`` tanh net with weights ``scale`` x N(0, 1) and zero biases, fed
+    ``n`` examples of unit-variance noise. One generator, ``np.random.default_rng(seed)``,
+    draws the noise first, shape ``(n, width)``, then each weight matrix, ``(width, width)``,
+    from the first layer to the last."""
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((n, width))
+    for _ in range(depth):
+        h = np.tanh(h @ (scale * rng.standard_normal((width, width))))
+    return float(h.std())
+
+
 # --- chapter 4: batch normalization -------------------------------------------------------
 
 

@@ -105,70 +105,176 @@ def my_he_normal(shape, rng):
 """,
         },
     },
-    "my_layer_stds": {
+    "my_reinit": {
         "wrong": {
-            "the bias forgotten": """
-def my_layer_stds(net, X):
-    stds, h = [], X.reshape(len(X), -1)
+            "LeCun's scale for every net (no gain)": """
+def my_reinit(net, rng):
     for layer in range(1, net.num_layers):
-        z = h @ net.params[f"W{layer}"]
-        h = np.tanh(z) if net.activation == "tanh" else np.maximum(z, 0)
-        stds.append(float(h.std()))
-    return stds
+        W = net.params[f"W{layer}"]
+        net.params[f"W{layer}"] = rng.standard_normal(W.shape) / np.sqrt(W.shape[0])
+        net.params[f"b{layer}"] = np.zeros_like(net.params[f"b{layer}"])
 """,
-            "the std of the pre-activations": """
-def my_layer_stds(net, X):
-    stds, h = [], X.reshape(len(X), -1)
-    for layer in range(1, net.num_layers):
-        z = h @ net.params[f"W{layer}"] + net.params[f"b{layer}"]
-        stds.append(float(z.std()))
-        h = np.tanh(z) if net.activation == "tanh" else np.maximum(z, 0)
-    return stds
-""",
-            "tanh for every net": """
-def my_layer_stds(net, X):
-    stds, h = [], X.reshape(len(X), -1)
-    for layer in range(1, net.num_layers):
-        h = np.tanh(h @ net.params[f"W{layer}"] + net.params[f"b{layer}"])
-        stds.append(float(h.std()))
-    return stds
-""",
-            "a std per unit, averaged": """
-def my_layer_stds(net, X):
-    stds, h = [], X.reshape(len(X), -1)
-    for layer in range(1, net.num_layers):
-        z = h @ net.params[f"W{layer}"] + net.params[f"b{layer}"]
-        h = np.tanh(z) if net.activation == "tanh" else np.maximum(z, 0)
-        stds.append(float(h.std(axis=0).mean()))
-    return stds
-""",
-            "the package's diagnostics": """
-from nntrain import diagnostics
+            "He's scale for every net, tanh included": """
+from nntrain.reference import init
 
-def my_layer_stds(net, X):
-    return [s.std for s in diagnostics.summarize(diagnostics.record(net, X))]
+def my_reinit(net, rng):
+    for layer in range(1, net.num_layers):
+        net.params[f"W{layer}"] = init.kaiming_normal(net.params[f"W{layer}"].shape, rng=rng)
+        net.params[f"b{layer}"][:] = 0.0
+""",
+            "fan-out instead of fan-in": """
+def my_reinit(net, rng):
+    gain = np.sqrt(2.0) if net.activation == "relu" else 5 / 3
+    for layer in range(1, net.num_layers):
+        W = net.params[f"W{layer}"]
+        net.params[f"W{layer}"] = gain / np.sqrt(W.shape[1]) * rng.standard_normal(W.shape)
+        net.params[f"b{layer}"][:] = 0.0
+""",
+            "the variance used as the standard deviation": """
+def my_reinit(net, rng):
+    gain = np.sqrt(2.0) if net.activation == "relu" else 5 / 3
+    for layer in range(1, net.num_layers):
+        W = net.params[f"W{layer}"]
+        net.params[f"W{layer}"] = gain**2 / W.shape[0] * rng.standard_normal(W.shape)
+        net.params[f"b{layer}"][:] = 0.0
+""",
+            "Xavier's fans with the gain": """
+from nntrain.reference import init
+
+def my_reinit(net, rng):
+    gain = init.calculate_gain(net.activation)
+    for layer in range(1, net.num_layers):
+        shape = net.params[f"W{layer}"].shape
+        net.params[f"W{layer}"] = init.xavier_normal(shape, gain=gain, rng=rng)
+        net.params[f"b{layer}"][:] = 0.0
+""",
+            "the biases left as they were": """
+def my_reinit(net, rng):
+    gain = np.sqrt(2.0) if net.activation == "relu" else 5 / 3
+    for layer in range(1, net.num_layers):
+        W = net.params[f"W{layer}"]
+        net.params[f"W{layer}"] = gain / np.sqrt(W.shape[0]) * rng.standard_normal(W.shape)
+""",
+            "the global random state instead of rng": """
+def my_reinit(net, rng):
+    gain = np.sqrt(2.0) if net.activation == "relu" else 5 / 3
+    for layer in range(1, net.num_layers):
+        W = net.params[f"W{layer}"]
+        net.params[f"W{layer}"] = gain / np.sqrt(W.shape[0]) * np.random.standard_normal(W.shape)
+        net.params[f"b{layer}"][:] = 0.0
 """,
         },
         "right": {
-            "a dict of activations": """
-def my_layer_stds(net, X):
-    act = {"tanh": np.tanh, "relu": lambda z: np.where(z > 0, z, 0.0)}[net.activation]
-    h, out = np.reshape(X, (len(X), -1)), []
-    for i in range(1, net.num_layers):
-        h = act(h.dot(net.params["W" + str(i)]) + net.params["b" + str(i)])
-        out.append(np.sqrt(np.mean((h - h.mean()) ** 2)))
-    return out
-""",
-            "with a print per layer": """
-def my_layer_stds(net, X):
-    stds = []
-    h = X.reshape(X.shape[0], -1)
+            "the package's schemes, by nonlinearity": """
+from nntrain.reference import init
+
+def my_reinit(net, rng):
     for layer in range(1, net.num_layers):
-        z = h @ net.params[f"W{layer}"] + net.params[f"b{layer}"]
-        h = np.tanh(z) if net.activation == "tanh" else z.clip(min=0)
-        print(layer, h.std())
-        stds.append(np.std(h))
-    return stds
+        shape = net.params[f"W{layer}"].shape
+        net.params[f"W{layer}"] = init.kaiming_normal(shape, nonlinearity=net.activation, rng=rng)
+        net.params[f"b{layer}"] = np.zeros(shape[1])
+""",
+            "uniform draws with the same variance, returning the net": """
+import math
+
+def my_reinit(net, rng):
+    gains = {"relu": math.sqrt(2), "tanh": 5 / 3}
+    for key in sorted(net.params):
+        if key.startswith("W"):
+            fan_in = net.params[key].shape[0]
+            bound = math.sqrt(3) * gains[net.activation] / math.sqrt(fan_in)
+            net.params[key] = rng.uniform(-bound, bound, net.params[key].shape)
+        else:
+            net.params[key] = 0.0 * net.params[key]
+    return net
+""",
+        },
+    },
+    "my_last_layer_std": {
+        "wrong": {
+            "ReLU instead of tanh": """
+def my_last_layer_std(seed, scale):
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((200, 100))
+    for _ in range(10):
+        h = np.maximum(h @ (scale * rng.standard_normal((100, 100))), 0)
+    return float(h.std())
+""",
+            "the pre-activations' std": """
+def my_last_layer_std(seed, scale):
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((200, 100))
+    for _ in range(10):
+        z = h @ (scale * rng.standard_normal((100, 100)))
+        h = np.tanh(z)
+    return float(z.std())
+""",
+            "the weights drawn before the noise": """
+def my_last_layer_std(seed, scale):
+    rng = np.random.default_rng(seed)
+    weights = [scale * rng.standard_normal((100, 100)) for _ in range(10)]
+    h = rng.standard_normal((200, 100))
+    for W in weights:
+        h = np.tanh(h @ W)
+    return float(h.std())
+""",
+            "a std per unit, averaged": """
+def my_last_layer_std(seed, scale):
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((200, 100))
+    for _ in range(10):
+        h = np.tanh(h @ (scale * rng.standard_normal((100, 100))))
+    return float(h.std(axis=0).mean())
+""",
+            "the scale used as a variance": """
+def my_last_layer_std(seed, scale):
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((200, 100))
+    for _ in range(10):
+        h = np.tanh(h @ (np.sqrt(scale) * rng.standard_normal((100, 100))))
+    return float(h.std())
+""",
+            "the first hidden layer instead of the last": """
+def my_last_layer_std(seed, scale):
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((200, 100))
+    stds = []
+    for _ in range(10):
+        h = np.tanh(h @ (scale * rng.standard_normal((100, 100))))
+        stds.append(h.std())
+    return float(stds[0])
+""",
+            "the package's measurement": """
+from nntrain import measurements
+
+def my_last_layer_std(seed, scale):
+    return measurements.last_layer_std(seed, scale)
+""",
+        },
+        "right": {
+            "a reference net with its weights replaced, and the diagnostics": """
+import nntrain
+from nntrain import diagnostics
+
+def my_last_layer_std(seed, scale):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((200, 100))
+    net = nntrain.FullyConnectedNet([100] * 10, input_dim=100, activation="tanh")
+    for layer in range(1, 11):
+        net.params[f"W{layer}"] = scale * rng.standard_normal((100, 100))
+    return diagnostics.record(net, X)[-1].post.std()
+""",
+            "weights drawn first as a list, std by hand": """
+def my_last_layer_std(seed, scale):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(size=(200, 100))
+    Ws = []
+    for _ in range(10):
+        Ws.append(rng.normal(0.0, scale, size=(100, 100)))
+    h = X
+    for W in Ws:
+        h = np.tanh(h.dot(W))
+    return np.sqrt(np.mean((h - h.mean()) ** 2))
 """,
         },
     },
