@@ -37,6 +37,74 @@ def test_use_style_sets_rcparams():
         assert mpl.rcParams["axes.prop_cycle"].by_key()["color"] == plots.PALETTE
 
 
+#: The page background of the book's dark theme (pydata-sphinx-theme's
+#: ``--pst-color-background`` in dark mode); figures themselves keep a white background.
+DARK_BACKGROUND = "#14181e"
+
+#: Machado, Oliveira and Fernandes (2009): full-severity simulation of each colour-vision
+#: deficiency, a matrix applied to linear RGB.
+DEFICIENCIES = {
+    "normal vision": np.eye(3),
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}  # fmt: skip
+
+
+def linear_rgb(colour):
+    c = np.asarray(mpl.colors.to_rgb(colour))
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def contrast(a, b):
+    """WCAG 2's contrast ratio of two colours (1 to 21)."""
+    lum = sorted((linear_rgb(c) @ [0.2126, 0.7152, 0.0722] for c in (a, b)), reverse=True)
+    return (lum[0] + 0.05) / (lum[1] + 0.05)
+
+
+def cielab(rgb):
+    """CIELAB (D65) of a linear RGB colour."""
+    xyz = [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+    t = np.asarray(xyz) @ np.clip(rgb, 0, 1) / [0.95047, 1.0, 1.08883]
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_contrast_and_simulation_match_known_values():
+    assert contrast("black", "white") == pytest.approx(21.0)
+    assert contrast("#F0E442", "white") == pytest.approx(1.32, abs=0.01)  # the old yellow
+    assert contrast("#767676", "white") == pytest.approx(4.54, abs=0.01)  # WCAG's AA grey
+    # red and green, far apart for normal vision, nearly merge for a deuteranope
+    red, green = linear_rgb("#D62728"), linear_rgb("#2CA02C")
+    sim = np.asarray(DEFICIENCIES["deuteranopia"])
+    assert np.linalg.norm(cielab(red) - cielab(green)) > 80
+    assert np.linalg.norm(cielab(sim @ red) - cielab(sim @ green)) < 25
+
+
+@pytest.mark.parametrize("background", ["white", DARK_BACKGROUND])
+def test_palette_colours_stand_out_on_the_page_in_light_and_dark_mode(background):
+    """WCAG asks 3:1 of graphics against what is next to them."""
+    ratios = {c: round(contrast(c, background), 2) for c in plots.PALETTE}
+    assert min(ratios.values()) >= 3.0, ratios
+
+
+@pytest.mark.parametrize("vision", DEFICIENCIES)
+def test_palette_colours_are_told_apart_with_each_colour_vision(vision):
+    """Every pair differs by at least 13 CIELAB units (about five just-noticeable
+    differences) as seen with normal vision and with each full deficiency."""
+    sim = np.asarray(DEFICIENCIES[vision])
+    lab = {c: cielab(sim @ linear_rgb(c)) for c in plots.PALETTE}
+    closest = min(
+        (np.linalg.norm(lab[a] - lab[b]), a, b)
+        for i, a in enumerate(plots.PALETTE)
+        for b in plots.PALETTE[i + 1 :]
+    )
+    assert closest[0] >= 13, f"{vision}: {closest[1]} and {closest[2]} differ by {closest[0]:.1f}"
+
+
 def test_palette_is_distinct_hex_colours():
     assert len(set(plots.PALETTE)) == len(plots.PALETTE) == 8
     for c in plots.PALETTE:

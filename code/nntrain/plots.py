@@ -9,8 +9,14 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-#: A colour-blind-safe palette (Okabe and Ito), used for classes and curves.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+#: The colours of classes and curves: Okabe and Ito's colour-blind-safe palette, with the four
+#: colours that were too faint on white (orange 2.3:1, sky blue 2.3:1, yellow 1.3:1) or
+#: invisible on the book's dark theme (black) replaced by the colours of the same roles that
+#: stay at least 3:1 against both backgrounds and, among those, lie farthest apart from the
+#: other colours for normal vision and for each common colour-vision deficiency (protanopia,
+#: deuteranopia, tritanopia): every pair differs by at least 13 CIELAB units in all four
+#: (tests/test_plots.py computes both).
+PALETTE = ["#0072B2", "#D87747", "#009E73", "#CC79A7", "#0094FF", "#D55E00", "#86602D", "#666666"]
 
 STYLE = {
     "figure.facecolor": "white",
