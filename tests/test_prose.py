@@ -62,6 +62,7 @@ def test_quoted_numbers_are_read_with_their_value(text, values):
         "the layer $W_2 = 2 x^2 + 13$",  # integers in math are formula constants
         "[a link](https://example.org/v/0.613)",  # link targets
         "CS231n and L2 and fc_1",  # names
+        "**Exercise 4 (think; about 15 minutes).**",  # an exercise's time estimate
     ],
 )
 def test_references_constants_and_code_are_not_quotes(text):

@@ -61,6 +61,7 @@ _NUMBER = re.compile(
     r"(?P<suffix>\s*(?:%|x\b|×|\s+points?\b|\s+percentage points?\b))?(?![\w.]*\w)"
 )
 _SHAPE = re.compile(r"\b\d+(?:[x×]\d+)+\b")  # 8x8, 32x32x3: sizes, not measurements
+_ESTIMATE = re.compile(r"\babout \d+ minutes\b")  # an exercise's time estimate, not a measurement
 _SCIENTIFIC_MATH = re.compile(
     r"(?:(?P<mant>\d+(?:\.\d+)?)\s*(?:\\times|\\cdot)\s*)?10\^\{?(?P<exp>[-−]?\d+)\}?"
 )
@@ -134,7 +135,7 @@ def quotes(markdown):
             frac = "." + m[0].partition(".")[2]
             found.append(Quote(m[0], float(m[0]), _half_unit(frac), False, rest.strip()[:80]))
     prose = re.sub(r"\$\$.+?\$\$|\$.+?\$|\\begin\{(\w+\*?)\}.+?\\end\{\1\}", " ", text, flags=re.S)
-    prose = _SHAPE.sub(" ", _REFERENCE.sub(" ", prose))
+    prose = _ESTIMATE.sub(" ", _SHAPE.sub(" ", _REFERENCE.sub(" ", prose)))
     prose = re.sub(r"\b(1[89]|20)\d\d[a-z]?\b", " ", prose)  # years
     for m in _NUMBER.finditer(prose):
         whole = int(m["int"].replace(",", ""))
