@@ -81,8 +81,10 @@ def calculate_gain(nonlinearity, param=None):
       :math:`\sqrt{2 / (1 + a^2)}`;
     * ``"selu"``: :math:`3 / 4`.
 
-    The ReLU gain :math:`\sqrt{2}` makes up for the half of the inputs the ReLU sets to 0
-    (He et al. 2015); the leaky ReLU keeps a fraction :math:`a^2` of that half's variance.
+    The ReLU gain :math:`\sqrt{2}` makes up for the half of the second moment
+    :math:`\mathbb{E}[z^2]` that the ReLU sets to 0 for a symmetric pre-activation :math:`z`
+    (He et al. 2015); the leaky ReLU keeps a fraction :math:`a^2` of that half's second
+    moment.
     The SELU value is PyTorch's empirical choice; for a self-normalizing network use
     ``"linear"`` instead, which gives weights of variance :math:`1 / n_{in}`.
 
