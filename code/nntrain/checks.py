@@ -663,11 +663,18 @@ def check_rule(rule, reference, *, seed=0, steps=25, tol=1e-7, **config):
             path_got.append(np.asarray(w_got, dtype=np.float64))
         else:
             report.compare(f"round {r}: w at each of the {steps} steps", path_got, path_ref)
+            w_matched = report.ok
             for key in (*optim.STATE[reference], *("t",) * ("t" in cfg_ref)):
                 if key not in cfg_got:
                     report.fail(f"round {r}: config has no {key!r} (the rule's state)")
                 else:
                     report.compare(f"round {r}: config[{key!r}]", cfg_got[key], cfg_ref[key])
+                    if w_matched and not report.ok:  # say it once: the steps are right
+                        report.lines.append(
+                            f"  hint: w matched at every step; only config[{key!r}] differs: "
+                            "store the state as the exercise defines it"
+                        )
+                        w_matched = False
     return report.verdict()
 
 
