@@ -85,6 +85,47 @@ def last_layer_std(seed, scale, depth=10, width=100, n=200):
 # --- chapter 4: batch normalization -------------------------------------------------------
 
 
+@measurement("train_mode_cost", tol=1e-9)
+def train_mode_cost(seed, batch=8, epochs=2):
+    """Chapter 4: what classifying in train mode costs a batch-normalized net, in validation
+    accuracy (test mode minus train mode).
+
+    The 64-100-100-100-10 ReLU net (``FullyConnectedNet``, batch normalization before each
+    ReLU, weight scale sqrt(2/64), ``seed``) trains on the standardized digits
+    (``load_digits_split(seed=0)``, each pixel standardized with the training split's mean
+    and standard deviation) with ``train`` at learning rate 0.05 for ``epochs`` epochs in
+    batches of 50 shuffled with ``seed``. The validation digits are then classified in the
+    order ``np.random.default_rng(seed).permutation(n)``, in consecutive batches of
+    ``batch`` (the last one may be smaller), once in each mode, each mode starting from the
+    running statistics that training left (a train-mode pass updates them).
+    """
+    import copy
+
+    from .data import load_digits_split, map_inputs
+    from .reference import FullyConnectedNet
+    from .reference.preprocessing import Standardize
+    from .train import train
+
+    raw = load_digits_split(seed=0)
+    data = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+    net = FullyConnectedNet(
+        [100, 100, 100], 64, 10, weight_scale=np.sqrt(2 / 64), seed=seed, normalization="batchnorm"
+    )
+    train(net, data, learning_rate=0.05, epochs=epochs, batch_size=50, seed=seed, progress=False)
+    X, y = data["X_val"], data["y_val"]
+    order = np.random.default_rng(seed).permutation(len(X))
+    trained = copy.deepcopy(net.bn_params)
+    accuracy = {}
+    for mode in ("test", "train"):
+        net.bn_params = copy.deepcopy(trained)
+        batches = [order[i : i + batch] for i in range(0, len(X), batch)]
+        correct = sum(
+            np.sum(net.forward(X[b], mode=mode)[0].argmax(axis=1) == y[b]) for b in batches
+        )
+        accuracy[mode] = correct / len(X)
+    return float(accuracy["test"] - accuracy["train"])
+
+
 # --- chapter 5: regularization ------------------------------------------------------------
 
 
@@ -92,6 +133,46 @@ def last_layer_std(seed, scale, depth=10, width=100, n=200):
 
 
 # --- chapter 7: hyperparameter optimization -----------------------------------------------
+
+
+@measurement("coarse_to_fine_gain", tol=1e-9)
+def coarse_to_fine_gain(seed, n=16, keep=0.25, epochs=2):
+    """Chapter 7: what one coarse-to-fine step gains, the fine stage's median best
+    validation accuracy minus the coarse stage's, both stages of ``n`` trials trained for
+    ``epochs`` epochs.
+
+    The trials are those of the chapter's coarse space (learning rate log-uniform in
+    [1e-5, 10], regularization in [1e-6, 1], weight scale in [1e-3, 1]), drawn by
+    ``random_search`` with one generator, ``np.random.default_rng(seed)``: the coarse
+    trials first, then the fine ones from ``narrow(space, coarse trials, coarse scores,
+    keep=keep)``. Each stage trains with ``train_batched`` (hidden layer of 50, batches of
+    50, ``seed``, its other defaults) on the standardized digits (``load_digits_split
+    (seed=0)``, standardized with the training split's statistics); a trial's score is its
+    best validation accuracy, 0 where it is NaN.
+    """
+    from .data import load_digits_split, map_inputs
+    from .reference.preprocessing import Standardize
+    from .search import LogUniform, narrow, random_search, train_batched
+
+    raw = load_digits_split(seed=0)
+    data = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+    space = {
+        "learning_rate": LogUniform(1e-5, 10.0),
+        "reg": LogUniform(1e-6, 1.0),
+        "weight_scale": LogUniform(1e-3, 1.0),
+    }
+    rng = np.random.default_rng(seed)
+
+    def scores(trials):
+        results = train_batched(
+            data, trials, hidden_dims=[50], epochs=epochs, batch_size=50, seed=seed
+        )
+        return np.nan_to_num([r.best_val_acc for r in results])
+
+    coarse = random_search(space, n, rng)
+    coarse_scores = scores(coarse)
+    fine = random_search(narrow(space, coarse, coarse_scores, keep=keep), n, rng)
+    return float(np.median(scores(fine)) - np.median(coarse_scores))
 
 
 # --- chapter 8: the optimization landscape ------------------------------------------------

@@ -7,6 +7,24 @@ def my_batchnorm_forward(x, gamma, beta, eps=1e-5):
     return gamma * xhat + beta, (xhat, gamma, np.sqrt(var + eps))
 """
 
+TRAIN_MODE_SETUP = """
+def my_train_mode_cost(seed, batch=8, epochs=2):
+    raw = load_digits_split(seed=0)
+    data = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+    net = FullyConnectedNet(
+        [100, 100, 100], 64, 10, weight_scale=np.sqrt(2 / 64), seed=seed, normalization="batchnorm"
+    )
+    train(net, data, learning_rate=0.05, epochs=epochs, batch_size=50, seed=seed, progress=False)
+    X, y = data["X_val"], data["y_val"]
+    order = np.random.default_rng(seed).permutation(len(X))
+"""
+
+
+def train_mode_answer(body):
+    """The scaffold of Exercise 4 with ``body`` (indented by 4) in place of the solution."""
+    return TRAIN_MODE_SETUP + body
+
+
 ANSWERS = {
     "my_batchnorm_forward": {
         "wrong": {
@@ -192,6 +210,100 @@ def my_batchnorm_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
     std = np.sqrt(running_var + eps)
     return np.array([gamma * (row - running_mean) / std + beta for row in x])
 """,
+        },
+    },
+    "my_train_mode_cost": {
+        "wrong": {
+            "train mode first, its statistics kept for test mode": train_mode_answer("""
+    accuracy = {}
+    for mode in ("train", "test"):
+        correct = 0
+        for start in range(0, len(X), batch):
+            idx = order[start : start + batch]
+            correct += np.sum(net.forward(X[idx], mode=mode)[0].argmax(axis=1) == y[idx])
+        accuracy[mode] = correct / len(X)
+    return accuracy["test"] - accuracy["train"]
+"""),
+            "the test split": train_mode_answer("""
+    X, y = data["X_test"], data["y_test"]
+    order = np.random.default_rng(seed).permutation(len(X))
+    saved = copy.deepcopy(net.bn_params)
+    accuracy = {}
+    for mode in ("test", "train"):
+        net.bn_params = copy.deepcopy(saved)
+        correct = 0
+        for start in range(0, len(X), batch):
+            idx = order[start : start + batch]
+            correct += np.sum(net.forward(X[idx], mode=mode)[0].argmax(axis=1) == y[idx])
+        accuracy[mode] = correct / len(X)
+    return accuracy["test"] - accuracy["train"]
+"""),
+            "the digits in their stored order": train_mode_answer("""
+    saved = copy.deepcopy(net.bn_params)
+    accuracy = {}
+    for mode in ("test", "train"):
+        net.bn_params = copy.deepcopy(saved)
+        correct = 0
+        for start in range(0, len(X), batch):
+            scores = net.forward(X[start : start + batch], mode=mode)[0]
+            correct += np.sum(scores.argmax(axis=1) == y[start : start + batch])
+        accuracy[mode] = correct / len(X)
+    return accuracy["test"] - accuracy["train"]
+"""),
+            "a count of digits, not a fraction": train_mode_answer("""
+    saved = copy.deepcopy(net.bn_params)
+    correct = {}
+    for mode in ("test", "train"):
+        net.bn_params = copy.deepcopy(saved)
+        correct[mode] = 0
+        for start in range(0, len(X), batch):
+            idx = order[start : start + batch]
+            correct[mode] += np.sum(net.forward(X[idx], mode=mode)[0].argmax(axis=1) == y[idx])
+    return float(correct["test"] - correct["train"])
+"""),
+            "train mode minus test mode": train_mode_answer("""
+    saved = copy.deepcopy(net.bn_params)
+    accuracy = {}
+    for mode in ("test", "train"):
+        net.bn_params = copy.deepcopy(saved)
+        correct = 0
+        for start in range(0, len(X), batch):
+            idx = order[start : start + batch]
+            correct += np.sum(net.forward(X[idx], mode=mode)[0].argmax(axis=1) == y[idx])
+        accuracy[mode] = correct / len(X)
+    return accuracy["train"] - accuracy["test"]
+"""),
+            "one batch of every digit": train_mode_answer("""
+    saved = copy.deepcopy(net.bn_params)
+    accuracy = {}
+    for mode in ("test", "train"):
+        net.bn_params = copy.deepcopy(saved)
+        scores = net.forward(X[order], mode=mode)[0]
+        accuracy[mode] = np.mean(scores.argmax(axis=1) == y[order])
+    return accuracy["test"] - accuracy["train"]
+"""),
+        },
+        "right": {
+            "predictions gathered, as the chapter does": train_mode_answer("""
+    def predict(mode):
+        saved = copy.deepcopy(net.bn_params)
+        pred = np.empty(len(X), dtype=int)
+        for start in range(0, len(X), batch):
+            idx = order[start : start + batch]
+            pred[idx] = net.forward(X[idx], mode=mode)[0].argmax(axis=1)
+        net.bn_params = saved
+        return pred
+
+    return np.mean(predict("test") == y) - np.mean(predict("train") == y)
+"""),
+            "a copy of the whole net per mode": train_mode_answer("""
+    hits = {}
+    for mode in ("train", "test"):
+        model = copy.deepcopy(net)
+        batches = np.split(order, range(batch, len(order), batch))
+        hits[mode] = [model.forward(X[b], mode=mode)[0].argmax(1) == y[b] for b in batches]
+    return float(np.concatenate(hits["test"]).mean() - np.concatenate(hits["train"]).mean())
+"""),
         },
     },
 }

@@ -1,5 +1,29 @@
 """Answers to chapter 7's graded exercises (see tests/answers/__init__.py)."""
 
+COARSE_TO_FINE_SETUP = """
+def my_coarse_to_fine(seed, n=16, keep=0.25, epochs=2):
+    raw = load_digits_split(seed=0)
+    data = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+    space = {
+        "learning_rate": LogUniform(1e-5, 10.0),
+        "reg": LogUniform(1e-6, 1.0),
+        "weight_scale": LogUniform(1e-3, 1.0),
+    }
+    rng = np.random.default_rng(seed)
+
+    def scores(trials, epochs=epochs):
+        results = train_batched(
+            data, trials, hidden_dims=[50], epochs=epochs, batch_size=50, seed=seed
+        )
+        return np.array([r.best_val_acc for r in results])
+"""
+
+
+def coarse_to_fine_answer(body):
+    """The scaffold of Exercise 4 with ``body`` (indented by 4) in place of the solution."""
+    return COARSE_TO_FINE_SETUP + body
+
+
 ANSWERS = {
     "my_log_uniform": {
         "wrong": {
@@ -170,6 +194,70 @@ def my_narrow(values, scores, low, high, keep):
     pad = max(0.1 * np.ptp(best), 0.05 * (hi - lo))
     return 10 ** np.clip(best.min() - pad, lo, hi), 10 ** np.clip(best.max() + pad, lo, hi)
 """,
+        },
+    },
+    "my_coarse_to_fine": {
+        "wrong": {
+            "a fresh generator for the fine stage": coarse_to_fine_answer("""
+    coarse = random_search(space, n, rng)
+    coarse_scores = np.nan_to_num(scores(coarse))
+    fine_space = narrow(space, coarse, coarse_scores, keep=keep)
+    fine = random_search(fine_space, n, np.random.default_rng(seed))
+    return np.median(np.nan_to_num(scores(fine))) - np.median(coarse_scores)
+"""),
+            "the fine stage trained three times longer": coarse_to_fine_answer("""
+    coarse = random_search(space, n, rng)
+    coarse_scores = np.nan_to_num(scores(coarse))
+    fine = random_search(narrow(space, coarse, coarse_scores, keep=keep), n, rng)
+    return np.median(np.nan_to_num(scores(fine, 3 * epochs))) - np.median(coarse_scores)
+"""),
+            "means, not medians": coarse_to_fine_answer("""
+    coarse = random_search(space, n, rng)
+    coarse_scores = np.nan_to_num(scores(coarse))
+    fine = random_search(narrow(space, coarse, coarse_scores, keep=keep), n, rng)
+    return np.mean(np.nan_to_num(scores(fine))) - np.mean(coarse_scores)
+"""),
+            "the fine median alone": coarse_to_fine_answer("""
+    coarse = random_search(space, n, rng)
+    coarse_scores = np.nan_to_num(scores(coarse))
+    fine = random_search(narrow(space, coarse, coarse_scores, keep=keep), n, rng)
+    return float(np.median(np.nan_to_num(scores(fine))))
+"""),
+            "narrow's default keep": coarse_to_fine_answer("""
+    coarse = random_search(space, n, rng)
+    coarse_scores = np.nan_to_num(scores(coarse))
+    fine = random_search(narrow(space, coarse, coarse_scores), n, rng)
+    return np.median(np.nan_to_num(scores(fine))) - np.median(coarse_scores)
+"""),
+            "the best trial, not the median": coarse_to_fine_answer("""
+    coarse = random_search(space, n, rng)
+    coarse_scores = np.nan_to_num(scores(coarse))
+    fine = random_search(narrow(space, coarse, coarse_scores, keep=keep), n, rng)
+    return np.max(np.nan_to_num(scores(fine))) - np.max(coarse_scores)
+"""),
+        },
+        "right": {
+            "statistics.median over a loop": coarse_to_fine_answer("""
+    import math
+    import statistics
+
+    def cleaned(values):
+        return [0.0 if math.isnan(v) else float(v) for v in values]
+
+    coarse = random_search(space, n, rng)
+    first = cleaned(scores(coarse))
+    fine_space = narrow(space, coarse, first, keep=keep)
+    second = cleaned(scores(random_search(fine_space, n, rng)))
+    return statistics.median(second) - statistics.median(first)
+"""),
+            "the 50th percentile": coarse_to_fine_answer("""
+    coarse = random_search(space, n, rng)
+    raw_scores = scores(coarse)
+    coarse_scores = np.where(np.isnan(raw_scores), 0.0, raw_scores)
+    fine_scores = scores(random_search(narrow(space, coarse, coarse_scores, keep=keep), n, rng))
+    fine_scores = np.where(np.isnan(fine_scores), 0.0, fine_scores)
+    return float(np.percentile(fine_scores, 50) - np.percentile(coarse_scores, 50))
+"""),
         },
     },
 }
