@@ -129,7 +129,89 @@ def train_mode_cost(seed, batch=8, epochs=2):
 # --- chapter 5: regularization ------------------------------------------------------------
 
 
+def _standardized_digits():
+    """The digits of chapters 5 and 6: ``load_digits_split(seed=0)``, each pixel standardized
+    with the training split's mean and standard deviation."""
+    from .data import load_digits_split, map_inputs
+    from .reference.preprocessing import Standardize
+
+    raw = load_digits_split(seed=0)
+    return map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+
+
+@measurement("elastic_net_sparsity", tol=1e-3)
+def elastic_net_sparsity(seed, reg=2e-2, l1_share=0.5, epochs=5):
+    """Chapter 5: the share of first-layer weights that are exactly 0 after training the
+    64-100-10 ReLU net (``FullyConnectedNet``, weight scale sqrt(2/64), ``seed``, no penalty
+    of its own) on the standardized digits with the elastic net applied proximally.
+
+    Each of ``epochs`` epochs visits the training digits in the order
+    ``rng.permutation(n)``, with one ``rng = np.random.default_rng(seed)`` for the run, in
+    minibatches of 50; each step moves every parameter by plain SGD (lr 0.05), the weights
+    with the L2 part's gradient added and then soft-thresholded by the L1 part:
+    ``W <- soft_threshold(W - lr (dW + reg (1 - l1_share) W), lr reg l1_share)``.
+    """
+    from .reference import FullyConnectedNet
+    from .reference.penalties import soft_threshold
+
+    digits, lr = _standardized_digits(), 0.05
+    X, y = digits["X_train"], digits["y_train"]
+    net = FullyConnectedNet([100], 64, 10, weight_scale=np.sqrt(2 / 64), seed=seed)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), 50):
+            idx = order[start : start + 50]
+            _, grads = net.loss(X[idx], y[idx])
+            for k, w in net.params.items():
+                if k.startswith("W"):
+                    step = w - lr * (grads[k] + reg * (1 - l1_share) * w)
+                    net.params[k] = soft_threshold(step, lr * reg * l1_share)
+                else:
+                    net.params[k] = w - lr * grads[k]
+    return float(np.mean(net.params["W1"] == 0))
+
+
 # --- chapter 6: babysitting the learning process ------------------------------------------
+
+
+def input_independent_accuracies(seed, epochs=3):
+    """Chapter 6: Karpathy's input-independent baseline beside the real run.
+
+    The 64-100-10 ReLU net (``FullyConnectedNet``, weight scale sqrt(2/64), ``seed``) is
+    trained by ``train`` (lr 0.03, minibatches of 50 shuffled with ``seed``, ``epochs``
+    epochs, ``keep_best=False``) twice: on the standardized digits, and on the same digits
+    with every input of every split set to 0. Returns the final validation accuracy of each,
+    ``(real, baseline)``.
+    """
+    from .data import map_inputs
+    from .reference import FullyConnectedNet
+    from .train import train
+
+    digits = _standardized_digits()
+    accuracies = []
+    for data in (digits, map_inputs(digits, np.zeros_like)):
+        net = FullyConnectedNet([100], 64, 10, weight_scale=np.sqrt(2 / 64), seed=seed)
+        hist = train(
+            net,
+            data,
+            learning_rate=0.03,
+            epochs=epochs,
+            batch_size=50,
+            seed=seed,
+            keep_best=False,
+            progress=False,
+        )
+        accuracies.append(hist.val_acc[-1])
+    return tuple(accuracies)
+
+
+@measurement("input_independent_gap", tol=1e-3)
+def input_independent_gap(seed, epochs=3):
+    """Chapter 6: validation accuracy with the real inputs minus the input-independent
+    baseline's (:func:`input_independent_accuracies`)."""
+    real, baseline = input_independent_accuracies(seed, epochs)
+    return real - baseline
 
 
 # --- chapter 7: hyperparameter optimization -----------------------------------------------

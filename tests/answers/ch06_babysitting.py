@@ -1,5 +1,20 @@
 """Answers to chapter 6's graded exercises (see tests/answers/__init__.py)."""
 
+BASELINE = """
+def my_baseline_gap(seed, epochs=3):
+    raw = load_digits_split(seed=0)
+    real = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+    accuracies = []
+    for data in (real, {zeroed}):
+        net = FullyConnectedNet([100], 64, 10, weight_scale=np.sqrt(2 / 64), seed={seed})
+        hist = train(
+            net, data, learning_rate=0.03, epochs=epochs, batch_size=50, seed={seed},
+            keep_best=False,
+        )
+        accuracies.append({score})
+    return {result}
+"""
+
 ANSWERS = {
     "my_expected_initial_loss": {
         "wrong": {
@@ -156,6 +171,79 @@ def my_centred_difference(f, x, h):
         x[i] = saved
         grad[i] = (plus - minus) / (2.0 * h)
     return grad
+""",
+        },
+    },
+    "my_baseline_gap": {
+        "wrong": {
+            "the validation inputs left as they are": BASELINE.format(
+                zeroed='{k: np.zeros_like(v) if k == "X_train" else v for k, v in real.items()}',
+                score="hist.val_acc[-1]",
+                seed="seed",
+                result="accuracies[0] - accuracies[1]",
+            ),
+            "the test split instead of the validation split": BASELINE.format(
+                zeroed="map_inputs(real, np.zeros_like)",
+                score='accuracy(net, data["X_test"], data["y_test"])',
+                seed="seed",
+                result="accuracies[0] - accuracies[1]",
+            ),
+            "a count of digits, not a share": BASELINE.format(
+                zeroed="map_inputs(real, np.zeros_like)",
+                score='hist.val_acc[-1] * len(data["y_val"])',
+                seed="seed",
+                result="accuracies[0] - accuracies[1]",
+            ),
+            "the baseline's accuracy alone": BASELINE.format(
+                zeroed="map_inputs(real, np.zeros_like)",
+                score="hist.val_acc[-1]",
+                seed="seed",
+                result="accuracies[1]",
+            ),
+            "shuffled labels instead of zero inputs": BASELINE.format(
+                zeroed="dict(real, y_train=np.random.default_rng(seed)"
+                '.permutation(real["y_train"]))',
+                score="hist.val_acc[-1]",
+                seed="seed",
+                result="accuracies[0] - accuracies[1]",
+            ),
+            "seed 0 whatever the seed": BASELINE.format(
+                zeroed="map_inputs(real, np.zeros_like)",
+                score="hist.val_acc[-1]",
+                seed="0",
+                result="accuracies[0] - accuracies[1]",
+            ),
+        },
+        "right": {
+            "the inputs multiplied by 0, accuracy recomputed": """
+def trained_accuracy(data, seed, epochs):
+    net = FullyConnectedNet([100], 64, 10, weight_scale=np.sqrt(2 / 64), seed=seed)
+    train(net, data, learning_rate=0.03, epochs=epochs, batch_size=50, seed=seed,
+          keep_best=False, progress=False)
+    return accuracy(net, data["X_val"], data["y_val"])
+
+
+def my_baseline_gap(seed, epochs=3):
+    raw = load_digits_split(seed=0)
+    scaler = Standardize().fit(raw["X_train"])
+    real = {k: scaler.transform(v) if k[0] == "X" else v for k, v in raw.items()}
+    blank = {k: v * 0.0 if k[0] == "X" else v for k, v in real.items()}
+    return trained_accuracy(real, seed, epochs) - trained_accuracy(blank, seed, epochs)
+""",
+            "explicit zero arrays, a loop over the two runs": """
+def my_baseline_gap(seed, epochs=3):
+    raw = load_digits_split(seed=0)
+    real = map_inputs(raw, Standardize().fit(raw["X_train"]).transform)
+    zeros = dict(real)
+    for split in ("train", "val", "test"):
+        zeros[f"X_{split}"] = np.zeros(real[f"X_{split}"].shape)
+    result = {}
+    for name, data in (("real", real), ("zeros", zeros)):
+        net = FullyConnectedNet([100], 64, 10, weight_scale=np.sqrt(2 / 64), seed=seed)
+        history = train(net, data, learning_rate=0.03, epochs=epochs, batch_size=50,
+                        seed=seed, keep_best=False)
+        result[name] = history.val_acc[-1]
+    return float(result["real"] - result["zeros"])
 """,
         },
     },
