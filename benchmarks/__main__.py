@@ -8,14 +8,16 @@ The parts, in order: ``chapters`` (each chapter's execution and its slider frame
 each reference module's lines spent on input checks), ``batched`` (batched
 trials against sequential training, with the achieved rate and the machine's peak) and
 ``suite`` (the whole test suite). Times are reported in seconds and in calibration units
-(see :mod:`benchmarks.report`). The exit status is 1 when a target is missed.
+(see :mod:`benchmarks.report`). ``pages`` weighs the built book's audited pages (bytes of a
+first visit, DOM elements, Lighthouse's performance score where Lighthouse is installed; see
+:mod:`benchmarks.pages`). The exit status is 1 when a target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from benchmarks import batched_trials, chapters, checks, suite, twins
+from benchmarks import batched_trials, chapters, checks, pages, suite, twins
 from benchmarks.report import Report
 
 PARTS = {
@@ -24,6 +26,7 @@ PARTS = {
     "checks": checks.measure,
     "batched": batched_trials.measure,
     "suite": suite.measure,
+    "pages": pages.measure,
     "babysit": lambda report: __import__("benchmarks.babysit", fromlist=["_"]).measure(report),
 }
 

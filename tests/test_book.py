@@ -23,7 +23,7 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 #: The most a chapter page may weigh, its precomputed slider frames included.
 MAX_PAGE_BYTES = 5_000_000
 #: The offline MathJax every page with math loads (book/_ext/offline_math.py).
-MATHJAX = "_static/mathjax/tex-chtml-full.js"
+MATHJAX = "_static/mathjax/startup.js"
 
 
 def page(name):
@@ -125,8 +125,13 @@ def test_static_sliders_are_self_contained(built):
     assert len(sliders) == 2, "chapter 0 has one figure with two sliders"
     assert "application/vnd.jupyter.widget-view+json" not in text
     assert not re.search(r'<script[^>]+src="https?://[^"]*(jupyter-widgets|require)', text)
-    frames = re.findall(r"iVBORw0KGgo", text)  # base64 of the PNG signature
+    # the frames are image files of the build (book/_ext/light_pages.py), none inline
+    assert "iVBORw0KGgo" not in text  # base64 of the PNG signature
+    (data,) = re.findall(r'<script type="application/json" id="[^"]+-data">(.*?)</script>', text)
+    frames = json.loads(data)["frames"]
     assert len(frames) >= 28
+    for address in frames.values():
+        assert (HTML / "book" / address).resolve().read_bytes()[:4] == b"\x89PNG", address
 
 
 def test_api_reference_and_bibliography(built):

@@ -202,8 +202,9 @@ def test_static_html_is_self_contained(sf):
     text = sf._repr_html_()
     parsed = Elements(text)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
-    assert [tag for tag, _ in parsed.elements].count("script") == 1
-    assert all("src" not in a for tag, a in parsed.elements if tag == "script")
+    scripts = [a for tag, a in parsed.elements if tag == "script"]
+    assert [a.get("type") for a in scripts] == ["application/json", None]  # data, then code
+    assert all("src" not in a for a in scripts)
     assert not any(tag in ("link", "style", "iframe") for tag, _ in parsed.elements)
 
 
@@ -215,7 +216,7 @@ def test_caption_and_values_are_escaped():
     text = sf._repr_html_()
     assert "<b>" not in text and "&lt;b&gt;x&lt;/b&gt; &amp; y" in text
     assert "<output" in text and "&lt;/script&gt;</output>" in text
-    assert text.count("</script>") == 1 and text.endswith("</script></div>")
+    assert text.count("</script>") == 2 and text.endswith("</script></div>")
     assert '"labels":[["\\u003c/script\\u003e"]]' in text  # still the same JSON string
 
 
@@ -264,7 +265,8 @@ FAKE_DOM = """
 const parsed = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const elements = {};
 for (const [id, value] of Object.entries(parsed.elements)) {
-  elements[id] = {id, value, textContent: "", src: "", listeners: {},
+  elements[id] = {id, value, textContent: parsed.text[id] || "", src: "", alt: "", attributes: {},
+    listeners: {}, setAttribute(name, v) { this.attributes[name] = String(v); },
     addEventListener(type, f) { (this.listeners[type] = this.listeners[type] || []).push(f); }};
 }
 globalThis.document = {getElementById: id => elements[id] || null};
@@ -274,27 +276,32 @@ for (const move of parsed.moves) {
   const input = elements[move.id];
   input.value = String(move.value);
   for (const f of input.listeners.input || []) f();
-  results.push({src: elements[parsed.img].src,
-                labels: parsed.outputs.map(id => elements[id].textContent)});
+  results.push({src: elements[parsed.img].src, alt: elements[parsed.img].alt,
+                labels: parsed.outputs.map(id => elements[id].textContent),
+                valuetexts: parsed.ranges.map(id => elements[id].attributes["aria-valuetext"])});
 }
 console.log(JSON.stringify(results));
 """
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the inline script")
-def test_inline_script_swaps_frames_in_node(sf):
-    parsed = Elements(sf._repr_html_())
-    (script,) = parsed.scripts
+def run_script_in_node(text, moves):
+    """Load the static slider ``text`` into a fake DOM, apply ``moves`` ((slider, index),
+    in order) with input events and return what the page shows after each."""
+    parsed = Elements(text)
+    data, script = parsed.scripts
     ranges = [a["id"] for tag, a in parsed.elements if tag == "input"]
     outputs = [a["id"] for tag, a in parsed.elements if tag == "output"]
     (img,) = [a["id"] for tag, a in parsed.elements if tag == "img"]
     elements = {a["id"]: a.get("value", "") for _, a in parsed.elements if "id" in a}
-    moves = [(0, 1), (1, 1), (0, 2), (1, 0), (0, 0)]  # (slider, index), applied in order
+    (data_id,) = [a["id"] for tag, a in parsed.elements if a.get("type") == "application/json"]
     payload = {
         "script": script,
         "elements": elements,
+        "text": {data_id: data},
         "img": img,
         "outputs": outputs,
+        "ranges": ranges,
         "moves": [{"id": ranges[k], "value": i} for k, i in moves],
     }
     done = subprocess.run(
@@ -305,8 +312,13 @@ def test_inline_script_swaps_frames_in_node(sf):
         timeout=30,
     )
     assert done.returncode == 0, done.stderr
-    results = json.loads(done.stdout)
+    return json.loads(done.stdout)
 
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the inline script")
+def test_inline_script_swaps_frames_in_node(sf):
+    moves = [(0, 1), (1, 1), (0, 2), (1, 0), (0, 0)]  # (slider, index), applied in order
+    results = run_script_in_node(sf._repr_html_(), moves)
     grid = list(sf.sliders.values())
     index = [0, 0]
     for (k, i), result in zip(moves, results):
@@ -314,6 +326,8 @@ def test_inline_script_swaps_frames_in_node(sf):
         key = tuple(values[j] for values, j in zip(grid, index))
         assert result["src"] == "data:image/png;base64," + b64(sf.frames[key])
         assert result["labels"] == [str(v) for v in key]
+        assert result["valuetexts"] == [f"slope = {key[0]}", f"style = {key[1]}"]
+        assert result["alt"] == f"Interactive figure: slope = {key[0]}, style = {key[1]}"
 
 
 # --- bad input -------------------------------------------------------------------------
@@ -377,3 +391,135 @@ def test_occurrence_counter_is_per_content(monkeypatch):
     second = small(slope=[3], style=[":"])
     assert first._id.endswith("-0") and second._id.endswith("-1")
     assert first._id[:-2] == second._id[:-2]
+
+
+# --- what a reader hears: labels, units, value texts, alt text (issue 34) ---------------
+
+
+def worded(**kwargs):
+    return slider_figure(
+        draw_line,
+        figsize=(2, 1.5),
+        dpi=40,
+        caption="Lines",
+        slope=[1, 2],
+        style=["-", "--"],
+        **kwargs,
+    )
+
+
+def test_sliders_are_labelled_in_words_and_announce_their_value_with_its_unit():
+    sf = worded(labels={"slope": "slope of the line"}, units={"slope": "units per unit"})
+    parsed = Elements(sf._repr_html_())
+    labels = [a for tag, a in parsed.elements if tag == "label"]
+    ranges = [a for tag, a in parsed.elements if tag == "input"]
+    text = sf._repr_html_()
+    assert re.findall(r"<label [^>]*>([^<]*)</label>", text) == ["slope of the line", "style"]
+    assert [r["aria-valuetext"] for r in ranges] == ["slope of the line = 1 units per unit",
+                                                     "style = -"]  # fmt: skip
+    assert [a["for"] for a in labels] == [r["id"] for r in ranges]
+    assert re.findall(r"<output [^>]*>([^<]*)</output>", text) == ["1 units per unit", "-"]
+    (figure, *_) = parsed.elements
+    assert figure[1]["role"] == "group" and figure[1]["aria-labelledby"].endswith("-caption")
+    (img,) = [a for tag, a in parsed.elements if tag == "img"]
+    assert img["alt"] == "Lines: slope of the line = 1 units per unit, style = -"
+    assert (img["width"], img["height"], img["loading"]) == ("80", "60", "lazy")
+    assert sf.labels == {"slope": "slope of the line", "style": "style"}
+    assert sf.units == {"slope": "units per unit", "style": ""}
+
+
+def test_the_alt_text_follows_the_frame_as_described():
+    def describe(slope, style):
+        return f"a {'dashed' if style == '--' else 'solid'} line rising {slope} per unit"
+
+    sf = worded(describe=describe)
+    (data,) = [s for s in Elements(sf._repr_html_()).scripts if s.startswith("{")]
+    alts = json.loads(data)["alts"]
+    assert alts == {
+        "0,0": "a solid line rising 1 per unit",
+        "0,1": "a dashed line rising 1 per unit",
+        "1,0": "a solid line rising 2 per unit",
+        "1,1": "a dashed line rising 2 per unit",
+    }
+    assert sf.describe((2, "--")) == "a dashed line rising 2 per unit"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the inline script")
+def test_moving_a_slider_updates_its_value_text_and_the_alt_text_in_node():
+    sf = worded(labels={"slope": "slope"}, units={"slope": "per unit"})
+    (result,) = run_script_in_node(sf._repr_html_(), [(0, 1)])
+    assert result["valuetexts"] == ["slope = 2 per unit", "style = -"]
+    assert result["labels"] == ["2 per unit", "-"]
+    assert result["alt"] == "Lines: slope = 2 per unit, style = -"
+    assert result["src"] == "data:image/png;base64," + b64(sf.frame((2, "-")))
+
+
+def test_live_sliders_show_the_labels_and_units():
+    sf = worded(labels={"slope": "slope of the line"}, units={"slope": "per unit"})
+    _, *controls, _ = sf.widget().children
+    assert [c.description for c in controls] == ["slope of the line", "style"]
+    assert [label for label, _ in controls[0].options] == ["1 per unit", "2 per unit"]
+    controls[0].value = 2
+    assert controls[0].label == "2 per unit"
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"labels": ["slope"]}, TypeError, "labels must be a dict from slider name"),
+        ({"labels": {"slop": "x"}}, ValueError, r"labels names no slider: \['slop'\]"),
+        ({"labels": {"slope": ""}}, TypeError, r"labels\['slope'\] must be a non-empty string"),
+        ({"labels": {"slope": 3}}, TypeError, r"labels\['slope'\] must be a non-empty string"),
+        ({"units": {"width": "cm"}}, ValueError, "units names no slider"),
+        ({"units": {"slope": None}}, TypeError, r"units\['slope'\] must be"),
+        ({"describe": "a line"}, TypeError, "describe must be callable or None, got str"),
+    ],
+)
+def test_bad_labels_units_and_descriptions_are_reported(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        worded(**kwargs)
+
+
+def test_a_description_that_is_not_text_is_reported():
+    sf = worded(describe=lambda slope, style: None)
+    with pytest.raises(TypeError, match="describe must return a non-empty string, got None"):
+        sf._repr_html_()
+
+
+# --- the book's build: frames as files (book/_ext/light_pages.py) -----------------------
+
+
+@pytest.fixture(scope="module")
+def light_pages():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "light_pages.py"
+    spec = importlib.util.spec_from_file_location("light_pages", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_book_moves_frames_to_image_files_next_to_the_page(sf, light_pages, tmp_path):
+    text = light_pages.externalize_frames(sf._repr_html_(), tmp_path, "book/00_network")
+    assert "data:image" not in text
+    (data,) = [s for s in Elements(text).scripts if s.startswith("{")]
+    frames = json.loads(data)["frames"]
+    ranges = [range(len(v)) for v in sf.sliders.values()]
+    import itertools
+
+    for index, key in zip(itertools.product(*ranges), sf.keys):
+        address = frames[",".join(map(str, index))]
+        assert address.startswith("../_images/sliders/") and address.endswith(".png")
+        assert (tmp_path / "book" / address).resolve().read_bytes() == sf.frame(key)
+    (img,) = [a for tag, a in Elements(text).elements if tag == "img"]
+    assert img["src"] == frames["0,0"] and img["loading"] == "lazy"
+    assert len(list((tmp_path / "_images" / "sliders").iterdir())) == len(set(sf.frames.values()))
+    # the page's script is unchanged, and shows the files
+    (result,) = run_script_in_node(text, [(0, 2)]) if shutil.which("node") else [None]
+    if result is not None:
+        assert result["src"] == frames["2,0"]
+    # a page at the top of the book addresses the same files without "../"
+    top = light_pages.externalize_frames(sf._repr_html_(), tmp_path, "intro")
+    assert '"_images/sliders/' in top and "../" not in top

@@ -4,10 +4,16 @@ Sphinx's ``sphinx.ext.mathjax`` loads MathJax from a CDN by default, so a reader
 internet sees raw ``\\(...\\)`` and ``\\[...\\]``. This extension points ``mathjax_path`` at a
 copy of MathJax 3 that it places in the build's ``_static/mathjax/``. The files come from the
 PyPI package ``sphinx-mathjax-offline`` (pinned in requirements.txt), which ships MathJax 3's
-``es5`` directory. Only what a page needs is copied (about 1.8 MB):
+``es5`` directory. A page loads MathJax's smaller component set (about 0.75 MB, against
+1.3 MB for the combined ``tex-chtml-full.js`` the book used before):
 
-- ``tex-chtml-full.js``: the TeX input with *every* TeX package compiled in, so no macro
-  makes MathJax fetch an extension on demand, and the CommonHTML output;
+- ``startup.js``, which loads the components listed in ``mathjax3_config["loader"]``:
+  ``core``, ``input/tex`` (the TeX input with the packages ``base``, ``ams``, ``newcommand``,
+  ``noundefined``, ``require``, ``autoload`` and ``configmacros``), ``output/chtml`` with its
+  font data and ``a11y/assistive-mml`` (hidden MathML that screen readers read; the full
+  file turned it on through its contextual menu, which is left out);
+- ``input/tex/extensions/``: every other TeX package, fetched by ``autoload`` from this local
+  copy only when a page uses one of its macros (``\\boldsymbol``, ``\\cancel``, ...);
 - ``output/chtml/fonts/woff-v2/``: the fonts CommonHTML draws with.
 
 Enabled from ``_config.yml`` as a Jupyter Book local extension
@@ -25,10 +31,19 @@ from sphinx.errors import ExtensionError
 
 #: The PyPI distribution whose top-level (hyphenated) folder holds MathJax's files.
 PACKAGE = "sphinx-mathjax-offline"
-#: The combined MathJax file the pages load, relative to the MathJax folder.
-ENTRY = "tex-chtml-full.js"
-#: What the pages need of MathJax: the combined file and the fonts it loads by itself.
-NEEDED = (ENTRY, "output/chtml/fonts/woff-v2")
+#: The MathJax file the pages load, relative to the MathJax folder: the loader.
+ENTRY = "startup.js"
+#: The components the loader loads on every page with math.
+COMPONENTS = ("core", "input/tex", "output/chtml", "a11y/assistive-mml")
+#: What the pages need of MathJax: the loader, the components (with the font data CommonHTML
+#: loads by itself), the TeX packages ``autoload`` fetches on demand, and the fonts.
+NEEDED = (
+    ENTRY,
+    *(f"{name}.js" for name in COMPONENTS),
+    "output/chtml/fonts/tex.js",
+    "input/tex/extensions",
+    "output/chtml/fonts/woff-v2",
+)
 #: Where the copy goes, relative to the HTML output's ``_static``.
 TARGET = "mathjax"
 
@@ -51,6 +66,9 @@ def mathjax_source() -> Path:
 def use_local_mathjax(app, config) -> None:
     mathjax_source()  # fail at the start of the build, not after executing every chapter
     config.mathjax_path = f"{TARGET}/{ENTRY}"  # relative paths are served from _static/
+    # MyST adds its own options to this dictionary later (which elements to typeset).
+    config.mathjax3_config = dict(config.mathjax3_config or {})
+    config.mathjax3_config["loader"] = {"load": list(COMPONENTS)}
 
 
 def copy_mathjax(app, exception) -> None:

@@ -55,7 +55,17 @@ FRAMES_PER_WORKER = 4
 _occurrences: dict[str, int] = {}
 
 
-def slider_figure(draw, *, figsize=(8, 4), dpi=100, caption=None, **sliders):
+def slider_figure(
+    draw,
+    *,
+    figsize=(8, 4),
+    dpi=100,
+    caption=None,
+    labels=None,
+    units=None,
+    describe=None,
+    **sliders,
+):
     """An interactive figure: ``draw`` rendered for every combination of slider values.
 
     Every keyword argument besides ``figsize``, ``dpi`` and ``caption`` is a slider; its
@@ -75,6 +85,13 @@ def slider_figure(draw, *, figsize=(8, 4), dpi=100, caption=None, **sliders):
         figsize: the figure's size in inches, ``(width, height)``.
         dpi: the resolution of the frames, in dots per inch.
         caption: an optional line of text shown above the sliders.
+        labels: an optional dict from slider name to the label a reader sees, in words
+            (``{"lam": "L2 strength λ"}``); a slider left out is labelled with its name.
+        units: an optional dict from slider name to the unit of its values, shown after
+            each value (``{"hidden": "units per layer"}``).
+        describe: an optional function ``describe(**values) -> str`` that gives the alt
+            text of the frame for those slider values: what the frame shows, for a reader
+            who cannot see it. By default the caption followed by the sliders' values.
         **sliders: one slider per keyword, each a non-empty list or tuple of distinct
             numbers or strings.
 
@@ -93,7 +110,16 @@ def slider_figure(draw, *, figsize=(8, 4), dpi=100, caption=None, **sliders):
         >>> sf.frames[(2, 1.5)][:4]
         b'\\x89PNG'
     """
-    return SliderFigure(draw, sliders, figsize=figsize, dpi=dpi, caption=caption)
+    return SliderFigure(
+        draw,
+        sliders,
+        figsize=figsize,
+        dpi=dpi,
+        caption=caption,
+        labels=labels,
+        units=units,
+        describe=describe,
+    )
 
 
 class SliderFigure:
@@ -109,15 +135,31 @@ class SliderFigure:
         figsize: see :func:`slider_figure`.
         dpi: see :func:`slider_figure`.
         caption: see :func:`slider_figure`.
+        labels: see :func:`slider_figure`.
+        units: see :func:`slider_figure`.
+        describe: see :func:`slider_figure`.
 
     Attributes:
         sliders: a dict from slider name to the tuple of its values, in display order.
         keys: every combination of slider values, one value per slider in order.
         redraw_seconds: a dict from each key drawn so far to its redraw time.
         caption: the caption, or ``None``.
+        labels: a dict from slider name to its label, for every slider.
+        units: a dict from slider name to its unit (``""`` for none), for every slider.
     """
 
-    def __init__(self, draw, sliders, *, figsize=(8, 4), dpi=100, caption=None):
+    def __init__(
+        self,
+        draw,
+        sliders,
+        *,
+        figsize=(8, 4),
+        dpi=100,
+        caption=None,
+        labels=None,
+        units=None,
+        describe=None,
+    ):
         self.sliders = _check_sliders(draw, sliders)
         if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
             raise ValueError(f"figsize must be a pair (width, height), got {figsize!r}")
@@ -127,6 +169,11 @@ class SliderFigure:
         if caption is not None and not isinstance(caption, str):
             raise TypeError(f"caption must be a string or None, got {type(caption).__name__}")
         self.caption = caption
+        self.labels = _slider_texts("labels", labels, self.sliders, lambda name: name)
+        self.units = _slider_texts("units", units, self.sliders, lambda name: "")
+        if describe is not None and not callable(describe):
+            raise TypeError(f"describe must be callable or None, got {type(describe).__name__}")
+        self._describe = describe
 
         self._fig = Figure(figsize=figsize, dpi=dpi)
         self._engine = self._fig.get_layout_engine()  # constrained under the book's style
@@ -175,7 +222,23 @@ class SliderFigure:
         return buffer.getvalue(), time.perf_counter() - start
 
     def _labels(self):
-        return [[str(v) for v in values] for values in self.sliders.values()]
+        """Each slider's values as the page shows them: with the slider's unit."""
+        return [[self._shown(name, v) for v in values] for name, values in self.sliders.items()]
+
+    def _shown(self, name, value):
+        return f"{value} {self.units[name]}".strip()
+
+    def describe(self, key):
+        """The alt text of the frame for ``key``: ``describe``'s text, or the caption
+        followed by each slider's label and value."""
+        values = dict(zip(self.sliders, key))
+        if self._describe is not None:
+            text = self._describe(**values)
+            if not isinstance(text, str) or not text.strip():
+                raise TypeError(f"describe must return a non-empty string, got {text!r}")
+            return text
+        settings = ", ".join(f"{self.labels[n]} = {self._shown(n, v)}" for n, v in values.items())
+        return f"{self.caption or 'Interactive figure'}: {settings}"
 
     def widget(self):
         """A new live view: one ``SelectionSlider`` per slider, and the image.
@@ -189,12 +252,13 @@ class SliderFigure:
         """
         controls = [
             ipywidgets.SelectionSlider(
-                options=[(str(v), v) for v in values],
+                options=list(zip(labels, values)),
                 value=values[0],
-                description=name,
+                description=self.labels[name],
+                style={"description_width": "initial"},
                 continuous_update=True,
             )
-            for name, values in self.sliders.items()
+            for (name, values), labels in zip(self.sliders.items(), self._labels())
         ]
         image = ipywidgets.Image(value=self.frame(self.keys[0]), format="png")
 
@@ -207,34 +271,52 @@ class SliderFigure:
         return ipywidgets.VBox([*caption, *controls, image])
 
     def _repr_html_(self):
-        """The static slider: a self-contained ``<div>`` with every frame inline."""
-        uid, labels = self._id, self._labels()
-        parts = [f'<div id="{uid}" class="nntrain-slider-figure">']
+        """The static slider: a self-contained ``<div>`` with every frame inline.
+
+        Each range input carries ``aria-valuetext`` (the slider's label and value, as a
+        screen reader should say it) and the image's alt text follows the frame (see
+        :meth:`describe`). The frames are ``data:`` URIs in a JSON ``<script>`` of the
+        slider's own, which the book's build turns into image files loaded when needed
+        (``book/_ext/light_pages.py``).
+        """
+        uid, values, frames = self._id, self._labels(), self.frames
+        texts = [
+            [f"{self.labels[name]} = {v}" for v in shown]
+            for name, shown in zip(self.sliders, values)
+        ]
+        ranges = [range(len(v)) for v in self.sliders.values()]
+        index = [",".join(map(str, i)) for i in itertools.product(*ranges)]
+        alts = [self.describe(key) for key in self.keys]
+        named = f' aria-labelledby="{uid}-caption"' if self.caption else ""
+        parts = [f'<div id="{uid}" class="nntrain-slider-figure" role="group"{named}>']
         if self.caption:
-            parts.append(f"<p>{html.escape(self.caption)}</p>")
-        for k, (name, values) in enumerate(self.sliders.items()):
+            parts.append(f'<p id="{uid}-caption">{html.escape(self.caption)}</p>')
+        for k, name in enumerate(self.sliders):
             parts.append(
-                f'<div><label for="{uid}-s{k}">{html.escape(name)}</label> '
-                f'<input type="range" id="{uid}-s{k}" min="0" max="{len(values) - 1}" '
-                f'step="1" value="0"> <output id="{uid}-v{k}">'
-                f"{html.escape(labels[k][0])}</output></div>"
+                f'<div><label for="{uid}-s{k}">{html.escape(self.labels[name])}</label> '
+                f'<input type="range" id="{uid}-s{k}" min="0" max="{len(values[k]) - 1}" '
+                f'step="1" value="0" aria-valuetext="{html.escape(texts[k][0])}"> '
+                f'<output id="{uid}-v{k}" for="{uid}-s{k}" aria-live="off">'
+                f"{html.escape(values[k][0])}</output></div>"
             )
-        frames = self.frames
-        first = _b64(frames[self.keys[0]])
+        first = frames[self.keys[0]]
+        width, height = _png_size(first)
         parts.append(
-            f'<img id="{uid}-img" src="data:image/png;base64,{first}" '
-            f'alt="{html.escape(self.caption or "interactive figure")}" '
+            f'<img id="{uid}-img" src="{_data_uri(first)}" alt="{html.escape(alts[0])}" '
+            f'width="{width}" height="{height}" loading="lazy" decoding="async" '
             'style="max-width:100%;height:auto">'
         )
-        ranges = [range(len(values)) for values in self.sliders.values()]
-        by_index = {
-            ",".join(map(str, index)): _b64(png)
-            for index, png in zip(itertools.product(*ranges), frames.values())
+        data = {
+            "labels": values,
+            "valuetexts": texts,
+            "alts": dict(zip(index, alts)),
+            "frames": dict(zip(index, map(_data_uri, frames.values()))),
         }
-        data = json.dumps({"id": uid, "labels": labels, "frames": by_index}, separators=(",", ":"))
+        data = json.dumps(data, separators=(",", ":"))
         # Escape what could close the <script> element early; the JSON stays equivalent.
         data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        parts.append(f"<script>{_SCRIPT.replace('DATA', data)}</script></div>")
+        parts.append(f'<script type="application/json" id="{uid}-data">{data}</script>')
+        parts.append(f"<script>{_SCRIPT.replace('ID', json.dumps(uid))}</script></div>")
         return "".join(parts)
 
     def __repr__(self):
@@ -257,21 +339,38 @@ class SliderFigure:
         return bundle
 
 
+# The static slider's script. ID is the figure's id (a JSON string); its data (labels, value
+# texts, alt texts and frames, by the index of each slider joined with commas) is the JSON in
+# the element ID-data. When the frames are files (the book), the first time a reader reaches
+# for a slider the browser fetches the figure's other frames, so that moving it shows them at
+# once.
 _SCRIPT = """(function () {
-var d = DATA, img = document.getElementById(d.id + "-img"), inputs = [], outs = [];
+var id = ID, d = JSON.parse(document.getElementById(id + "-data").textContent);
+var img = document.getElementById(id + "-img"), inputs = [], outs = [], fetched = false;
 function update() {
   var index = [];
   for (var k = 0; k < inputs.length; k++) {
     var i = parseInt(inputs[k].value, 10);
     index.push(i);
     outs[k].textContent = d.labels[k][i];
+    inputs[k].setAttribute("aria-valuetext", d.valuetexts[k][i]);
   }
-  img.src = "data:image/png;base64," + d.frames[index.join(",")];
+  img.src = d.frames[index.join(",")];
+  img.alt = d.alts[index.join(",")];
+}
+function prefetch() {
+  if (fetched) return;
+  fetched = true;
+  for (var key in d.frames) {
+    if (d.frames[key].slice(0, 5) !== "data:") new Image().src = d.frames[key];
+  }
 }
 for (var k = 0; k < d.labels.length; k++) {
-  inputs.push(document.getElementById(d.id + "-s" + k));
-  outs.push(document.getElementById(d.id + "-v" + k));
+  inputs.push(document.getElementById(id + "-s" + k));
+  outs.push(document.getElementById(id + "-v" + k));
   inputs[k].addEventListener("input", update);
+  inputs[k].addEventListener("focus", prefetch);
+  inputs[k].addEventListener("pointerdown", prefetch);
 }
 })();"""
 
@@ -296,6 +395,29 @@ def _reuse_layout(fig, engine, positions):
 
 def _b64(png: bytes) -> str:
     return base64.b64encode(png).decode("ascii")
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + _b64(png)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """The width and height of a PNG image, from its header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _slider_texts(what, texts, sliders, default):
+    """``{name: text}`` for every slider: ``texts[name]``, else ``default(name)``."""
+    texts = {} if texts is None else texts
+    if not isinstance(texts, dict):
+        raise TypeError(f"{what} must be a dict from slider name to text, got {texts!r}")
+    unknown = sorted(set(texts) - set(sliders))
+    if unknown:
+        raise ValueError(f"{what} names no slider: {unknown}; the sliders are {list(sliders)}")
+    for name, text in texts.items():
+        if not isinstance(text, str) or (what == "labels" and not text.strip()):
+            raise TypeError(f"{what}[{name!r}] must be a non-empty string, got {text!r}")
+    return {name: texts.get(name, default(name)) for name in sliders}
 
 
 def _check_sliders(draw, sliders) -> dict:

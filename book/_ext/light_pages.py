@@ -1,0 +1,161 @@
+"""Lighter pages: slider frames as image files loaded when needed, lazy figures, no icon script.
+
+A chapter weighed 5 to 6 MiB on a first visit (issue 34): up to 1.7 MB of slider frames
+inlined as base64 in the page, every figure loaded at once, and the theme's 1.45 MB
+Font Awesome script. This extension, for the HTML builder only:
+
+- **Slider frames to files.** :mod:`nntrain.widgets` writes a static slider as HTML with its
+  frames inline (``data:`` URIs, so that it also works in a notebook or an HTML export). In
+  the book each frame becomes a PNG file under ``_images/sliders/`` (named by a digest of
+  its bytes, so identical frames are stored once) and the slider's data holds its relative
+  address: the page carries none of the frames, the first frame's ``<img>`` loads lazily,
+  and the others load when the reader moves the slider. Image files by relative address
+  work from ``file://`` as well as from a server, with no network.
+- **Lazy figures.** Every image of a page's content gets ``loading="lazy"``: the browser
+  fetches a figure when it is about to scroll into view.
+- **No icon script.** pydata-sphinx-theme loads Font Awesome's JavaScript, which replaces
+  each ``<i class="fa-...">`` icon by an inline SVG. The theme's CSS already draws the same
+  icons with Font Awesome's web fonts (shipped in ``_static/vendor/fontawesome``), so the
+  script tag is removed from every page and the script from the build.
+- **A description.** Each page gets ``<meta name="description">``: the first paragraph of its
+  text (shortened to about 160 characters), or, for a page without one, the book's
+  description (``nntrain_description`` in ``_config.yml``'s ``sphinx: config:``).
+
+Enabled from ``_config.yml`` as a Jupyter Book local extension
+(``sphinx: local_extensions: {light_pages: book/_ext}``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import posixpath
+import re
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.errors import ExtensionError
+
+#: Where slider frames go, relative to the HTML output folder.
+FRAMES = "_images/sliders"
+#: The script tag pydata-sphinx-theme writes into every page for Font Awesome's JavaScript.
+ICON_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*">'
+                         r"</script>\n?")  # fmt: skip
+#: The icon script's files in the build.
+ICON_FILES = ("fontawesome.js", "fontawesome.js.map", "fontawesome.js.LICENSE.txt")
+
+# A static slider's data (see nntrain.widgets) and its first frame.
+_DATA = re.compile(r'(<script type="application/json" id="(nntrain-slider-[\w-]+)-data">)'
+                   r"(.*?)(</script>)", re.S)  # fmt: skip
+_DATA_URI = "data:image/png;base64,"
+
+
+def frame_file(outdir, uri):
+    """Write the PNG of a ``data:`` URI under ``outdir``/FRAMES; return its path there."""
+    if not uri.startswith(_DATA_URI):
+        raise ExtensionError(f"light_pages: a slider frame is not a PNG data URI: {uri[:40]!r}")
+    png = base64.b64decode(uri[len(_DATA_URI) :])
+    path = f"{FRAMES}/{hashlib.sha256(png).hexdigest()[:24]}.png"
+    target = Path(outdir) / path
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(png)
+    return path
+
+
+def externalize_frames(html, outdir, docname):
+    """``html`` with every static slider's frames moved to files (see the module's doc)."""
+    base = posixpath.dirname(docname)
+
+    def move(match):
+        head, uid, text, tail = match.groups()
+        data = json.loads(text)
+        addresses = {}
+        for key, uri in data["frames"].items():
+            addresses[uri] = posixpath.relpath(frame_file(outdir, uri), base or ".")
+            data["frames"][key] = addresses[uri]
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return head + text + tail, uid, addresses
+
+    pieces, last = [], 0
+    for match in _DATA.finditer(html):
+        text, uid, addresses = move(match)
+        before = html[last : match.start()]
+        # The first frame's <img> (before its data) gets the file's address too.
+        img = re.escape(f'<img id="{uid}-img" src="')
+        found = list(re.finditer(rf'{img}(data:image/png;base64,[^"]*)"', before))
+        if len(found) != 1:
+            raise ExtensionError(f"light_pages: the first frame of slider {uid} was not found")
+        start, end = found[0].span(1)
+        before = before[:start] + addresses[found[0].group(1)] + before[end:]
+        pieces += [before, text]
+        last = match.end()
+    return "".join(pieces) + html[last:]
+
+
+def lighten_doctree(app, doctree, docname):
+    if app.builder.format != "html":
+        return
+    for node in doctree.findall(nodes.image):
+        node.setdefault("loading", "lazy")
+    for node in doctree.findall(nodes.raw):
+        if "html" in node.get("format", "").split() and "nntrain-slider-figure" in node.astext():
+            text = externalize_frames(node.astext(), app.outdir, docname)
+            node.replace(node.children[0], nodes.Text(text))
+
+
+#: The longest description a page gets, in characters (what search results show).
+DESCRIPTION_LENGTH = 160
+
+
+def first_paragraph(doctree):
+    """The text of the first paragraph of a page's prose (not of a code cell's output)."""
+    for node in doctree.findall(nodes.paragraph):
+        inside = node.parent
+        while inside is not None and not (
+            isinstance(inside, nodes.container) and "cell" in inside.get("classes", [])
+        ):
+            inside = inside.parent
+        text = " ".join(node.astext().split())
+        if inside is None and text:
+            return text
+    return ""
+
+
+def shorten(text, length=DESCRIPTION_LENGTH):
+    """``text`` cut at a word boundary to at most ``length`` characters, with an ellipsis."""
+    if len(text) <= length:
+        return text
+    return text[: length - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def describe_page(app, pagename, templatename, context, doctree):
+    text = first_paragraph(doctree) if doctree is not None else ""
+    description = shorten(text or app.config.nntrain_description)
+    if description:
+        tag = f'<meta name="description" content="{html.escape(description)}" />\n'
+        context["metatags"] = context.get("metatags", "") + tag
+
+
+def drop_icon_script(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for page in outdir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        lighter = ICON_SCRIPT.sub("", text)
+        if lighter != text:
+            page.write_text(lighter, encoding="utf-8")
+    for name in ICON_FILES:
+        (outdir / "_static" / "scripts" / name).unlink(missing_ok=True)
+
+
+def setup(app):
+    app.add_config_value("nntrain_description", "", "html", types=[str])
+    app.connect("doctree-resolved", lighten_doctree)
+    app.connect("html-page-context", describe_page)
+    app.connect("build-finished", drop_icon_script)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
