@@ -258,3 +258,29 @@ def coarse_to_fine_gain(seed, n=16, keep=0.25, epochs=2):
 
 
 # --- chapter 8: the optimization landscape ------------------------------------------------
+
+
+@measurement("interpolation_barrier", tol=1e-6, solved_by=("nntrain.landscape.slices",))
+def interpolation_barrier(seed, epochs=5):
+    """The loss barrier between two trained digits nets (chapter 8's Exercise 5): two 64-16-10
+    ReLU nets trained from seeds ``seed`` and ``seed + 1``, the training loss at 11 evenly
+    spaced points of the straight line between their parameters, the highest over the larger
+    of the two endpoints'."""
+    from .data import load_digits_split, map_inputs
+    from .landscape.params import flatten_params, loss_at
+    from .reference import FullyConnectedNet
+    from .reference.preprocessing import Standardize
+    from .train import train
+
+    digits = load_digits_split(seed=0)
+    digits = map_inputs(digits, Standardize().fit(digits["X_train"]).transform)
+    ends = []
+    for s in (seed, seed + 1):
+        net = FullyConnectedNet([16], 64, 10, weight_scale=np.sqrt(2 / 64), seed=s)
+        train(
+            net, digits, learning_rate=0.05, epochs=epochs, batch_size=50, seed=s, keep_best=False
+        )
+        ends.append(flatten_params(net))
+    loss_fn = loss_at(net, digits["X_train"], digits["y_train"])
+    losses = [loss_fn((1 - a) * ends[0] + a * ends[1]) for a in np.linspace(0, 1, 11)]
+    return max(losses) / max(losses[0], losses[-1])

@@ -19,6 +19,41 @@ def my_nesterov(w, dw, config=None):
     mu, lr, old = config["momentum"], config["learning_rate"], config["velocity"]
 """
 
+BARRIER_DATA = """
+    data = load_digits_split(seed=0)
+    data = map_inputs(data, Standardize().fit(data["X_train"]).transform)
+"""
+
+
+def barrier(
+    data_split="train",
+    keep_best=False,
+    seeds="seed, seed + 1",
+    inputs=BARRIER_DATA,
+    over="max(losses[0], losses[-1])",
+    start=False,
+):
+    """The book's experiment with one plausible mistake (the defaults are right)."""
+    keep = "" if keep_best is None else f", keep_best={keep_best}"
+    return f"""
+def my_barrier(seed):
+{inputs}    ends = []
+    for s in ({seeds}):
+        net = FullyConnectedNet([16], 64, 10, weight_scale=np.sqrt(2 / 64), seed=s)
+        if {start}:
+            ends.append({{k: v.copy() for k, v in net.params.items()}})
+        train(net, data, learning_rate=0.05, epochs=5, batch_size=50, seed=s{keep})
+        ends.append({{k: v.copy() for k, v in net.params.items()}})
+    ends = ends[:2]
+    losses = []
+    for alpha in np.linspace(0, 1, 11):
+        for k in net.params:
+            net.params[k] = (1 - alpha) * ends[0][k] + alpha * ends[1][k]
+        losses.append(net.loss(data["X_{data_split}"], data["y_{data_split}"])[0])
+    return max(losses) / {over}
+"""
+
+
 ANSWERS = {
     "my_adam": {
         "wrong": {
@@ -129,6 +164,20 @@ def my_max_stable_lr(H, momentum=0.0):
 def my_max_stable_lr(H, momentum=0.0):
     return 2.0 * (1.0 + momentum) / np.linalg.norm(H, 2)
 """,
+            "bisection on runs' iteration matrix, per eigenvalue": """
+def my_max_stable_lr(H, momentum=0.0):
+    def largest(lam):
+        low, high = 0.0, 10.0 / lam
+        for _ in range(200):
+            mid = 0.5 * (low + high)
+            M = np.array([[momentum, -mid * lam], [momentum, 1.0 - mid * lam]])
+            if max(abs(np.linalg.eigvals(M))) < 1:
+                low = mid
+            else:
+                high = mid
+        return low
+    return min(largest(lam) for lam in np.linalg.eigvalsh(H))
+""",
         },
     },
     "my_nesterov": {
@@ -147,6 +196,11 @@ def my_max_stable_lr(H, momentum=0.0):
             + """
     v = mu * old - lr * dw
     return w - mu * old + (1 + mu) * v, config
+""",
+            "PyTorch's buffer stored under velocity": NESTEROV_HEAD
+            + """
+    buf = config["velocity"] = mu * old + dw
+    return w - lr * (dw + mu * buf), config
 """,
             "momentum hard-coded to 0.9": NESTEROV_HEAD
             + """
@@ -174,6 +228,68 @@ def my_nesterov(w, dw, config=None):
     old = c.get("velocity", np.zeros_like(w))
     c["velocity"] = c["momentum"] * old - c["learning_rate"] * dw
     return w - c["momentum"] * old + (1 + c["momentum"]) * c["velocity"], c
+""",
+        },
+    },
+    "my_barrier": {
+        "wrong": {
+            "the validation loss instead of the training loss": barrier(data_split="val"),
+            "the best-validation epoch (keep_best left on)": barrier(keep_best=None),
+            "both nets from the same seed": barrier(seeds="seed, seed"),
+            "the line from initialization to the trained net": barrier(start=True),
+            "over the smaller endpoint": barrier(over="min(losses[0], losses[-1])"),
+            "raw inputs, not standardized": barrier(
+                inputs="""
+    data = load_digits_split(seed=0)
+"""
+            ),
+            "the package's interpolation": """
+def my_barrier(seed):
+    data = load_digits_split(seed=0)
+    data = map_inputs(data, Standardize().fit(data["X_train"]).transform)
+    ends = []
+    for s in (seed, seed + 1):
+        net = FullyConnectedNet([16], 64, 10, weight_scale=np.sqrt(2 / 64), seed=s)
+        train(net, data, learning_rate=0.05, epochs=5, batch_size=50, seed=s, keep_best=False)
+        ends.append(ls.flatten_params(net))
+    f = ls.loss_at(net, data["X_train"], data["y_train"])
+    losses = ls.interpolate(f, ends[0], ends[1], np.linspace(0, 1, 11))
+    return losses.max() / max(losses[0], losses[-1])
+""",
+        },
+        "right": {
+            "flat vectors and loss_at": """
+def my_barrier(seed):
+    data = load_digits_split(seed=0)
+    data = map_inputs(data, Standardize().fit(data["X_train"]).transform)
+    thetas = []
+    for s in [seed, seed + 1]:
+        net = FullyConnectedNet([16], 64, 10, weight_scale=np.sqrt(2 / 64), seed=s)
+        train(net, data, learning_rate=0.05, epochs=5, batch_size=50, seed=s, keep_best=False)
+        thetas.append(ls.flatten_params(net))
+    f = ls.loss_at(net, data["X_train"], data["y_train"])
+    line = np.array([f(thetas[0] + a * (thetas[1] - thetas[0])) for a in np.arange(11) / 10])
+    return float(np.max(line) / np.max(line[[0, -1]]))
+""",
+            "two nets and a third to hold the blend": """
+import copy
+
+def my_barrier(seed):
+    data = load_digits_split(seed=0)
+    scaler = Standardize().fit(data["X_train"])
+    data = map_inputs(data, scaler.transform)
+    nets = [FullyConnectedNet([16], 64, 10, weight_scale=np.sqrt(2 / 64), seed=s)
+            for s in (seed, seed + 1)]
+    for s, net in zip((seed, seed + 1), nets):
+        train(net, data, epochs=5, batch_size=50, learning_rate=0.05, keep_best=False, seed=s)
+    blend = copy.deepcopy(nets[0])
+    losses = []
+    for alpha in np.linspace(0.0, 1.0, 11):
+        blend.params = {
+            k: (1 - alpha) * nets[0].params[k] + alpha * nets[1].params[k] for k in blend.params
+        }
+        losses.append(blend.loss(data["X_train"], data["y_train"])[0])
+    return max(losses) / max(losses[0], losses[10])
 """,
         },
     },
