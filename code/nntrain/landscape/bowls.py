@@ -227,14 +227,14 @@ def momentum_rate(alpha, beta, lam):
     r"""The rate of heavy-ball momentum along an eigen-direction: the spectral radius of
     :func:`momentum_matrix`.
 
-    The eigenvalues of :math:`M` solve :math:`\mu^2 - (1 + \beta - \alpha\lambda)\mu + \beta
+    The eigenvalues of :math:`M` solve :math:`r^2 - (1 + \beta - \alpha\lambda) r + \beta
     = 0`; their product is :math:`\det M = \beta`. Where the discriminant
     :math:`(1 + \beta - \alpha\lambda)^2 - 4\beta` is negative, i.e. for
     :math:`(1-\sqrt\beta)^2 < \alpha\lambda < (1+\sqrt\beta)^2`, they are a complex pair
     and the iterates spiral in at
 
     .. math::
-        \mathrm{rate} = |\mu| = \sqrt{\beta},
+        \mathrm{rate} = |r| = \sqrt{\beta},
 
     whatever :math:`\alpha\lambda` (one published copy of Goh's article prints
     :math:`2\sqrt\beta`, which would exceed 1 for every :math:`\beta > 1/4`); otherwise
@@ -284,7 +284,7 @@ def momentum_optimal(lam_min, lam_max):
 def momentum_max_step(beta, lam_max):
     r"""The divergence threshold of heavy-ball momentum, :math:`(2 + 2\beta)/\lambda_{max}`:
     there :math:`M` has the eigenvalue :math:`-1` (the characteristic polynomial at
-    :math:`\mu = -1` is :math:`2 + 2\beta - \alpha\lambda`); momentum allows steps up to
+    :math:`r = -1` is :math:`2 + 2\beta - \alpha\lambda`); momentum allows steps up to
     :math:`1 + \beta` times larger than gradient descent."""
     beta = float(_momentum("beta", beta))
     validation.positive("lam_max", lam_max)
