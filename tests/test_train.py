@@ -521,3 +521,27 @@ def test_a_last_minibatch_of_one_example_is_skipped_with_batch_normalization(tre
     plain = mod.FullyConnectedNet([20], input_dim=64, num_classes=10)
     history = train(plain, data, learning_rate=0.01, epochs=1, batch_size=2, progress=False)
     assert len(history.loss) == len(data["X_train"]) // 2 + 1  # kept without batch norm
+
+
+def test_later_steps_skip_the_array_checks_that_the_first_step_ran(monkeypatch):
+    from nntrain import validation
+
+    with validation.trusted():
+        assert validation.ndarray("x", [1, 2]) == [1, 2]  # unchecked inside the block
+    with pytest.raises(TypeError, match="x must be a NumPy array"):
+        validation.ndarray("x", [1, 2])  # and checked again after it
+    calls = {"trusted": 0, "checked": 0}
+    shape = validation.shape
+
+    def counting_shape(name, x, expected):
+        calls["trusted" if validation._trust.on else "checked"] += 1
+        return shape(name, x, expected)
+
+    monkeypatch.setattr(validation, "shape", counting_shape)
+    data = load_digits_split()
+    net = nntrain.FullyConnectedNet([20], input_dim=64, num_classes=10, seed=0)
+    train(net, data, epochs=1, batch_size=500, progress=False)  # 3 steps
+    assert calls["trusted"] > 0 and calls["checked"] > 0
+    wrong = nntrain.FullyConnectedNet([20], input_dim=63, num_classes=10, seed=0)
+    with pytest.raises(ValueError, match="X must have 63 features"):
+        train(wrong, data, epochs=1, progress=False)  # the first step still checks

@@ -100,8 +100,8 @@ def _record_reference(net, X, y, training):
     X = validation.ndarray("X", X, min_ndim=2)
     saved = copy.deepcopy(net.bn_params)  # recording leaves the running statistics alone
     try:
-        if y is not None:
-            net.loss(X, y)  # validates y with the net's own checks
+        if y is not None:  # the net's own check of the targets, without running it twice
+            y = validation.net_targets(net, X, y, net.num_classes, validation.ndarray)
         scores, caches, hidden = net.forward(X, mode="train" if training else "test")
         dhidden = [None] * len(hidden)
         if y is not None:

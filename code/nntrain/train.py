@@ -494,19 +494,22 @@ def train(
             if len(idx) == 1 and adapted.batch_statistics:
                 continue  # no batch variance of one example (PyTorch's drop_last)
             xb, yb = adapted.inputs(X[idx], y[idx])
-            loss, grads = adapted.loss_and_grads(xb, yb)
-            history.loss.append(float(loss))
-            _check_divergence(history, max_loss_ratio, epoch, lr)
-            with adapted.updating():
-                if record_update_ratio:
-                    before = {k: adapted.clone(p) for k, p in params.items()}
-                for k, p in params.items():
-                    p[...], configs[k] = rule(p, grads[k], configs[k])
-                if max_norm is not None:
-                    adapted.constrain(max_norm)
-                if record_update_ratio:
+            # the first step runs every check of the model and the rule; the later ones
+            # repeat it on other examples of the data checked above, so they skip them
+            with check.trusted() if history.loss else contextlib.nullcontext():
+                loss, grads = adapted.loss_and_grads(xb, yb)
+                history.loss.append(float(loss))
+                _check_divergence(history, max_loss_ratio, epoch, lr)
+                with adapted.updating():
+                    if record_update_ratio:
+                        before = {k: adapted.clone(p) for k, p in params.items()}
                     for k, p in params.items():
-                        history.update_ratio[k].append(adapted.update_ratio(p, before[k]))
+                        p[...], configs[k] = rule(p, grads[k], configs[k])
+                    if max_norm is not None:
+                        adapted.constrain(max_norm)
+                    if record_update_ratio:
+                        for k, p in params.items():
+                            history.update_ratio[k].append(adapted.update_ratio(p, before[k]))
         lr *= lr_decay
         for config in configs.values():
             config["learning_rate"] = lr
