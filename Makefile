@@ -1,6 +1,9 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
 #   make book   build the HTML book into _build/html
 #   make test   lint and format checks (ruff), then the whole test suite
+#   make pdf    the book as an A4 PDF, _build/pdf/nntrain.pdf, from the chapters `make book`
+#               executed (run once here if there are none); needs TeX (.ci/run installs it);
+#               SOLUTIONS=1 writes the teacher's edition, _build/pdf/nntrain-teacher.pdf
 #   make bench  measure speed (chapters, slider frames, twins, batched trials, the suite);
 #               writes _build/bench/results.json and fails when a target is missed
 #   make assignments COURSE=dir               an nbgrader course folder at dir (outside the
@@ -15,7 +18,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test bench assignments grade clean
+.PHONY: book pdf test bench assignments grade clean
 
 $(STAMP): requirements.txt code/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +34,12 @@ book: $(STAMP)
 	rm -rf _build/claims
 	NNTRAIN_CLAIMS_DIR=$(CURDIR)/_build/claims NNTRAIN_QUIET=1 NNTRAIN_STATIC=1 MPLBACKEND=module://matplotlib_inline.backend_inline $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+# The PDF edition: book/_ext/pdf_edition.py reuses the executed chapters in _build/jupyter_execute
+# that are newer than their chapter and the package, builds with Sphinx's LaTeX builder (warnings
+# and LaTeX errors are errors) and copies the PDF over the site's copy when the site has one.
+pdf: $(STAMP)
+	$(PY) book/_ext/pdf_edition.py $(if $(SOLUTIONS),--solutions)
 
 test: $(STAMP)
 	$(PY) -m ruff check .

@@ -148,11 +148,92 @@ def test_live_bundle_has_the_widget_view_and_only_the_first_frame(monkeypatch):
     assert list(live.redraw_seconds) == [(1, "-")]  # displaying drew nothing more
 
 
-def test_static_bundle_is_the_static_slider_alone(sf, monkeypatch):
+def test_static_bundle_is_the_static_slider_and_its_print_form(sf, monkeypatch):
     monkeypatch.setenv("NNTRAIN_STATIC", "1")
     bundle = sf._repr_mimebundle_()
-    assert set(bundle) == {"text/html", "text/plain"}
+    assert set(bundle) == {"text/html", "text/markdown", "text/plain"}
     assert bundle["text/html"] == sf._repr_html_()
+    assert bundle["text/markdown"] == sf.to_markdown()
+
+
+def print_panels(markdown):
+    """The print form parsed as the book's MyST parser reads it: the paragraphs before the
+    grid, and each panel of the grid as (title, PNG bytes), row by row."""
+    from docutils import nodes
+    from docutils.core import publish_doctree
+    from myst_parser.parsers.docutils_ import Parser
+
+    settings = {"report_level": 2, "halt_level": 2}  # a warning fails the test
+    doc = publish_doctree(markdown, parser=Parser(), settings_overrides=settings)
+    (table,) = doc.findall(nodes.table)
+    assert "borderless" in table["classes"]
+    text = [p.astext() for p in doc.children if isinstance(p, nodes.paragraph)]
+    panels = []
+    for entry in table.findall(nodes.entry):
+        if not entry.children:
+            continue  # the empty cells that fill the last row
+        title, picture = entry.children
+        (image,) = picture.findall(nodes.image)
+        assert image["uri"].startswith("data:image/png;base64,")
+        panels.append((title.astext(), base64.b64decode(image["uri"].split(",", 1)[1])))
+    return text, panels
+
+
+def test_print_form_defaults_to_the_first_middle_and_last_frames(sf):
+    assert sf.print_keys == [(1, "-"), (2, "--"), (0.5, "--")]
+    text, panels = print_panels(sf.to_markdown())
+    assert text == []  # no caption
+    assert [title for title, _ in panels] == [
+        "slope=1, style=-",
+        "slope=2, style=--",
+        "slope=0.5, style=--",
+    ]
+    assert [png for _, png in panels] == [sf.frame(key) for key in sf.print_keys]
+    assert small(slope=[3], style=[":"]).print_keys == [(3, ":")]  # one frame, one panel
+
+
+def test_print_frames_are_the_authors_choice_in_order_with_the_caption_escaped():
+    chosen = [dict(style="--", slope=0.5), dict(slope=1, style="-")]
+    figure = slider_figure(
+        draw_line,
+        figsize=(2, 1.5),
+        dpi=40,
+        caption="Lines *not* emphasised: $x$ <b>",
+        print_frames=chosen,
+        slope=[1, 2, 0.5],
+        style=["-", "--"],
+    )
+    assert figure.print_keys == [(0.5, "--"), (1, "-")]
+    text, panels = print_panels(figure.to_markdown())
+    assert text == ["Lines *not* emphasised: $x$ <b>"]
+    assert [title for title, _ in panels] == ["slope=0.5, style=--", "slope=1, style=-"]
+    assert [png for _, png in panels] == [figure.frame((0.5, "--")), figure.frame((1, "-"))]
+
+
+def test_wide_frames_print_one_per_row_narrow_ones_side_by_side():
+    def columns(width):
+        figure = slider_figure(draw_line, figsize=(width, 1), dpi=20, slope=[1, 2, 3], style=["-"])
+        return len(re.search(r":widths: (.*)", figure.to_markdown()).group(1).split())
+
+    assert [columns(w) for w in (10, 5.5, 3)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "print_frames, message",
+    [
+        ([], "non-empty list of dicts"),
+        (dict(slope=1, style="-"), "non-empty list of dicts"),
+        ([dict(slope=1)], r"one value for each slider \(slope, style\)"),
+        ([dict(slope=1, style="-", width=2)], "one value for each slider"),
+        ([(1, "-")], "one value for each slider"),
+        ([dict(slope=7, style="-")], r"7 is not a value of slider 'slope' \[1, 2, 0.5\]"),
+        ([dict(slope=1, style="-")] * 2, "repeats a frame"),
+        ([dict(slope=1, style="-")] * 13, "at most 12"),
+    ],
+)
+def test_bad_print_frames_are_reported(print_frames, message):
+    with pytest.raises(ValueError, match=message):
+        small(slope=[1, 2, 0.5], style=["-", "--"], print_frames=print_frames)
 
 
 def test_moving_a_live_slider_draws_and_shows_the_right_frame():

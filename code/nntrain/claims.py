@@ -74,7 +74,7 @@ def _favourable(favourable):
 
 #: The columns of a printed table (Claims and Ledger alike) and their relative widths.
 PRINT_COLUMNS = ("Claim", "Source", "Measured", "Asserted", "Verdict", "Most favourable")
-PRINT_WIDTHS = (30, 13, 12, 12, 19, 14)
+PRINT_WIDTHS = (28, 13, 14, 12, 19, 14)
 
 
 def _md_escape(text):

@@ -11,6 +11,10 @@ shows them in one of two ways, chosen by whoever displays the output:
   range inputs, an image and a few lines of inline JavaScript that hold every frame. It needs
   no network and no script from anywhere else. The book build sets ``NNTRAIN_STATIC=1``,
   which leaves the widget out of the output altogether, so the page carries no widget state.
+- **print**: paper has no slider, so the static output also carries a small multiple of a
+  few chosen frames (``print_frames``), each under a title with its slider values, as MyST
+  Markdown (``text/markdown``): the book's PDF build (``make pdf``) picks it, the HTML build
+  keeps the interactive version.
 
 Frames are drawn when they are first needed. The live view draws the first frame at once
 and every other frame the first time a slider visits it (then keeps it), so a reader does
@@ -35,6 +39,7 @@ import keyword
 import math
 import numbers
 import os
+import re
 import time
 
 import ipywidgets
@@ -55,6 +60,14 @@ FRAMES_PER_WORKER = 4
 _occurrences: dict[str, int] = {}
 
 
+#: The most panels a print form (``print_frames``) may have.
+MAX_PRINT_FRAMES = 12
+
+#: The width of the printed page's text, in inches (A4 with the LaTeX build's margins): a
+#: print form puts as many frames side by side as fit at about half their size or more.
+PRINT_TEXT_WIDTH = 6.3
+
+
 def slider_figure(
     draw,
     *,
@@ -64,11 +77,13 @@ def slider_figure(
     labels=None,
     units=None,
     describe=None,
+    print_frames=None,
     **sliders,
 ):
     """An interactive figure: ``draw`` rendered for every combination of slider values.
 
-    Every keyword argument besides ``figsize``, ``dpi`` and ``caption`` is a slider; its
+    Every keyword argument besides ``figsize``, ``dpi``, ``caption`` and ``print_frames``
+    is a slider; its
     value lists the values the slider steps through. The first frame is drawn now; the
     others when they are first shown. Each is drawn on one reused
     :class:`matplotlib.figure.Figure` (not ``pyplot``, so no global state and no stray
@@ -92,6 +107,11 @@ def slider_figure(
         describe: an optional function ``describe(**values) -> str`` that gives the alt
             text of the frame for those slider values: what the frame shows, for a reader
             who cannot see it. By default the caption followed by the sliders' values.
+        print_frames: the frames of the printed edition, where a slider cannot move: a
+            list of dicts, each giving one value of every slider, e.g.
+            ``[dict(lr=0.01), dict(lr=1.0)]``. They print as a grid of panels in this order,
+            each titled with its values. Choose the frames that tell the figure's story;
+            the default is the first, middle and last frame of the grid.
         **sliders: one slider per keyword, each a non-empty list or tuple of distinct
             numbers or strings.
 
@@ -119,6 +139,7 @@ def slider_figure(
         labels=labels,
         units=units,
         describe=describe,
+        print_frames=print_frames,
     )
 
 
@@ -138,6 +159,7 @@ class SliderFigure:
         labels: see :func:`slider_figure`.
         units: see :func:`slider_figure`.
         describe: see :func:`slider_figure`.
+        print_frames: see :func:`slider_figure`.
 
     Attributes:
         sliders: a dict from slider name to the tuple of its values, in display order.
@@ -146,6 +168,7 @@ class SliderFigure:
         caption: the caption, or ``None``.
         labels: a dict from slider name to its label, for every slider.
         units: a dict from slider name to its unit (``""`` for none), for every slider.
+        print_keys: the keys of the frames in the print form, in order.
     """
 
     def __init__(
@@ -159,6 +182,7 @@ class SliderFigure:
         labels=None,
         units=None,
         describe=None,
+        print_frames=None,
     ):
         self.sliders = _check_sliders(draw, sliders)
         if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
@@ -180,6 +204,8 @@ class SliderFigure:
         self._fig.set_layout_engine("none")
         self._draw, self._dpi, self._positions = draw, dpi, {}
         self.keys = list(itertools.product(*self.sliders.values()))
+        self.print_keys = _check_print_frames(print_frames, self.sliders, self.keys)
+        self._columns = _print_columns(figsize[0])
         self._frames, self.redraw_seconds = {}, {}
         first = self.frame(self.keys[0])
 
@@ -319,16 +345,41 @@ class SliderFigure:
         parts.append(f"<script>{_SCRIPT.replace('ID', json.dumps(uid))}</script></div>")
         return "".join(parts)
 
+    def to_markdown(self):
+        """The print form: the caption, then the frames of :attr:`print_keys` as a grid of
+        panels (a MyST ``list-table`` without rules), each titled with its slider values.
+        The frames are inline PNG images, which Sphinx's LaTeX build writes out as files."""
+        panels = []
+        for key in self.print_keys:
+            title = _md_escape(", ".join(f"{n}={v}" for n, v in zip(self.sliders, key)))
+            png = _b64(self.frame(key))
+            panels.append(f"{title}\n\n    ![{title}](data:image/png;base64,{png})")
+        columns = min(self._columns, len(panels))
+        panels += [""] * (-len(panels) % columns)  # fill the last row
+        rows = [
+            "* - " + "\n  - ".join(panels[i : i + columns]) for i in range(0, len(panels), columns)
+        ]
+        caption = f"{_md_escape(self.caption)}\n\n" if self.caption else ""
+        return (
+            f"{caption}````{{list-table}}\n:class: borderless nocolorrows nntrain-print-frames\n"
+            f":widths: {' '.join(['1'] * columns)}\n\n" + "\n".join(rows) + "\n````\n"
+        )
+
     def __repr__(self):
         grid = ", ".join(f"{name}={len(values)}" for name, values in self.sliders.items())
         return f"<SliderFigure {grid}: {len(self.frames)} frames>"
 
     def _repr_mimebundle_(self, **kwargs):
-        """The static slider (``text/html``) when ``NNTRAIN_STATIC`` is set, as in the book's
-        build; otherwise the live widget view, with the first frame as ``text/html`` for a
-        front end that cannot show widgets."""
+        """The static slider (``text/html``) and its print form (``text/markdown``, see
+        :meth:`to_markdown`) when ``NNTRAIN_STATIC`` is set, as in the book's build;
+        otherwise the live widget view, with the first frame as ``text/html`` for a front
+        end that cannot show widgets."""
         if os.environ.get("NNTRAIN_STATIC", "") not in ("", "0"):
-            return {"text/html": self._repr_html_(), "text/plain": repr(self)}
+            return {
+                "text/html": self._repr_html_(),
+                "text/markdown": self.to_markdown(),
+                "text/plain": repr(self),
+            }
         bundle = self.widget()._repr_mimebundle_(**kwargs)
         bundle["text/html"] = (
             f'<img src="data:image/png;base64,{_b64(self.frame(self.keys[0]))}" '
@@ -470,6 +521,52 @@ def _check_slider(name, values, figure):
     if len(set(labels)) != len(labels) or len(set(values)) != len(values):
         raise ValueError(f"slider {name!r} has repeated values: {list(values)!r}")
     return tuple(values)
+
+
+def _check_print_frames(print_frames, sliders, keys):
+    """The keys of the print form: ``print_frames`` checked, or the grid's first, middle and
+    last frames."""
+    if print_frames is None:
+        return list(dict.fromkeys([keys[0], keys[len(keys) // 2], keys[-1]]))
+    if not isinstance(print_frames, (list, tuple)) or not print_frames:
+        raise ValueError(
+            "print_frames must be a non-empty list of dicts, one value per slider, e.g. "
+            f"[dict({next(iter(sliders))}=...)], got {print_frames!r}"
+        )
+    if len(print_frames) > MAX_PRINT_FRAMES:
+        raise ValueError(
+            f"print_frames has {len(print_frames)} frames; a printed page holds at most "
+            f"{MAX_PRINT_FRAMES}"
+        )
+    chosen = []
+    for frame in print_frames:
+        if not isinstance(frame, dict) or set(frame) != set(sliders):
+            raise ValueError(
+                f"each of print_frames must be a dict with one value for each slider "
+                f"({', '.join(sliders)}), got {frame!r}"
+            )
+        for name, value in frame.items():
+            if value not in sliders[name]:
+                raise ValueError(
+                    f"print_frames: {value!r} is not a value of slider {name!r} "
+                    f"{list(sliders[name])!r}"
+                )
+        chosen.append(tuple(frame[name] for name in sliders))
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"print_frames repeats a frame: {print_frames!r}")
+    return chosen
+
+
+def _print_columns(width):
+    """How many frames of ``width`` inches sit side by side on a printed page: as many as
+    fit at about half their size or more, from 1 to 3."""
+    return max(1, min(3, int(PRINT_TEXT_WIDTH / (0.55 * width))))
+
+
+def _md_escape(text):
+    """``text`` as literal Markdown: every ASCII punctuation mark backslash-escaped, lines
+    joined (a table cell is one line)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
 
 
 def _check_grid_size(grid):

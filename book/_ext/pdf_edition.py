@@ -1,0 +1,278 @@
+"""The book's PDF edition (``make pdf``): Jupyter Book 1's LaTeX builder on executed notebooks.
+
+Run from the repository root as ``python book/_ext/pdf_edition.py [--solutions] [--chapters
+NAME ...] [--out DIR]``. It
+
+1. **finds executed chapters**: the copy that ``make book`` left in
+   ``_build/jupyter_execute/book`` (or one this script executed before, under
+   ``OUT/executed``) is reused when its code cells are the chapter's and it is newer than the
+   chapter and every file of the package; any other chapter is executed once, as the book
+   build executes it (:func:`nntrain.prose.execute`, with ``NNTRAIN_CLAIMS_DIR`` set as
+   ``make book`` sets it), and kept under ``OUT/executed`` for the next run. The ledger page
+   is executed again when a chapter was;
+2. **writes a print tree** under ``OUT/src``: the book's pages, with each notebook's print
+   version (:func:`print_version`): an exercise's answer cell shows the student's starting
+   code (the solution replaced by ``# your code here``), a graded cell shows its public
+   checks without their outputs, model answers stay out. With ``--solutions`` (the
+   teacher's edition) a last part, *Solutions*, has a chapter of the solutions and model
+   answers of every chapter's exercises (:func:`solutions_page`);
+3. **builds** the LaTeX sources with Sphinx warnings as errors (``execute_notebooks: off``,
+   so nothing runs twice), then the PDF with latexmk and XeLaTeX, which stops at the first
+   LaTeX error (``-halt-on-error``), and copies it to ``OUT/nntrain.pdf`` (or
+   ``OUT/nntrain-teacher.pdf``).
+
+The LaTeX settings (A4, the ``bbm.sty`` shim, Markdown outputs parsed as MyST) are in
+``_config.yml``; the print forms of the sliders and the Claims tables come from
+:mod:`nntrain.widgets` and :mod:`nntrain.claims` (``text/markdown``), which the LaTeX builder
+picks while the HTML book keeps their HTML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+from nntrain.classroom import BEGIN_SOLUTION, END_SOLUTION, GRADED, HIDDEN, MODEL
+from nntrain.prose import execute
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOK = ROOT / "book"
+EXECUTED_BY_BOOK = ROOT / "_build" / "jupyter_execute" / "book"
+LEDGER_PAGE = "claims"
+STUB = "# your code here"
+SOLUTION = re.compile(
+    rf"^([ \t]*){re.escape(BEGIN_SOLUTION)}\n.*?^[ \t]*{END_SOLUTION}\n", re.M | re.S
+)
+HIDDEN_REGION = re.compile(rf"{HIDDEN.pattern}.*?^### END HIDDEN TESTS\n?", re.M | re.S)
+EXERCISE_TITLE = re.compile(r"\*\*(Exercise \d+[^*]*?)\.?\*\*")
+
+
+def _sources(nb):
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def _package_time():
+    return max(p.stat().st_mtime for p in (ROOT / "code" / "nntrain").rglob("*.py"))
+
+
+def executed_copy(name, folders, package_time):
+    """The newest executed copy of chapter ``name`` in ``folders`` that is fresh: the same
+    code cells as the chapter, and written after it and after every file of the package."""
+    source = BOOK / f"{name}.ipynb"
+    wanted = _sources(nbformat.read(source, as_version=4))
+    for folder in folders:
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            continue
+        if path.stat().st_mtime < max(source.stat().st_mtime, package_time):
+            continue
+        nb = nbformat.read(path, as_version=4)
+        if _sources(nb) == wanted and any(
+            c.get("outputs") for c in nb.cells if c.cell_type == "code"
+        ):
+            return path
+    return None
+
+
+def executed_notebooks(names, out):
+    """``{name: path of an executed copy}``, executing (once) the chapters without one."""
+    cache = out / "executed"
+    folders = [EXECUTED_BY_BOOK, cache]
+    package_time = _package_time()
+    found = {name: executed_copy(name, folders, package_time) for name in names}
+    stale = [name for name, path in found.items() if path is None]
+    if stale and LEDGER_PAGE in found and stale != [LEDGER_PAGE]:
+        stale = [n for n in stale if n != LEDGER_PAGE] + [LEDGER_PAGE]  # the ledger reads them
+    os.environ.setdefault("NNTRAIN_CLAIMS_DIR", str(ROOT / "_build" / "claims"))
+    for name in stale:
+        start = time.perf_counter()
+        found[name] = execute(BOOK / f"{name}.ipynb", cache)
+        print(f"executed {name} in {time.perf_counter() - start:.0f} s", flush=True)
+    reused = [n for n in names if n not in stale]
+    if reused:
+        print(f"reused the executed {', '.join(reused)}", flush=True)
+    return found
+
+
+def print_version(nb):
+    """A copy of the executed notebook ``nb`` as the student's edition prints it."""
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "model-answer" in tags:
+            continue
+        if cell.cell_type == "code" and BEGIN_SOLUTION in cell.source:
+            cell.source = SOLUTION.sub(lambda m: f"{m.group(1)}{STUB}\n", cell.source)
+            cell.metadata["tags"] = [t for t in tags if t != "hide-input"]
+            cell.outputs = []
+        elif cell.cell_type == "code" and GRADED.match(cell.source):
+            cell.source = HIDDEN_REGION.sub("", cell.source).rstrip() + "\n"
+            cell.outputs = []
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _title(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.splitlines()[0][2:]
+    raise ValueError("a chapter needs a level-1 heading")
+
+
+def solutions(nb):
+    """The exercises of a chapter with their solutions: ``[(title, [(kind, text)])]``, kind
+    ``"code"`` (an answer cell, its solution markers dropped) or ``"markdown"`` (a model
+    answer)."""
+    found, current = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            match = EXERCISE_TITLE.search(cell.source)
+            if match and not MODEL.match(cell.source):
+                current = (" ".join(match.group(1).split()), [])
+                found.append(current)
+                continue
+        if current is None:
+            continue
+        if cell.cell_type == "code" and BEGIN_SOLUTION in cell.source:
+            lines = [
+                line
+                for line in cell.source.splitlines()
+                if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION)
+            ]
+            current[1].append(("code", "\n".join(lines)))
+        elif "model-answer" in cell.metadata.get("tags", []):
+            current[1].append(("markdown", cell.source))
+    return [(title, parts) for title, parts in found if parts]
+
+
+def solutions_page(chapters):
+    """The teacher's appendix, as MyST Markdown: a section per chapter, a subsection per
+    exercise with its solution code and model answer. ``chapters``: ``[(name, notebook)]``."""
+    lines = [
+        "# Solutions",
+        "",
+        "The solutions of every chapter's exercises and the model answers of its think "
+        "exercises, with their rubrics: the teacher's edition only.",
+        "",
+    ]
+    for _name, nb in chapters:
+        exercises = solutions(nb)
+        if not exercises:
+            continue
+        lines += [f"## {_title(nb)}", ""]
+        for title, parts in exercises:
+            lines += [f"### {title}", ""]
+            for kind, text in parts:
+                lines += ["```python", text, "```", ""] if kind == "code" else [text, ""]
+    return "\n".join(lines)
+
+
+def write_tree(names, pages, executed, src, solutions_too):
+    """The print tree: configuration, the table of contents of ``pages`` (file names without
+    extension), the Markdown pages and the print versions of the notebooks ``names``."""
+    if src.exists():
+        shutil.rmtree(src)
+    (src / "book").mkdir(parents=True)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["execute"]["execute_notebooks"] = "off"  # executed above, never twice
+    if set(pages) != set(_toc_pages()):  # a part of the book: links to the rest go nowhere
+        config["sphinx"]["config"]["suppress_warnings"] = ["myst.xref_missing"]
+    (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    for part in toc["parts"]:
+        part["chapters"] = [c for c in part["chapters"] if Path(c["file"]).name in pages]
+    toc["parts"] = [p for p in toc["parts"] if p["chapters"]]
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(BOOK / "_ext", src / "book" / "_ext", ignore=ignore)
+    if (ROOT / "_static").is_dir():  # the site's own files that _config.yml names
+        shutil.copytree(ROOT / "_static", src / "_static", ignore=ignore)
+    for page in BOOK.iterdir():
+        if page.suffix in (".md", ".bib"):
+            shutil.copy2(page, src / "book" / page.name)
+    notebooks = []
+    for name in names:
+        nb = nbformat.read(executed[name], as_version=4)
+        nbformat.write(print_version(nb), src / "book" / f"{name}.ipynb")
+        notebooks.append((name, nb))
+    if solutions_too:
+        (src / "book" / "solutions.md").write_text(solutions_page(notebooks))
+        toc["parts"].append({"caption": "Solutions", "chapters": [{"file": "book/solutions"}]})
+    (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+
+
+def _notebook_names():
+    return [p.stem for p in BOOK.glob("*.ipynb")]
+
+
+def _toc_pages():
+    """The file names (without extension) of every page in _toc.yml, the root first."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
+    return [Path(f).name for f in files]
+
+
+def build(src):
+    """Sphinx's LaTeX build of ``src`` (warnings are errors), then XeLaTeX through latexmk
+    (stops at the first LaTeX error); returns the PDF's path."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    subprocess.run(
+        [
+            str(jupyter_book),
+            "build",
+            str(src),
+            "--builder",
+            "latex",
+            "--warningiserror",
+            "--keep-going",
+        ],
+        check=True,
+    )
+    latex = src / "_build" / "latex"
+    subprocess.run(
+        ["make", "-C", str(latex), "all-pdf", "LATEXMKOPTS=-silent -halt-on-error"],
+        check=True,
+    )
+    return latex / "nntrain.pdf"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--solutions", action="store_true", help="the teacher's edition")
+    parser.add_argument(
+        "--chapters", nargs="+", metavar="NAME", help="only these pages (and the bibliography)"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "pdf")
+    args = parser.parse_args(argv)
+    toc_pages = _toc_pages()
+    pages = set(args.chapters or toc_pages) | {"intro", "bibliography"}
+    unknown = sorted(pages - set(toc_pages))
+    if unknown:
+        parser.error(f"no such page in _toc.yml: {', '.join(unknown)}")
+    names = sorted(pages & set(_notebook_names()))
+    start = time.perf_counter()
+    out = args.out.resolve()
+    executed = executed_notebooks(names, out)
+    write_tree(names, pages, executed, out / "src", args.solutions)
+    pdf = build(out / "src")
+    target = out / ("nntrain-teacher.pdf" if args.solutions else "nntrain.pdf")
+    shutil.copy2(pdf, target)
+    site_copy = ROOT / "_build" / "html" / "nntrain.pdf"  # see book/_ext/pdf_download.py
+    if target.name == site_copy.name and site_copy.exists() and not args.chapters:
+        shutil.copy2(pdf, site_copy)
+    print(f"The PDF is at {target} ({time.perf_counter() - start:.0f} s)")
+    return target
+
+
+if __name__ == "__main__":
+    main()
