@@ -235,14 +235,19 @@ def build(src):
             "latex",
             "--warningiserror",
             "--keep-going",
+            "--quiet",  # warnings only: the status lines would list every inline image
         ],
         check=True,
     )
     latex = src / "_build" / "latex"
-    subprocess.run(
-        ["make", "-C", str(latex), "all-pdf", "LATEXMKOPTS=-silent -halt-on-error"],
-        check=True,
-    )
+    try:
+        subprocess.run(
+            ["make", "-C", str(latex), "all-pdf", "LATEXMKOPTS=-silent -halt-on-error"],
+            check=True,
+        )
+    except subprocess.CalledProcessError:
+        print(f"LaTeX stopped at an error: see {latex / 'nntrain.log'}", file=sys.stderr)
+        raise
     return latex / "nntrain.pdf"
 
 
