@@ -121,6 +121,42 @@ def test_the_teacher_s_appendix_has_every_exercise_with_its_solution():
     assert "Model answer" in doc.astext()
 
 
+def test_an_html_only_output_gets_a_markdown_version_with_its_tables_and_lists():
+    from docutils import nodes
+    from docutils.core import publish_doctree
+    from myst_parser.parsers.docutils_ import Parser
+
+    page = (
+        "<p><b>holds partly</b> (2)</p><ul><li><a href='a.html'>Ch 1</a> — x &lt; 1</li>"
+        "<li>$5 *not* emphasised</li></ul><details><summary>All 3 claims</summary>"
+        "<table><thead><tr><th>Claim</th><th>Verdict</th></tr></thead><tbody>"
+        "<tr><th colspan='2'><a href='c1.html'>Chapter one</a></th></tr>"
+        "<tr><td><a href='c1.html#r1'>a [claim]</a></td><td>holds</td></tr>"
+        "<tr><th colspan='2'>Chapter two</th></tr><tr><td>b</td><td>holds partly</td></tr>"
+        "</tbody></table></details>"
+    )
+    shown = {"output_type": "display_data", "metadata": {}, "data": {"text/html": page}}
+    shown["data"]["text/plain"] = "<IPython.core.display.HTML object>"
+    markdown = pdf_edition.html_as_markdown(shown)["data"]["text/markdown"]
+    settings = {"report_level": 2, "halt_level": 2}
+    doc = publish_doctree(markdown, parser=Parser(), settings_overrides=settings)
+    tables = [
+        [[e.astext() for e in row.children] for row in t.findall(nodes.row)]
+        for t in doc.findall(nodes.table)
+    ]
+    assert tables == [
+        [["Claim", "Verdict"], ["a [claim]", "holds"]],
+        [["Claim", "Verdict"], ["b", "holds partly"]],
+    ]
+    text = doc.astext()
+    for words in ("holds partly (2)", "Ch 1 — x < 1", "$5 *not* emphasised", "All 3 claims"):
+        assert words in text
+    assert text.index("Chapter one") < text.index("a [claim]") < text.index("Chapter two")
+    assert len(list(doc.findall(nodes.list_item))) == 2
+    figure = {"output_type": "display_data", "data": {"text/html": "<p>x</p>", "image/png": ""}}
+    assert pdf_edition.html_as_markdown(figure) == figure  # a richer form is there already
+
+
 def test_an_executed_copy_is_reused_only_when_fresh(tmp_path):
     source = ROOT / "book" / f"{CHAPTER}.ipynb"
     nb = chapter()

@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -103,6 +104,109 @@ def executed_notebooks(names, out):
     return found
 
 
+class _HtmlToMyst(HTMLParser):
+    """The simple HTML a page writes with ``IPython.display.HTML`` (paragraphs, bold and
+    italics, links, lists, tables, ``<details>``) as MyST Markdown. A table row with one cell
+    spanning the table (a group's title) closes the table and opens the next under it."""
+
+    BLOCKS = {"p", "li", "summary", "div"}
+
+    def __init__(self):
+        super().__init__()
+        self.out, self.text, self.table, self.row, self.head = [], [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("b", "strong"):
+            self.text.append("**")
+        elif tag in ("i", "em"):
+            self.text.append("*")
+        elif tag == "table":
+            self._flush()
+            self.table = []
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.text = []
+
+    def handle_endtag(self, tag):
+        if tag in ("b", "strong"):
+            self.text.append("**")
+        elif tag in ("i", "em"):
+            self.text.append("*")
+        elif tag in ("td", "th") and self.row is not None:
+            self.row.append(_one_line("".join(self.text)))
+            self.text = []
+        elif tag == "tr" and self.row is not None:
+            if len(self.row) == 1 and self.table and len(self.table[0]) > 1:  # a group title
+                head = self.table[0]
+                self._emit_table()
+                self.out.append(f"**{self.row[0].strip('*')}**\n")
+                self.table = [head]
+            else:
+                self.table.append(self.row)
+            self.row = None
+        elif tag == "table":
+            self._emit_table()
+            self.table = None
+        elif tag in self.BLOCKS:
+            self._flush("- " if tag == "li" else "")
+
+    def handle_data(self, data):
+        self.text.append(_md_escape(data) if data.strip() else data)
+
+    def _flush(self, prefix=""):
+        text = _one_line("".join(self.text))
+        if text and self.table is None:
+            self.out.append(f"{prefix}{text}\n")
+        self.text = []
+
+    def _emit_table(self):
+        rows = self.table or []
+        if len(rows) > 1:
+            columns = max(len(r) for r in rows)
+            rows = [r + [""] * (columns - len(r)) for r in rows]
+            widths = [max(4, min(30, max(len(r[k]) for r in rows))) for k in range(columns)]
+            lines = [
+                "````{list-table}",
+                ":header-rows: 1",
+                ":class: longtable",
+                f":widths: {' '.join(map(str, widths))}",
+                "",
+            ]
+            for row in rows:
+                lines.append("* - " + "\n  - ".join(cell or " " for cell in row))
+            self.out.append("\n".join(lines) + "\n````\n")
+        self.table = []
+
+    def markdown(self, html):
+        self.feed(html)
+        self.close()
+        self._flush()
+        return "\n".join(self.out)
+
+
+def _one_line(text):
+    return " ".join(text.split())
+
+
+def _md_escape(text):
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+def html_as_markdown(output):
+    """A copy of ``output`` with a MyST Markdown version of its HTML when HTML is all it
+    offers besides plain text (the LaTeX builder never takes HTML, and the plain text of an
+    ``IPython.display.HTML`` is ``<IPython.core.display.HTML object>``)."""
+    data = output.get("data", {})
+    if "text/html" not in data or set(data) - {"text/html", "text/plain"}:
+        return output
+    output = copy.deepcopy(output)
+    html = data["text/html"]
+    html = "".join(html) if isinstance(html, list) else html
+    output["data"]["text/markdown"] = _HtmlToMyst().markdown(html)
+    return output
+
+
 def print_version(nb):
     """A copy of the executed notebook ``nb`` as the student's edition prints it."""
     nb = copy.deepcopy(nb)
@@ -118,6 +222,8 @@ def print_version(nb):
         elif cell.cell_type == "code" and GRADED.match(cell.source):
             cell.source = HIDDEN_REGION.sub("", cell.source).rstrip() + "\n"
             cell.outputs = []
+        if cell.cell_type == "code":
+            cell.outputs = [html_as_markdown(o) for o in cell.outputs]
         cells.append(cell)
     nb.cells = cells
     return nb
