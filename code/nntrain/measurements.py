@@ -62,6 +62,35 @@ def measurement(name: str, *, tol: float, solved_by: tuple[str, ...] = ()):
 # --- chapter 1: activations ---------------------------------------------------------------
 
 
+@measurement("dead_relu_share", tol=1e-9)
+def dead_relu_share(seed, learning_rate, epochs=3):
+    """Chapter 1: the fraction of the hidden units of a 64-50-50-10 ReLU net (He's scale,
+    ``seed``) that are dead on the training digits (pixels divided by 16) after ``epochs``
+    of SGD with momentum at ``learning_rate``, batches of 50 shuffled with ``seed``, the net
+    as training leaves it (not its best epoch): a unit is dead when its pre-activation is at
+    most 0 on every training example."""
+    from .data import load_digits_split
+    from .diagnostics import record, summarize
+    from .reference import FullyConnectedNet
+    from .train import train
+
+    digits = load_digits_split(seed=0)
+    digits = {k: v / 16 if k.startswith("X") else v for k, v in digits.items()}
+    net = FullyConnectedNet([50, 50], 64, 10, weight_scale=np.sqrt(2 / 64), seed=seed)
+    train(
+        net,
+        digits,
+        learning_rate=learning_rate,
+        epochs=epochs,
+        batch_size=50,
+        seed=seed,
+        keep_best=False,
+        progress=False,
+        train_accuracy=False,
+    )
+    return float(np.mean([s.dead for s in summarize(record(net, digits["X_train"]))]))
+
+
 # --- chapter 2: preprocessing -------------------------------------------------------------
 
 

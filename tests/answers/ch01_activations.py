@@ -215,4 +215,139 @@ def my_dead_fractions(net, X):
 """,
         },
     },
+    "my_dead_share": {
+        "wrong": {
+            "the validation set instead of the training set": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    train(net, data, learning_rate=learning_rate, epochs=3, batch_size=50, seed=seed,
+          keep_best=False, progress=False)
+    stats = diagnostics.summarize(diagnostics.record(net, data["X_val"]))
+    return float(np.mean([s.dead for s in stats]))
+""",
+            "a count of dead units instead of a fraction": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    train(net, data, learning_rate=learning_rate, epochs=3, batch_size=50, seed=seed,
+          keep_best=False, progress=False)
+    stats = diagnostics.summarize(diagnostics.record(net, data["X_train"]))
+    return float(sum(50 * s.dead for s in stats))
+""",
+            "the best epoch kept (train's default)": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    train(net, data, learning_rate=learning_rate, epochs=3, batch_size=50, seed=seed,
+          progress=False)
+    stats = diagnostics.summarize(diagnostics.record(net, data["X_train"]))
+    return float(np.mean([s.dead for s in stats]))
+""",
+            "the training order not seeded": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    train(net, data, learning_rate=learning_rate, epochs=3, batch_size=50,
+          keep_best=False, progress=False)
+    stats = diagnostics.summarize(diagnostics.record(net, data["X_train"]))
+    return float(np.mean([s.dead for s in stats]))
+""",
+            "measured before training": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    stats = diagnostics.summarize(diagnostics.record(net, data["X_train"]))
+    return float(np.mean([s.dead for s in stats]))
+""",
+            "inactive on some example instead of on every one": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    train(net, data, learning_rate=learning_rate, epochs=3, batch_size=50, seed=seed,
+          keep_best=False, progress=False)
+    h, dead = data["X_train"], []
+    for layer in (1, 2):
+        z = h @ net.params[f"W{layer}"] + net.params[f"b{layer}"]
+        dead.extend(np.any(z <= 0, axis=0))
+        h = np.maximum(z, 0)
+    return float(np.mean(dead))
+""",
+            "the first hidden layer only": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    train(net, data, learning_rate=learning_rate, epochs=3, batch_size=50, seed=seed,
+          keep_best=False, progress=False)
+    stats = diagnostics.summarize(diagnostics.record(net, data["X_train"]))
+    return float(stats[0].dead)
+""",
+            "the package's measurement": """
+from nntrain import measurements
+
+def my_dead_share(seed, learning_rate):
+    return measurements.dead_relu_share(seed, learning_rate)
+""",
+        },
+        "right": {
+            "the package's training loop and diagnostics": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    train(net, data, learning_rate=learning_rate, epochs=3, batch_size=50, seed=seed,
+          keep_best=False, progress=False)
+    stats = diagnostics.summarize(diagnostics.record(net, data["X_train"]))
+    return float(np.mean([s.dead for s in stats]))
+""",
+            "dead units counted by hand, no accuracy pass": """
+def my_dead_share(seed, learning_rate):
+    data = load_digits_split(seed=0)
+    data = {k: v / 16 if k.startswith("X") else v for k, v in data.items()}
+    net = nntrain.FullyConnectedNet(
+        [50, 50], input_dim=64, num_classes=10, weight_scale=np.sqrt(2 / 64), seed=seed
+    )
+    train(
+        net,
+        data,
+        learning_rate=learning_rate,
+        epochs=3,
+        batch_size=50,
+        seed=seed,
+        keep_best=False,
+        progress=False,
+        train_accuracy=False,
+    )
+    h, dead = data["X_train"], 0
+    for layer in range(1, net.num_layers):
+        z = h @ net.params[f"W{layer}"] + net.params[f"b{layer}"]
+        dead += int((z.max(axis=0) <= 0).sum())
+        h = np.maximum(z, 0)
+    return dead / 100
+""",
+        },
+    },
 }
