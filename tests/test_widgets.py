@@ -184,9 +184,9 @@ def test_print_form_defaults_to_the_first_middle_and_last_frames(sf):
     text, panels = print_panels(sf.to_markdown())
     assert text == []  # no caption
     assert [title for title, _ in panels] == [
-        "slope=1, style=-",
-        "slope=2, style=--",
-        "slope=0.5, style=--",
+        "slope = 1, style = -",
+        "slope = 2, style = --",
+        "slope = 0.5, style = --",
     ]
     assert [png for _, png in panels] == [sf.frame(key) for key in sf.print_keys]
     assert small(slope=[3], style=[":"]).print_keys == [(3, ":")]  # one frame, one panel
@@ -206,7 +206,7 @@ def test_print_frames_are_the_authors_choice_in_order_with_the_caption_escaped()
     assert figure.print_keys == [(0.5, "--"), (1, "-")]
     text, panels = print_panels(figure.to_markdown())
     assert text == ["Lines *not* emphasised: $x$ <b>"]
-    assert [title for title, _ in panels] == ["slope=0.5, style=--", "slope=1, style=-"]
+    assert [title for title, _ in panels] == ["slope = 0.5, style = --", "slope = 1, style = -"]
     assert [png for _, png in panels] == [figure.frame((0.5, "--")), figure.frame((1, "-"))]
 
 
@@ -604,3 +604,18 @@ def test_the_book_moves_frames_to_image_files_next_to_the_page(sf, light_pages, 
     # a page at the top of the book addresses the same files without "../"
     top = light_pages.externalize_frames(sf._repr_html_(), tmp_path, "intro")
     assert '"_images/sliders/' in top and "../" not in top
+
+
+def test_print_panels_are_titled_with_the_labels_and_units_the_page_shows():
+    figure = slider_figure(
+        draw_line,
+        figsize=(2, 1.5),
+        dpi=40,
+        labels={"slope": "rise per step"},
+        units={"slope": "m"},
+        print_frames=[dict(slope=2, style="--")],
+        slope=[1, 2],
+        style=["-", "--"],
+    )
+    _, panels = print_panels(figure.to_markdown())
+    assert [title for title, _ in panels] == ["rise per step = 2 m, style = --"]

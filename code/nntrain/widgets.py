@@ -347,13 +347,17 @@ class SliderFigure:
 
     def to_markdown(self):
         """The print form: the caption, then the frames of :attr:`print_keys` as a grid of
-        panels (a MyST ``list-table`` without rules), each titled with its slider values.
+        panels (a MyST ``list-table`` without rules), each titled with its sliders' labels
+        and values as the page shows them (``lr = 0.1``) and described by :meth:`describe`.
         The frames are inline PNG images, which Sphinx's LaTeX build writes out as files."""
         panels = []
         for key in self.print_keys:
-            title = _md_escape(", ".join(f"{n}={v}" for n, v in zip(self.sliders, key)))
-            png = _b64(self.frame(key))
-            panels.append(f"{title}\n\n    ![{title}](data:image/png;base64,{png})")
+            values = zip(self.sliders, key)
+            title = _md_escape(
+                ", ".join(f"{self.labels[n]} = {self._shown(n, v)}" for n, v in values)
+            )
+            alt, png = _md_escape(self.describe(key)), _b64(self.frame(key))
+            panels.append(f"{title}\n\n    ![{alt}](data:image/png;base64,{png})")
         columns = min(self._columns, len(panels))
         panels += [""] * (-len(panels) % columns)  # fill the last row
         rows = [
