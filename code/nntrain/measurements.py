@@ -59,6 +59,36 @@ def measurement(name: str, *, tol: float, solved_by: tuple[str, ...] = ()):
 # --- chapter 0: a network end to end ------------------------------------------------------
 
 
+@measurement("moons_overfitting_gap", tol=1e-6)
+def moons_overfitting_gap(seed, hidden_units):
+    """Chapter 0: training minus validation accuracy of the capacity slider's net without
+    regularization, ``FullyConnectedNet([hidden_units, hidden_units], 2, 2,
+    weight_scale=0.5, seed=seed)``, trained on the first 100 points of ``make_moons(600,
+    noise=0.3, random_state=0)`` and validated on the other 500: 60 epochs of SGD with
+    momentum at learning rate 0.03, batches of 10 shuffled with ``seed``, the net as
+    training leaves it (not its best epoch). The same steps give the same number to
+    rounding."""
+    from sklearn.datasets import make_moons
+
+    from .reference import FullyConnectedNet
+    from .train import train
+
+    X, y = make_moons(600, noise=0.3, random_state=0)
+    moons = dict(X_train=X[:100], y_train=y[:100], X_val=X[100:], y_val=y[100:])
+    net = FullyConnectedNet([hidden_units, hidden_units], 2, 2, weight_scale=0.5, seed=seed)
+    history = train(
+        net,
+        moons,
+        learning_rate=0.03,
+        epochs=60,
+        batch_size=10,
+        keep_best=False,
+        seed=seed,
+        progress=False,
+    )
+    return float(history.train_acc[-1] - history.val_acc[-1])
+
+
 # --- chapter 1: activations ---------------------------------------------------------------
 
 
@@ -92,6 +122,45 @@ def dead_relu_share(seed, learning_rate, epochs=3):
 
 
 # --- chapter 2: preprocessing -------------------------------------------------------------
+
+
+@measurement("lda_validation_accuracy", tol=1e-6)
+def lda_validation_accuracy(seed):
+    """Chapter 2: the best validation accuracy of a 9-100-10 ReLU net (He's scale, ``seed``)
+    on digits projected by linear discriminant analysis fitted on the training digits alone.
+    The split is ``load_digits_split(seed=seed)``; one generator,
+    ``np.random.default_rng(seed)``, keeps 100 training digits, then 100 validation digits
+    (``choice(n, 100, replace=False)`` on each split); scikit-learn's
+    ``LinearDiscriminantAnalysis()`` is fitted on the kept training digits and their labels;
+    the net trains at learning rate 0.01 for 30 epochs in batches of 25 shuffled with
+    ``seed``. The same steps give the same number to rounding; the accuracy on the test
+    digits, a few thousandths away, does not pass."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    from .data import load_digits_split
+    from .reference import FullyConnectedNet
+    from .train import train
+
+    split = load_digits_split(seed=seed)
+    rng = np.random.default_rng(seed)
+    data = {}
+    for part in ("train", "val"):
+        keep = rng.choice(len(split[f"X_{part}"]), 100, replace=False)
+        data[f"X_{part}"], data[f"y_{part}"] = split[f"X_{part}"][keep], split[f"y_{part}"][keep]
+    lda = LinearDiscriminantAnalysis().fit(data["X_train"], data["y_train"])
+    data = {k: lda.transform(v) if k.startswith("X") else v for k, v in data.items()}
+    net = FullyConnectedNet([100], 9, 10, weight_scale=np.sqrt(2 / 9), seed=seed)
+    history = train(
+        net,
+        data,
+        learning_rate=0.01,
+        epochs=30,
+        batch_size=25,
+        seed=seed,
+        progress=False,
+        train_accuracy=False,
+    )
+    return float(max(history.val_acc))
 
 
 # --- chapter 3: initialization ------------------------------------------------------------

@@ -13,6 +13,22 @@ def my_affine_forward(x, w, b):
     return x.reshape(x.shape[0], -1) @ w + b, (x, w, b)
 """
 
+MOONS = """
+from sklearn.datasets import make_moons
+
+
+def moons_run(seed, hidden_units, reg=0.0, order_seed=None):
+    X, y = make_moons(600, noise=0.3, random_state=0)
+    moons = dict(X_train=X[:100], y_train=y[:100], X_val=X[100:], y_val=y[100:])
+    net = nntrain.FullyConnectedNet(
+        [hidden_units, hidden_units], input_dim=2, num_classes=2, weight_scale=0.5, reg=reg,
+        seed=seed,
+    )
+    order = seed if order_seed is None else order_seed
+    return train(net, moons, learning_rate=0.03, epochs=60, batch_size=10, keep_best=False,
+                 seed=order)
+"""
+
 ANSWERS = {
     "my_affine_forward": {
         "wrong": {
@@ -183,6 +199,77 @@ def n_parameters(sizes):
 def n_parameters(sizes):
     s = np.asarray(sizes)
     return int(np.dot(s[:-1] + 1, s[1:]))
+""",
+        },
+    },
+    "my_gap_experiment": {
+        "wrong": {
+            "validation minus training": MOONS
+            + """
+def my_gap_experiment(seed, hidden_units):
+    history = moons_run(seed, hidden_units)
+    return history.val_acc[-1] - history.train_acc[-1]
+""",
+            "the best epoch instead of the last": MOONS
+            + """
+def my_gap_experiment(seed, hidden_units):
+    history = moons_run(seed, hidden_units)
+    best = history.best_epoch - 1
+    return history.train_acc[best] - history.val_acc[best]
+""",
+            "in percentage points": MOONS
+            + """
+def my_gap_experiment(seed, hidden_units):
+    history = moons_run(seed, hidden_units)
+    return 100 * (history.train_acc[-1] - history.val_acc[-1])
+""",
+            "with the L2 penalty of the slider's middle setting (0.01)": MOONS
+            + """
+def my_gap_experiment(seed, hidden_units):
+    history = moons_run(seed, hidden_units, reg=0.01)
+    return history.train_acc[-1] - history.val_acc[-1]
+""",
+            "the minibatch order not seeded": MOONS
+            + """
+def my_gap_experiment(seed, hidden_units):
+    history = moons_run(seed, hidden_units, order_seed=0)
+    return history.train_acc[-1] - history.val_acc[-1]
+""",
+            "the validation accuracy alone": MOONS
+            + """
+def my_gap_experiment(seed, hidden_units):
+    return moons_run(seed, hidden_units).val_acc[-1]
+""",
+        },
+        "right": {
+            "the history's last epoch": """
+from sklearn.datasets import make_moons
+
+
+def my_gap_experiment(seed, hidden_units):
+    X, y = make_moons(600, noise=0.3, random_state=0)
+    data = {"X_train": X[:100], "y_train": y[:100], "X_val": X[100:], "y_val": y[100:]}
+    net = nntrain.FullyConnectedNet(
+        [hidden_units] * 2, input_dim=2, num_classes=2, weight_scale=0.5, seed=seed
+    )
+    h = train(net, data, learning_rate=0.03, epochs=60, batch_size=10, keep_best=False, seed=seed)
+    return h.train_acc[-1] - h.val_acc[-1]
+""",
+            "accuracies counted by hand after training": """
+import sklearn.datasets
+
+
+def my_gap_experiment(seed, hidden_units):
+    X, y = sklearn.datasets.make_moons(n_samples=600, noise=0.3, random_state=0)
+    moons = dict(X_train=X[:100], y_train=y[:100], X_val=X[100:], y_val=y[100:])
+    net = nntrain.FullyConnectedNet(
+        [hidden_units, hidden_units], input_dim=2, num_classes=2, weight_scale=0.5, seed=seed
+    )
+    train(net, moons, learning_rate=0.03, epochs=60, batch_size=10, keep_best=False, seed=seed)
+    parts = (slice(100), slice(100, None))
+    correct = [(net.loss(X[s]).argmax(axis=1) == y[s]).mean() for s in parts]
+    print(f"training {correct[0]:.3f}, validation {correct[1]:.3f}")
+    return float(correct[0] - correct[1])
 """,
         },
     },

@@ -16,6 +16,25 @@ def my_pca_transform(X, stats):
     return (X - mean) @ components
 """
 
+LDA_KEEP = """
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+
+def keep_100(seed):
+    split = load_digits_split(seed=seed)
+    rng = np.random.default_rng(seed)
+    for part in ("train", "val"):
+        keep = rng.choice(len(split[f"X_{part}"]), 100, replace=False)
+        split[f"X_{part}"], split[f"y_{part}"] = split[f"X_{part}"][keep], split[f"y_{part}"][keep]
+    return split
+
+
+def lda_run(data, seed):
+    net = FullyConnectedNet([100], 9, 10, weight_scale=np.sqrt(2 / 9), seed=seed)
+    history = train(net, data, learning_rate=0.01, epochs=30, batch_size=25, seed=seed)
+    return max(history.val_acc)
+"""
+
 ANSWERS = {
     "my_standardize_fit": {
         "wrong": {
@@ -210,6 +229,98 @@ def my_pca_fit(X_train, k):
 
 def my_pca_transform(X, stats):
     return (X - stats["mean"]) @ stats["w"]
+""",
+        },
+    },
+    "my_lda_experiment": {
+        "wrong": {
+            "LDA fitted on the training and the validation digits (the leak)": LDA_KEEP
+            + """
+def my_lda_experiment(seed):
+    data = keep_100(seed)
+    X = np.concatenate([data["X_train"], data["X_val"]])
+    y = np.concatenate([data["y_train"], data["y_val"]])
+    lda = LinearDiscriminantAnalysis().fit(X, y)
+    return lda_run(map_inputs(data, lda.transform), seed)
+""",
+            "scored on the test digits": LDA_KEEP
+            + """
+def my_lda_experiment(seed):
+    data = keep_100(seed)
+    data["X_val"], data["y_val"] = data["X_test"], data["y_test"]
+    lda = LinearDiscriminantAnalysis().fit(data["X_train"], data["y_train"])
+    return lda_run(map_inputs(data, lda.transform), seed)
+""",
+            "standardization instead of LDA": LDA_KEEP
+            + """
+def my_lda_experiment(seed):
+    data = keep_100(seed)
+    data = map_inputs(data, pp.Standardize().fit(data["X_train"]).transform)
+    net = FullyConnectedNet([100], 64, 10, weight_scale=np.sqrt(2 / 64), seed=seed)
+    history = train(net, data, learning_rate=0.01, epochs=30, batch_size=25, seed=seed)
+    return max(history.val_acc)
+""",
+            "a count of digits, not a fraction": LDA_KEEP
+            + """
+def my_lda_experiment(seed):
+    data = keep_100(seed)
+    lda = LinearDiscriminantAnalysis().fit(data["X_train"], data["y_train"])
+    return 100 * lda_run(map_inputs(data, lda.transform), seed)
+""",
+            "LDA fitted on all the training digits": LDA_KEEP
+            + """
+def my_lda_experiment(seed):
+    data = keep_100(seed)
+    full = load_digits_split(seed=seed)
+    lda = LinearDiscriminantAnalysis().fit(full["X_train"], full["y_train"])
+    return lda_run(map_inputs(data, lda.transform), seed)
+""",
+            "the net's seed left at 0": LDA_KEEP
+            + """
+def my_lda_experiment(seed):
+    data = map_inputs(keep_100(seed), lambda X: X)
+    lda = LinearDiscriminantAnalysis().fit(data["X_train"], data["y_train"])
+    data = map_inputs(data, lda.transform)
+    net = FullyConnectedNet([100], 9, 10, weight_scale=np.sqrt(2 / 9), seed=0)
+    history = train(net, data, learning_rate=0.01, epochs=30, batch_size=25, seed=seed)
+    return max(history.val_acc)
+""",
+        },
+        "right": {
+            "map_inputs and the best epoch's accuracy": """
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+
+def my_lda_experiment(seed):
+    split = load_digits_split(seed=seed)
+    rng = np.random.default_rng(seed)
+    kept = {}
+    for part in ("train", "val"):
+        idx = rng.choice(len(split["X_" + part]), 100, replace=False)
+        kept["X_" + part], kept["y_" + part] = split["X_" + part][idx], split["y_" + part][idx]
+    lda = LinearDiscriminantAnalysis()
+    lda.fit(kept["X_train"], kept["y_train"])
+    data = map_inputs(kept, lda.transform)
+    net = FullyConnectedNet([100], 9, 10, weight_scale=np.sqrt(2 / 9), seed=seed)
+    return max(train(net, data, learning_rate=0.01, epochs=30, batch_size=25, seed=seed).val_acc)
+""",
+            "arrays by hand, the kept best net scored with accuracy()": """
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis as LDA
+
+
+def my_lda_experiment(seed):
+    digits = load_digits_split(seed=seed)
+    rng = np.random.default_rng(seed)
+    tr = rng.choice(digits["X_train"].shape[0], 100, replace=False)
+    va = rng.choice(digits["X_val"].shape[0], 100, replace=False)
+    X_tr, y_tr = digits["X_train"][tr], digits["y_train"][tr]
+    X_va, y_va = digits["X_val"][va], digits["y_val"][va]
+    project = LDA().fit(X_tr, y_tr).transform
+    data = dict(X_train=project(X_tr), y_train=y_tr, X_val=project(X_va), y_val=y_va)
+    net = FullyConnectedNet([100], 9, 10, weight_scale=(2 / 9) ** 0.5, seed=seed)
+    train(net, data, learning_rate=0.01, epochs=30, batch_size=25, seed=seed, keep_best=True)
+    print("validation accuracy of the best epoch's net")
+    return accuracy(net, data["X_val"], data["y_val"])
 """,
         },
     },
