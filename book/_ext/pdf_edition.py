@@ -165,7 +165,7 @@ class _HtmlToMyst(HTMLParser):
         if len(rows) > 1:
             columns = max(len(r) for r in rows)
             rows = [r + [""] * (columns - len(r)) for r in rows]
-            widths = [max(4, min(30, max(len(r[k]) for r in rows))) for k in range(columns)]
+            widths = _column_widths([[r[k] for r in rows] for k in range(columns)])
             lines = [
                 "````{list-table}",
                 ":header-rows: 1",
@@ -183,6 +183,28 @@ class _HtmlToMyst(HTMLParser):
         self.close()
         self._flush()
         return "\n".join(self.out)
+
+
+#: About how many characters of a long table's text (footnote size, book/_ext/nntrainprint.sty)
+#: fit across the printed page.
+LINE_CHARACTERS = 110
+
+
+def _column_widths(columns):
+    """Relative widths, in characters, of a table's columns (each a list of cell texts):
+    every column gets room for its longest word; what is left of a line goes to the columns
+    of longer texts, in proportion to how much more room their average cell would take."""
+    texts = [[cell.replace("\\", "") for cell in cells] for cells in columns]
+    average = [sum(map(len, cells)) / len(cells) for cells in texts]
+    longest = [max([len(w) for cell in cells for w in cell.split()] or [1]) for cells in texts]
+    # a column of long texts may break a long word (hyphens) rather than take a wide column
+    need = [min(n, 12) + 1 if a > 40 else n + 1 for n, a in zip(longest, average)]
+    want = [max(n, a) for n, a in zip(need, average)]
+    budget = LINE_CHARACTERS - 2 * len(columns)  # the space between columns
+    if sum(want) > budget:
+        spare = max(0, budget - sum(need)) / (sum(want) - sum(need))
+        want = [n + (w - n) * spare for n, w in zip(need, want)]
+    return [max(1, round(w)) for w in want]
 
 
 def _one_line(text):
