@@ -696,12 +696,6 @@ def _dead_fractions(net, X):
     return [s.dead for s in summarize(record(net, X))]
 
 
-def _layer_stds(net, X):
-    from .diagnostics import record, summarize
-
-    return [s.std for s in summarize(record(net, X))]
-
-
 def _running_statistics(running_mean, running_var, x, momentum):
     bn_param = {
         "mode": "train",
@@ -763,7 +757,6 @@ def _centred_difference(f, x, h):
 #: What :func:`check_answer` compares an answer with: name -> the package's computation.
 ANSWERS = {
     "dead_fractions": _dead_fractions,
-    "layer_stds": _layer_stds,
     "running_statistics": _running_statistics,
     "batchnorm_test": _batchnorm_test,
     "narrow_log_range": _narrow_log_range,
@@ -782,7 +775,6 @@ ANSWERS = {
 #: them (or their twin in the other tree) while it runs fails.
 SOLVED_BY = {
     "dead_fractions": ("nntrain.diagnostics", "nntrain.reference.fc_net"),
-    "layer_stds": ("nntrain.diagnostics", "nntrain.reference.fc_net"),
     "running_statistics": ("nntrain.reference.normalization",),
     "batchnorm_test": ("nntrain.reference.normalization",),
     "narrow_log_range": ("nntrain.search.refine",),
@@ -814,13 +806,6 @@ def _grader_cases(name, cases):
     rng = np.random.default_rng(12345)
     if name == "dead_fractions":
         return [("with nonzero biases", (_with_biases(net, 2.0, 0), X)) for net, X in cases]
-    if name == "layer_stds":
-        probes = [("with nonzero biases", (_with_biases(net, 1.0, 0), X)) for net, X in cases]
-        for net, X in cases[:1]:
-            other = copy.deepcopy(net)
-            other.activation = "relu" if net.activation == "tanh" else "tanh"
-            probes.append((f"the same net with {other.activation}", (other, X)))
-        return probes
     if name == "expected_initial_loss":
         return [("3 classes", (3, "softmax")), ("3 classes", (3, "svm"))]
     if name == "update_ratio":
@@ -890,7 +875,7 @@ def check_answer(answer, name, cases, *, tol=1e-7):
 
     Args:
         answer: the student's function.
-        name: what it computes, a key of :data:`ANSWERS` (e.g. ``"layer_stds"``).
+        name: what it computes, a key of :data:`ANSWERS` (e.g. ``"dead_fractions"``).
         cases: a list of argument tuples; each is passed (copied) to both. The check adds
             cases of its own where the common mistakes show (``_grader_cases``), and fails
             an answer that changes its arguments or calls the package's solution.
