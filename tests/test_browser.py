@@ -1,11 +1,15 @@
 """The built book in a real browser: headless Chromium (Debian's, driven by Selenium) opens
 every page from a server on 127.0.0.1, as a classroom without internet would.
 
-For every page: no error in the console, no request to any host but the local server and
-none that fails, every image shown, math typeset by the bundled MathJax. For every static
-slider: moving it with the keyboard changes the figure. For every chapter: a full-page
-screenshot for review in _build/screenshots/, and the page's weight, reported at the end of
-the run. Without Chromium these tests skip with a notice (they fail under CI=true).
+For every page: no error in the console (not even a missing favicon), no request to any host
+but the local server and none that fails, every image shown, math typeset by the bundled
+MathJax, a meta description, no sideways scrolling at a phone's width (390 px). For every
+static slider: moving it with the keyboard changes the figure, and the slider announces its
+value in words (``aria-valuetext``) and the image's alt text follows. For the pages the
+reader-experience review audited: at most half the weight they had before issue 34
+(:mod:`benchmarks.pages`). For every chapter: a full-page screenshot for review in
+_build/screenshots/, and the page's weight, reported at the end of the run. Without Chromium
+these tests skip with a notice (they fail under CI=true).
 """
 
 import json
@@ -21,9 +25,15 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 pytestmark = pytest.mark.browser
 
 # Resolves when the page is ready to look at: MathJax has typeset (if the page loads it),
-# the fonts are in and every image has loaded or failed.
+# the fonts are in and every image has loaded or failed. Images the page loads lazily (as it
+# should: which of the article's are not is noted first) are asked for now, so that the
+# checks see them all.
 READY = """
 const done = arguments[arguments.length - 1], start = Date.now();
+window.nntrainEagerFigures = window.nntrainEagerFigures || [...document.querySelectorAll(
+  'article img:not([src*="_static/"])')].filter(i => i.loading !== "lazy")
+  .map(i => i.src.slice(0, 100));  // _static holds the theme's icons, not figures
+for (const img of document.images) img.loading = "eager";
 function images() {
   return Promise.all([...document.images].map(img => img.complete ? null :
     new Promise(resolve => { img.onload = img.onerror = resolve; })));
@@ -68,6 +78,12 @@ return {
     m => m.querySelector("mjx-container:not([display])")),
   errors: [...document.querySelectorAll("mjx-merror, [data-mjx-error]")].map(
     e => (e.getAttribute("data-mjx-error") || e.textContent).slice(0, 80)),
+  // a macro no loaded TeX package defines shows as its name in red (MathJax's noundefined)
+  undefined_macros: [...document.querySelectorAll("mjx-container [style*='color: red']")]
+    .map(e => e.textContent.slice(0, 40)),
+  description: (document.querySelector('meta[name="description"]') || {}).content || "",
+  icon: [...document.querySelectorAll('link[rel~="icon"]')].map(l => l.href),
+  eager_figures: window.nntrainEagerFigures,
   raw_tex: raw,
   broken_images: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))
     .map(i => i.src.slice(0, 100)),
@@ -75,9 +91,9 @@ return {
 };
 """
 
-# The one request a browser makes of its own accord: a page with no icon link gets
-# /favicon.ico probed, which the book does not ship. Not the page's doing, so not counted.
-BROWSER_PROBES = ("/favicon.ico",)
+# Requests a browser makes of its own accord, not counted as the page's. None since the book
+# ships a favicon (issue 34): before, every page had /favicon.ico probed, a 404.
+BROWSER_PROBES = ()
 
 
 class Visit:
@@ -175,6 +191,49 @@ def test_math_is_typeset(visit, page):
     assert seen["display_ok"] and seen["inline_ok"]
     assert not seen["errors"], f"MathJax could not typeset: {seen['errors']}"
     assert not seen["raw_tex"], f"raw TeX shows on the page: {seen['raw_tex']}"
+    assert not seen["undefined_macros"], f"undefined TeX macros: {seen['undefined_macros']}"
+
+
+def test_page_has_a_description_and_an_icon(visit, page):
+    seen = visit(page).seen
+    assert len(seen["description"]) >= 20, f"{page}: meta description {seen['description']!r}"
+    assert seen["icon"], f"{page} links no favicon"
+
+
+def test_figures_load_lazily(visit, page):
+    """Every image of the page's text is fetched when it nears the screen, not at once."""
+    assert not visit(page).seen["eager_figures"]
+
+
+PHONE = 390
+
+
+def test_page_fits_a_phone_without_sideways_scrolling(browser, server, visit, page):
+    """At 390 px, the width of a phone, nothing makes the page wider than the screen (a wide
+    table or code block scrolls in its own box, the page does not)."""
+    visit(page)
+    browser.get(f"{server}/{page}")
+    try:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": PHONE, "height": 800, "deviceScaleFactor": 1, "mobile": True},
+        )
+        browser.execute_async_script(READY)
+        widths = browser.execute_script(
+            """const e = document.documentElement;
+            const wide = [...document.querySelectorAll("body *")].filter(x => {
+              const r = x.getBoundingClientRect();
+              return r.right > e.clientWidth + 1 && r.width > 0;
+            });
+            return {scroll: e.scrollWidth, client: e.clientWidth,
+                    widest: wide.slice(-3).map(x => x.tagName + "." + x.className + " " +
+                      (x.textContent || "").trim().slice(0, 60))};"""
+        )
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert widths["scroll"] <= widths["client"], (
+        f"{page} is {widths['scroll']} px wide at {PHONE} px: {widths['widest']}"
+    )
 
 
 def test_math_is_there_to_check(visit, chapter):
@@ -188,6 +247,8 @@ SLIDER_STATE = r"""
 const input = arguments[0], done = arguments[arguments.length - 1];
 const figure = input.closest(".nntrain-slider-figure");
 const img = figure.querySelector("img"), out = input.parentElement.querySelector("output");
+const label = figure.querySelector(`label[for="${input.id}"]`);
+img.loading = "eager";  // the page loads it lazily, when a reader scrolls to it
 function hash(s) {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); }
@@ -195,14 +256,16 @@ function hash(s) {
 }
 img.decode().catch(() => null).then(() => done({
   value: input.value, max: input.max, label: out ? out.textContent : null,
-  frame: hash(img.src), width: img.naturalWidth}));
+  name: label ? label.textContent : null, valuetext: input.getAttribute("aria-valuetext"),
+  alt: img.alt, frame: hash(img.src), width: img.naturalWidth}));
 """
 
 
 def test_static_sliders_move_the_figure(browser, server, visit, page):
     """Each range input of a static slider figure, moved step by step with the arrow key as
     a reader would, shows a new value label each step, a valid frame each step, and a
-    different figure at its far end than at its start."""
+    different figure at its far end than at its start. At every step the slider announces
+    its label and value (``aria-valuetext``, "label = value") and the image has alt text."""
     from selenium.webdriver.common.keys import Keys
 
     visit(page)  # the screenshot and logs of the untouched page come first
@@ -228,6 +291,21 @@ def test_static_sliders_move_the_figure(browser, server, visit, page):
             f"{where}: the value label does not follow: {labels}"
         )
         assert states[-1]["frame"] != states[0]["frame"], f"{where}: the figure did not change"
+        assert [s["valuetext"] for s in states] == [
+            f"{s['name']} = {s['label']}" for s in states
+        ], f"{where}: the slider does not announce its value"
+        assert all(s["alt"].strip() for s in states), f"{where}: a frame has no alt text"
+
+
+def test_audited_pages_weigh_at_most_half_what_they_did(browser, server):
+    """The four pages the reader-experience review audited load at most half the bytes they
+    loaded before issue 34 on a first visit, and none loads the theme's icon script."""
+    from benchmarks import pages
+
+    for page in pages.AUDITED:
+        weight = pages.weigh(browser, server, HTML, page)
+        assert weight["bytes"] <= pages.BEFORE[page] / 2, (page, weight)
+        assert not [p for p in weight["files"] if p.endswith("fontawesome.js")], (page, weight)
 
 
 def test_chapter_screenshot(browser, server, visit, chapter):

@@ -17,6 +17,10 @@ Font Awesome script. This extension, for the HTML builder only:
   each ``<i class="fa-...">`` icon by an inline SVG. The theme's CSS already draws the same
   icons with Font Awesome's web fonts (shipped in ``_static/vendor/fontawesome``), so the
   script tag is removed from every page and the script from the build.
+- **The search index on the search page only.** pydata-sphinx-theme loads Sphinx's search
+  tools and the whole search index (about 0.25 MB) on every page, for its search-as-you-type
+  option; the book leaves that option off, so the search box sends the reader to the search
+  page, the one page that uses them.
 - **A description.** Each page gets ``<meta name="description">``: the first paragraph of its
   text (shortened to about 160 characters), or, for a page without one, the book's
   description (``nntrain_description`` in ``_config.yml``'s ``sphinx: config:``).
@@ -43,6 +47,11 @@ FRAMES = "_images/sliders"
 #: The script tag pydata-sphinx-theme writes into every page for Font Awesome's JavaScript.
 ICON_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*">'
                          r"</script>\n?")  # fmt: skip
+#: The search scripts pydata-sphinx-theme writes into every page (search.html has its own).
+SEARCH_SCRIPTS = re.compile(
+    r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)'
+    r'[^"]*"></script>\n?'
+)
 #: The icon script's files in the build.
 ICON_FILES = ("fontawesome.js", "fontawesome.js.map", "fontawesome.js.LICENSE.txt")
 
@@ -112,14 +121,18 @@ DESCRIPTION_LENGTH = 160
 
 
 def first_paragraph(doctree):
-    """The text of the first paragraph of a page's prose (not of a code cell's output)."""
+    """The text of the first paragraph of a page's prose (not of a code cell's output),
+    without its formulas."""
     for node in doctree.findall(nodes.paragraph):
         inside = node.parent
         while inside is not None and not (
             isinstance(inside, nodes.container) and "cell" in inside.get("classes", [])
         ):
             inside = inside.parent
-        text = " ".join(node.astext().split())
+        words = (
+            t.astext() for t in node.findall(nodes.Text) if not isinstance(t.parent, nodes.math)
+        )
+        text = " ".join(" ".join(words).split())  # a formula's TeX would read as noise
         if inside is None and text:
             return text
     return ""
@@ -140,13 +153,18 @@ def describe_page(app, pagename, templatename, context, doctree):
         context["metatags"] = context.get("metatags", "") + tag
 
 
-def drop_icon_script(app, exception):
+def drop_unused_scripts(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
+    search_as_you_type = (app.config.html_theme_options or {}).get("search_as_you_type", False)
+    if str(search_as_you_type).lower() == "true":
+        raise ExtensionError("light_pages: search_as_you_type needs the search index on every page")
     for page in outdir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         lighter = ICON_SCRIPT.sub("", text)
+        if page != outdir / "search.html":
+            lighter = SEARCH_SCRIPTS.sub("", lighter)
         if lighter != text:
             page.write_text(lighter, encoding="utf-8")
     for name in ICON_FILES:
@@ -157,5 +175,5 @@ def setup(app):
     app.add_config_value("nntrain_description", "", "html", types=[str])
     app.connect("doctree-resolved", lighten_doctree)
     app.connect("html-page-context", describe_page)
-    app.connect("build-finished", drop_icon_script)
+    app.connect("build-finished", drop_unused_scripts)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
