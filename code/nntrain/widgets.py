@@ -9,7 +9,11 @@ shows them in one of two ways, chosen by whoever displays the output:
   redrawn while the reader drags.
 - **static**: in the built book, with no kernel, the same output carries an HTML version:
   range inputs, an image and a few lines of inline JavaScript that hold every frame. It needs
-  no network and no script from anywhere else. The book build sets ``NNTRAIN_STATIC=1``,
+  no network and no script from anywhere else. Each slider is labelled in words
+  (``labels=``, ``units=``) and announces its value to a screen reader, and the image's alt
+  text follows the frame (``describe=``). In the book the build turns the frames into image
+  files that load when the reader moves a slider (``book/_ext/light_pages.py``), so the
+  page carries none of them. The book build sets ``NNTRAIN_STATIC=1``,
   which leaves the widget out of the output altogether, so the page carries no widget state.
 - **print**: paper has no slider, so the static output also carries a small multiple of a
   few chosen frames (``print_frames``), each under a title with its slider values, as MyST
