@@ -5,7 +5,7 @@ NAME ...] [--out DIR]``. It
 
 1. **finds executed chapters**: the copy that ``make book`` left in
    ``_build/jupyter_execute/book`` (or one this script executed before, under
-   ``OUT/executed``) is reused when its code cells are the chapter's and it is newer than the
+   ``_build/pdf/executed`` or ``OUT/executed``) is reused when its code cells are the chapter's and it is newer than the
    chapter and every file of the package; any other chapter is executed once, as the book
    build executes it (:func:`nntrain.prose.execute`, with ``NNTRAIN_CLAIMS_DIR`` set as
    ``make book`` sets it), and kept under ``OUT/executed`` for the next run. The ledger page
@@ -48,6 +48,7 @@ from nntrain.prose import execute
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 EXECUTED_BY_BOOK = ROOT / "_build" / "jupyter_execute" / "book"
+EXECUTED_BY_PDF = ROOT / "_build" / "pdf" / "executed"  # by an earlier make pdf
 LEDGER_PAGE = "claims"
 STUB = "# your code here"
 SOLUTION = re.compile(
@@ -87,7 +88,7 @@ def executed_copy(name, folders, package_time):
 def executed_notebooks(names, out):
     """``{name: path of an executed copy}``, executing (once) the chapters without one."""
     cache = out / "executed"
-    folders = [EXECUTED_BY_BOOK, cache]
+    folders = list(dict.fromkeys([EXECUTED_BY_BOOK, EXECUTED_BY_PDF, cache]))
     package_time = _package_time()
     found = {name: executed_copy(name, folders, package_time) for name in names}
     stale = [name for name, path in found.items() if path is None]
