@@ -5,8 +5,9 @@ NAME ...] [--out DIR]``. It
 
 1. **finds executed chapters**: the copy that ``make book`` left in
    ``_build/jupyter_execute/book`` (or one this script executed before, under
-   ``_build/pdf/executed`` or ``OUT/executed``) is reused when its code cells are the chapter's and it is newer than the
-   chapter and every file of the package; any other chapter is executed once, as the book
+   ``_build/pdf/executed`` or ``OUT/executed``) is reused when its code cells are the
+   chapter's and it is newer than the chapter and every file of the package; any other
+   chapter is executed once, as the book
    build executes it (:func:`nntrain.prose.execute`, with ``NNTRAIN_CLAIMS_DIR`` set as
    ``make book`` sets it), and kept under ``OUT/executed`` for the next run. The ledger page
    is executed again when a chapter was;
