@@ -17,10 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
 
 
-def notebook(markdown, printed="", code="x = 1", html=None):
+def notebook(markdown, printed="", code="x = 1", html=None, md=None):
     outputs = [{"output_type": "stream", "name": "stdout", "text": printed}]
-    if html is not None:
-        outputs.append({"output_type": "display_data", "metadata": {}, "data": {"text/html": html}})
+    for kind, value in (("text/html", html), ("text/markdown", md)):
+        if value is not None:
+            outputs.append({"output_type": "display_data", "metadata": {}, "data": {kind: value}})
     return {
         "cells": [
             {"cell_type": "code", "source": code, "outputs": outputs},
@@ -112,6 +113,12 @@ def test_html_outputs_count_without_their_tags_scripts_or_images():
     assert drifted("measured 0.945", html=table) == []
     assert drifted("measured 0.871", html=table) == ["0.871"]
     assert drifted("measured 0.5553", html=image) == ["0.5553"]
+
+
+def test_markdown_outputs_count_without_their_inlined_images():
+    frames = "| lam = 0.05 |\n| ![frame](data:image/png;base64,iVBOR/7510+w=) |"
+    assert drifted("at lam = 0.05", md=frames) == []
+    assert drifted("a net of 7510 parameters", md=frames) == ["7510"]
 
 
 def test_the_report_names_the_chapter_the_quote_and_the_nearest_printed_number(tmp_path, capsys):

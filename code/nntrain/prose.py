@@ -159,8 +159,10 @@ def _output_text(output):
         return ""
     data = output.get("data", {})
     parts = []
-    for kind in ("text/markdown", "text/latex"):
-        parts.append(_joined(data.get(kind, "")))
+    for kind in ("text/markdown", "text/latex"):  # images inlined as data: URIs are no text
+        parts.append(
+            re.sub(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+", " ", _joined(data.get(kind, "")))
+        )
     if "text/html" in data:
         page = _joined(data["text/html"])
         page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
