@@ -1,5 +1,15 @@
-"""Fixtures shared by the built-site tests (test_book.py) and the browser tests
-(test_browser.py): the book is built once per test session, served on 127.0.0.1 and opened
+"""Fixtures shared by the tests.
+
+**Both trees.** A test that takes an argument named ``tree`` runs twice, once on the NumPy
+reference (id ``reference``) and once on the PyTorch twin (id ``torch``); ``tree`` is a
+:class:`Tree`: ``tree.affine_forward`` is the tree's own function, ``tree.array(a)`` makes
+its kind of array from NumPy values and ``tree.numpy(v)`` reads one back. This is the one
+way to run a test on both trees; a test that needs one tree by name imports the aliases
+``R`` (``nntrain.reference``) and ``T`` (``nntrain.torch``) from here or writes
+``import nntrain.reference as R`` and ``import nntrain.torch as T`` itself.
+
+**The built book.** The built-site tests (test_book.py) and the browser tests
+(test_browser.py) share a book built once per test session, served on 127.0.0.1 and opened
 in one headless Chromium.
 
 A test that takes an argument named `page` runs once for every page of the built book (a
@@ -16,9 +26,15 @@ import shutil
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
+import nntrain.reference as R
+import nntrain.torch as T
+import numpy as np
 import pytest
+import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +73,71 @@ PAGES = [f"{entry}.html" for entry in TOC] + GENERATED_PAGES
 CHAPTERS = [
     entry.removeprefix("book/") for entry in TOC if re.fullmatch(r"book/[0-9][0-9]_\w+", entry)
 ]
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One of the package's two trees, as a test uses it.
+
+    Its attributes are the tree's own (``tree.batchnorm_forward``, ``tree.FullyConnectedNet``);
+    ``name`` is ``"reference"`` or ``"torch"`` and ``module`` the package module itself.
+
+    >>> tree = TREES[1]
+    >>> tree.name, tree.module is T, tree.affine_forward is T.affine_forward
+    ('torch', True, True)
+    >>> tree.array([1, 2], np.float32)
+    tensor([1., 2.])
+    >>> tree.numpy(tree.array([[1.5]])), tree.float_dtype
+    (array([[1.5]]), torch.float64)
+    """
+
+    name: str
+    module: ModuleType
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)
+
+    def __repr__(self):
+        return self.name
+
+    @property
+    def is_reference(self):
+        return self.module is R
+
+    @property
+    def float_dtype(self):
+        """The dtype of a float64 array in this tree (``np.float64`` or ``torch.float64``)."""
+        return np.float64 if self.is_reference else torch.float64
+
+    def array(self, values, dtype=np.float64):
+        """``values`` (anything ``np.asarray`` takes) as this tree's kind of array: a NumPy
+        array for the reference, a tensor for the twin, of the NumPy ``dtype``."""
+        a = np.array(values, dtype=dtype)
+        return a if self.is_reference else torch.from_numpy(a)
+
+    def other(self, values, dtype=np.float64):
+        """``values`` as the other tree's kind (a tensor for the reference, an array for
+        the twin): the wrong kind of argument for this tree."""
+        a = np.array(values, dtype=dtype)
+        return torch.from_numpy(a) if self.is_reference else a
+
+    @staticmethod
+    def numpy(value):
+        """A NumPy copy of ``value`` (an array or a tensor of either tree)."""
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu().numpy().copy()
+        return np.array(value)
+
+
+#: The two trees, in the order every parametrized test runs them.
+TREES = (Tree("reference", R), Tree("torch", T))
+
+
+@pytest.fixture(scope="session", params=TREES, ids=[tree.name for tree in TREES])
+def tree(request):
+    """Run the test on each tree (see :class:`Tree`). Session-scoped so that Hypothesis
+    tests may take it too."""
+    return request.param
 
 
 def pytest_generate_tests(metafunc):
