@@ -12,6 +12,8 @@ import yaml
 from nntrain import classroom
 from nntrain.classroom import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
 
+from conftest import TOC
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -29,20 +31,8 @@ def test_there_are_chapters():
     assert [p.name for p in CHAPTERS][:1] == ["00_network.ipynb"]
 
 
-def toc_files(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("root", "file"):
-                yield value
-            else:
-                yield from toc_files(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from toc_files(item)
-
-
 def test_toc_lists_every_chapter_and_only_existing_files():
-    listed = list(toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
+    listed = TOC
     for entry in listed:
         assert any((ROOT / f"{entry}{ext}").exists() for ext in (".ipynb", ".md")), entry
     for chapter in CHAPTERS:
