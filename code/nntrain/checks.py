@@ -37,6 +37,7 @@ import numpy as np
 
 from . import reference
 from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from .landscape import bowls
 
 
 def _example_inputs(name, rng):
@@ -729,7 +730,7 @@ def _should_stop(costs):
 def _max_stable_lr(hessian, momentum=0.0):
     # gradient descent with heavy-ball momentum on a quadratic converges iff
     # 0 < lr * lambda < 2 + 2 * momentum for every eigenvalue lambda of the Hessian
-    return (2 + 2 * momentum) / np.linalg.eigvalsh(hessian).max()
+    return bowls.momentum_max_step(momentum, np.linalg.eigvalsh(hessian).max())
 
 
 def _dropout_forward(x, p, keep):
