@@ -21,6 +21,13 @@ Font Awesome script. This extension, for the HTML builder only:
   tools and the whole search index (about 0.25 MB) on every page, for its search-as-you-type
   option; the book leaves that option off, so the search box sends the reader to the search
   page, the one page that uses them.
+- **The title first.** A chapter's first cell is its setup cell (installs and imports,
+  folded under "Show code cell content"); in the notebook it must come first, but on the
+  page it would sit above the chapter's title. It is moved to just below the title.
+- **Toggles named by their text.** MyST-NB names every folded cell's ``<summary>``
+  "Toggle hidden content" while it reads "Show code cell source": a screen reader's name
+  differs from the visible label (axe's label-content-name-mismatch). The ``aria-label`` is
+  dropped, so the visible text names it.
 - **A description.** Each page gets ``<meta name="description">``: the first paragraph of its
   text (shortened to about 160 characters), or, for a page without one, the book's
   description (``nntrain_description`` in ``_config.yml``'s ``sphinx: config:``).
@@ -52,6 +59,8 @@ SEARCH_SCRIPTS = re.compile(
     r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)'
     r'[^"]*"></script>\n?'
 )
+#: MyST-NB's name for a folded cell's toggle, which differs from its visible text.
+SUMMARY_LABEL = '<summary aria-label="Toggle hidden content">'
 #: The icon script's files in the build.
 ICON_FILES = ("fontawesome.js", "fontawesome.js.map", "fontawesome.js.LICENSE.txt")
 
@@ -103,6 +112,18 @@ def externalize_frames(html, outdir, docname):
         pieces += [before, text]
         last = match.end()
     return "".join(pieces) + html[last:]
+
+
+def title_first(app, doctree):
+    """Move a page's leading code cell (the chapter's setup cell) below the page's title."""
+    first = next((n for n in doctree.children if isinstance(n, nodes.Element)), None)
+    if not (isinstance(first, nodes.container) and first.get("nb_element") == "cell_code"):
+        return
+    section = first.next_node(nodes.section, include_self=False, descend=False, siblings=True)
+    if section is None or not isinstance(section[0], nodes.title):
+        return
+    doctree.remove(first)
+    section.insert(1, first)
 
 
 def lighten_doctree(app, doctree, docname):
@@ -162,7 +183,7 @@ def drop_unused_scripts(app, exception):
         raise ExtensionError("light_pages: search_as_you_type needs the search index on every page")
     for page in outdir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        lighter = ICON_SCRIPT.sub("", text)
+        lighter = ICON_SCRIPT.sub("", text).replace(SUMMARY_LABEL, "<summary>")
         if page != outdir / "search.html":
             lighter = SEARCH_SCRIPTS.sub("", lighter)
         if lighter != text:
@@ -173,6 +194,7 @@ def drop_unused_scripts(app, exception):
 
 def setup(app):
     app.add_config_value("nntrain_description", "", "html", types=[str])
+    app.connect("doctree-read", title_first)
     app.connect("doctree-resolved", lighten_doctree)
     app.connect("html-page-context", describe_page)
     app.connect("build-finished", drop_unused_scripts)
