@@ -55,6 +55,31 @@ import nbformat
 
 from .timing import HANG_SECONDS
 
+__all__ = [
+    "BEGIN_SOLUTION",
+    "END_SOLUTION",
+    "BEGIN_HIDDEN",
+    "END_HIDDEN",
+    "MARKERS",
+    "GRADED",
+    "HIDDEN",
+    "MODEL",
+    "EXERCISE",
+    "CANARY",
+    "COLUMNS",
+    "ClassroomError",
+    "find_book",
+    "chapters",
+    "teacher_version",
+    "grading_copy",
+    "nbgrader_config",
+    "current_commit",
+    "assign",
+    "find_submissions",
+    "grade",
+    "main",
+]
+
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 #: The strings nbgrader looks for; they may appear in exercise code cells only.
@@ -148,42 +173,52 @@ def teacher_version(chapter_path, commit):
     nb = nbformat.read(chapter_path, as_version=4)
     name, cells, points, exercise = Path(chapter_path).stem, [], {}, 0
     for cell in nb.cells:
-        cell = copy.deepcopy(cell)
-        text = cell.source
-        if BEGIN_SOLUTION in text or "model-answer" in cell.metadata.get("tags", []):
-            # the book folds or hides these cells; in an assignment they are open
-            cell.metadata.pop("mystnb", None)
-            cell.metadata.pop("tags", None)
-            cell.metadata["tags"] = ["model-answer"] if MODEL.match(text) else []
-        if cell.cell_type == "markdown" and EXERCISE.search(text):
-            exercise = int(EXERCISE.findall(text)[-1])
-        gid = f"{name}-ex{exercise}"
+        cell = _unfolded(copy.deepcopy(cell))
+        if cell.cell_type == "markdown" and EXERCISE.search(cell.source):
+            exercise = int(EXERCISE.findall(cell.source)[-1])
         if cell.cell_type == "code" and not any(c.cell_type == "code" for c in cells):
             # the set-up cell: locked, so that grading runs the teacher's version of it
-            cell.source = re.sub(r"(git\+\S+?)(#subdirectory=code)", rf"\1@{commit}\2", text)
+            cell.source = re.sub(r"(git\+\S+?)(#subdirectory=code)", rf"\1@{commit}\2", cell.source)
             cell.metadata.update(_meta(f"{name}-setup", locked=True))
-        elif cell.cell_type == "code" and BEGIN_SOLUTION in text:
-            cell.metadata.update(_meta(f"{gid}-answer", solution=True))
-        elif cell.cell_type == "code" and GRADED.match(text):
-            public_points, public, hidden_points, hidden = _split_checks(text)
-            cell.source = public
-            cell.metadata.update(_meta(f"{gid}-checks", grade=True, points=public_points))
-            cell.metadata["nbgrader"]["locked"] = True
-            points[f"{gid}-checks"] = public_points
-            if hidden is not None:
-                cells.append(cell)
-                meta = _meta(f"{gid}-hidden", grade=True, points=hidden_points, locked=True)
-                cell = nbformat.v4.new_code_cell(hidden, metadata=meta)
-                cell.id = f"{gid}-hidden"  # the same on every run
-                points[f"{gid}-hidden"] = hidden_points
-        elif cell.cell_type == "markdown" and MODEL.match(text):
-            model_points = int(MODEL.match(text).group(1))
-            meta = _meta(f"{gid}-answer", solution=True, grade=True, points=model_points)
-            cell.metadata.update(meta)
-            points[f"{gid}-answer"] = model_points
-        cells.append(cell)
+            cells.append(cell)
+        else:
+            cells += _annotated(cell, f"{name}-ex{exercise}", points)
     nb.cells = cells
     return nb, points
+
+
+def _unfolded(cell):
+    """Solution and model-answer cells, which the book folds or hides, open in an assignment."""
+    if BEGIN_SOLUTION in cell.source or "model-answer" in cell.metadata.get("tags", []):
+        cell.metadata.pop("mystnb", None)
+        cell.metadata.pop("tags", None)
+        cell.metadata["tags"] = ["model-answer"] if MODEL.match(cell.source) else []
+    return cell
+
+
+def _annotated(cell, gid, points):
+    """``cell`` with its nbgrader metadata (an answer, public checks, a model answer), and
+    the hidden checks as a cell of their own; records the points of ``gid`` in ``points``."""
+    text = cell.source
+    if cell.cell_type == "code" and BEGIN_SOLUTION in text:
+        cell.metadata.update(_meta(f"{gid}-answer", solution=True))
+    elif cell.cell_type == "code" and GRADED.match(text):
+        public_points, public, hidden_points, hidden = _split_checks(text)
+        cell.source = public
+        cell.metadata.update(_meta(f"{gid}-checks", grade=True, points=public_points))
+        cell.metadata["nbgrader"]["locked"] = True
+        points[f"{gid}-checks"] = public_points
+        if hidden is not None:
+            meta = _meta(f"{gid}-hidden", grade=True, points=hidden_points, locked=True)
+            hidden_cell = nbformat.v4.new_code_cell(hidden, metadata=meta)
+            hidden_cell.id = f"{gid}-hidden"  # the same on every run
+            points[f"{gid}-hidden"] = hidden_points
+            return [cell, hidden_cell]
+    elif cell.cell_type == "markdown" and MODEL.match(text):
+        model_points = int(MODEL.match(text).group(1))
+        cell.metadata.update(_meta(f"{gid}-answer", solution=True, grade=True, points=model_points))
+        points[f"{gid}-answer"] = model_points
+    return [cell]
 
 
 def grading_copy(nb):
@@ -619,16 +654,40 @@ def grade(course, submissions, chapter=None, *, jobs=None):
 def _grade_chapter(course, chapter, found, jobs):
     """Grade ``{student: path}`` of one chapter; returns ``(rows, problems)``."""
     source = nbformat.read(course / "source" / chapter / f"{chapter}.ipynb", as_version=4)
-    wanted, ready, problems = _required_ids(source), {}, []
+    ready, problems = _ready_submissions(found, _required_ids(source))
+    if not ready:
+        return [], problems
+    _canary(course, chapter)
+    outcomes = _autograde(course, chapter, ready, source, jobs)
+    problems += [problem for _, problem in outcomes.values() if problem]
+    now = [s for s, (ok, _) in outcomes.items() if ok]
+    if now:
+        problems += _generate_feedback(course, chapter, now)
+    rows = _gradebook_rows(course, chapter)
+    graded = [rows[s] for s in now if s in rows]
+    for row in graded:
+        feedback = course / "feedback" / row["student_id"] / chapter / f"{chapter}.html"
+        if row["manual_pending"] and feedback.exists():
+            _mark_provisional(feedback, row["manual_pending"])
+    _write_grades(course / "grades.csv", rows.values())
+    return graded, problems
+
+
+def _ready_submissions(found, wanted):
+    """The readable notebooks of ``{student: path}`` and the problems of the others."""
+    ready, problems = {}, []
     for student, path in sorted(found.items()):
         nb, why = _readable(path, wanted)
         if nb is None:
             problems.append(f"{path}: not graded: {why}")
         else:
             ready[student] = nb
-    if not ready:
-        return [], problems
-    _canary(course, chapter)
+    return ready, problems
+
+
+def _autograde(course, chapter, ready, source, jobs):
+    """Copy each ready notebook into ``submitted/`` and autograde them, ``jobs`` at a time.
+    Returns ``{student: (ok, problem)}``."""
     for student, nb in ready.items():
         target = course / "submitted" / student / chapter
         shutil.rmtree(target, ignore_errors=True)
@@ -638,32 +697,26 @@ def _grade_chapter(course, chapter, found, jobs):
     code_cells = sum(c.cell_type == "code" for c in grading_copy(source).cells)
     limit = HANG_SECONDS * (code_cells + 1)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        outcomes = dict(
-            zip(ready, pool.map(lambda s: _grade_one(course, chapter, s, limit), ready))
+        outcomes = pool.map(lambda s: _grade_one(course, chapter, s, limit), ready)
+        return dict(zip(ready, outcomes))
+
+
+def _generate_feedback(course, chapter, students):
+    """One nbgrader run writes the feedback of ``students`` (those just graded); returns
+    the problems."""
+    others = {p.name for p in (course / "autograded").iterdir()} - set(students)
+    exclude = ",".join(sorted(others))
+    try:
+        _nbgrader(
+            course,
+            "generate_feedback",
+            chapter,
+            "--force",
+            f"--CourseDirectory.student_id_exclude={exclude}",
         )
-    problems += [problem for _, problem in outcomes.values() if problem]
-    now = [s for s, (ok, _) in outcomes.items() if ok]
-    if now:  # one nbgrader run writes the feedback of the students just graded
-        others = {p.name for p in (course / "autograded").iterdir()} - set(now)
-        exclude = ",".join(sorted(others))
-        try:
-            _nbgrader(
-                course,
-                "generate_feedback",
-                chapter,
-                "--force",
-                f"--CourseDirectory.student_id_exclude={exclude}",
-            )
-        except ClassroomError as error:
-            problems.append(f"{chapter}: graded, but no feedback written: {error}")
-    rows = _gradebook_rows(course, chapter)
-    graded = [rows[s] for s in now if s in rows]
-    for row in graded:
-        feedback = course / "feedback" / row["student_id"] / chapter / f"{chapter}.html"
-        if row["manual_pending"] and feedback.exists():
-            _mark_provisional(feedback, row["manual_pending"])
-    _write_grades(course / "grades.csv", rows.values())
-    return graded, problems
+    except ClassroomError as error:
+        return [f"{chapter}: graded, but no feedback written: {error}"]
+    return []
 
 
 def _mark_provisional(path, pending):
