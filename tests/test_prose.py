@@ -121,6 +121,32 @@ def test_markdown_outputs_count_without_their_inlined_images():
     assert drifted("a net of 7510 parameters", md=frames) == ["7510"]
 
 
+def figure_notebook(caption=None, alt=None, printed="accuracy 0.806\n"):
+    nb = notebook("Some text.", printed)
+    options = {}
+    if caption is not None:
+        options["figure"] = {"name": "fig-00-demo", "caption": caption}
+    if alt is not None:
+        options["image"] = {"alt": alt}
+    nb["cells"][0]["metadata"] = {"mystnb": options}
+    return nb
+
+
+def test_figure_captions_and_alt_texts_are_prose():
+    """A figure's caption and alt text (MyST-NB's cell metadata) are read like Markdown: a
+    number in them must be printed too, and the report says where it was quoted."""
+    caption, alt = "Accuracy reaches 0.806.", "Two curves; validation ends at 0.806."
+    assert drift(figure_notebook(caption, alt)) == []
+    found = drift(figure_notebook("Accuracy reaches 0.83 here.", "It ends at 0.79."), "demo")
+    assert [(d.quote.text, d.where) for d in found] == [
+        ("0.83", "caption of cell 0"),
+        ("0.79", "alt text of cell 0"),
+    ]
+    assert "(caption of cell 0)" in str(found[0])
+    # a figure without a caption, or a cell without metadata, adds nothing
+    assert drift(figure_notebook(None, None)) == []
+
+
 def test_the_report_names_the_chapter_the_quote_and_the_nearest_printed_number(tmp_path, capsys):
     path = tmp_path / "02_preprocessing.ipynb"
     path.write_text(json.dumps(notebook("Centring gains 0.613 here.", "gain 0.612\n")))

@@ -1,7 +1,8 @@
 """Numbers in the prose that the cells did not print: the check that keeps a chapter's text
 and its measurements in step.
 
-Every number a chapter's Markdown quotes must be found, at the quoted rounding, in what
+Every number a chapter's prose quotes (its Markdown, and the captions and alt texts of its
+figures, which code cells carry in their metadata) must be found, at the quoted rounding, in what
 the same chapter's executed cells printed (streams, text and HTML outputs, the Claims
 table), or be a declared constant: a literal in the chapter's code (a hyperparameter set
 there, compared exactly), a year, a whole number up to :data:`SMALL` (counts and formula
@@ -87,10 +88,15 @@ class Drift:
     chapter: str
     quote: Quote
     nearest: float | None
+    where: str = "text"  # or "caption of cell N", "alt text of cell N"
 
     def __str__(self):
         near = "nothing printed" if self.nearest is None else f"nearest printed {self.nearest:g}"
-        return f"{self.chapter}: quotes {self.quote.text!r} ({near}) in: ...{self.quote.context}..."
+        where = "" if self.where == "text" else f" ({self.where})"
+        return (
+            f"{self.chapter}: quotes {self.quote.text!r} ({near}){where} in: "
+            f"...{self.quote.context}..."
+        )
 
 
 def _half_unit(frac, exp=0):
@@ -213,9 +219,25 @@ def _matches(quote, value):
     return quote.percent and abs(100 * value - quote.value) <= tolerance
 
 
+def prose(cells):
+    """The reader's text of a notebook, as ``(where, text)`` pairs: each Markdown cell, and
+    each figure's caption and alt text, which a code cell's metadata carries
+    (``"mystnb": {"figure": {"caption": ...}, "image": {"alt": ...}}``, read by MyST-NB)."""
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") == "markdown":
+            yield "text", _joined(cell.get("source", ""))
+        elif cell.get("cell_type") == "code":
+            options = cell.get("metadata", {}).get("mystnb", {})
+            for kind, key, name in (("figure", "caption", "caption"), ("image", "alt", "alt text")):
+                text = (options.get(kind) or {}).get(key)
+                if isinstance(text, str) and text:
+                    yield f"{name} of cell {index}", text
+
+
 def drift(notebook, chapter=None):
-    """The :class:`Drift` of every number quoted in ``notebook``'s Markdown cells that its
-    code cells did not print and that is not a declared constant.
+    """The :class:`Drift` of every number quoted in ``notebook``'s prose (Markdown cells,
+    figure captions and alt texts, see :func:`prose`) that its code cells did not print and
+    that is not a declared constant.
 
     ``notebook`` is an executed notebook: a path or the parsed JSON (a dict with "cells").
 
@@ -242,10 +264,8 @@ def drift(notebook, chapter=None):
     printed = printed_numbers(cells)
     literals = code_literals(cells)
     drifts = []
-    for cell in cells:
-        if cell.get("cell_type") != "markdown":
-            continue
-        for quote in quotes(_joined(cell.get("source", ""))):
+    for where, text in prose(cells):
+        for quote in quotes(text):
             if (
                 quote.value in literals
                 or quote.value in CONSTANTS
@@ -253,7 +273,7 @@ def drift(notebook, chapter=None):
             ):
                 continue
             nearest = min(printed, key=lambda p: abs(p - quote.value), default=None)
-            drifts.append(Drift(chapter or "notebook", quote, nearest))
+            drifts.append(Drift(chapter or "notebook", quote, nearest, where))
     return drifts
 
 
