@@ -1,7 +1,7 @@
-"""The checks every technique gets, from one table (``techniques.py``): its gradient against
-centred differences, the twin against the reference, PyTorch's built-in and the twin's
-autograd ``Function`` against the reference, float32 in both trees, bad input, the GPU,
-and (for every twin module) no read of a tensor's value on the host.
+"""The checks every technique gets, from the registry (:mod:`nntrain.techniques`): its
+gradient against centred differences, the twin against the reference, PyTorch's built-in
+and the twin's autograd ``Function`` against the reference, float32 in both trees, bad
+input, the GPU, and (for every twin module) no read of a tensor's value on the host.
 The technique files (``test_activations.py``, ``test_layers.py``, ``test_losses.py``,
 ``test_normalization.py``...) hold what is particular to each: edge cases, stability,
 known values, the modules' hyperparameters.
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 from nntrain.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
-from techniques import TECHNIQUES, TREES, to_tree
+from nntrain.techniques import TECHNIQUES, modules, to_tree
 from torch import nn
 from twins import near
 
@@ -125,13 +125,12 @@ def test_builtin_and_function_match_reference(technique, seed):
 
 
 @ROWS
-@pytest.mark.parametrize("tree", list(TREES))
 def test_float32_stays_float32(technique, tree):
     arrays32, extra, dout32 = case(technique, 0, np.float32)
     arrays64, _, dout64 = case(technique, 0)
-    out32, grads32 = technique.run(TREES[tree], arrays32, extra, dout32)
-    out64, grads64 = technique.run(TREES[tree], arrays64, extra, dout64)
-    arrays = list(grads32) if technique.is_loss and tree == "reference" else [out32, *grads32]
+    out32, grads32 = technique.run(tree.module, arrays32, extra, dout32)
+    out64, grads64 = technique.run(tree.module, arrays64, extra, dout64)
+    arrays = list(grads32) if technique.is_loss and tree.is_reference else [out32, *grads32]
     for a in arrays:  # (the reference's loss value is a Python float)
         assert a.dtype in (np.float32, torch.float32), (technique.name, a.dtype)
     for got, want in zip((out32, *grads32), (out64, *grads64), strict=True):
@@ -139,9 +138,8 @@ def test_float32_stays_float32(technique, tree):
 
 
 @ROWS
-@pytest.mark.parametrize("tree", list(TREES))
 def test_bad_input_names_what_was_expected(technique, tree):
-    mod = TREES[tree]
+    mod = tree.module
     arrays, extra, dout = case(technique, 0)
     forward = getattr(mod, technique.forward)
     converted = [to_tree(mod, a) for a in arrays]
@@ -205,25 +203,18 @@ def test_every_technique_is_in_the_table():
 HOST_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__")
 
 
-def _module_inputs(name, gen):
-    if name in ("SoftmaxLoss", "SVMLoss"):
-        return torch.randn(8, 5, generator=gen), torch.randint(0, 5, (8,), generator=gen)
-    if name in ("L2Loss", "L1Loss"):
-        return torch.randn(8, 5, generator=gen), torch.randn(8, 5, generator=gen)
-    if name == "BatchNorm2d":
-        return (torch.randn(8, 3, 4, 4, generator=gen),)
-    return (torch.randn(8, 6, generator=gen),)
-
-
+#: Every twin module: the registry's, made for its small input shape, and the network.
 MODULE_MAKERS = {
-    "Affine": lambda: T.Affine(6, 4),
-    "BatchNorm1d": lambda: T.BatchNorm1d(6),
-    "BatchNorm2d": lambda: T.BatchNorm2d(3),
-    "Maxout": lambda: T.Maxout(6, 4, 2),
-    "FullyConnectedNet": lambda: T.FullyConnectedNet(
-        [5], input_dim=6, num_classes=3, normalization="batchnorm"
-    ),
+    type(module.twin(module.small)).__name__: (
+        lambda module=module: module.twin(module.small),
+        lambda gen, module=module: module.inputs(gen, module.small),
+    )
+    for _, module in modules()
 }
+MODULE_MAKERS["FullyConnectedNet"] = (
+    lambda: T.FullyConnectedNet([5], input_dim=6, num_classes=3, normalization="batchnorm"),
+    lambda gen: (torch.randn(8, 6, generator=gen),),
+)
 
 TWIN_MODULES = [
     name
@@ -232,13 +223,18 @@ TWIN_MODULES = [
 ]
 
 
+def test_every_twin_module_is_in_the_registry():
+    assert sorted(MODULE_MAKERS) == sorted(TWIN_MODULES)
+
+
 @pytest.mark.parametrize("mode", ["train", "eval"])
 @pytest.mark.parametrize("name", TWIN_MODULES)
 def test_twin_modules_never_read_a_tensor_on_the_host(monkeypatch, name, mode):
     """On a GPU each such read would stall the device until the value arrives."""
-    module = MODULE_MAKERS.get(name, getattr(T, name))()
+    make, inputs = MODULE_MAKERS[name]
+    module = make()
     getattr(module, mode)()
-    x, *rest = _module_inputs(name, torch.Generator().manual_seed(0))
+    x, *rest = inputs(torch.Generator().manual_seed(0))
     x.requires_grad_()
 
     def refuse(*args, **kwargs):

@@ -35,58 +35,29 @@ import warnings
 
 import numpy as np
 
-from . import reference
+from . import reference, techniques
 from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from .landscape import bowls
 
 
 def _example_inputs(name, rng):
-    """Default inputs for the reference techniques, kept away from kinks (ReLU, leaky ReLU,
-    PReLU and ELU at 0, maxout where two pieces tie) and from the points where the GELU's
-    and SiLU's slopes vanish (there, finite differences cannot resolve a relative error)."""
+    """Default inputs of the exercise ``name``: the first draw of its row in the registry
+    (:mod:`nntrain.techniques`), kept away from kinks, ties and vanishing slopes."""
+    arrays, _ = _technique(name).draw(rng)
+    return arrays
 
-    def away_from(shape, point=0.0, gap=0.1):
-        x = rng.standard_normal(shape)
-        return point + x + np.where(x >= 0, gap, -gap)
 
-    if name == "batchnorm":
-        return (
-            3 * rng.standard_normal((8, 5)) + 1,
-            rng.uniform(0.5, 2.0, 5),
-            rng.standard_normal(5),
-        )
-    if name == "affine":
-        return rng.standard_normal((4, 3, 2)), rng.standard_normal((6, 5)), rng.standard_normal(5)
-    if name in ("relu", "leaky_relu", "elu"):
-        return (away_from((4, 5)),)
-    if name in ("sigmoid", "tanh"):
-        return (rng.standard_normal((4, 5)),)
-    if name == "gelu":  # GELU'(x) = 0 at x = -0.7518
-        return (away_from((4, 5), -0.7518, 0.25),)
-    if name == "silu":  # SiLU'(x) = 0 at x = -1.2785
-        return (away_from((4, 5), -1.2785, 0.25),)
-    if name == "prelu":
-        return away_from((4, 3, 2)), rng.uniform(0.05, 0.5, 3)
-    if name == "maxout":
-        while True:  # redraw until the winning piece leads every other by at least 0.1
-            x, w, b = (
-                rng.standard_normal((4, 3, 2)),
-                rng.standard_normal((2, 6, 5)),
-                rng.standard_normal((2, 5)),
-            )
-            z = np.sort(x.reshape(4, 6) @ w + b[:, None, :], axis=0)
-            if np.all(z[-1] - z[-2] >= 0.1):
-                return x, w, b
-    raise ValueError(f"no default inputs for {name!r}; pass inputs=(...) explicitly")
+def _technique(name):
+    try:
+        return techniques.technique(name)
+    except KeyError:
+        names = ", ".join(sorted({t.name for t in techniques.TECHNIQUES if " " not in t.name}))
+        raise ValueError(f"no technique named {name!r}; the techniques are {names}") from None
 
 
 def _reference(name, suffix):
-    if name == "batchnorm" and suffix == "_forward":  # graded in train mode, default eps
-
-        def batchnorm_train_forward(x, gamma, beta):
-            return reference.batchnorm_forward(x, gamma, beta, {"mode": "train"})
-
-        return batchnorm_train_forward
+    if suffix == "_forward":  # as graded: batch norm in train mode, default eps
+        return _technique(name).graded_forward()
     fn = getattr(reference, f"{name}{suffix}", None)
     if fn is None:
         raise ValueError(f"nntrain.reference has no {name}{suffix}; check the reference name")
