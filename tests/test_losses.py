@@ -363,3 +363,19 @@ def test_loss_modules_on_cuda_match_cpu():
         assert grad_g.device.type == "cuda"
         close(value_g, value_c, 1e-13)
         close(grad_g, grad_c, 1e-13)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_softmax_loss_gradient_is_cross_entropys_bit_for_bit(dtype):
+    # T.softmax_loss calls PyTorch's private log-softmax backward (pinned to PyTorch 2.13.0 in
+    # torch/losses.py): it must stay F.cross_entropy's gradient to the bit, and the public
+    # formula (softmax - onehot) / N to rounding
+    gen = torch.Generator().manual_seed(0)
+    scores = 5 * torch.randn(64, 10, generator=gen, dtype=dtype)
+    y = torch.randint(0, 10, (64,), generator=gen)
+    _, dscores = T.softmax_loss(scores, y)
+    leaf_scores = scores.clone().requires_grad_()
+    F.cross_entropy(leaf_scores, y).backward()
+    assert torch.equal(dscores, leaf_scores.grad)
+    public = (torch.softmax(scores, dim=1) - F.one_hot(y, 10).to(dtype)) / 64
+    torch.testing.assert_close(dscores, public, rtol=0, atol=4 * torch.finfo(dtype).eps / 64)

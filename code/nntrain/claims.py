@@ -42,6 +42,18 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = [
+    "VERDICTS",
+    "KINDS",
+    "LEDGER_DIR",
+    "PRINT_COLUMNS",
+    "PRINT_WIDTHS",
+    "html_cells",
+    "html_table",
+    "Claims",
+    "Ledger",
+]
+
 VERDICTS = ("holds", "holds partly", "does not hold at this scale")
 #: What a claim is: an empirical statement about training, or an identity (a closed form, a
 #: check of the code) that holds to rounding.
@@ -94,6 +106,27 @@ def _md_table(rows):
     for row in (PRINT_COLUMNS, *rows):
         lines.append("* - " + "\n  - ".join(_md_escape(c) or " " for c in row))
     return "\n".join(lines) + "\n````\n"
+
+
+def html_cells(cells):
+    """``<td>`` cells for one table row, each value as text, escaped.
+
+    Example:
+        >>> html_cells((1, "<b>"))
+        '<td>1</td><td>&lt;b&gt;</td>'
+    """
+    return "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+
+
+def html_table(css_class, head, rows):
+    """An HTML table of class ``css_class``: the column titles ``head``, then ``rows``, each
+    a ``<tr>...</tr>`` string (see :func:`html_cells`); shared by the claims, the ledger and
+    :class:`nntrain.babysit.Report`."""
+    titles = "".join(f"<th>{h}</th>" for h in head)
+    return (
+        f'<table class="{css_class}"><thead><tr>{titles}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _asserted(row):
@@ -218,10 +251,6 @@ class Claims:
 
     def to_html(self):
         """The table as HTML (one row per claim)."""
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in ("Claim", "Source", "Measured", "Asserted", "Verdict", "Most favourable")
-        )
         body = []
         for i, r in enumerate(self.rows, 1):
             mark = "✓" if self.passes(r["measured"], r["expected"]) else "✗ FAILED"
@@ -229,18 +258,9 @@ class Claims:
             claim = r["claim"] + (" (identity)" if r["kind"] == "identity" else "")
             cells = (claim, r["source"], f"{_fmt(r['measured'])} {mark}", _asserted(r))
             anchor = f' id="{self.anchor(i)}"' if self.chapter else ""
-            body.append(
-                f"<tr{anchor}>"
-                + "".join(
-                    f"<td>{html.escape(str(c))}</td>"
-                    for c in (*cells, verdict, _favourable(r["favourable"]))
-                )
-                + "</tr>"
-            )
-        return (
-            f'<table class="nntrain-claims"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>"
-        )
+            cells = html_cells((*cells, verdict, _favourable(r["favourable"])))
+            body.append(f"<tr{anchor}>{cells}</tr>")
+        return html_table("nntrain-claims", PRINT_COLUMNS, body)
 
     def _repr_html_(self):
         return self.to_html()
@@ -380,18 +400,15 @@ class Ledger:
         source, measured, asserted, verdict and its reason, the most favourable setting, and
         a link to the row on its chapter's page."""
         titles = titles or {}
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in (
-                "Claim",
-                "Kind",
-                "Source",
-                "Measured",
-                "Asserted",
-                "Verdict",
-                "Why",
-                "Most favourable",
-            )
+        head = (
+            "Claim",
+            "Kind",
+            "Source",
+            "Measured",
+            "Asserted",
+            "Verdict",
+            "Why",
+            "Most favourable",
         )
         body = []
         for chapter in dict.fromkeys(r["chapter"] for r in self.rows):
@@ -414,15 +431,8 @@ class Ledger:
                     r["why"],
                     r["favourable"],
                 )
-                body.append(
-                    f"<tr><td>{link}</td>"
-                    + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-                    + "</tr>"
-                )
-        return (
-            f'<table class="nntrain-ledger"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>"
-        )
+                body.append(f"<tr><td>{link}</td>{html_cells(cells)}</tr>")
+        return html_table("nntrain-ledger", head, body)
 
     def _repr_html_(self):
         return self.to_html()

@@ -19,6 +19,12 @@ import numpy as np
 
 from . import validation as check
 
+__all__ = [
+    "eval_numerical_gradient",
+    "eval_numerical_gradient_array",
+    "rel_error",
+]
+
 
 def eval_numerical_gradient(f, x, h=1e-5):
     """Gradient of a scalar function ``f`` at ``x`` (an array, perturbed in place and

@@ -3,9 +3,17 @@ in a :class:`Report` that prints as a text table and shows as an HTML table in a
 
 from __future__ import annotations
 
-import html
 import numbers
 from dataclasses import dataclass
+
+from ..claims import html_cells, html_table
+
+__all__ = [
+    "VERDICTS",
+    "WARN",
+    "Check",
+    "Report",
+]
 
 VERDICTS = {True: "pass", False: "FAIL", None: "n/a"}
 #: The verdict of a check that passed with a warning: a plausible number that is suspicious.
@@ -107,24 +115,16 @@ class Report:
     def to_html(self):
         """The table as HTML: one row per check, with its mode, its note and, for a warning
         or a failure, the warning or the advice (every text escaped)."""
-        head = "".join(
-            f"<th>{h}</th>" for h in ("Check", "Verdict", "Measured", "Expected", "Notes")
-        )
         body = []
         for c in self.checks:
             notes = (f"({c.mode} mode) " if c.mode else "") + c.note
             notes += f" Warning: {c.warning}" if c.verdict == WARN else ""
             notes += f" Advice: {c.advice}" if c.passed is False else ""
             cells = (c.name, c.verdict, c.shown(), c.expected, notes.strip())
-            body.append(
-                f'<tr class="nntrain-{c.verdict.lower().replace("/", "")}">'
-                + "".join(f"<td>{html.escape(str(x))}</td>" for x in cells)
-                + "</tr>"
-            )
-        return (
-            f'<table class="nntrain-babysit"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>"
-        )
+            css_class = "nntrain-" + c.verdict.lower().replace("/", "")
+            body.append(f'<tr class="{css_class}">{html_cells(cells)}</tr>')
+        head = ("Check", "Verdict", "Measured", "Expected", "Notes")
+        return html_table("nntrain-babysit", head, body)
 
     def _repr_html_(self):
         return self.to_html()

@@ -32,6 +32,27 @@ from scipy.special import erfc
 
 from .. import validation as check
 
+__all__ = [
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "tanh_forward",
+    "tanh_backward",
+    "relu_forward",
+    "relu_backward",
+    "leaky_relu_forward",
+    "leaky_relu_backward",
+    "prelu_forward",
+    "prelu_backward",
+    "elu_forward",
+    "elu_backward",
+    "gelu_forward",
+    "gelu_backward",
+    "silu_forward",
+    "silu_backward",
+    "maxout_forward",
+    "maxout_backward",
+]
+
 #: Beyond this magnitude the Gaussian density is exactly 0 in float32 and float64.
 _PDF_CLIP = 40.0
 

@@ -54,6 +54,11 @@ import numpy as np
 
 from .. import validation as check
 
+__all__ = [
+    "dropout_forward",
+    "dropout_backward",
+]
+
 
 def dropout_forward(x, dropout_param):
     r"""Inverted dropout: in train mode each unit is kept with probability ``p`` and scaled

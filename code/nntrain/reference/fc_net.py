@@ -27,6 +27,13 @@ from .losses import l1_loss, l2_loss, softmax_loss, svm_loss
 from .normalization import batchnorm_backward_alt, batchnorm_forward
 from .penalties import elastic_net_penalty, l1_penalty, l2_penalty
 
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "PENALTIES",
+    "FullyConnectedNet",
+]
+
 #: Nonlinearities a hidden layer may use, by name: ``(forward, backward)``. The network
 #: calls ``forward(h)`` alone, so hyperparameters (the leaky ReLU's slope, the ELU's
 #: ``alpha``) keep their defaults.

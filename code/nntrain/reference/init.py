@@ -50,6 +50,20 @@ import numpy as np
 
 from .. import validation as check
 
+__all__ = [
+    "NONLINEARITIES",
+    "MODES",
+    "calculate_gain",
+    "zeros",
+    "constant",
+    "normal",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "lecun_normal",
+]
+
 #: The names for which the gain is 1: linear layers and convolutions without a nonlinearity.
 _LINEAR = (
     "linear",

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from .. import validation as check
 
+__all__ = [
+    "affine_forward",
+    "affine_backward",
+]
+
 
 def affine_forward(x, w, b):
     r"""Fully connected (affine) layer: every input unit feeds every output unit.

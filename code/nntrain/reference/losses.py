@@ -11,6 +11,13 @@ import numpy as np
 
 from .. import validation as check
 
+__all__ = [
+    "softmax_loss",
+    "svm_loss",
+    "l2_loss",
+    "l1_loss",
+]
+
 
 def softmax_loss(scores, y):
     r"""Softmax cross-entropy loss, averaged over the batch.

@@ -47,6 +47,19 @@ import numpy as np
 
 from .. import validation as check
 
+__all__ = [
+    "DEFAULTS",
+    "STATE",
+    "sgd",
+    "sgd_momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adam",
+    "adamw",
+    "RULES",
+]
+
 #: The hyperparameters of every rule, with cs231n's defaults (and Adam's step count ``t``).
 DEFAULTS = {
     "sgd": {"learning_rate": 1e-2},

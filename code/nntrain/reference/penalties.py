@@ -32,6 +32,14 @@ import numpy as np
 
 from .. import validation as check
 
+__all__ = [
+    "l2_penalty",
+    "l1_penalty",
+    "elastic_net_penalty",
+    "soft_threshold",
+    "max_norm",
+]
+
 
 def l2_penalty(w, reg):
     r"""The L2 penalty with cs231n's one half, and its gradient.

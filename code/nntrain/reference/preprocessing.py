@@ -37,24 +37,39 @@ import numpy as np
 from .. import validation
 from ..validation import NotFittedError
 
-__all__ = ["Center", "ChannelMean", "MeanImage", "NotFittedError", "PCA", "Standardize", "Whiten"]
+__all__ = [
+    "Center",
+    "ChannelMean",
+    "MeanImage",
+    "NotFittedError",
+    "PCA",
+    "Standardize",
+    "Transform",
+    "Whiten",
+]
 
 
-class _Transform:
-    """Shared bookkeeping: input checks, the feature shape seen by ``fit``, ``fit_transform``.
+class Transform:
+    """The bookkeeping every class here shares: input checks, the feature shape seen by
+    ``fit``, ``transform`` only after ``fit``, ``fit_transform``.
 
-    A subclass implements ``_fit(X)`` and ``_transform(X)`` (and ``_inverse(Z)`` where an
-    inverse exists) on a checked float array ``X`` of shape ``(N, *feature_shape_)``.
+    A subclass implements ``_fit(X)`` and ``_transform(X)`` (and ``inverse_transform`` where
+    an inverse exists) on a checked float ``X`` of shape ``(N, *feature_shape_)``. ``kind``
+    says what data is: :func:`nntrain.validation.ndarray` here; the PyTorch twin's
+    ``Transform`` is this class with :func:`nntrain.validation.tensor`, and the check that
+    the data and the fitted statistics live on one device, a no-op for arrays, then applies.
     """
 
     #: The smallest number of dimensions of ``X``, the batch axis included.
     min_ndim = 2
+    #: The check of the data's kind (a NumPy array here).
+    kind = staticmethod(validation.ndarray)
 
     def fit(self, X):
         """Learn the statistics from ``X`` (the training split, and only it); returns self."""
         X = self._check(X, "X")
         validation.fit_examples(self, X)
-        self.feature_shape_ = X.shape[1:]
+        self.feature_shape_ = tuple(X.shape[1:])
         self._fit(X)
         return self
 
@@ -67,7 +82,7 @@ class _Transform:
         return self.fit(X).transform(X)
 
     def _check(self, X, name):
-        return validation.real_data(name, X, validation.ndarray, min_ndim=self.min_ndim)
+        return validation.real_data(name, X, self.kind, min_ndim=self.min_ndim)
 
     def _check_fitted(self, X, name="X", coordinates=False):
         validation.fitted(self)
@@ -75,10 +90,11 @@ class _Transform:
         # PCA's inverse_transform takes k coordinates per example, not the input's shape
         expected = (len(self.components_),) if coordinates else self.feature_shape_
         validation.feature_shape(self, name, X, expected)
+        validation.same_kind((f"fitted {type(self).__name__}", name), self.mean_, X)
         return X
 
 
-class Center(_Transform):
+class Center(Transform):
     """Subtract the mean of every feature: :math:`x' = x - \\mu`, :math:`\\mu` the mean over
     the training examples.
 
@@ -131,7 +147,7 @@ class ChannelMean(MeanImage):
         self.mean_ = X.mean(axis=(0, 1, 2))
 
 
-class Standardize(_Transform):
+class Standardize(Transform):
     """Centre every feature and scale it to unit variance:
 
     .. math:: x' = \\frac{x - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}}
@@ -174,7 +190,7 @@ class Standardize(_Transform):
         return self._check_fitted(Z, "Z") * self.scale_ + self.mean_
 
 
-class PCA(_Transform):
+class PCA(Transform):
     """Principal component analysis: the centred data in the basis of its covariance's
     eigenvectors, keeping the ``k`` directions of largest variance.
 

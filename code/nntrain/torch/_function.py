@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
+__all__ = ["layer_function", "loss_function"]
+
 # Stands for the forward's output in a cache kept on ctx (see layer_function).
 _OUTPUT = object()
 
@@ -25,6 +27,19 @@ def _swap(cache, old, new):
     if isinstance(cache, dict):
         return {key: _swap(value, old, new) for key, value in cache.items()}
     return cache
+
+
+def _autograd_class(name, forward, backward, doc, module):
+    """A ``torch.autograd.Function`` subclass named ``name``, with ``forward(ctx, ...)`` and
+    ``backward(ctx, ...)`` as its static methods, shown as defined in ``module``."""
+    namespace = {
+        "forward": staticmethod(forward),
+        "backward": staticmethod(backward),
+        "__doc__": doc,
+        "__module__": module,
+        "__qualname__": name,
+    }
+    return type(name, (torch.autograd.Function,), namespace)
 
 
 def layer_function(name, forward, backward):
@@ -53,17 +68,7 @@ def layer_function(name, forward, backward):
         return grads + (None,) * (ctx.n_inputs - len(grads))
 
     doc = f"Autograd wrapper of :func:`{forward.__name__}` / :func:`{backward.__name__}`."
-    return type(
-        name,
-        (torch.autograd.Function,),
-        {
-            "forward": staticmethod(fwd),
-            "backward": staticmethod(bwd),
-            "__doc__": doc,
-            "__module__": forward.__module__,
-            "__qualname__": name,
-        },
-    )
+    return _autograd_class(name, fwd, bwd, doc, forward.__module__)
 
 
 def loss_function(name, loss, *, target_grad=False):
@@ -89,14 +94,4 @@ def loss_function(name, loss, *, target_grad=False):
         return (dscores, dtarget) + (None,) * ctx.n_args
 
     doc = f"Autograd wrapper of :func:`{loss.__name__}`."
-    return type(
-        name,
-        (torch.autograd.Function,),
-        {
-            "forward": staticmethod(fwd),
-            "backward": staticmethod(bwd),
-            "__doc__": doc,
-            "__module__": loss.__module__,
-            "__qualname__": name,
-        },
-    )
+    return _autograd_class(name, fwd, bwd, doc, loss.__module__)

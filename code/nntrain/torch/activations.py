@@ -25,6 +25,45 @@ from torch import nn
 from .. import validation as check
 from ._function import layer_function
 
+__all__ = [
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "SigmoidFunction",
+    "Sigmoid",
+    "tanh_forward",
+    "tanh_backward",
+    "TanhFunction",
+    "Tanh",
+    "relu_forward",
+    "relu_backward",
+    "ReLUFunction",
+    "ReLU",
+    "leaky_relu_forward",
+    "leaky_relu_backward",
+    "LeakyReLUFunction",
+    "LeakyReLU",
+    "prelu_forward",
+    "prelu_backward",
+    "PReLUFunction",
+    "PReLU",
+    "elu_forward",
+    "elu_backward",
+    "ELUFunction",
+    "ELU",
+    "gelu_forward",
+    "gelu_backward",
+    "GELUFunction",
+    "GELU",
+    "silu_forward",
+    "silu_backward",
+    "SiLUFunction",
+    "SiLU",
+    "maxout_forward",
+    "maxout_backward",
+    "MaxoutFunction",
+    "Maxout",
+]
+
 # --------------------------------------------------------------------------- sigmoid
 
 

@@ -24,6 +24,13 @@ from torch import nn
 from .. import validation as check
 from ._function import layer_function
 
+__all__ = [
+    "dropout_forward",
+    "dropout_backward",
+    "DropoutFunction",
+    "Dropout",
+]
+
 
 def dropout_forward(x, dropout_param):
     r"""Inverted dropout of a tensor: :math:`\mathrm{out} = x \odot \mathbb{1}[u < p] / p`

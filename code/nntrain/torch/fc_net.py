@@ -15,6 +15,13 @@ from .losses import L1LossFunction, L2LossFunction, SoftmaxLossFunction, SVMLoss
 from .normalization import BatchNorm1d
 from .penalties import elastic_net_penalty, l1_penalty, l2_penalty
 
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "PENALTIES",
+    "FullyConnectedNet",
+]
+
 #: Nonlinearities a hidden layer may use, by name (the keys of the reference's table): the
 #: module class each hidden layer gets, so forward hooks (:mod:`nntrain.diagnostics`) see it.
 ACTIVATIONS = {

@@ -42,6 +42,18 @@ import torch
 from .. import validation as check
 from ..reference import init as reference_init
 
+__all__ = [
+    "calculate_gain",
+    "zeros_",
+    "constant_",
+    "normal_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "lecun_normal_",
+]
+
 
 def _fans(shape):
     """``(fan_in, fan_out)`` of a weight of the given shape, in PyTorch's layout.

@@ -12,6 +12,13 @@ from torch import nn
 from .. import validation as check
 from ._function import layer_function
 
+__all__ = [
+    "affine_forward",
+    "affine_backward",
+    "AffineFunction",
+    "Affine",
+]
+
 
 def affine_forward(x, w, b):
     r"""Fully connected layer :math:`\mathrm{out} = x W + b` on tensors.

@@ -12,6 +12,21 @@ from torch import nn
 from .. import validation as check
 from ._function import loss_function
 
+__all__ = [
+    "softmax_loss",
+    "svm_loss",
+    "l2_loss",
+    "l1_loss",
+    "SoftmaxLossFunction",
+    "SVMLossFunction",
+    "L2LossFunction",
+    "L1LossFunction",
+    "SoftmaxLoss",
+    "SVMLoss",
+    "L2Loss",
+    "L1Loss",
+]
+
 
 def _picked(scores, y):
     """``scores[i, y[i]]`` as a column, and the column of labels. ``gather`` refuses a label
@@ -39,7 +54,11 @@ def softmax_loss(scores, y):
     correct, picked = _picked(log_probs, y)
     loss = -correct.mean()
     # d loss / d log_probs is -onehot / n; through the log-softmax, g - p * sum(g) = (p -
-    # onehot) / n, in PyTorch's fused kernel
+    # onehot) / n, in PyTorch's fused kernel. The op is private: its signature (grad, output,
+    # dim, input_dtype) is that of PyTorch 2.13.0 (pinned in requirements.txt). Kept because
+    # it is what F.cross_entropy's backward runs, bit for bit; the public formula
+    # (exp(log_probs) - onehot) / n is faster on a CPU but differs in the last bit, since the
+    # kernel's exp is not torch.exp's (tests/test_losses.py checks both ways).
     g = torch.zeros_like(log_probs).scatter_(1, picked, -1.0 / n)
     return loss, torch.ops.aten._log_softmax_backward_data(g, log_probs, 1, scores.dtype)
 

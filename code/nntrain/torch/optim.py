@@ -32,6 +32,24 @@ import torch
 from .. import validation as check
 from ..reference.optim import DEFAULTS, STATE
 
+__all__ = [
+    "DEFAULTS",
+    "STATE",
+    "sgd",
+    "sgd_momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adam",
+    "adamw",
+    "RULES",
+    "SGD",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+]
+
 # --------------------------------------------------------------------------- the rules
 
 

@@ -19,6 +19,14 @@ import torch
 
 from .. import validation as check
 
+__all__ = [
+    "l2_penalty",
+    "l1_penalty",
+    "elastic_net_penalty",
+    "soft_threshold",
+    "max_norm",
+]
+
 
 def l2_penalty(w, reg):
     r"""The L2 penalty :math:`\tfrac12 \mathrm{reg} \sum w^2` and its gradient

@@ -13,54 +13,33 @@ from __future__ import annotations
 import torch
 
 from .. import validation
+from ..reference import preprocessing as reference
 from ..validation import NotFittedError
 
-__all__ = ["Center", "ChannelMean", "MeanImage", "NotFittedError", "PCA", "Standardize", "Whiten"]
+__all__ = [
+    "Center",
+    "ChannelMean",
+    "MeanImage",
+    "NotFittedError",
+    "PCA",
+    "Standardize",
+    "Transform",
+    "Whiten",
+]
 
 
-class _Transform:
-    """Shared bookkeeping, as in the reference: input checks, the feature shape seen by
-    ``fit``, ``fit_transform``."""
+class Transform(reference.Transform):
+    """The reference's bookkeeping (:class:`nntrain.reference.preprocessing.Transform`) on
+    tensors: ``X`` must be a tensor on the device of the fitted statistics."""
 
-    min_ndim = 2
-
-    def fit(self, X):
-        """Learn the statistics from ``X`` (the training split, and only it); returns self."""
-        X = self._check(X, "X")
-        validation.fit_examples(self, X)
-        self.feature_shape_ = tuple(X.shape[1:])
-        self._fit(X)
-        return self
-
-    def transform(self, X):
-        """Apply the statistics learned by ``fit`` to ``X``, which may be any split."""
-        return self._transform(self._check_fitted(X))
-
-    def fit_transform(self, X):
-        """``fit(X)``, then ``transform(X)``."""
-        return self.fit(X).transform(X)
-
-    def _check(self, X, name):
-        return validation.real_data(name, X, validation.tensor, min_ndim=self.min_ndim)
-
-    def _check_fitted(self, X, name="X", coordinates=False):
-        validation.fitted(self)
-        X = self._check(X, name)
-        # PCA's inverse_transform takes k coordinates per example, not the input's shape
-        expected = (len(self.components_),) if coordinates else self.feature_shape_
-        validation.feature_shape(self, name, X, expected)
-        validation.same_kind((f"fitted {type(self).__name__}", name), self._fitted_tensor(), X)
-        return X
+    kind = staticmethod(validation.tensor)
 
 
-class Center(_Transform):
+class Center(Transform):
     """Subtract the mean of every feature (see the reference)."""
 
     def _fit(self, X):
         self.mean_ = X.mean(dim=0)
-
-    def _fitted_tensor(self):
-        return self.mean_
 
     def _transform(self, X):
         return X - self.mean_
@@ -88,7 +67,7 @@ class ChannelMean(MeanImage):
         self.mean_ = X.mean(dim=(0, 1, 2))
 
 
-class Standardize(_Transform):
+class Standardize(Transform):
     """Centre every feature and scale it to unit variance (see the reference)."""
 
     def __init__(self, eps=1e-8):
@@ -103,9 +82,6 @@ class Standardize(_Transform):
         constant = (X.amax(dim=0) == X.amin(dim=0)) | (scale == 0)
         self.scale_ = torch.where(constant, 1.0, scale).to(X.dtype)
 
-    def _fitted_tensor(self):
-        return self.mean_
-
     def _transform(self, X):
         return (X - self.mean_) / self.scale_
 
@@ -114,7 +90,7 @@ class Standardize(_Transform):
         return self._check_fitted(Z, "Z") * self.scale_ + self.mean_
 
 
-class PCA(_Transform):
+class PCA(Transform):
     """Principal component analysis by eigendecomposition of the covariance (see the
     reference for the math, the sign convention and the attributes)."""
 
@@ -144,9 +120,6 @@ class PCA(_Transform):
         self.components_ = components
         self.explained_variance_ = eigenvalues[order]
         self.explained_variance_ratio_ = self.explained_variance_ / eigenvalues.sum()
-
-    def _fitted_tensor(self):
-        return self.components_
 
     def _transform(self, X):
         return (X - self.mean_).reshape(len(X), -1) @ self.components_.T
