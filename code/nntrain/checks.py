@@ -221,8 +221,17 @@ def check_layer(forward, backward, reference, inputs=None, *, seed=0, tol=1e-7, 
         True when the output, every gradient and the numerical gradient check agree.
 
     Example:
-        >>> check_layer(nntrain.affine_forward, nntrain.affine_backward, "affine")  # doctest: +SKIP
-        affine: PASS (tolerance 1e-07)
+        >>> def my_affine_forward(x, w, b):
+        ...     return x.reshape(len(x), -1) @ w + b, (x, w)
+        >>> def my_affine_backward(dout, cache):
+        ...     x, w = cache
+        ...     dx = (dout @ w.T).reshape(x.shape)
+        ...     return dx, x.reshape(len(x), -1).T @ dout, dout.sum(axis=0)
+        >>> check_layer(my_affine_forward, my_affine_backward, "affine")  # doctest: +ELLIPSIS
+        affine: PASS
+          ok  forward output: relative error 0.0e+00 (tolerance 1e-07)
+        ...
+        True
     """
     ref_forward, ref_backward = (
         _reference(reference, "_forward"),
