@@ -13,10 +13,9 @@ Run alone: ``.venv/bin/python -m benchmarks.twins``.
 
 from __future__ import annotations
 
-import nntrain.torch as nt
 import torch
+from nntrain.techniques import modules
 from nntrain.timing import side_by_side
-from torch import nn
 
 #: A twin's forward + backward may take at most this many times the built-in's...
 TARGET = 1.5
@@ -33,48 +32,20 @@ EXCEPTIONS = {
 }
 
 
-def activation(shape=(512, 4096)):
-    return lambda gen: (torch.randn(shape, generator=gen),)
-
-
 def pairs():
-    """``(name, twin, built-in, make_inputs)``: the built-in set to compute what the twin does."""
-    affine = nt.Affine(1024, 1024)
-    linear = nn.Linear(1024, 1024)
-    prelu = nt.PReLU()
-
-    def labels(gen):
-        return torch.randn(4096, 100, generator=gen), torch.randint(0, 100, (4096,), generator=gen)
-
-    def regression(gen):
-        return torch.randn(4096, 100, generator=gen), torch.randn(4096, 100, generator=gen)
-
+    """``(name, twin, built-in, make_inputs)`` for every twin module of the registry
+    (:mod:`nntrain.techniques`) that PyTorch has a module for, made for the row's
+    benchmark shape."""
     return [
-        ("Sigmoid", nt.Sigmoid(), nn.Sigmoid(), activation()),
-        ("Tanh", nt.Tanh(), nn.Tanh(), activation()),
-        ("ReLU", nt.ReLU(), nn.ReLU(), activation()),
-        ("LeakyReLU", nt.LeakyReLU(0.01), nn.LeakyReLU(0.01), activation()),
-        ("PReLU", prelu, nn.PReLU(), activation()),
-        ("ELU", nt.ELU(), nn.ELU(), activation()),
-        ("GELU", nt.GELU(), nn.GELU(), activation()),
-        ("SiLU", nt.SiLU(), nn.SiLU(), activation()),
-        ("Affine / Linear", affine, linear, activation((512, 1024))),
-        ("BatchNorm1d", nt.BatchNorm1d(4096), nn.BatchNorm1d(4096), activation()),
-        ("BatchNorm2d", nt.BatchNorm2d(64), nn.BatchNorm2d(64), activation((64, 64, 16, 16))),
-        ("Dropout", nt.Dropout(0.5), nn.Dropout(0.5), activation()),
-        ("SoftmaxLoss / CrossEntropyLoss", nt.SoftmaxLoss(), nn.CrossEntropyLoss(), labels),
-        ("SVMLoss / MultiMarginLoss", nt.SVMLoss(), _SumMultiMargin(), labels),
-        ("L2Loss / MSELoss", nt.L2Loss(), nn.MSELoss(), regression),
-        ("L1Loss / L1Loss", nt.L1Loss(), nn.L1Loss(), regression),
+        (
+            module.label(module.shape),
+            module.twin(module.shape),
+            module.builtin(module.shape),
+            lambda gen, module=module: module.inputs(gen, module.shape),
+        )
+        for _, module in modules()
+        if module.builtin is not None
     ]
-
-
-class _SumMultiMargin(nn.Module):
-    """The hinge loss as the reference defines it (summed over the wrong classes, averaged
-    over examples): ``nn.MultiMarginLoss`` also averages over the classes."""
-
-    def forward(self, scores, y):
-        return nn.functional.multi_margin_loss(scores, y) * scores.shape[1]
 
 
 def step(module, inputs):

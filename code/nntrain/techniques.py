@@ -88,11 +88,12 @@ class Module:
     small: tuple
 
     def label(self, shape=None):
-        """``"Twin / BuiltIn"``, or the one name when both are the same."""
+        """``"Twin / BuiltIn"`` (PyTorch's class, or the one it adapts), or the one name
+        when both are the same."""
         shape = self.small if shape is None else shape
         a = type(self.twin(shape)).__name__
-        b = type(self.builtin(shape)).__name__
-        return a if a == b else f"{a} / {b}"
+        b = next(c for c in type(self.builtin(shape)).__mro__ if c.__module__.startswith("torch"))
+        return a if a == b.__name__ else f"{a} / {b.__name__}"
 
 
 @dataclass(frozen=True)
