@@ -252,3 +252,126 @@ def test_intro_gives_the_budget_and_the_times_measured_by_this_build(built):
         (row,) = [tr for href, tr in rows.items() if f"{chapter}.html" in href]
         seconds = float(row.find_all("td")[3].get_text())
         assert seconds > 0 and "✅" in row.get_text()
+
+
+# ------------------------------------------------------------------------- figures (issue 34)
+
+#: The widest a chapter's figure may be drawn, in pixels: 7.2 inches at 100 dpi, about the
+#: text column's 688 px, so that its text shows at the size it was drawn (R.3).
+MAX_FIGURE_PX = 720
+#: An alt text that is a file's name or address, or a hash, not words (R.1).
+FILE_LIKE = re.compile(r"^\.\./|_images/|\.(png|svg|jpe?g|gif)$|[0-9a-f]{16}", re.I)
+#: The fewest words an alt text or a caption may have.
+MIN_WORDS = 4
+#: "chapter 3", "Chapters 0": a mention of another chapter, to be a link (R.8).
+CHAPTER_MENTION = re.compile(r"\b[Cc]hapters?\s+(\d+)\b")
+
+
+def figure_images(chapter):
+    """The images of a chapter's figures: every image of a cell's output, a static slider's
+    image included."""
+    return soup(f"book/{chapter}.html").select(".cell_output img")
+
+
+def png_width(path):
+    data = Path(path).read_bytes()[:24]
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return int.from_bytes(data[16:20], "big")
+
+
+def test_every_figure_has_alt_text_in_words(built, chapter):
+    """A screen reader hears what a figure shows: no image of a chapter has a file name, an
+    address or a hash for alt text, and each says it in several words."""
+    bad = [
+        img.get("alt", "")
+        for img in figure_images(chapter)
+        if FILE_LIKE.search(img.get("alt", "")) or len(img.get("alt", "").split()) < MIN_WORDS
+    ]
+    assert not bad, f"{chapter}: images without meaningful alt text: {bad}"
+
+
+def test_every_figure_is_numbered_and_captioned(built, chapter):
+    """Each figure of a chapter (an image or a slider) sits in a <figure> named
+    fig-NN-... with a caption numbered "Figure N.k", N the chapter's number, k counting
+    from 1 in page order, and a caption of several words."""
+    number = int(chapter[:2])
+    problems, numbers = [], []
+    for img in figure_images(chapter):
+        figure = img.find_parent("figure")
+        what = (img.get("alt") or img.get("src", ""))[:60]
+        caption = figure.find("figcaption") if figure else None
+        if caption is None:
+            problems.append(f"not in a captioned figure: {what}")
+            continue
+        label = caption.select_one(".caption-number")
+        text = caption.select_one(".caption-text")
+        found = re.fullmatch(r"Figure (\d+)\.(\d+)", label.get_text(strip=True) if label else "")
+        if not found or int(found[1]) != number:
+            problems.append(f"numbered {label.get_text(strip=True) if label else None}: {what}")
+        else:
+            numbers.append(int(found[2]))
+        if not text or len(text.get_text().split()) < MIN_WORDS:
+            problems.append(f"caption of fewer than {MIN_WORDS} words: {what}")
+        if not figure.get("id", "").startswith(f"fig-{chapter[:2]}-"):
+            problems.append(f"named {figure.get('id')!r}, not fig-{chapter[:2]}-...: {what}")
+    assert not problems, f"{chapter}:\n" + "\n".join(problems)
+    assert numbers == list(range(1, len(numbers) + 1)), f"{chapter}: numbered {numbers}"
+
+
+def test_figure_names_are_unique(built):
+    """A figure's name is its address in the book (book/03_initialization.html#fig-03-...)
+    and what {numref} cites: no two figures share one."""
+    names = [
+        figure["id"]
+        for chapter in sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+        for figure in soup(f"book/{chapter}.html").select("figure[id]")
+    ]
+    assert names, "no figure is named"
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+
+
+def test_figures_are_drawn_no_wider_than_the_column(built, chapter):
+    """Every figure image and every slider frame is at most MAX_FIGURE_PX wide, so the page
+    does not shrink it (and its text) to fit the column."""
+    wide = []
+    for img in figure_images(chapter):
+        src = img.get("src", "")
+        if not img.find_parent(class_="nntrain-slider-figure"):  # its frames: below
+            width = png_width(HTML / "book" / unquote(src))
+            if width > MAX_FIGURE_PX:
+                wide.append(f"{width} px: {(img.get('alt') or src)[:60]}")
+    for data in soup(f"book/{chapter}.html").select('script[type="application/json"][id$="-data"]'):
+        frames = json.loads(data.string)["frames"]
+        widths = {png_width(HTML / "book" / unquote(a)) for a in frames.values()}
+        if max(widths) > MAX_FIGURE_PX:
+            wide.append(f"{max(widths)} px: the frames of slider {data['id'][:-5]}")
+    assert not wide, f"{chapter}: figures wider than {MAX_FIGURE_PX} px:\n" + "\n".join(wide)
+
+
+def test_chapter_mentions_link_to_the_chapter(built, chapter):
+    """Every "chapter N" in a chapter's prose (not in code or a cell's output) that names
+    another chapter is a link."""
+    own = int(chapter[:2])
+    article = soup(f"book/{chapter}.html").select_one("article")
+    unlinked = []
+    for text in article.find_all(string=CHAPTER_MENTION):
+        if text.find_parent(["code", "pre", "script", "style", "a"]) or text.find_parent(
+            class_=["cell_output", "cell_input"]
+        ):
+            continue
+        for match in CHAPTER_MENTION.finditer(text):
+            if int(match[1]) != own:
+                unlinked.append(
+                    " ".join(text[max(0, match.start() - 40) : match.end() + 20].split())
+                )
+    assert not unlinked, f"{chapter}: chapter mentions without a link:\n" + "\n".join(unlinked)
+
+
+def test_no_table_has_an_empty_header_cell(built, page):
+    """A header cell names its column for a screen reader (axe's empty-table-header, R.11)."""
+    empty = [
+        str(th.find_parent("tr"))[:120]
+        for th in soup(page).select("article th")
+        if not th.get_text(strip=True) and not th.get("aria-label")
+    ]
+    assert not empty, f"{page}: empty header cells: {empty}"

@@ -183,3 +183,107 @@ def test_the_time_check_catches_what_it_should():
     assert TIMED_ASSERT.search("assert chapter_seconds < 60")
     assert TIMED_CLAIM.search('claims.add(\n    "Slider redraw time, median (ms)",')
     assert not TIMED_CLAIM.search('claims.add(\n    "The closed form is faster (speed-up)",')
+
+
+# Figures (issue 34): a code cell that draws a figure (plt.show()) or displays a slider
+# (a name bound to widgets.slider_figure(...), as the cell's last line) shows exactly one,
+# and carries MyST-NB's figure metadata: "mystnb": {"figure": {"name": "fig-NN-short-name",
+# "caption": ...}, "image": {"alt": ...}} (a slider's alt text comes from its frames).
+FIGURE_NAME = re.compile(r"fig-(\d\d)-[a-z0-9]+(?:-[a-z0-9]+)*")
+SLIDER = re.compile(r"^(\w+)\s*=\s*(?:widgets\.)?slider_figure\(", re.M)
+#: The fewest words of a caption or an alt text.
+MIN_WORDS = 4
+
+
+def figure_cells(path):
+    """``(index, cell, is_slider)`` for every code cell of ``path`` that shows a figure."""
+    all_cells = cells(path)
+    sliders = {
+        m[1] for c in all_cells if c["cell_type"] == "code" for m in SLIDER.finditer(source(c))
+    }
+    for index, cell in enumerate(all_cells):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell["cell_type"] != "code" or {"remove-cell", "remove-output"} & tags:
+            continue
+        text = source(cell)
+        lines = text.strip().splitlines()
+        slider = bool(lines) and lines[-1].strip() in sliders
+        if "plt.show()" in text or slider:
+            yield index, cell, slider
+
+
+def figure_problems(path):
+    problems = []
+    for index, cell, slider in figure_cells(path):
+        text = source(cell)
+        shows = text.count("plt.show()") + slider
+        if shows != 1:
+            problems.append(f"cell {index} shows {shows} figures; a figure cell shows one")
+        options = cell.get("metadata", {}).get("mystnb", {})
+        figure, image = options.get("figure", {}), options.get("image", {})
+        name = figure.get("name", "")
+        found = FIGURE_NAME.fullmatch(name)
+        if not found or found[1] != path.name[:2]:
+            problems.append(
+                f"cell {index}: figure name {name!r}, not fig-{path.name[:2]}-short-name"
+            )
+        if len(str(figure.get("caption", "")).split()) < MIN_WORDS:
+            problems.append(f"cell {index} ({name or 'unnamed'}): no caption of {MIN_WORDS}+ words")
+        if not slider and len(str(image.get("alt", "")).split()) < MIN_WORDS:
+            problems.append(
+                f"cell {index} ({name or 'unnamed'}): no alt text of {MIN_WORDS}+ words"
+            )
+    return problems
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_figure_cells_carry_a_name_a_caption_and_alt_text(path):
+    problems = figure_problems(path)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_figure_names_are_unique_across_the_book():
+    names = [
+        cell["metadata"]["mystnb"]["figure"]["name"]
+        for path in CHAPTERS
+        for _, cell, _ in figure_cells(path)
+        if cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")
+    ]
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+
+
+def test_the_figure_check_finds_figures_and_missing_metadata(tmp_path):
+    """figure_problems on a small notebook: a plot without metadata, a slider with it, a
+    cell drawing two figures, a misnamed figure."""
+
+    def code(text, mystnb=None):
+        return {
+            "cell_type": "code",
+            "source": text,
+            "metadata": {"mystnb": mystnb} if mystnb else {},
+        }
+
+    good = {
+        "figure": {"name": "fig-00-loss", "caption": "The loss falls by half."},
+        "image": {"alt": "A falling loss curve over ten epochs."},
+    }
+    notebook = {
+        "cells": [
+            code("plt.plot(x)\nplt.show()", good),
+            code("plt.plot(x)\nplt.show()"),
+            code(
+                "fig = widgets.slider_figure(draw, k=[1, 2])\nfig",
+                {"figure": {"name": "fig-00-k", "caption": "What k does to the fit."}},
+            ),
+            code("plt.show()\nplt.show()", good),
+            code("plt.show()", {**good, "figure": {**good["figure"], "name": "fig-01-loss"}}),
+        ]
+    }
+    path = tmp_path / "00_demo.ipynb"
+    path.write_text(json.dumps(notebook))
+    assert [i for i, _, _ in figure_cells(path)] == [0, 1, 2, 3, 4]
+    problems = "\n".join(figure_problems(path))
+    assert "cell 0" not in problems and "cell 2" not in problems
+    assert "cell 1: figure name ''" in problems and "cell 1 (unnamed): no alt text" in problems
+    assert "cell 3 shows 2 figures" in problems
+    assert "cell 4: figure name 'fig-01-loss'" in problems
