@@ -13,6 +13,7 @@ these tests skip with a notice (they fail under CI=true).
 """
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -85,6 +86,13 @@ return {
   icon: [...document.querySelectorAll('link[rel~="icon"]')].map(l => l.href),
   eager_figures: window.nntrainEagerFigures,
   raw_tex: raw,
+  // each figure of the text: its alt text and the number its caption shows (issue 34)
+  figures: [...document.querySelectorAll("article .cell_output img")].map(img => {
+    const number = img.closest("figure") &&
+      img.closest("figure").querySelector("figcaption .caption-number");
+    return {alt: img.alt, number: number && number.getBoundingClientRect().height > 0
+      ? number.innerText.trim() : null, src: img.src.slice(-40)};
+  }),
   broken_images: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))
     .map(i => i.src.slice(0, 100)),
   title: document.title,
@@ -198,6 +206,20 @@ def test_page_has_a_description_and_an_icon(visit, page):
     seen = visit(page).seen
     assert len(seen["description"]) >= 20, f"{page}: meta description {seen['description']!r}"
     assert seen["icon"], f"{page} links no favicon"
+
+
+def test_figures_show_their_number_and_have_alt_text(visit, chapter):
+    """A reader sees "Figure N.k" under every figure of a chapter (N its number), and a
+    screen reader gets alt text for each."""
+    figures = visit(f"book/{chapter}.html").seen["figures"]
+    assert figures, f"{chapter} shows no figure"
+    wrong = [
+        f
+        for f in figures
+        if not re.fullmatch(rf"Figure {int(chapter[:2])}\.\d+", f["number"] or "")
+        or not f["alt"].strip()
+    ]
+    assert not wrong, f"{chapter}: figures without a visible number or alt text: {wrong}"
 
 
 def test_figures_load_lazily(visit, page):
