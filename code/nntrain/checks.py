@@ -35,7 +35,7 @@ import warnings
 
 import numpy as np
 
-from . import reference, techniques
+from . import models, reference, techniques
 from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from .landscape import bowls
 
@@ -728,7 +728,7 @@ def _expected_initial_loss(num_classes, loss):
 
 
 def _update_ratio(before, after):
-    return float(np.linalg.norm(after - before) / np.linalg.norm(before))
+    return models.update_ratio(after, before)
 
 
 def _centred_difference(f, x, h):
@@ -766,7 +766,7 @@ SOLVED_BY = {
     "soft_threshold": ("nntrain.reference.penalties",),
     "max_norm": ("nntrain.reference.penalties",),
     "expected_initial_loss": ("nntrain.babysit.steps",),
-    "update_ratio": ("nntrain.train",),
+    "update_ratio": ("nntrain.train", "nntrain.models"),
     "centred_difference": ("nntrain.gradcheck",),
 }
 
