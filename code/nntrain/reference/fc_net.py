@@ -32,6 +32,7 @@ __all__ = [
     "LOSSES",
     "PENALTIES",
     "FullyConnectedNet",
+    "set_up",
 ]
 
 #: Nonlinearities a hidden layer may use, by name: ``(forward, backward)``. The network
@@ -160,40 +161,12 @@ class FullyConnectedNet:
         reg_type="l2",
         l1_ratio=0.5,
     ):
-        sizes = check.net_architecture(
-            hidden_dims,
-            input_dim,
-            num_classes,
-            activation,
-            weight_scale,
-            loss,
-            activations=ACTIVATIONS,
-            losses=LOSSES,
-        )
-        check.net_normalization(normalization, norm_placement)
-        check.net_regularization(dropout_keep_ratio, reg_type, l1_ratio, penalties=PENALTIES)
+        params = set_up(self, locals())
         if not np.issubdtype(np.dtype(dtype), np.floating):
             raise TypeError(f"dtype must be a floating-point dtype, got {dtype}")
-        self.input_dim, self.num_classes = input_dim, num_classes
-        self.num_layers = len(sizes) - 1
-        self.activation, self.loss_name = activation, loss
-        self.normalization, self.norm_placement = normalization, norm_placement
-        self.reg, self.dtype = reg, np.dtype(dtype)
-        self.reg_type, self.l1_ratio = reg_type, l1_ratio
-        self.dropout_param = {}
-        if dropout_keep_ratio != 1:
-            self.dropout_param = {"mode": "train", "p": dropout_keep_ratio}
-            if seed is not None:
-                self.dropout_param["seed"] = seed
-        rng = np.random.default_rng(seed)
-        self.params = {}
-        for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            self.params[f"W{i}"] = (weight_scale * rng.standard_normal((d_in, d_out))).astype(dtype)
-            self.params[f"b{i}"] = np.zeros(d_out, dtype=dtype)
-            if normalization and i < self.num_layers:
-                self.params[f"gamma{i}"] = np.ones(d_out, dtype=dtype)
-                self.params[f"beta{i}"] = np.zeros(d_out, dtype=dtype)
-        self.bn_params = [{"mode": "train"} for _ in sizes[1:-1]] if normalization else []
+        self.dtype = np.dtype(dtype)
+        self.params = {name: p.astype(dtype) for name, p in params.items()}
+        self.bn_params = [{"mode": "train"} for _ in self.hidden_dims] if normalization else []
 
     def loss(self, X, y=None):
         """Scores for ``X``, or ``(loss, grads)`` when targets ``y`` are given.
@@ -285,3 +258,46 @@ class FullyConnectedNet:
         bn_param = self.bn_params[i - 1]
         bn_param["mode"] = mode
         return batchnorm_forward(x, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_param)
+
+
+def set_up(net, arguments):
+    """The constructor arguments both trees' :class:`FullyConnectedNet` share, handled once.
+
+    Checks ``arguments`` (the constructor's ``locals()``; ``dtype`` is left to each tree),
+    stores on ``net`` the settings both trees keep (``hidden_dims``, a list, ``input_dim``,
+    ``num_classes``, ``num_layers``, ``activation``, ``loss_name``, ``normalization``,
+    ``norm_placement``, ``reg``, ``reg_type``, ``l1_ratio`` and ``dropout_param``) and
+    returns the initial parameters ``W1, b1, [gamma1, beta1,] ..., WL, bL`` in float64:
+    weights ``weight_scale * standard normal`` drawn by ``np.random.default_rng(seed)``,
+    biases and ``beta`` zeros, ``gamma`` ones.
+    """
+    a = arguments
+    sizes = check.net_architecture(
+        a["hidden_dims"],
+        a["input_dim"],
+        a["num_classes"],
+        a["activation"],
+        a["weight_scale"],
+        a["loss"],
+        activations=ACTIVATIONS,
+        losses=LOSSES,
+    )
+    keep, seed = a["dropout_keep_ratio"], a["seed"]
+    check.net_normalization(a["normalization"], a["norm_placement"])
+    check.net_regularization(keep, a["reg_type"], a["l1_ratio"], penalties=PENALTIES)
+    net.hidden_dims, net.input_dim, net.num_classes = sizes[1:-1], a["input_dim"], a["num_classes"]
+    net.num_layers = len(sizes) - 1
+    net.activation, net.loss_name = a["activation"], a["loss"]
+    net.normalization, net.norm_placement = a["normalization"], a["norm_placement"]
+    net.reg, net.reg_type, net.l1_ratio = a["reg"], a["reg_type"], a["l1_ratio"]
+    net.dropout_param = {}
+    if keep != 1:
+        net.dropout_param = {"mode": "train", "p": keep, **({} if seed is None else {"seed": seed})}
+    rng = np.random.default_rng(seed)
+    params = {}
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{i}"] = a["weight_scale"] * rng.standard_normal((d_in, d_out))
+        params[f"b{i}"] = np.zeros(d_out)
+        if a["normalization"] and i < net.num_layers:
+            params[f"gamma{i}"], params[f"beta{i}"] = np.ones(d_out), np.zeros(d_out)
+    return params

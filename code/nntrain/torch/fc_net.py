@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
 from .. import validation as check
+from ..reference import fc_net as reference
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
 from .dropout import DropoutFunction
 from .layers import AffineFunction
@@ -20,6 +20,7 @@ __all__ = [
     "LOSSES",
     "PENALTIES",
     "FullyConnectedNet",
+    "set_up",
 ]
 
 #: Nonlinearities a hidden layer may use, by name (the keys of the reference's table): the
@@ -96,48 +97,14 @@ class FullyConnectedNet(nn.Module):
         l1_ratio=0.5,
     ):
         super().__init__()
-        sizes = check.net_architecture(
-            hidden_dims,
-            input_dim,
-            num_classes,
-            activation,
-            weight_scale,
-            loss,
-            activations=ACTIVATIONS,
-            losses=LOSSES,
-        )
-        check.net_normalization(normalization, norm_placement)
-        check.net_regularization(dropout_keep_ratio, reg_type, l1_ratio, penalties=PENALTIES)
+        params = set_up(self, locals())
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-        self.input_dim, self.num_classes = input_dim, num_classes
-        self.num_layers = len(sizes) - 1
-        self.activation, self.loss_name = activation, loss
-        self.normalization, self.norm_placement = normalization, norm_placement
-        self.reg, self.reg_type, self.l1_ratio = reg, reg_type, l1_ratio
-        self.dropout_param = {}
-        if dropout_keep_ratio != 1:
-            self.dropout_param = {"mode": "train", "p": dropout_keep_ratio}
-            if seed is not None:
-                self.dropout_param["seed"] = seed
-        rng = np.random.default_rng(seed)
-        self.params = nn.ParameterDict()  # filled in order: W1, b1, W2, b2, ...
-        for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            w = weight_scale * rng.standard_normal((d_in, d_out))
-            self.params[f"W{i}"] = nn.Parameter(torch.tensor(w, dtype=dtype))
-            self.params[f"b{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
-            if normalization and i < self.num_layers:  # gamma and beta live in params
-                self.params[f"gamma{i}"] = nn.Parameter(torch.ones(d_out, dtype=dtype))
-                self.params[f"beta{i}"] = nn.Parameter(torch.zeros(d_out, dtype=dtype))
+        self.params = params.to(dtype)  # filled in order: W1, b1, W2, b2, ...
         # running statistics only (affine=False): gamma and beta are params["gamma1"], ...
-        self.norms = (
-            nn.ModuleList(BatchNorm1d(d, affine=False).to(dtype) for d in sizes[1:-1])
-            if normalization
-            else nn.ModuleList()
-        )
-        self.nonlinearities = nn.ModuleList(
-            ACTIVATIONS[activation]() for _ in range(self.num_layers - 1)
-        )
+        norms = (BatchNorm1d(d, affine=False).to(dtype) for d in self.hidden_dims)
+        self.norms = nn.ModuleList(norms if normalization else [])
+        self.nonlinearities = nn.ModuleList(ACTIVATIONS[activation]() for _ in self.hidden_dims)
 
     def forward(self, X):
         """Class scores of shape ``(N, num_classes)`` for inputs ``X`` of shape ``(N, *)``."""
@@ -180,3 +147,12 @@ class FullyConnectedNet(nn.Module):
             names = list(self.params)
             grads = torch.autograd.grad(total, [self.params[n] for n in names])
         return total.detach(), dict(zip(names, grads))
+
+
+def set_up(net, arguments):
+    """:func:`nntrain.reference.fc_net.set_up` (the same checks, settings and numbers), with
+    the parameters as an ``nn.ParameterDict`` of float64 tensors."""
+    params = nn.ParameterDict()  # filled in the reference's order (a dict would be sorted)
+    for name, p in reference.set_up(net, arguments).items():
+        params[name] = nn.Parameter(torch.tensor(p))
+    return params
