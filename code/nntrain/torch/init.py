@@ -30,6 +30,12 @@ tensor ``w.T`` have the same fans. Convolution weights have the same layout in b
 ``None`` draws from PyTorch's global generator (seeded by :func:`nntrain.seed` or
 ``torch.manual_seed``).
 
+**Arguments.** ``tensor`` is a floating-point tensor of any device (with at least 2
+dimensions for the schemes that need fans); every other argument (``value``, ``std``,
+``gain``, ``a``, ``mode``, ``nonlinearity``) is the reference's, with its meaning, its
+default and its check, and each function returns ``tensor``. "The values of
+``torch.nn.init.<name>``" below means: for the same generator state.
+
 Used in chapter 3 (weight initialization), for PyTorch layers on any device.
 """
 
@@ -122,22 +128,8 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 
 
 def calculate_gain(nonlinearity, param=None):
-    """The recommended gain of a nonlinearity: :func:`nntrain.reference.init.calculate_gain`,
-    with the names and values of ``torch.nn.init.calculate_gain`` (1 for ``"linear"``, the
-    convolutions and ``"sigmoid"``, 5/3 for ``"tanh"``, :math:`\\sqrt{2}` for ``"relu"``,
-    :math:`\\sqrt{2 / (1 + a^2)}` for ``"leaky_relu"`` of slope ``param``, default 0.01, and
-    3/4 for ``"selu"``).
-
-    Args:
-        nonlinearity: the name of the nonlinearity.
-        param: the negative slope of ``"leaky_relu"``; ignored by the others.
-
-    Returns:
-        The gain, a Python float.
-
-    Raises:
-        ValueError: for an unknown ``nonlinearity`` or a ``"leaky_relu"`` ``param`` that is
-            not a finite number.
+    """The recommended gain of a nonlinearity: :func:`nntrain.reference.init.calculate_gain`
+    itself, with the names and values of ``torch.nn.init.calculate_gain``.
 
     Example:
         >>> calculate_gain("tanh")
@@ -150,17 +142,7 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def zeros_(tensor, *, rng=None):
-    """Fill ``tensor`` with zeros, in place; twin of :func:`nntrain.reference.init.zeros`.
-
-    Args:
-        tensor: a floating-point tensor of any shape and device.
-        rng: accepted and ignored, so that every scheme of this module can be called alike.
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        TypeError: if ``tensor`` is not a floating-point tensor.
+    """Fill ``tensor`` with zeros; twin of :func:`nntrain.reference.init.zeros`.
 
     Example:
         >>> zeros_(torch.empty(2, 3)).sum()
@@ -172,21 +154,7 @@ def zeros_(tensor, *, rng=None):
 
 
 def constant_(tensor, value, *, rng=None):
-    """Fill ``tensor`` with ``value``, in place; twin of
-    :func:`nntrain.reference.init.constant`.
-
-    Args:
-        tensor: a floating-point tensor of any shape and device.
-        value: the value of every entry, a finite real number.
-        rng: accepted and ignored, so that every scheme of this module can be called alike.
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        TypeError: if ``tensor`` is not a floating-point tensor or ``value`` not a real
-            number.
-        ValueError: if ``value`` is not finite.
+    """Fill ``tensor`` with ``value``; twin of :func:`nntrain.reference.init.constant`.
 
     Example:
         >>> constant_(torch.empty(2, dtype=torch.float64), 0.1)
@@ -199,23 +167,8 @@ def constant_(tensor, value, *, rng=None):
 
 
 def normal_(tensor, std, *, rng=None):
-    r"""Fill ``tensor`` from :math:`\mathcal{N}(0, \mathrm{std}^2)`, in place; twin of
-    :func:`nntrain.reference.init.normal`.
-
-    Args:
-        tensor: a floating-point tensor of any shape and device.
-        std: the standard deviation, a finite real number >= 0.
-        rng: a :class:`torch.Generator` for the tensor's device, or ``None`` for the global
-            generator.
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        TypeError: if ``tensor`` is not a floating-point tensor, ``std`` not a real number
-            or ``rng`` not a Generator.
-        ValueError: if ``std`` is negative or not finite, or ``rng`` is for another device.
-    """
+    r"""Fill ``tensor`` from :math:`\mathcal{N}(0, \mathrm{std}^2)`; twin of
+    :func:`nntrain.reference.init.normal`."""
     _tensor(tensor)
     check.positive("std", std, allow_zero=True)
     return _normal(tensor, float(std), rng)
@@ -225,52 +178,18 @@ def normal_(tensor, std, *, rng=None):
 
 
 def xavier_uniform_(tensor, gain=1.0, *, rng=None):
-    r"""Glorot (Xavier) uniform initialization in place: :math:`\mathcal{U}(-b, b)` with
+    r"""Glorot (Xavier) uniform, :math:`\mathcal{U}(-b, b)` with
     :math:`b = \mathrm{gain} \cdot \sqrt{6 / (n_{in} + n_{out})}`; twin of
-    :func:`nntrain.reference.init.xavier_uniform`, same values as
-    ``torch.nn.init.xavier_uniform_`` for the same generator state.
-
-    The fans are PyTorch's (see the module docstring).
-
-    Args:
-        tensor: a floating-point tensor with at least 2 dimensions.
-        gain: the factor for the nonlinearity that follows (:func:`calculate_gain`), >= 0.
-        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        TypeError: if ``tensor`` is not a floating-point tensor, ``gain`` not a real number
-            or ``rng`` not a Generator.
-        ValueError: if ``tensor`` has fewer than 2 dimensions, ``gain`` is negative or not
-            finite, or ``rng`` is for another device.
-    """
+    :func:`nntrain.reference.init.xavier_uniform`, the values of
+    ``torch.nn.init.xavier_uniform_``."""
     return _uniform(tensor, math.sqrt(3.0) * _xavier_std(tensor, gain), rng)
 
 
 def xavier_normal_(tensor, gain=1.0, *, rng=None):
-    r"""Glorot (Xavier) normal initialization in place: :math:`\mathcal{N}(0, \sigma^2)` with
+    r"""Glorot (Xavier) normal, :math:`\mathcal{N}(0, \sigma^2)` with
     :math:`\sigma = \mathrm{gain} \cdot \sqrt{2 / (n_{in} + n_{out})}`; twin of
-    :func:`nntrain.reference.init.xavier_normal`, same values as
-    ``torch.nn.init.xavier_normal_`` for the same generator state.
-
-    The fans are PyTorch's (see the module docstring).
-
-    Args:
-        tensor: a floating-point tensor with at least 2 dimensions.
-        gain: the factor for the nonlinearity that follows (:func:`calculate_gain`), >= 0.
-        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        TypeError: if ``tensor`` is not a floating-point tensor, ``gain`` not a real number
-            or ``rng`` not a Generator.
-        ValueError: if ``tensor`` has fewer than 2 dimensions, ``gain`` is negative or not
-            finite, or ``rng`` is for another device.
-    """
+    :func:`nntrain.reference.init.xavier_normal`, the values of
+    ``torch.nn.init.xavier_normal_``."""
     return _normal(tensor, _xavier_std(tensor, gain), rng)
 
 
@@ -278,30 +197,10 @@ def xavier_normal_(tensor, gain=1.0, *, rng=None):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None):
-    r"""He (Kaiming) uniform initialization in place: :math:`\mathcal{U}(-b, b)` with
-    :math:`b = \mathrm{gain} \cdot \sqrt{3 / n}`, the gain ``calculate_gain(nonlinearity, a)``
-    and :math:`n` the fan chosen by ``mode``; twin of
-    :func:`nntrain.reference.init.kaiming_uniform`, same values as
-    ``torch.nn.init.kaiming_uniform_`` for the same generator state.
-
-    The fans are PyTorch's (see the module docstring).
-
-    Args:
-        tensor: a floating-point tensor with at least 2 dimensions.
-        a: the negative slope of the leaky ReLU that follows (only with ``"leaky_relu"``).
-        mode: ``"fan_in"`` (keeps the forward variance) or ``"fan_out"`` (the backward one).
-        nonlinearity: the nonlinearity that follows, a name accepted by
-            :func:`calculate_gain`.
-        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        TypeError: if ``tensor`` is not a floating-point tensor or ``rng`` not a Generator.
-        ValueError: if ``tensor`` has fewer than 2 dimensions, ``mode`` is neither
-            ``"fan_in"`` nor ``"fan_out"``, ``nonlinearity`` (or ``a``) is not accepted by
-            :func:`calculate_gain`, or ``rng`` is for another device.
+    r"""He (Kaiming) uniform, :math:`\mathcal{U}(-b, b)` with
+    :math:`b = \mathrm{gain} \cdot \sqrt{3 / n}`; twin of
+    :func:`nntrain.reference.init.kaiming_uniform`, the values of
+    ``torch.nn.init.kaiming_uniform_``.
 
     Example:
         >>> w = kaiming_uniform_(torch.empty(100, 200), nonlinearity="relu")
@@ -312,31 +211,10 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, r
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None):
-    r"""He (Kaiming) normal initialization in place: :math:`\mathcal{N}(0, \sigma^2)` with
-    :math:`\sigma = \mathrm{gain} / \sqrt{n}`, the gain ``calculate_gain(nonlinearity, a)``
-    and :math:`n` the fan chosen by ``mode``; twin of
-    :func:`nntrain.reference.init.kaiming_normal`, same values as
-    ``torch.nn.init.kaiming_normal_`` for the same generator state.
-
-    The fans are PyTorch's (see the module docstring).
-
-    Args:
-        tensor: a floating-point tensor with at least 2 dimensions.
-        a: the negative slope of the leaky ReLU that follows (only with ``"leaky_relu"``).
-        mode: ``"fan_in"`` (keeps the forward variance) or ``"fan_out"`` (the backward one).
-        nonlinearity: the nonlinearity that follows, a name accepted by
-            :func:`calculate_gain`.
-        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        TypeError: if ``tensor`` is not a floating-point tensor or ``rng`` not a Generator.
-        ValueError: if ``tensor`` has fewer than 2 dimensions, ``mode`` is neither
-            ``"fan_in"`` nor ``"fan_out"``, ``nonlinearity`` (or ``a``) is not accepted by
-            :func:`calculate_gain`, or ``rng`` is for another device.
-    """
+    r"""He (Kaiming) normal, :math:`\mathcal{N}(0, \sigma^2)` with
+    :math:`\sigma = \mathrm{gain} / \sqrt{n}`; twin of
+    :func:`nntrain.reference.init.kaiming_normal`, the values of
+    ``torch.nn.init.kaiming_normal_``."""
     return _normal(tensor, _kaiming_std(tensor, a, mode, nonlinearity), rng)
 
 
@@ -344,23 +222,8 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rn
 
 
 def lecun_normal_(tensor, *, rng=None):
-    r"""LeCun normal initialization in place: :math:`\mathcal{N}(0, 1 / n_{in})`; twin of
+    r"""LeCun normal, :math:`\mathcal{N}(0, 1 / n_{in})`; twin of
     :func:`nntrain.reference.init.lecun_normal`. PyTorch has no function of this name; its
-    ``kaiming_normal_`` with ``nonlinearity="linear"`` draws the same values.
-
-    The fans are PyTorch's (see the module docstring).
-
-    Args:
-        tensor: a floating-point tensor with at least 2 dimensions.
-        rng: a :class:`torch.Generator` for the tensor's device, or ``None``.
-
-    Returns:
-        ``tensor`` itself.
-
-    Raises:
-        TypeError: if ``tensor`` is not a floating-point tensor or ``rng`` not a Generator.
-        ValueError: if ``tensor`` has fewer than 2 dimensions or ``rng`` is for another
-            device.
-    """
+    ``kaiming_normal_`` with ``nonlinearity="linear"`` draws the same values."""
     fan_in, _ = _fans(_tensor(tensor).shape)
     return _normal(tensor, _std(fan_in), rng)
