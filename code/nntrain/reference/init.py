@@ -33,11 +33,14 @@ convolution weight has shape ``(F, C, HH, WW)``, so ``fan_in = C * HH * WW`` and
 two fans. Convolution weights have the same layout in both (``(out, in, *kernel)``), so
 their fans agree. The PyTorch twin :mod:`nntrain.torch.init` uses PyTorch's layout.
 
-**Interface.** Every function takes the ``shape`` of the array to create and returns a new
-float64 array; the random ones draw from ``rng``, a :class:`numpy.random.Generator`
-(``np.random.default_rng(seed)``), which is required so that every draw is reproducible.
-:func:`zeros` and :func:`constant` also accept ``rng`` and ignore it, so that all schemes
-can be called the same way.
+**Interface.** Every function takes the ``shape`` of the array to create, a tuple of
+non-negative integers (with at least 2 dimensions for the schemes that need fans), and
+returns a new float64 array of that shape; the random ones draw from ``rng``, a
+:class:`numpy.random.Generator` (``np.random.default_rng(seed)``), which is required so
+that every draw is reproducible. :func:`zeros`, :func:`constant` and :func:`normal` take
+any rank; :func:`zeros` and :func:`constant` also accept ``rng`` and ignore it, so that all
+schemes can be called the same way. Every argument is checked, with a ``TypeError`` or
+``ValueError`` that names it.
 
 Used in chapter 3 (weight initialization).
 """
@@ -109,10 +112,6 @@ def calculate_gain(nonlinearity, param=None):
 
     Returns:
         The gain, a Python float.
-
-    Raises:
-        ValueError: for an unknown ``nonlinearity``, or for a ``"leaky_relu"`` ``param``
-            that is not a number (a bool included, as in PyTorch) or not finite.
 
     Example:
         >>> calculate_gain("relu") == math.sqrt(2)
@@ -208,17 +207,6 @@ def zeros(shape, *, rng=None):
     """An array of zeros: the usual start for biases (never for the weights of a layer,
     whose units would then all compute, and learn, the same thing).
 
-    Args:
-        shape: the shape of the array, a tuple of non-negative integers (any rank).
-        rng: accepted and ignored, so that every scheme of this module can be called alike.
-
-    Returns:
-        A new float64 array of zeros of shape ``shape``.
-
-    Raises:
-        TypeError: if ``shape`` is not a tuple of integers.
-        ValueError: if a size in ``shape`` is negative.
-
     Example:
         >>> zeros((2, 3))
         array([[0., 0., 0.],
@@ -231,16 +219,7 @@ def constant(shape, value, *, rng=None):
     """An array filled with one value (for example a small positive bias before a ReLU).
 
     Args:
-        shape: the shape of the array, a tuple of non-negative integers (any rank).
         value: the value of every entry, a finite real number.
-        rng: accepted and ignored, so that every scheme of this module can be called alike.
-
-    Returns:
-        A new float64 array of shape ``shape`` whose entries are all ``value``.
-
-    Raises:
-        TypeError: if ``shape`` is not a tuple of integers or ``value`` not a real number.
-        ValueError: if a size in ``shape`` is negative or ``value`` is not finite.
 
     Example:
         >>> constant((2,), 0.1)
@@ -259,17 +238,7 @@ def normal(shape, std, *, rng):
     fans instead.
 
     Args:
-        shape: the shape of the array, a tuple of non-negative integers (any rank).
         std: the standard deviation, a finite real number >= 0 (0 gives zeros).
-        rng: a :class:`numpy.random.Generator`.
-
-    Returns:
-        A new float64 array of shape ``shape``.
-
-    Raises:
-        TypeError: if ``shape`` is not a tuple of integers, ``std`` not a real number, or
-            ``rng`` not a Generator.
-        ValueError: if a size in ``shape`` or ``std`` is negative, or ``std`` not finite.
 
     Example:
         >>> normal((3, 4), 0.01, rng=np.random.default_rng(0)).shape
@@ -294,22 +263,9 @@ def xavier_uniform(shape, gain=1.0, *, rng):
     :math:`1 / n_{in}`, which keeps the forward activations at scale, and
     :math:`1 / n_{out}`, which does the same for the backward gradients.
 
-    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
-
     Args:
-        shape: the shape of the weight, at least 2 dimensions.
         gain: the factor for the nonlinearity that follows, from :func:`calculate_gain`; a
             finite real number >= 0.
-        rng: a :class:`numpy.random.Generator`.
-
-    Returns:
-        A new float64 array of shape ``shape``, every entry in :math:`[-b, b)`.
-
-    Raises:
-        TypeError: if ``shape`` is not a tuple of integers, ``gain`` not a real number, or
-            ``rng`` not a Generator.
-        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size, or
-            ``gain`` is negative or not finite.
 
     Example:
         >>> w = xavier_uniform((300, 100), rng=np.random.default_rng(0))
@@ -329,22 +285,9 @@ def xavier_normal(shape, gain=1.0, *, rng):
 
     Glorot and Bengio (2010); see :func:`xavier_uniform`, which has the same variance.
 
-    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
-
     Args:
-        shape: the shape of the weight, at least 2 dimensions.
         gain: the factor for the nonlinearity that follows, from :func:`calculate_gain`; a
             finite real number >= 0.
-        rng: a :class:`numpy.random.Generator`.
-
-    Returns:
-        A new float64 array of shape ``shape``.
-
-    Raises:
-        TypeError: if ``shape`` is not a tuple of integers, ``gain`` not a real number, or
-            ``rng`` not a Generator.
-        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size, or
-            ``gain`` is negative or not finite.
 
     Example:
         >>> w = xavier_normal((300, 100), rng=np.random.default_rng(0))
@@ -371,25 +314,12 @@ def kaiming_uniform(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng
     defaults are PyTorch's: a leaky ReLU of slope ``a = 0``, that is a ReLU, gain
     :math:`\sqrt{2}`.
 
-    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
-
     Args:
-        shape: the shape of the weight, at least 2 dimensions.
         a: the negative slope of the leaky ReLU that follows (used only with
             ``nonlinearity="leaky_relu"``).
         mode: ``"fan_in"`` or ``"fan_out"``.
         nonlinearity: the nonlinearity that follows, a name accepted by
             :func:`calculate_gain`; meant for ``"relu"`` and ``"leaky_relu"``.
-        rng: a :class:`numpy.random.Generator`.
-
-    Returns:
-        A new float64 array of shape ``shape``, every entry in :math:`[-b, b)`.
-
-    Raises:
-        TypeError: if ``shape`` is not a tuple of integers or ``rng`` not a Generator.
-        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size, ``mode``
-            is neither ``"fan_in"`` nor ``"fan_out"``, or ``nonlinearity`` (or ``a``) is
-            not accepted by :func:`calculate_gain`.
 
     Example:
         >>> w = kaiming_uniform((200, 100), nonlinearity="relu", rng=np.random.default_rng(0))
@@ -413,25 +343,8 @@ def kaiming_normal(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng)
     :math:`\sigma = \sqrt{2 / n_{in}}`. See :func:`kaiming_uniform`, which has the same
     variance.
 
-    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
-
     Args:
-        shape: the shape of the weight, at least 2 dimensions.
-        a: the negative slope of the leaky ReLU that follows (used only with
-            ``nonlinearity="leaky_relu"``).
-        mode: ``"fan_in"`` or ``"fan_out"``.
-        nonlinearity: the nonlinearity that follows, a name accepted by
-            :func:`calculate_gain`; meant for ``"relu"`` and ``"leaky_relu"``.
-        rng: a :class:`numpy.random.Generator`.
-
-    Returns:
-        A new float64 array of shape ``shape``.
-
-    Raises:
-        TypeError: if ``shape`` is not a tuple of integers or ``rng`` not a Generator.
-        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size, ``mode``
-            is neither ``"fan_in"`` nor ``"fan_out"``, or ``nonlinearity`` (or ``a``) is
-            not accepted by :func:`calculate_gain`.
+        a, mode, nonlinearity: as in :func:`kaiming_uniform`.
 
     Example:
         >>> w = kaiming_normal((500, 100), nonlinearity="relu", rng=np.random.default_rng(0))
@@ -455,19 +368,6 @@ def lecun_normal(shape, *, rng):
     every pre-activation then has unit variance too, in the range where a sigmoid-like unit
     is neither linear nor saturated. It is :func:`kaiming_normal` with
     ``nonlinearity="linear"``, and the initialization of self-normalizing (SELU) networks.
-
-    The fans are those of the reference layout (see *Layouts and fans* in the module docstring).
-
-    Args:
-        shape: the shape of the weight, at least 2 dimensions.
-        rng: a :class:`numpy.random.Generator`.
-
-    Returns:
-        A new float64 array of shape ``shape``.
-
-    Raises:
-        TypeError: if ``shape`` is not a tuple of integers or ``rng`` not a Generator.
-        ValueError: if ``shape`` has fewer than 2 dimensions or a negative size.
 
     Example:
         >>> w = lecun_normal((400, 100), rng=np.random.default_rng(0))
