@@ -107,7 +107,7 @@ def test_affine_weight_shape_counts_flattened_features(tree):
 def test_affine_wrong_bias_shape(tree):
     with pytest.raises(ValueError, match=shape_msg("b", (5,), (4,))):
         tree.mod.affine_forward(tree.a(X23), tree.a(W35), tree.a(np.zeros(4)))
-    with pytest.raises(ValueError, match=r"b must have 1 dimensions, got shape \(1, 5\)"):
+    with pytest.raises(ValueError, match=r"b must have 1 dimension, got shape \(1, 5\)"):
         tree.mod.affine_forward(tree.a(X23), tree.a(W35), tree.a(np.zeros((1, 5))))
 
 
@@ -385,7 +385,7 @@ def test_net_hidden_dims_not_a_list(tree, hidden_dims):
         ([4, 0], 1, "0", ValueError),
         ([-3], 0, "-3", ValueError),
         ([4, 2.5], 1, "2.5", TypeError),
-        ([True], 0, "True", TypeError),
+        ([True], 0, "bool", TypeError),
     ],
 )
 def test_net_bad_hidden_width(tree, hidden_dims, index, bad, error):

@@ -528,8 +528,8 @@ def bad_configs(name):
         if key in ref.DEFAULTS[name]:
             cases += [({key: -1e-8}, ValueError, rf"config\['{key}'\] must be finite and >= 0")]
     if "t" in ref.DEFAULTS[name]:
-        cases += [({"t": -1}, ValueError, r"config\['t'\] must be an integer >= 0")]
-        cases += [({"t": 1.5}, TypeError, r"config\['t'\] must be an integer >= 0")]
+        cases += [({"t": -1}, ValueError, r"config\['t'\] must be a non-negative integer")]
+        cases += [({"t": 1.5}, TypeError, r"config\['t'\] must be a non-negative integer")]
     for key in ref.STATE[name]:
         cases += [({key: np.zeros(3)}, ValueError, rf"config\['{key}'\] must have shape \(2, 3\)")]
         cases += [({key: [0.0] * 6}, TypeError, rf"config\['{key}'\] must be a NumPy array")]

@@ -225,7 +225,7 @@ def test_cuda_draws_on_the_device_and_a_seed_fixes_the_mask():
 
 
 KEEP_MSG = r"dropout_param\['p'\] must be a keep probability"
-SEED_MSG = r"dropout_param\['seed'\] must be a non-negative integer, got"
+SEED_MSG = r"dropout_param\['seed'\] must be a non-negative integer or None, got"
 BAD_DROPOUT = [
     ({"mode": "train", "p": 0.0}, ValueError, KEEP_MSG + r" in \(0, 1\], got 0.0"),
     ({"mode": "train", "p": 1.5}, ValueError, KEEP_MSG + r" in \(0, 1\], got 1.5"),

@@ -19,9 +19,12 @@ the training loop's data, a preprocessing ``fit``, a gradient check.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import math
 import numbers
 import threading
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -38,6 +41,363 @@ class NotFittedError(ValueError):
 
 def is_tensor(x) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
+
+
+# ------------------------------------------ the machinery: constraints declared as data
+
+
+class InvalidArgument(TypeError, ValueError):
+    """A bad argument: the one exception every check of the package raises. It is both a
+    ``TypeError`` and a ``ValueError`` (like scikit-learn's ``InvalidParameterError``), so
+    code that catches either, and the tests written before it, keep working."""
+
+
+def got(value, *, wrong_type: bool) -> str:
+    """The "got ..." clause of every message: a number (not a bool) by its value;
+    anything else by its type name when its type is wrong, by its ``repr`` when its value is.
+
+    >>> got(2.0, wrong_type=True), got("0.1", wrong_type=True), got("gelu", wrong_type=False)
+    ('2.0', 'str', "'gelu'")
+    """
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return str(value)
+    return type(value).__name__ if wrong_type else repr(value)
+
+
+class Constraint:
+    """A rule for one argument, declared as data. :meth:`check` raises
+    :class:`InvalidArgument` in one format: ``{name} must be {kind}, got {type}`` when the
+    type is wrong, ``{name} must be {bounds}, got {value}`` when the value is. With
+    ``none=True``, ``None`` passes too. Subclasses say what passes (:meth:`is_kind`,
+    :meth:`is_good`), in words (:meth:`kind`, :meth:`bounds`), and give a few values that
+    fail (:meth:`bad_values`, for the tests generated from the declarations)."""
+
+    def __init__(self, *, none=False):
+        self.none = none
+
+    def is_kind(self, value) -> bool:
+        return True
+
+    def is_good(self, value) -> bool:
+        return True
+
+    def kind(self) -> str:
+        raise NotImplementedError
+
+    def bounds(self) -> str:
+        return self.kind()
+
+    def convert(self, value):
+        return value
+
+    def bad_values(self) -> list:
+        return []
+
+    def _words(self, text):
+        return f"{text} or None" if self.none else text
+
+    def check(self, name, value):
+        """Check ``value``, the argument ``name``; return it (converted: a float for a real
+        interval, an int for an integer one)."""
+        if value is None and self.none:
+            return None
+        if not self.is_kind(value):
+            wanted, wrong_type = self.kind(), True
+        elif not self.is_good(value):
+            wanted, wrong_type = self.bounds(), False
+        else:
+            return self.convert(value)
+        raise InvalidArgument(
+            f"{name} must be {self._words(wanted)}, got {got(value, wrong_type=wrong_type)}"
+        )
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._words(self.kind())!r})"
+
+
+class Interval(Constraint):
+    """A number of type ``Real`` or ``Integral`` (never a bool) between ``low`` and ``high``
+    (``None``: unbounded), ``closed`` at ``"both"`` ends, the ``"left"``, the ``"right"`` or
+    ``"neither"``; a real number must also be finite. ``what`` names the quantity in the
+    messages ("a keep probability").
+
+    >>> Interval(Real, 0, 1, closed="left").check("beta1", 0.9)
+    0.9
+    >>> Interval(Real, 0, 1, closed="left").check("beta1", 1.0)
+    Traceback (most recent call last):
+    ...
+    nntrain.validation.InvalidArgument: beta1 must be in [0, 1), got 1.0
+    >>> Interval(Integral, 1, None).check("n", 2.0)
+    Traceback (most recent call last):
+    ...
+    nntrain.validation.InvalidArgument: n must be a positive integer, got 2.0
+    """
+
+    def __init__(self, type_, low, high, *, closed="both", what=None, none=False):
+        super().__init__(none=none)
+        if type_ not in (Real, Integral) or closed not in ("both", "left", "right", "neither"):
+            raise InvalidArgument(f"Interval(Real or Integral, ..., closed=...), got {closed}")
+        self.type, self.low, self.high, self.closed, self.what = type_, low, high, closed, what
+
+    def is_kind(self, value):
+        return isinstance(value, self.type) and not isinstance(value, (bool, np.bool_))
+
+    def is_good(self, value):
+        return bool(self.inside(np.asarray(value, dtype=np.float64)))
+
+    def inside(self, a):
+        """Which entries of the float array ``a`` lie in the interval (NaN never does)."""
+        good = np.isfinite(a)
+        if self.low is not None:
+            good &= a >= self.low if self.closed in ("both", "left") else a > self.low
+        if self.high is not None:
+            good &= a <= self.high if self.closed in ("both", "right") else a < self.high
+        return good
+
+    def _range(self):
+        left = "[" if self.closed in ("both", "left") else "("
+        right = "]" if self.closed in ("both", "right") else ")"
+        if self.low is not None and self.high is not None:
+            return f"in {left}{self.low}, {self.high}{right}"
+        if self.low is not None:
+            return f"{'>=' if left == '[' else '>'} {self.low}"
+        if self.high is not None:
+            return f"{'<=' if right == ']' else '<'} {self.high}"
+        return ""
+
+    def _named_integer(self):
+        """ "a positive integer" or "a non-negative integer", where the interval is one."""
+        if self.type is Integral and self.high is None and self.low is not None:
+            first = self.low if self.closed in ("both", "left") else self.low + 1
+            return {0: "a non-negative integer", 1: "a positive integer"}.get(first)
+        return None
+
+    def kind(self):
+        named = self._named_integer()
+        if named:
+            base = named
+        else:
+            base = "a real number" if self.type is Real else "an integer"
+            if self.low is not None and self.high is not None:
+                base = f"{base} {self._range()}"
+        return f"{self.what}, {base}" if self.what else base
+
+    def bounds(self):
+        named, interval = self._named_integer(), self._range()
+        if named:
+            return named
+        if self.what:
+            return f"{self.what} {interval}".strip()
+        if self.type is Integral:
+            return f"an integer {interval}".strip()
+        if self.low is not None and self.high is not None:
+            return interval
+        return f"finite and {interval}" if interval else "finite"
+
+    def convert(self, value):
+        return float(value) if self.type is Real else int(value)
+
+    def bad_values(self):
+        bad = ["1", True, [1]]
+        if self.type is Integral:
+            bad.append(1.0)
+        else:
+            bad.append(float("nan"))
+        if self.low is not None:
+            bad.append(self.low if self.closed in ("right", "neither") else self.low - 1)
+        if self.high is not None:
+            bad.append(self.high if self.closed in ("left", "neither") else self.high + 1)
+        return bad
+
+
+class Seed(Interval):
+    """A seed: an integer >= 0 (never a bool: ``True`` is refused, not read as 1)."""
+
+    def __init__(self, *, none=False):
+        super().__init__(Integral, 0, None, none=none)
+
+
+class Options(Constraint):
+    """One of a few values (strings, or ``None``): compared by type and value, so ``1`` is
+    not ``True`` and an array is never compared entry by entry."""
+
+    def __init__(self, *options):
+        super().__init__()
+        self.options = options
+
+    def is_good(self, value):
+        return any(value is o or (type(value) is type(o) and value == o) for o in self.options)
+
+    def kind(self):
+        names = [repr(o) for o in self.options]
+        return " or ".join(names) if len(names) == 2 else "one of " + ", ".join(names)
+
+    def bad_values(self):
+        return ["no such option", 1]
+
+
+class Flag(Constraint):
+    """A switch: ``True`` or ``False`` (not 0, 1 or None)."""
+
+    def is_kind(self, value):
+        return isinstance(value, (bool, np.bool_))
+
+    def kind(self):
+        return "True or False"
+
+    def convert(self, value):
+        return bool(value)
+
+    def bad_values(self):
+        return [1, None, "yes"]
+
+
+class Instance(Constraint):
+    """An instance of ``types``; ``wanted`` says what, in the messages ("a dict")."""
+
+    def __init__(self, types, wanted, *, none=False):
+        super().__init__(none=none)
+        self.types, self.wanted = types, wanted
+
+    def is_kind(self, value):
+        return isinstance(value, self.types) and not (
+            isinstance(value, bool) and bool not in np.atleast_1d(self.types)
+        )
+
+    def kind(self):
+        return self.wanted
+
+    def bad_values(self):
+        return [object()]
+
+
+class Function(Constraint):
+    """A callable; ``wanted`` says what it should be, in the messages."""
+
+    def __init__(self, wanted, *, none=False):
+        super().__init__(none=none)
+        self.wanted = wanted
+
+    def is_kind(self, value):
+        return callable(value)
+
+    def kind(self):
+        return self.wanted
+
+    def bad_values(self):
+        return [1]
+
+
+#: The intervals the package uses most, by name.
+POSITIVE = Interval(Real, 0, None, closed="neither")
+NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+FINITE = Interval(Real, None, None)
+POSITIVE_INT = Interval(Integral, 1, None)
+NON_NEGATIVE_INT = Interval(Integral, 0, None)
+RATE = Interval(Real, 0, 1, closed="left")  # the decay rate of a running average
+SHARE = Interval(Real, 0, 1, closed="both")  # the share of one term in a mixture
+KEEP = Interval(Real, 0, 1, closed="right", what="a keep probability")
+SEED = Seed()
+MOMENTUM = Interval(Real, 0, 1, none=True)  # a running average's momentum, or None
+FLAG = Flag()
+
+
+def params(constraints: dict, values: dict) -> dict:
+    """Check each entry of ``values`` (a dict name -> value) against its constraint in
+    ``constraints`` (a dict name -> :class:`Constraint`); return the checked values.
+
+    >>> params({"lr": POSITIVE, "seed": SEED}, {"lr": 1e-3, "seed": True})
+    Traceback (most recent call last):
+    ...
+    nntrain.validation.InvalidArgument: seed must be a non-negative integer, got bool
+    """
+    return {name: constraints[name].check(name, value) for name, value in values.items()}
+
+
+def declared(**constraints):
+    """Decorate a function to check its arguments against ``constraints`` (by parameter
+    name) before it runs; the declaration stays readable as ``f.constraints``, which the
+    tests walk to generate bad inputs. Defaults are not checked (they are chosen good)."""
+
+    def decorate(f):
+        signature = inspect.signature(f)
+        unknown = set(constraints) - set(signature.parameters)
+        if unknown:
+            raise InvalidArgument(f"{f.__name__} has no parameters {sorted(unknown)}")
+
+        @functools.wraps(f)
+        def checked(*args, **kwargs):
+            given = signature.bind(*args, **kwargs).arguments
+            for name, constraint in constraints.items():
+                if name in given:
+                    constraint.check(name, given[name])
+            return f(*args, **kwargs)
+
+        checked.constraints = constraints
+        return checked
+
+    return decorate
+
+
+def unknown_keys(name, mapping, known) -> None:
+    """Refuse the keys of ``mapping`` (the argument ``name``) that are not in ``known``.
+
+    >>> unknown_keys("config", {"lr": 0.1}, ("eta",))
+    Traceback (most recent call last):
+    ...
+    nntrain.validation.InvalidArgument: config has unknown keys ['lr']; the known ones are ['eta']
+    """
+    unknown = [key for key in mapping if key not in known]
+    if unknown:
+        raise InvalidArgument(
+            f"{name} has unknown keys {unknown}; the known ones are {list(known)}"
+        )
+
+
+def settings(name, mapping, constraints, *, example, required=()):
+    """Check a dict of settings (``bn_param``, ``dropout_param``, an update rule's
+    ``config``): a dict (``example`` shows one in the message), no unknown keys, the
+    ``required`` ones present, and each value present against its constraint, reported as
+    ``name['key']``. Returns the checked values of the keys present."""
+    if not isinstance(mapping, dict):
+        raise InvalidArgument(
+            f"{name} must be a dict such as {example}, got {got(mapping, wrong_type=True)}"
+        )
+    unknown_keys(name, mapping, list(constraints))
+    if any(key not in mapping for key in required):
+        wanted = " and ".join(f"{key!r} ({constraints[key].kind()})" for key in required)
+        raise InvalidArgument(f"{name} must contain {wanted}, got keys {list(mapping)}")
+    return {
+        key: constraints[key].check(f"{name}[{key!r}]", value) for key, value in mapping.items()
+    }
+
+
+def non_empty_list(name, value, item: Constraint, what: str) -> list:
+    """Check a non-empty list (or tuple) whose every entry passes ``item``; ``what`` names
+    the entries in the plural ("trial dicts"). Returns it as a list.
+
+    >>> non_empty_list("sizes", [1, 0], POSITIVE_INT, "sizes")
+    Traceback (most recent call last):
+    ...
+    nntrain.validation.InvalidArgument: sizes[1] must be a positive integer, got 0
+    """
+    if not isinstance(value, (list, tuple)) or not value:
+        shown = got(value, wrong_type=not isinstance(value, (list, tuple)))
+        raise InvalidArgument(f"{name} must be a non-empty list of {what}, got {shown}")
+    for i, entry in enumerate(value):
+        item.check(f"{name}[{i}]", entry)
+    return list(value)
+
+
+def data_splits(data, keys=("X_train", "y_train", "X_val", "y_val")) -> dict:
+    """Check a dict of data splits holding ``keys``; one message for every caller."""
+    wanted = f"data must be a dict with {', '.join(keys)}"
+    if not isinstance(data, dict):
+        raise InvalidArgument(f"{wanted}, got {got(data, wrong_type=True)}")
+    for key in keys:
+        if key not in data:
+            raise InvalidArgument(f"{wanted}; {key} is missing (keys: {sorted(data)})")
+    return data
 
 
 class _Trust(threading.local):
@@ -87,22 +447,25 @@ def array(name: str, x, *, ndim=None, min_ndim=None, floating=True, finite=False
     if _trust.on:
         return x
     if not (isinstance(x, np.ndarray) or is_tensor(x)):
-        raise TypeError(f"{name} must be a NumPy array or a torch tensor, got {type(x).__name__}")
+        raise InvalidArgument(
+            f"{name} must be a NumPy array or a torch tensor, got {type(x).__name__}"
+        )
     if ndim is not None and x.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(x.shape)}")
+        dimensions = "1 dimension" if ndim == 1 else f"{ndim} dimensions"
+        raise InvalidArgument(f"{name} must have {dimensions}, got shape {tuple(x.shape)}")
     if min_ndim is not None and x.ndim < min_ndim:
-        raise ValueError(
+        raise InvalidArgument(
             f"{name} must have at least {min_ndim} dimensions, got shape {tuple(x.shape)}"
         )
     if floating:
         is_float = x.is_floating_point() if is_tensor(x) else np.issubdtype(x.dtype, np.floating)
         if not is_float:
-            raise TypeError(f"{name} must have a floating-point dtype, got {x.dtype}")
+            raise InvalidArgument(f"{name} must have a floating-point dtype, got {x.dtype}")
     size = x.numel() if is_tensor(x) else x.size
     if finite and size:
         ok = bool(torch.isfinite(x).all()) if is_tensor(x) else bool(np.isfinite(x).all())
         if not ok:
-            raise ValueError(f"{name} contains NaN or infinite values")
+            raise InvalidArgument(f"{name} contains NaN or infinite values")
     return x
 
 
@@ -111,7 +474,7 @@ def ndarray(name: str, x, **checks):
     if _trust.on:
         return x
     if not isinstance(x, np.ndarray):
-        raise TypeError(
+        raise InvalidArgument(
             f"{name} must be a NumPy array, got {type(x).__name__} "
             "(nntrain.reference works on NumPy arrays; nntrain.torch takes tensors)"
         )
@@ -123,7 +486,7 @@ def tensor(name: str, x, **checks):
     if _trust.on:
         return x
     if not is_tensor(x):
-        raise TypeError(
+        raise InvalidArgument(
             f"{name} must be a torch tensor, got {type(x).__name__} "
             "(nntrain.torch works on tensors; nntrain.reference takes NumPy arrays)"
         )
@@ -137,12 +500,12 @@ def same_kind(names: tuple[str, ...], *xs) -> None:
     tensors = [is_tensor(x) for x in xs]
     if any(tensors) and not all(tensors):
         kinds = ", ".join(f"{n}: {type(x).__name__}" for n, x in zip(names, xs))
-        raise TypeError(f"mix of NumPy arrays and torch tensors ({kinds}); use one kind")
+        raise InvalidArgument(f"mix of NumPy arrays and torch tensors ({kinds}); use one kind")
     if all(tensors) and xs:
         devices = {x.device for x in xs}
         if len(devices) > 1:
             where = ", ".join(f"{n}: {x.device}" for n, x in zip(names, xs))
-            raise ValueError(f"tensors on different devices ({where})")
+            raise InvalidArgument(f"tensors on different devices ({where})")
 
 
 def shape(name: str, x, expected: tuple) -> None:
@@ -153,7 +516,7 @@ def shape(name: str, x, expected: tuple) -> None:
     if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
         sizes = ["any" if e is None else str(e) for e in expected]
         want = "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
-        raise ValueError(f"{name} must have shape {want}, got {got}")
+        raise InvalidArgument(f"{name} must have shape {want}, got {got}")
 
 
 def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
@@ -166,14 +529,14 @@ def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
     if _trust.on:
         return
     if not (isinstance(y, np.ndarray) or is_tensor(y)):
-        raise TypeError(f"{name} must be an array of class labels, got {type(y).__name__}")
+        raise InvalidArgument(f"{name} must be an array of class labels, got {type(y).__name__}")
     same_kind(("scores", name), like, y)
     if is_tensor(y):
         is_int = not y.is_floating_point() and not y.is_complex() and y.dtype != torch.bool
     else:
         is_int = isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer)
     if not is_int:
-        raise TypeError(
+        raise InvalidArgument(
             f"{name} must be an integer array of class labels, got "
             f"{getattr(y, 'dtype', type(y).__name__)}"
         )
@@ -181,28 +544,20 @@ def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
     if n and not is_tensor(y):
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= num_classes:
-            raise ValueError(
+            raise InvalidArgument(
                 f"{name} must hold labels in [0, {num_classes}), got values from {lo} to {hi}"
             )
 
 
-def positive(name: str, value, *, allow_zero=False) -> None:
-    """Check a positive (or non-negative) real number."""
-    if _trust.on:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value}")
+def positive(name: str, value, *, allow_zero=False):
+    """Check a positive (or, with ``allow_zero``, non-negative) finite real number."""
+    if not _trust.on:
+        return (NON_NEGATIVE if allow_zero else POSITIVE).check(name, value)
 
 
-def positive_int(name: str, value) -> None:
+def positive_int(name: str, value) -> int:
     """Check a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return POSITIVE_INT.check(name, value)
 
 
 # ------------------------------------------------------ layers' inputs (both trees)
@@ -219,9 +574,13 @@ def affine_inputs(x, w, b, kind, *, pieces=False):
     kind("b", b, ndim=2 if pieces else 1)
     same_kind(("x", "w", "b"), x, w, b)
     if is_tensor(x) and not x.dtype == w.dtype == b.dtype:
-        raise TypeError(f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}")
+        raise InvalidArgument(
+            f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}"
+        )
     if pieces and w.shape[0] < 1:
-        raise ValueError(f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}")
+        raise InvalidArgument(
+            f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}"
+        )
     d_in = math.prod(x.shape[1:])
     shape("w", w, (None, d_in, None) if pieces else (d_in, None))
     shape("b", b, (w.shape[0], w.shape[2]) if pieces else (w.shape[1],))
@@ -247,12 +606,12 @@ def channel_vector(name, v, x):
     if c == 1:
         return (1,) * x.ndim
     if x.ndim < 2:
-        raise ValueError(
+        raise InvalidArgument(
             f"{name} must have shape (1,) for x with fewer than 2 dimensions (no channel "
             f"axis), got {name} of shape {tuple(v.shape)} and x of shape {tuple(x.shape)}"
         )
     if c != x.shape[1]:
-        raise ValueError(
+        raise InvalidArgument(
             f"{name} must have shape (1,) or (C,) with C = x.shape[1] = {x.shape[1]}, "
             f"got {tuple(v.shape)}"
         )
@@ -265,7 +624,7 @@ def scores_and_labels(scores, y, kind):
     kind("scores", scores, ndim=2)
     labels("y", y, scores.shape[0], scores.shape[1], like=scores)
     if scores.shape[0] == 0:
-        raise ValueError("scores must hold at least one example, got shape (0, C)")
+        raise InvalidArgument("scores must hold at least one example, got shape (0, C)")
 
 
 def pred_and_target(pred, target, kind):
@@ -276,7 +635,7 @@ def pred_and_target(pred, target, kind):
     same_kind(("pred", "target"), pred, target)
     shape("target", target, tuple(pred.shape))
     if math.prod(pred.shape) == 0:
-        raise ValueError("pred must hold at least one value, got an empty array")
+        raise InvalidArgument("pred must hold at least one value, got an empty array")
 
 
 # ------------------------------------------------------ preprocessing (both trees)
@@ -293,7 +652,7 @@ def real_data(name, X, kind, *, min_ndim):
         integer = np.issubdtype(X.dtype, np.integer)
         real = integer or np.issubdtype(X.dtype, np.floating)
     if not real:
-        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+        raise InvalidArgument(f"{name} must hold real numbers, got dtype {X.dtype}")
     if integer:
         X = X.to(torch.get_default_dtype()) if is_tensor(X) else X.astype(np.float64)
     return array(name, X, finite=True)
@@ -302,7 +661,7 @@ def real_data(name, X, kind, *, min_ndim):
 def fit_examples(transform, X):
     """A preprocessing ``fit`` needs at least 2 examples to estimate statistics."""
     if X.shape[0] < 2:
-        raise ValueError(
+        raise InvalidArgument(
             f"{type(transform).__name__}.fit needs at least 2 examples to estimate "
             f"statistics, got X of shape {tuple(X.shape)}"
         )
@@ -320,7 +679,7 @@ def feature_shape(transform, name, X, expected):
     """Check that ``X`` has the feature shape ``expected``: the one ``transform`` saw in
     ``fit``, or PCA's ``k`` coordinates."""
     if tuple(X.shape[1:]) != tuple(expected):
-        raise ValueError(
+        raise InvalidArgument(
             f"{name} must have shape (N, {', '.join(map(str, expected))}) like the data "
             f"{type(transform).__name__} was fitted on, got {tuple(X.shape)}"
         )
@@ -329,33 +688,20 @@ def feature_shape(transform, name, X, expected):
 # ------------------------------------------------------------- hyperparameters
 
 
-def finite_real(name, value):
+def finite_real(name, value) -> float:
     """Check a hyperparameter: a finite real number (not a bool). Returns it as a float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
+    return FINITE.check(name, value)
 
 
-def gain_param(param):
+def gain_param(param) -> float:
     """Check ``calculate_gain``'s ``param``, the negative slope of ``"leaky_relu"``: a finite
-    real number (a ``ValueError`` otherwise, as in PyTorch). Returns it as a float."""
-    if isinstance(param, bool) or not isinstance(param, numbers.Real):
-        raise ValueError(
-            f"param (the negative slope of leaky_relu) must be a real number, got {param!r}"
-        )
-    if not math.isfinite(param):
-        raise ValueError(f"param (the negative slope of leaky_relu) must be finite, got {param!r}")
-    return float(param)
+    real number (a ``ValueError`` for a string too, as in PyTorch). Returns it as a float."""
+    return FINITE.check("param (the negative slope of leaky_relu)", param)
 
 
 def one_of(name, value, options):
     """Check that ``value`` is one of the strings ``options``; return its index."""
-    if not isinstance(value, str) or value not in options:
-        names = [repr(o) for o in options]
-        wanted = " or ".join(names) if len(names) == 2 else "one of " + ", ".join(names)
-        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    Options(*options).check(name, value)
     return options.index(value)
 
 
@@ -367,9 +713,9 @@ def weight_shape(shape):
     if not isinstance(shape, (tuple, list)) or not all(
         isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
     ):
-        raise TypeError(f"shape must be a tuple of non-negative integers, got {shape!r}")
+        raise InvalidArgument(f"shape must be a tuple of non-negative integers, got {shape!r}")
     if any(s < 0 for s in shape):
-        raise ValueError(f"shape must be a tuple of non-negative integers, got {tuple(shape)}")
+        raise InvalidArgument(f"shape must be a tuple of non-negative integers, got {tuple(shape)}")
     return tuple(int(s) for s in shape)
 
 
@@ -377,7 +723,7 @@ def numpy_generator(rng):
     """Check that ``rng`` is a NumPy ``Generator`` (the reference's only source of
     randomness)."""
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(
+        raise InvalidArgument(
             f"rng must be a numpy.random.Generator, got {type(rng).__name__} "
             "(pass np.random.default_rng(seed))"
         )
@@ -390,12 +736,12 @@ def torch_generator(rng, tensor):
     if rng is None:
         return None
     if not isinstance(rng, torch.Generator):
-        raise TypeError(
+        raise InvalidArgument(
             f"rng must be a torch.Generator or None, got {type(rng).__name__} "
             "(pass torch.Generator().manual_seed(seed), or None for the global generator)"
         )
     if rng.device.type != tensor.device.type:
-        raise ValueError(
+        raise InvalidArgument(
             f"rng must be a generator for the tensor's device type: rng is on {rng.device}, "
             f"tensor on {tensor.device} (pass torch.Generator(device=tensor.device))"
         )
@@ -405,43 +751,35 @@ def torch_generator(rng, tensor):
 # ------------------------------- update rules and optimizers (both trees)
 
 
-def fraction(name, value):
-    """Check the decay rate of a running average (a momentum, a beta): a real number in
-    ``[0, 1)``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number in [0, 1), got {type(value).__name__}")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
+def fraction(name, value) -> float:
+    """Check the decay rate of a running average (a momentum, a beta): in ``[0, 1)``."""
+    return RATE.check(name, value)
 
 
 def non_negative(**values):
     """Check hyperparameters, given by name, that must be finite and >= 0 (an optimizer's
     ``lr``, ``eps``, ``weight_decay``...)."""
-    for name, value in values.items():
-        positive(name, value, allow_zero=True)
+    params(dict.fromkeys(values, NON_NEGATIVE), values)
 
 
 def betas(value):
     """Check Adam's ``betas``: a pair of decay rates in ``[0, 1)``. Returns it as a tuple."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {value!r}")
+        raise InvalidArgument(f"betas must be a pair (beta1, beta2), got {value!r}")
     for i, beta in enumerate(value):
         fraction(f"betas[{i}]", beta)
     return tuple(value)
 
 
-def step_count(name, value):
+def step_count(name, value) -> int:
     """Check a number of steps taken so far: an integer >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= 0 (a step count), got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be an integer >= 0 (a step count), got {value!r}")
+    return NON_NEGATIVE_INT.check(name, value)
 
 
 def nesterov_momentum(nesterov, momentum, dampening):
     """Nesterov momentum needs a momentum and no dampening (as in ``torch.optim.SGD``)."""
     if nesterov and (momentum <= 0 or dampening != 0):
-        raise ValueError(
+        raise InvalidArgument(
             "nesterov=True needs momentum > 0 and dampening = 0, got "
             f"momentum={momentum} and dampening={dampening}"
         )
@@ -451,41 +789,41 @@ def optimized_parameter(p):
     """A parameter that an optimizer of :mod:`nntrain.torch.optim` updates: real, with a
     dense gradient (metadata only)."""
     if p.is_complex() or p.grad.is_sparse:
-        raise TypeError(
+        raise InvalidArgument(
             "these optimizers update real parameters with dense gradients, got a "
             f"{'complex parameter' if p.is_complex() else 'sparse gradient'} "
             "(use torch.optim's built-ins for those)"
         )
 
 
-#: The hyperparameters of an update rule that are decay rates, in ``[0, 1)``.
-RATES = ("momentum", "decay_rate", "beta1", "beta2")
+#: The constraint on each hyperparameter of the update rules (a rule's ``config`` declares
+#: the keys of its defaults from these): ``learning_rate > 0``, the decay rates in
+#: ``[0, 1)``, ``epsilon`` and ``weight_decay >= 0``, the step count ``t`` an integer >= 0.
+HYPERPARAMETERS = {
+    "learning_rate": POSITIVE,
+    "momentum": RATE,
+    "decay_rate": RATE,
+    "beta1": RATE,
+    "beta2": RATE,
+    "epsilon": NON_NEGATIVE,
+    "weight_decay": NON_NEGATIVE,
+    "t": NON_NEGATIVE_INT,
+}
 
 
 def update_config(config, defaults, state, name="config"):
     """Check the ``config`` of an update rule ``rule(w, dw, config)``: ``None`` (a fresh
-    dict) or a dict whose keys are the rule's hyperparameters (``defaults``) and arrays of
-    state (``state``). The missing hyperparameters get their defaults (``setdefault``) and
-    each is checked: ``learning_rate > 0``, the :data:`RATES` in ``[0, 1)``, ``epsilon``
-    and ``weight_decay >= 0``, the step count ``t`` an integer >= 0. Returns the dict;
-    ``name`` is the argument's name in the messages."""
-    if config is None:
-        config = {}
+    dict) or a dict whose keys are the rule's hyperparameters (``defaults``, each checked
+    by its :data:`HYPERPARAMETERS` constraint) and arrays of state (``state``, checked by
+    :func:`update_inputs`). The missing hyperparameters get their defaults
+    (``setdefault``). Returns the dict; ``name`` is the argument's name in the messages."""
+    config = {} if config is None else config
     if not isinstance(config, dict):
-        raise TypeError(f"{name} must be a dict or None, got {type(config).__name__}")
-    unknown = [key for key in config if key not in defaults and key not in state]
-    if unknown:
-        raise ValueError(
-            f"{name} has unknown keys {unknown}; the known ones are {[*defaults, *state]}"
-        )
+        raise InvalidArgument(f"{name} must be a dict or None, got {got(config, wrong_type=True)}")
+    declared = {key: HYPERPARAMETERS[key] for key in defaults} | dict.fromkeys(state, Constraint())
+    settings(name, config, declared, example={"learning_rate": 1e-2})
     for key, default in defaults.items():
-        value, entry = config.setdefault(key, default), f"{name}[{key!r}]"
-        if key == "t":
-            step_count(entry, value)
-        elif key in RATES:
-            fraction(entry, value)
-        else:
-            positive(entry, value, allow_zero=key != "learning_rate")
+        config.setdefault(key, default)
     return config
 
 
@@ -497,18 +835,20 @@ def rule_keywords(update_rule, optim_config, defaults, **keywords):
     if optim_config is None:
         optim_config = {}
     if not isinstance(optim_config, dict):
-        raise TypeError(f"optim_config must be a dict or None, got {type(optim_config).__name__}")
+        raise InvalidArgument(
+            f"optim_config must be a dict or None, got {type(optim_config).__name__}"
+        )
     config = dict(optim_config)
     for key, value in keywords.items():
         if value is None:
             continue
         if key not in defaults:
-            raise ValueError(
+            raise InvalidArgument(
                 f"{key} is not a hyperparameter of update_rule={update_rule!r}, whose "
                 f"hyperparameters are {list(defaults)}; got {key}={value!r}"
             )
         if key in optim_config:
-            raise ValueError(
+            raise InvalidArgument(
                 f"{key} is given twice, as {key}={value!r} and in optim_config "
                 f"({optim_config[key]!r}); give it in one place"
             )
@@ -536,69 +876,44 @@ def update_inputs(w, dw, config, kind, defaults, state):
 # ---------------------------------------------- batch normalization's bn_param
 
 
-#: The keys :func:`batchnorm_forward` reads from (and writes to) ``bn_param``.
-BN_KEYS = ("mode", "eps", "momentum", "running_mean", "running_var", "num_batches_tracked")
-
-
 BN_MODES = ("train", "test")
+
+#: What :func:`batchnorm_forward` reads from (and writes to) ``bn_param``: the running
+#: statistics are arrays of the input's kind, checked against it (:func:`running_stat`).
+BN_PARAM = {
+    "mode": Options(*BN_MODES),
+    "eps": NON_NEGATIVE,
+    "momentum": MOMENTUM,
+    "running_mean": Constraint(),
+    "running_var": Constraint(),
+    "num_batches_tracked": Constraint(),  # an int, or torch's 0-d tensor: per tree
+}
+BN_KEYS = tuple(BN_PARAM)
 
 
 def bn_settings(bn_param):
-    """Check ``bn_param`` (a dict with a valid ``mode``, ``eps`` and ``momentum``, and no
-    unknown keys) and return ``(mode, eps, momentum)`` with the defaults filled in."""
-    if not isinstance(bn_param, dict):
-        raise TypeError(
-            f"bn_param must be a dict such as {{'mode': 'train'}}, got {type(bn_param).__name__}"
-        )
-    unknown = [k for k in bn_param if k not in BN_KEYS]
-    if unknown:
-        raise ValueError(f"bn_param has unknown keys {unknown}; the known ones are {list(BN_KEYS)}")
-    if "mode" not in bn_param:
-        raise ValueError(
-            f"bn_param must contain 'mode' ('train' or 'test'), got keys {list(bn_param)}"
-        )
-    mode = bn_param["mode"]
-    if not (isinstance(mode, str) and mode in BN_MODES):
-        raise ValueError(f"bn_param['mode'] must be 'train' or 'test', got {mode!r}")
-    eps = bn_param.get("eps", 1e-5)
-    positive("bn_param['eps']", eps, allow_zero=True)
-    momentum = momentum_rate("bn_param['momentum']", bn_param.get("momentum", 0.1))
-    return mode, float(eps), momentum
+    """Check ``bn_param`` against :data:`BN_PARAM` (a dict with a ``mode``, and no unknown
+    keys) and return ``(mode, eps, momentum)`` with the defaults filled in."""
+    given = settings("bn_param", bn_param, BN_PARAM, example={"mode": "train"}, required=["mode"])
+    return given["mode"], given.get("eps", 1e-5), given.get("momentum", 0.1)
 
 
 def momentum_rate(name, momentum):
     """Check a momentum: a real number in ``[0, 1]`` (returned as a float) or ``None``."""
-    if momentum is None:
-        return None
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number in [0, 1] or None, got {type(momentum).__name__}"
-        )
-    if not 0 <= momentum <= 1:
-        raise ValueError(f"{name} must be in [0, 1] or None, got {momentum}")
-    return float(momentum)
+    return MOMENTUM.check(name, momentum)
 
 
-def bn_count(bn_param):
+def bn_count(bn_param) -> int:
     """The number of training batches seen so far, ``bn_param['num_batches_tracked']``
     (0 when absent): a non-negative integer."""
     count = bn_param.get("num_batches_tracked", 0)
-    if isinstance(count, bool) or not isinstance(count, numbers.Integral):
-        raise TypeError(
-            "bn_param['num_batches_tracked'] must be a non-negative integer, got "
-            f"{type(count).__name__}"
-        )
-    if count < 0:
-        raise ValueError(
-            f"bn_param['num_batches_tracked'] must be a non-negative integer, got {count!r}"
-        )
-    return int(count)
+    return NON_NEGATIVE_INT.check("bn_param['num_batches_tracked']", count)
 
 
 def two_values_per_feature(shape, count):
     """Train mode needs more than one value per feature to compute a variance."""
     if count < 2:
-        raise ValueError(
+        raise InvalidArgument(
             "train mode needs more than one value per feature (channel) to compute a batch "
             "variance; the variance of one example is undefined (PyTorch refuses it too), "
             f"got x of shape {tuple(shape)}"
@@ -608,7 +923,7 @@ def two_values_per_feature(shape, count):
 def bn_cache(cache):
     """A cache of :func:`batchnorm_forward`: a dict with a ``mode``."""
     if not (isinstance(cache, dict) and cache.get("mode") in BN_MODES):
-        raise TypeError(
+        raise InvalidArgument(
             f"cache must be the dict returned by batchnorm_forward, got {type(cache).__name__}"
         )
     return cache
@@ -625,9 +940,11 @@ PLACEMENTS = ("before", "after")
 def net_normalization(normalization, placement):
     """Validate the normalization arguments shared by both trees' ``FullyConnectedNet``."""
     if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+        raise InvalidArgument(
+            f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}"
+        )
     if placement not in PLACEMENTS:
-        raise ValueError(
+        raise InvalidArgument(
             f"norm_placement must be 'before' or 'after' the nonlinearity, got {placement!r}"
         )
 
@@ -641,7 +958,7 @@ def net_architecture(
     Returns the layer sizes ``[input_dim, *hidden_dims, num_classes]``.
     """
     if isinstance(hidden_dims, numbers.Integral) or not hasattr(hidden_dims, "__iter__"):
-        raise TypeError(f"hidden_dims must be a list of layer widths, got {hidden_dims!r}")
+        raise InvalidArgument(f"hidden_dims must be a list of layer widths, got {hidden_dims!r}")
     hidden_dims = list(hidden_dims)
     for i, h in enumerate(hidden_dims):
         positive_int(f"hidden_dims[{i}]", h)
@@ -649,9 +966,11 @@ def net_architecture(
     positive_int("num_classes", num_classes)
     positive("weight_scale", weight_scale)
     if activation not in activations:
-        raise ValueError(f"activation must be one of {sorted(activations)}, got {activation!r}")
+        raise InvalidArgument(
+            f"activation must be one of {sorted(activations)}, got {activation!r}"
+        )
     if loss not in losses:
-        raise ValueError(f"loss must be one of {sorted(losses)}, got {loss!r}")
+        raise InvalidArgument(f"loss must be one of {sorted(losses)}, got {loss!r}")
     return [input_dim, *hidden_dims, num_classes]
 
 
@@ -681,7 +1000,7 @@ def net_targets(net, X, y, n_outputs, kind):
     kind("X", X, min_ndim=2)
     d = int(np.prod(X.shape[1:]))
     if d != net.input_dim:
-        raise ValueError(
+        raise InvalidArgument(
             f"X must have {net.input_dim} features per example, got shape {tuple(X.shape)}"
         )
     positive("reg", net.reg, allow_zero=True)
@@ -700,12 +1019,12 @@ def net_targets(net, X, y, n_outputs, kind):
 def classification_splits(data):
     """The flattened inputs and the labels of both splits, and the number of classes."""
     if not isinstance(data, dict):
-        raise TypeError(
+        raise InvalidArgument(
             f"data must be a dict with X_train, y_train, X_val, y_val, got {type(data).__name__}"
         )
     for key in ("X_train", "y_train", "X_val", "y_val"):
         if key not in data:
-            raise ValueError(
+            raise InvalidArgument(
                 f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing"
             )
     arrays = {}
@@ -715,18 +1034,18 @@ def classification_splits(data):
         )
         y = np.asarray(data[f"y_{split}"])
         if X.shape[0] == 0 or y.shape != (X.shape[0],):
-            raise ValueError(
+            raise InvalidArgument(
                 f"X_{split} and y_{split} must hold the same non-zero number of "
                 f"examples, got shapes {X.shape} and {y.shape}"
             )
         if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-            raise ValueError(
+            raise InvalidArgument(
                 f"y_{split} must hold class labels, integers >= 0; got dtype "
                 f"{y.dtype} and values from {y.min()} to {y.max()}"
             )
         arrays[split] = X.reshape(X.shape[0], -1), y
     if arrays["train"][0].shape[1] != arrays["val"][0].shape[1]:
-        raise ValueError(
+        raise InvalidArgument(
             f"X_train and X_val must have the same number of features, got "
             f"{arrays['train'][0].shape[1]} and {arrays['val'][0].shape[1]}"
         )
@@ -742,16 +1061,18 @@ def reals(name, x, ok=None, wanted="a finite real number"):
     entry finite and, with ``ok``, passing ``ok(entries)`` (``wanted`` says what passes, in
     the message). Returns it as a float64 array."""
     if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.ndarray, list, tuple)):
-        raise TypeError(f"{name} must be {wanted} or an array of them, got {type(x).__name__}")
+        raise InvalidArgument(
+            f"{name} must be {wanted} or an array of them, got {type(x).__name__}"
+        )
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must hold real numbers, got {x!r}") from None
+        raise InvalidArgument(f"{name} must hold real numbers, got {x!r}") from None
     good = np.isfinite(a)
     if ok is not None:
         good &= ok(np.where(good, a, 0.0))
     if not good.all():
-        raise ValueError(f"{name} must be {wanted}, got {a[~good].flat[0]}")
+        raise InvalidArgument(f"{name} must be {wanted}, got {a[~good].flat[0]}")
     return a
 
 
@@ -761,56 +1082,48 @@ def vector(name, x, size=None):
     try:
         x = np.array(x, dtype=np.float64)
     except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"{name} must be a 1-D array of real numbers, got {x!r:.60}") from None
+        raise InvalidArgument(
+            f"{name} must be a 1-D array of real numbers, got {x!r:.60}"
+        ) from None
     x = array(name, x, ndim=1, finite=True)
     if size is not None:
         shape(name, x, (size,))
     return x
 
 
-def non_negative_int(name, value):
-    """Check a non-negative integer (a number of steps, where 0 is allowed). Returns it as
-    an int."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
+def non_negative_int(name, value) -> int:
+    """Check a non-negative integer (a number of steps, where 0 is allowed)."""
+    return NON_NEGATIVE_INT.check(name, value)
 
 
 def function(name, f, wanted):
     """Check that ``f`` is callable; ``wanted`` says what it should be, in the message."""
-    if not callable(f):
-        raise TypeError(f"{name} must be {wanted}, got {type(f).__name__}")
+    return Function(wanted).check(name, f)
 
 
 # ------------------------------------ dropout and weight penalties (both trees)
 
 
-#: The keys :func:`dropout_forward` reads from ``dropout_param``.
-DROPOUT_KEYS = ("mode", "p", "seed", "mask")
+#: What :func:`dropout_forward` reads from ``dropout_param`` (the mask is an array of the
+#: input's kind, checked against it).
+DROPOUT_PARAM = {
+    "mode": Options(*BN_MODES),
+    "p": KEEP,
+    "seed": Seed(none=True),
+    "mask": Constraint(),
+}
+DROPOUT_KEYS = tuple(DROPOUT_PARAM)
 
 
-def keep_probability(name, p):
-    """Check a probability of keeping a unit (cs231n's dropout ``p``): a real number in
-    ``(0, 1]``. Returns it as a float."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(
-            f"{name} must be a keep probability, a real number in (0, 1], got {type(p).__name__}"
-        )
-    if not 0 < p <= 1:
-        raise ValueError(f"{name} must be a keep probability in (0, 1], got {p}")
-    return float(p)
+def keep_probability(name, p) -> float:
+    """Check a probability of keeping a unit (cs231n's dropout ``p``), in ``(0, 1]``."""
+    return KEEP.check(name, p)
 
 
-def mixing_ratio(name, value):
-    """Check the share of one term in a mixture (the elastic net's ``l1_ratio``): a real
-    number in ``[0, 1]``. Returns it as a float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number in [0, 1], got {type(value).__name__}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return float(value)
+def mixing_ratio(name, value) -> float:
+    """Check the share of one term in a mixture (the elastic net's ``l1_ratio``), in
+    ``[0, 1]``."""
+    return SHARE.check(name, value)
 
 
 def penalty_inputs(w, kind, *, ndim=None, **hyperparameters):
@@ -827,39 +1140,25 @@ def penalty_inputs(w, kind, *, ndim=None, **hyperparameters):
 
 
 def dropout_settings(dropout_param, x, kind):
-    """Check ``dropout_param`` against the input ``x``: a dict with ``mode`` (``"train"`` or
-    ``"test"``) and ``p`` (:func:`keep_probability`), and optionally ``seed`` (an integer
-    >= 0) or ``mask`` (a boolean array of ``x``'s shape and of the tree's kind ``kind``),
-    not both; no unknown keys. Returns ``(mode, p, seed, mask)``, ``None`` for those absent."""
-    if not isinstance(dropout_param, dict):
-        raise TypeError(
-            "dropout_param must be a dict such as {'mode': 'train', 'p': 0.5}, got "
-            f"{type(dropout_param).__name__}"
-        )
-    unknown = [k for k in dropout_param if k not in DROPOUT_KEYS]
-    if unknown:
-        raise ValueError(
-            f"dropout_param has unknown keys {unknown}; the known ones are {list(DROPOUT_KEYS)}"
-        )
-    if "mode" not in dropout_param or "p" not in dropout_param:
-        raise ValueError(
-            "dropout_param must contain 'mode' ('train' or 'test') and 'p' (the probability "
-            f"of keeping a unit), got keys {list(dropout_param)}"
-        )
-    mode = dropout_param["mode"]
-    if not (isinstance(mode, str) and mode in BN_MODES):
-        raise ValueError(f"dropout_param['mode'] must be 'train' or 'test', got {mode!r}")
-    p = keep_probability("dropout_param['p']", dropout_param["p"])
-    seed, mask = dropout_param.get("seed"), dropout_param.get("mask")
+    """Check ``dropout_param`` (:data:`DROPOUT_PARAM`) against the input ``x``: a dict with
+    ``mode`` and ``p``, and optionally ``seed`` or ``mask`` (a boolean array of ``x``'s
+    shape and of the tree's kind ``kind``), not both. Returns ``(mode, p, seed, mask)``,
+    ``None`` for those absent."""
+    given = settings(
+        "dropout_param",
+        dropout_param,
+        DROPOUT_PARAM,
+        example={"mode": "train", "p": 0.5},
+        required=["mode", "p"],
+    )
+    mode, p, seed, mask = (given.get(key) for key in DROPOUT_KEYS)
     if seed is not None and mask is not None:
-        raise ValueError("dropout_param takes a 'seed' or a 'mask', not both; got both")
-    if seed is not None:
-        seed = non_negative_int("dropout_param['seed']", seed)
+        raise InvalidArgument("dropout_param takes a 'seed' or a 'mask', not both; got both")
     if mask is not None:
         kind("dropout_param['mask']", mask, floating=False)
         same_kind(("x", "dropout_param['mask']"), x, mask)
         if mask.dtype not in (np.bool_, getattr(torch, "bool", None)):
-            raise TypeError(
+            raise InvalidArgument(
                 f"dropout_param['mask'] must be a boolean array (True: keep), got {mask.dtype}"
             )
         shape("dropout_param['mask']", mask, tuple(x.shape))
@@ -870,7 +1169,7 @@ def dropout_cache(cache):
     """A cache of :func:`dropout_forward`: the pair ``(mask, shape)``, ``mask`` ``None`` in
     test mode."""
     if not (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[1], tuple)):
-        raise TypeError(
+        raise InvalidArgument(
             "cache must be the (mask, shape) pair returned by dropout_forward, got "
             f"{type(cache).__name__}"
         )
@@ -888,10 +1187,9 @@ def net_regularization(dropout_keep_ratio, reg_type, l1_ratio, *, penalties):
 # ------------------------------------ babysitting a classifier (nntrain.babysit, train)
 
 
-def flag(name, value):
+def flag(name, value) -> bool:
     """Check a switch: ``True`` or ``False`` (not 0, 1 or None)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return FLAG.check(name, value)
 
 
 def training_split(data):
@@ -899,22 +1197,22 @@ def training_split(data):
     ignored), checked: NumPy inputs of shape ``(N, ...)``, finite, and ``N >= 2`` integer
     labels ``>= 0`` of shape ``(N,)``. Returns ``(X_train, y_train)``."""
     if not isinstance(data, dict):
-        raise TypeError(
+        raise InvalidArgument(
             f"data must be a dict of splits with X_train and y_train, got {type(data).__name__}"
         )
     for key in ("X_train", "y_train"):
         if key not in data:
-            raise ValueError(
+            raise InvalidArgument(
                 f"data must hold a training split, X_train and y_train; {key} is missing "
                 f"(keys: {sorted(data)})"
             )
     X = ndarray("X_train", data["X_train"], min_ndim=2, floating=False, finite=True)
     y = ndarray("y_train", data["y_train"], floating=False)
     if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"y_train must be an integer array of class labels, got {y.dtype}")
+        raise InvalidArgument(f"y_train must be an integer array of class labels, got {y.dtype}")
     shape("y_train", y, (X.shape[0],))
     if X.shape[0] < 2 or y.min() < 0:
-        raise ValueError(
+        raise InvalidArgument(
             f"data must hold at least 2 training examples with labels >= 0, got {X.shape[0]} "
             f"with labels from {y.min() if y.size else None} to {y.max() if y.size else None}"
         )
@@ -926,12 +1224,12 @@ def class_scores(scores, n, num_classes=None):
     ``C >= 2`` (and ``C == num_classes`` when that is given). Returns ``C``."""
     got = tuple(scores.shape)
     if len(got) != 2 or got[0] != n or got[1] < 2:
-        raise ValueError(
+        raise InvalidArgument(
             f"the model must map a batch of {n} inputs to class scores of shape ({n}, C) "
             f"with C >= 2, got shape {got}"
         )
     if num_classes is not None and got[1] != num_classes:
-        raise ValueError(
+        raise InvalidArgument(
             f"num_classes is {num_classes} but the model returns {got[1]} scores per example"
         )
     return got[1]
@@ -941,11 +1239,13 @@ def image_shape(shape, size):
     """Check the shape of one image, a tuple of positive integers whose product is
     ``size`` (the number of inputs of a layer). Returns it as a tuple."""
     if not (isinstance(shape, (tuple, list)) and shape):
-        raise TypeError(f"shape must be a tuple of image dimensions such as (8, 8), got {shape!r}")
+        raise InvalidArgument(
+            f"shape must be a tuple of image dimensions such as (8, 8), got {shape!r}"
+        )
     for i, s in enumerate(shape):
         positive_int(f"shape[{i}]", s)
     if math.prod(shape) != size:
-        raise ValueError(
+        raise InvalidArgument(
             f"shape {tuple(shape)} holds {math.prod(shape)} pixels but the first layer takes "
             f"{size} inputs"
         )
@@ -959,14 +1259,14 @@ def image_stack(name, images):
     x = array(name, images, floating=False, finite=True)
     x = x.detach().cpu().numpy() if is_tensor(x) else x
     if not 2 <= x.ndim <= 4:
-        raise ValueError(
+        raise InvalidArgument(
             f"{name} must be an image (H, W), a stack (N, H, W) or colour images "
             f"(N, H, W, C), got shape {tuple(x.shape)}"
         )
     x = x.reshape((1,) * (3 - x.ndim) + x.shape) if x.ndim < 3 else x
     x = x[..., None] if x.ndim == 3 else x
     if x.shape[1] < 2 or x.shape[2] < 2:
-        raise ValueError(
+        raise InvalidArgument(
             f"{name} must have images of at least 2x2 pixels (neighbours to compare), "
             f"got shape {tuple(images.shape)}"
         )
