@@ -65,6 +65,7 @@ __all__ = [
     "kaiming_uniform",
     "kaiming_normal",
     "lecun_normal",
+    "fans",
 ]
 
 #: The names for which the gain is 1: linear layers and convolutions without a nonlinearity.
@@ -135,7 +136,7 @@ def calculate_gain(nonlinearity, param=None):
 # --------------------------------------------------------------------------- checks
 
 
-def _fans(shape):
+def fans(shape):
     """``(fan_in, fan_out)`` of a weight of the given shape, in the reference layout.
 
     An affine weight ``(D_in, D_out)`` has ``fan_in = D_in`` and ``fan_out = D_out`` (PyTorch,
@@ -164,7 +165,7 @@ def _std(fan, gain=1.0):
 def _xavier_std(shape, gain):
     r"""Glorot and Bengio's :math:`\mathrm{gain} \cdot \sqrt{2 / (n_{in} + n_{out})}`,
     after checking ``shape`` and ``gain``."""
-    fan_in, fan_out = _fans(shape)
+    fan_in, fan_out = fans(shape)
     check.positive("gain", gain, allow_zero=True)
     if fan_in + fan_out == 0:
         return math.nan
@@ -174,14 +175,13 @@ def _xavier_std(shape, gain):
 def _kaiming_std(shape, a, mode, nonlinearity):
     r"""He et al.'s :math:`\mathrm{gain} / \sqrt{n}`, with the fan :math:`n` chosen by
     ``mode``, after checking every argument."""
-    fans = _fans(shape)
-    fan = fans[check.one_of("mode", mode, MODES)]
+    fan = fans(shape)[check.one_of("mode", mode, MODES)]
     return _std(fan, calculate_gain(nonlinearity, a))
 
 
 def _lecun_std(shape):
     r"""LeCun's :math:`1 / \sqrt{n_{in}}`, after checking ``shape``."""
-    return _std(_fans(shape)[0])
+    return _std(fans(shape)[0])
 
 
 def _uniform(shape, bound, rng):
@@ -263,6 +263,8 @@ def xavier_uniform(shape, gain=1.0, *, rng):
     :math:`1 / n_{in}`, which keeps the forward activations at scale, and
     :math:`1 / n_{out}`, which does the same for the backward gradients.
 
+    Fans of the reference layout (see the module docstring).
+
     Args:
         gain: the factor for the nonlinearity that follows, from :func:`calculate_gain`; a
             finite real number >= 0.
@@ -284,6 +286,8 @@ def xavier_normal(shape, gain=1.0, *, rng):
         \sigma = \mathrm{gain} \cdot \sqrt{\frac{2}{n_{in} + n_{out}}}.
 
     Glorot and Bengio (2010); see :func:`xavier_uniform`, which has the same variance.
+
+    Fans of the reference layout (see the module docstring).
 
     Args:
         gain: the factor for the nonlinearity that follows, from :func:`calculate_gain`; a
@@ -314,6 +318,8 @@ def kaiming_uniform(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng
     defaults are PyTorch's: a leaky ReLU of slope ``a = 0``, that is a ReLU, gain
     :math:`\sqrt{2}`.
 
+    Fans of the reference layout (see the module docstring).
+
     Args:
         a: the negative slope of the leaky ReLU that follows (used only with
             ``nonlinearity="leaky_relu"``).
@@ -343,6 +349,8 @@ def kaiming_normal(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng)
     :math:`\sigma = \sqrt{2 / n_{in}}`. See :func:`kaiming_uniform`, which has the same
     variance.
 
+    Fans of the reference layout (see the module docstring).
+
     Args:
         a, mode, nonlinearity: as in :func:`kaiming_uniform`.
 
@@ -368,6 +376,8 @@ def lecun_normal(shape, *, rng):
     every pre-activation then has unit variance too, in the range where a sigmoid-like unit
     is neither linear nor saturated. It is :func:`kaiming_normal` with
     ``nonlinearity="linear"``, and the initialization of self-normalizing (SELU) networks.
+
+    Fans of the reference layout (see the module docstring).
 
     Example:
         >>> w = lecun_normal((400, 100), rng=np.random.default_rng(0))

@@ -58,10 +58,11 @@ __all__ = [
     "kaiming_uniform_",
     "kaiming_normal_",
     "lecun_normal_",
+    "fans",
 ]
 
 
-def _fans(shape):
+def fans(shape):
     """``(fan_in, fan_out)`` of a weight of the given shape, in PyTorch's layout.
 
     A linear weight ``(out, in)`` has ``fan_in = in = shape[1]`` and
@@ -113,7 +114,7 @@ def _normal(tensor, std, rng):
 
 def _xavier_std(tensor, gain):
     """Glorot and Bengio's standard deviation, after checking ``tensor`` and ``gain``."""
-    fan_in, fan_out = _fans(_tensor(tensor).shape)
+    fan_in, fan_out = fans(_tensor(tensor).shape)
     check.positive("gain", gain, allow_zero=True)
     if fan_in + fan_out == 0:
         return math.nan
@@ -122,8 +123,7 @@ def _xavier_std(tensor, gain):
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
     """He et al.'s standard deviation, after checking every argument."""
-    fans = _fans(_tensor(tensor).shape)
-    fan = fans[check.one_of("mode", mode, reference_init.MODES)]
+    fan = fans(_tensor(tensor).shape)[check.one_of("mode", mode, reference_init.MODES)]
     return _std(fan, calculate_gain(nonlinearity, a))
 
 
@@ -181,7 +181,7 @@ def xavier_uniform_(tensor, gain=1.0, *, rng=None):
     r"""Glorot (Xavier) uniform, :math:`\mathcal{U}(-b, b)` with
     :math:`b = \mathrm{gain} \cdot \sqrt{6 / (n_{in} + n_{out})}`; twin of
     :func:`nntrain.reference.init.xavier_uniform`, the values of
-    ``torch.nn.init.xavier_uniform_``."""
+    ``torch.nn.init.xavier_uniform_``. PyTorch's fans (see the module docstring)."""
     return _uniform(tensor, math.sqrt(3.0) * _xavier_std(tensor, gain), rng)
 
 
@@ -189,7 +189,7 @@ def xavier_normal_(tensor, gain=1.0, *, rng=None):
     r"""Glorot (Xavier) normal, :math:`\mathcal{N}(0, \sigma^2)` with
     :math:`\sigma = \mathrm{gain} \cdot \sqrt{2 / (n_{in} + n_{out})}`; twin of
     :func:`nntrain.reference.init.xavier_normal`, the values of
-    ``torch.nn.init.xavier_normal_``."""
+    ``torch.nn.init.xavier_normal_``. PyTorch's fans (see the module docstring)."""
     return _normal(tensor, _xavier_std(tensor, gain), rng)
 
 
@@ -201,6 +201,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, r
     :math:`b = \mathrm{gain} \cdot \sqrt{3 / n}`; twin of
     :func:`nntrain.reference.init.kaiming_uniform`, the values of
     ``torch.nn.init.kaiming_uniform_``.
+
+    PyTorch's fans (see the module docstring).
 
     Example:
         >>> w = kaiming_uniform_(torch.empty(100, 200), nonlinearity="relu")
@@ -214,7 +216,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rn
     r"""He (Kaiming) normal, :math:`\mathcal{N}(0, \sigma^2)` with
     :math:`\sigma = \mathrm{gain} / \sqrt{n}`; twin of
     :func:`nntrain.reference.init.kaiming_normal`, the values of
-    ``torch.nn.init.kaiming_normal_``."""
+    ``torch.nn.init.kaiming_normal_``. PyTorch's fans (see the module docstring)."""
     return _normal(tensor, _kaiming_std(tensor, a, mode, nonlinearity), rng)
 
 
@@ -224,6 +226,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rn
 def lecun_normal_(tensor, *, rng=None):
     r"""LeCun normal, :math:`\mathcal{N}(0, 1 / n_{in})`; twin of
     :func:`nntrain.reference.init.lecun_normal`. PyTorch has no function of this name; its
-    ``kaiming_normal_`` with ``nonlinearity="linear"`` draws the same values."""
-    fan_in, _ = _fans(_tensor(tensor).shape)
+    ``kaiming_normal_`` with ``nonlinearity="linear"`` draws the same values. PyTorch's fans
+    (see the module docstring)."""
+    fan_in, _ = fans(_tensor(tensor).shape)
     return _normal(tensor, _std(fan_in), rng)
