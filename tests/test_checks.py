@@ -410,7 +410,7 @@ def test_check_init_catches_wrong_schemes(capsys):
     assert "raised ZeroDivisionError" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["he", "zeros", "calculate_gain", "_fans", 3])
+@pytest.mark.parametrize("name", ["he", "zeros", "calculate_gain", "fans", "_std", 3])
 def test_check_init_names_what_it_expects(name):
     with pytest.raises(ValueError, match="a random scheme of nntrain.reference.init"):
         check_init(he_normal, name)

@@ -6,7 +6,8 @@ One rule bends the names, in ``init`` only: a reference function that creates a 
 from a ``shape`` (``xavier_uniform(shape, gain=1.0, *, rng)``) has as twin the in-place
 function of ``torch.nn.init``'s naming, ``<name>_``, whose first parameter is the ``tensor``
 to fill (``xavier_uniform_(tensor, gain=1.0, *, rng=None)``); every other parameter name is
-the same.
+the same. ``fans(shape)``, which reads a shape and makes no array, keeps its name and
+parameter in both trees.
 
 Submodules are discovered with :mod:`pkgutil`, so a new module in either tree is covered
 without touching this file.
@@ -47,12 +48,14 @@ def param_names(fn):
 
 #: Submodules whose shape-taking functions have in-place twins named with a trailing underscore.
 IN_PLACE_MODULES = {"init"}
+#: Their functions that read a shape without making an array: the twin has the same name.
+SHAPE_READERS = {"fans"}
 
 
 def expected_twin(module, fname, fn):
     """The name and parameter names the torch twin of reference function ``fname`` must have."""
     params = param_names(fn)
-    if module in IN_PLACE_MODULES and params[:1] == ["shape"]:
+    if module in IN_PLACE_MODULES and params[:1] == ["shape"] and fname not in SHAPE_READERS:
         return f"{fname}_", ["tensor", *params[1:]]
     return fname, params
 
@@ -101,6 +104,7 @@ def test_the_in_place_rule_applies_to_init_only():
     assert renamed["kaiming_normal"] == "kaiming_normal_"
     assert renamed["zeros"] == "zeros_"
     assert renamed["calculate_gain"] == "calculate_gain"
+    assert renamed["fans"] == "fans"
     for module in REFERENCE_MODULES:
         if module in IN_PLACE_MODULES:
             continue

@@ -460,7 +460,7 @@ def check_init(init, reference, *, seed=0, tol=0.03):
         not isinstance(reference, str)
         or reference.startswith("_")
         or not callable(getattr(schemes, reference, None))
-        or reference in ("calculate_gain", "zeros", "constant", "normal")
+        or reference in ("calculate_gain", "fans", "zeros", "constant", "normal")
     ):
         raise ValueError(
             f"reference must name a random scheme of nntrain.reference.init, got {reference!r}"
