@@ -16,8 +16,11 @@ parameter, as cs231n's ``Solver`` and :func:`nntrain.train.train` do:
 >>> w, sorted(config)
 (array([0.46, 0.46, 0.46]), ['learning_rate', 'momentum', 'velocity'])
 
-Below, :math:`\eta` is the learning rate, :math:`g` the gradient ``dw`` and every operation
-on arrays is elementwise.
+Every rule checks its inputs (``w`` and ``dw`` float arrays of one shape, ``config`` a dict
+of the rule's keys with values in range) and raises a ``TypeError`` or ``ValueError`` that
+names what is wrong; each rule's docstring lists only its ``config`` keys. Below,
+:math:`\eta` is the learning rate, :math:`g` the gradient ``dw`` and every operation on
+arrays is elementwise.
 
 **cs231n's conventions and PyTorch's.** The rules compute what ``torch.optim`` computes, in
 cs231n's notation; two differences matter.
@@ -103,17 +106,7 @@ def sgd(w, dw, config=None):
 
     Robbins and Monro (1951), *A stochastic approximation method*.
 
-    Args:
-        w: a parameter, a float array.
-        dw: the gradient of the loss with respect to ``w``, an array of its shape.
-        config: ``None`` or a dict with ``learning_rate`` :math:`\eta > 0` (default 1e-2).
-
-    Returns:
-        ``(next_w, config)``: the updated parameter (a new array) and ``config``.
-
-    Raises:
-        TypeError: if ``w``, ``dw`` are not float arrays or ``config`` is not a dict.
-        ValueError: for shapes that differ, an unknown key or a value out of range.
+    Config: ``learning_rate`` :math:`\eta > 0` (default 1e-2).
 
     Example:
         >>> sgd(np.array([1.0, 2.0]), np.array([1.0, -1.0]))[0]
@@ -135,19 +128,9 @@ def sgd_momentum(w, dw, config=None):
     the steps cancel. Same trajectory as ``torch.optim.SGD(momentum=mu)`` at a
     constant rate (see the module docstring).
 
-    Args:
-        w: a parameter, a float array.
-        dw: the gradient of the loss with respect to ``w``, an array of its shape.
-        config: ``None`` or a dict with ``learning_rate`` :math:`\eta > 0` (default 1e-2),
-            ``momentum`` :math:`\mu \in [0, 1)` (default 0.9) and ``velocity`` :math:`v`,
-            an array of the shape of ``w`` (zeros at the start).
-
-    Returns:
-        ``(next_w, config)``: the updated parameter (a new array) and ``config``.
-
-    Raises:
-        TypeError: if ``w``, ``dw`` are not float arrays or ``config`` is not a dict.
-        ValueError: for shapes that differ, an unknown key or a value out of range.
+    Config: ``learning_rate`` :math:`\eta > 0` (default 1e-2), ``momentum``
+    :math:`\mu \in [0, 1)` (default 0.9) and ``velocity`` :math:`v`, an array of the shape of
+    ``w`` (zeros at the start).
     """
     config = _config("sgd_momentum", w, dw, config)
     v = config.setdefault("velocity", np.zeros_like(w))
@@ -172,19 +155,9 @@ def nesterov(w, dw, config=None):
     initialization and momentum in deep learning*. Same trajectory as
     ``torch.optim.SGD(momentum=mu, nesterov=True)`` at a constant rate.
 
-    Args:
-        w: a parameter, a float array.
-        dw: the gradient of the loss with respect to ``w``, an array of its shape.
-        config: ``None`` or a dict with ``learning_rate`` :math:`\eta > 0` (default 1e-2),
-            ``momentum`` :math:`\mu \in [0, 1)` (default 0.9) and ``velocity`` :math:`v`,
-            an array of the shape of ``w`` (zeros at the start).
-
-    Returns:
-        ``(next_w, config)``: the updated parameter (a new array) and ``config``.
-
-    Raises:
-        TypeError: if ``w``, ``dw`` are not float arrays or ``config`` is not a dict.
-        ValueError: for shapes that differ, an unknown key or a value out of range.
+    Config: ``learning_rate`` :math:`\eta > 0` (default 1e-2), ``momentum``
+    :math:`\mu \in [0, 1)` (default 0.9) and ``velocity`` :math:`v`, an array of the shape of
+    ``w`` (zeros at the start).
     """
     config = _config("nesterov", w, dw, config)
     v_prev = config.setdefault("velocity", np.zeros_like(w))
@@ -205,19 +178,9 @@ def adagrad(w, dw, config=None):
     large step; since the cache :math:`c` only grows, every step shrinks over time. Equal to
     ``torch.optim.Adagrad(lr, eps=epsilon)`` (whose default ``eps`` is 1e-10).
 
-    Args:
-        w: a parameter, a float array.
-        dw: the gradient of the loss with respect to ``w``, an array of its shape.
-        config: ``None`` or a dict with ``learning_rate`` :math:`\eta > 0` (default 1e-2),
-            ``epsilon`` :math:`\epsilon \geq 0` (default 1e-8) and ``cache`` :math:`c`, an
-            array of the shape of ``w`` (zeros at the start).
-
-    Returns:
-        ``(next_w, config)``: the updated parameter (a new array) and ``config``.
-
-    Raises:
-        TypeError: if ``w``, ``dw`` are not float arrays or ``config`` is not a dict.
-        ValueError: for shapes that differ, an unknown key or a value out of range.
+    Config: ``learning_rate`` :math:`\eta > 0` (default 1e-2), ``epsilon``
+    :math:`\epsilon \geq 0` (default 1e-8) and ``cache`` :math:`c`, an array of the shape of
+    ``w`` (zeros at the start).
     """
     config = _config("adagrad", w, dw, config)
     cache = config.setdefault("cache", np.zeros_like(w)) + dw**2
@@ -237,20 +200,9 @@ def rmsprop(w, dw, config=None):
     cache forgets old gradients at the rate :math:`1 - \rho`, so the steps no longer shrink
     for ever. Equal to ``torch.optim.RMSprop(lr, alpha=decay_rate, eps=epsilon)``.
 
-    Args:
-        w: a parameter, a float array.
-        dw: the gradient of the loss with respect to ``w``, an array of its shape.
-        config: ``None`` or a dict with ``learning_rate`` :math:`\eta > 0` (default 1e-2),
-            ``decay_rate`` :math:`\rho \in [0, 1)` (default 0.99), ``epsilon``
-            :math:`\epsilon \geq 0` (default 1e-8) and ``cache`` :math:`c`, an array of the
-            shape of ``w`` (zeros at the start).
-
-    Returns:
-        ``(next_w, config)``: the updated parameter (a new array) and ``config``.
-
-    Raises:
-        TypeError: if ``w``, ``dw`` are not float arrays or ``config`` is not a dict.
-        ValueError: for shapes that differ, an unknown key or a value out of range.
+    Config: ``learning_rate`` :math:`\eta > 0` (default 1e-2), ``decay_rate``
+    :math:`\rho \in [0, 1)` (default 0.99), ``epsilon`` :math:`\epsilon \geq 0` (default 1e-8)
+    and ``cache`` :math:`c`, an array of the shape of ``w`` (zeros at the start).
     """
     config = _config("rmsprop", w, dw, config)
     rho = config["decay_rate"]
@@ -277,20 +229,10 @@ def adam(w, dw, config=None):
     the scale of the gradient. Equal to ``torch.optim.Adam(lr, betas=(beta1, beta2),
     eps=epsilon)``.
 
-    Args:
-        w: a parameter, a float array.
-        dw: the gradient of the loss with respect to ``w``, an array of its shape.
-        config: ``None`` or a dict with ``learning_rate`` :math:`\eta > 0` (default 1e-3),
-            ``beta1`` and ``beta2`` in :math:`[0, 1)` (defaults 0.9 and 0.999), ``epsilon``
-            :math:`\epsilon \geq 0` (default 1e-8), the moments ``m`` and ``v`` (arrays of
-            the shape of ``w``, zeros at the start) and the step count ``t`` (default 0).
-
-    Returns:
-        ``(next_w, config)``: the updated parameter (a new array) and ``config``.
-
-    Raises:
-        TypeError: if ``w``, ``dw`` are not float arrays or ``config`` is not a dict.
-        ValueError: for shapes that differ, an unknown key or a value out of range.
+    Config: ``learning_rate`` :math:`\eta > 0` (default 1e-3), ``beta1`` and ``beta2`` in
+    :math:`[0, 1)` (defaults 0.9 and 0.999), ``epsilon`` :math:`\epsilon \geq 0` (default 1e-8),
+    the moments ``m`` and ``v`` (arrays of the shape of ``w``, zeros at the start) and the step
+    count ``t`` (default 0).
 
     Example:
         >>> next_w, config = adam(np.zeros(2), np.array([3.0, -0.001]))
@@ -315,18 +257,7 @@ def adamw(w, dw, config=None):
     factor. Equal to ``torch.optim.AdamW(lr, betas=(beta1, beta2), eps=epsilon,
     weight_decay=weight_decay)``.
 
-    Args:
-        w: a parameter, a float array.
-        dw: the gradient of the loss with respect to ``w``, an array of its shape.
-        config: ``None`` or a dict with :func:`adam`'s keys and ``weight_decay``
-            :math:`\lambda \geq 0` (default 1e-2).
-
-    Returns:
-        ``(next_w, config)``: the updated parameter (a new array) and ``config``.
-
-    Raises:
-        TypeError: if ``w``, ``dw`` are not float arrays or ``config`` is not a dict.
-        ValueError: for shapes that differ, an unknown key or a value out of range.
+    Config: :func:`adam`'s keys and ``weight_decay`` :math:`\lambda \geq 0` (default 1e-2).
     """
     config = _config("adamw", w, dw, config)
     decayed = (1 - config["learning_rate"] * config["weight_decay"]) * w
