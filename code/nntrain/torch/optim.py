@@ -18,7 +18,10 @@ Two ways to use the same math on tensors of any device:
   so a step reads nothing on the host either.
 
 How cs231n's convention (the rules) and PyTorch's (the optimizers) differ, in the momentum
-and in the names, is told in :mod:`nntrain.reference.optim`.
+and in the names, is told in :mod:`nntrain.reference.optim`. The rules check their inputs
+as the reference's do; the optimizers refuse a negative ``lr``, ``eps``, ``weight_decay``
+or momentum, a beta outside :math:`[0, 1)` and Nesterov momentum without momentum or with
+dampening, with a ``ValueError``.
 
 Used in chapter 8 (the optimization landscape).
 """
@@ -150,6 +153,23 @@ RULES = {
 # ---------------------------------------------------------------------- the optimizers
 
 
+#: Docstring fragments for the arguments every optimizer shares, put into each class's
+#: ``Args`` where it names them (``{params}``), as ``torch.optim`` does with its
+#: ``_params_doc`` and ``_maximize_doc``.
+_SHARED_ARGS = {
+    "params": "params: the parameters to optimize, or dicts defining parameter groups.",
+    "maximize": "maximize: ascend the objective instead of descending it.",
+    "l2": r"weight_decay: :math:`\lambda \geq 0`, an L2 penalty added to the gradient.",
+}
+
+
+def _shared_args(cls):
+    """Fill the ``{name}`` fragments of ``cls``'s docstring from :data:`_SHARED_ARGS`."""
+    for name, text in _SHARED_ARGS.items():
+        cls.__doc__ = cls.__doc__.replace("{" + name + "}", text)
+    return cls
+
+
 class _Optimizer(torch.optim.Optimizer):
     """What the optimizers below share: :meth:`step` evaluates the closure, then, without
     autograd, hands every parameter that has a gradient to the subclass's ``_update``."""
@@ -185,6 +205,7 @@ def _l2(grad, p, weight_decay):
     return grad.add(p, alpha=weight_decay) if weight_decay != 0 else grad
 
 
+@_shared_args
 class SGD(_Optimizer):
     r"""Stochastic gradient descent with optional momentum, ``torch.optim.SGD`` from scratch.
 
@@ -202,18 +223,14 @@ class SGD(_Optimizer):
     (:func:`nntrain.reference.optim.sgd_momentum`); see :mod:`nntrain.reference.optim`.
 
     Args:
-        params: the parameters to optimize, or dicts defining parameter groups.
+        {params}
         lr: the learning rate :math:`\eta \geq 0` (default 1e-3, as ``torch.optim.SGD``).
         momentum: :math:`\mu \geq 0` (default 0: no buffer).
         dampening: :math:`\tau`, the share of the gradient left out of the buffer.
-        weight_decay: :math:`\lambda \geq 0`, an L2 penalty added to the gradient.
+        {l2}
         nesterov: Nesterov momentum (Sutskever et al. 2013), which needs ``momentum > 0``
             and ``dampening = 0``.
-        maximize: ascend the objective instead of descending it.
-
-    Raises:
-        ValueError: for a negative ``lr``, ``momentum`` or ``weight_decay``, or Nesterov
-            momentum without momentum or with dampening.
+        {maximize}
 
     Example:
         >>> w = torch.nn.Parameter(torch.ones(2))
@@ -260,6 +277,7 @@ class SGD(_Optimizer):
         p.add_(grad, alpha=-group["lr"])
 
 
+@_shared_args
 class Adagrad(_Optimizer):
     r"""Adagrad, ``torch.optim.Adagrad`` from scratch.
 
@@ -275,17 +293,14 @@ class Adagrad(_Optimizer):
     (2011); the rule alone is :func:`adagrad`.
 
     Args:
-        params: the parameters to optimize, or dicts defining parameter groups.
+        {params}
         lr: the learning rate :math:`\eta \geq 0` (default 1e-2).
         lr_decay: :math:`\delta \geq 0` (default 0).
-        weight_decay: :math:`\lambda \geq 0`, an L2 penalty added to the gradient.
+        {l2}
         initial_accumulator_value: the start of :math:`c`, >= 0.
         eps: :math:`\epsilon \geq 0`, added outside the square root (default 1e-10).
-        maximize: ascend the objective instead of descending it.
+        {maximize}
 
-    Raises:
-        ValueError: for a negative ``lr``, ``lr_decay``, ``weight_decay``,
-            ``initial_accumulator_value`` or ``eps``.
     """
 
     def __init__(
@@ -327,6 +342,7 @@ class Adagrad(_Optimizer):
         p.addcdiv_(grad, state["sum"].sqrt().add_(group["eps"]), value=-lr)
 
 
+@_shared_args
 class RMSprop(_Optimizer):
     r"""RMSprop, ``torch.optim.RMSprop`` from scratch.
 
@@ -346,18 +362,15 @@ class RMSprop(_Optimizer):
     Tieleman and Hinton (2012); the rule alone is :func:`rmsprop`.
 
     Args:
-        params: the parameters to optimize, or dicts defining parameter groups.
+        {params}
         lr: the learning rate :math:`\eta \geq 0` (default 1e-2).
         alpha: :math:`\alpha \geq 0`, the decay rate of the averages (default 0.99).
         eps: :math:`\epsilon \geq 0`, added outside the square root (default 1e-8).
-        weight_decay: :math:`\lambda \geq 0`, an L2 penalty added to the gradient.
+        {l2}
         momentum: :math:`\mu \geq 0` (default 0: no buffer).
         centered: divide by the centred second moment.
-        maximize: ascend the objective instead of descending it.
+        {maximize}
 
-    Raises:
-        ValueError: for a negative ``lr``, ``alpha``, ``eps``, ``weight_decay`` or
-            ``momentum``.
     """
 
     def __init__(
@@ -409,6 +422,7 @@ class RMSprop(_Optimizer):
             p.addcdiv_(grad, avg, value=-group["lr"])
 
 
+@_shared_args
 class Adam(_Optimizer):
     r"""Adam, ``torch.optim.Adam`` from scratch (AMSGrad and decoupled weight decay included).
 
@@ -431,19 +445,15 @@ class Adam(_Optimizer):
     :func:`adam`.
 
     Args:
-        params: the parameters to optimize, or dicts defining parameter groups.
+        {params}
         lr: the learning rate :math:`\eta \geq 0` (default 1e-3).
         betas: :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)` (default (0.9, 0.999)).
         eps: :math:`\epsilon \geq 0`, added outside the square root (default 1e-8).
         weight_decay: :math:`\lambda \geq 0` (default 0).
         amsgrad: use AMSGrad's running maximum of :math:`v`.
-        maximize: ascend the objective instead of descending it.
+        {maximize}
         decoupled_weight_decay: decay the weights directly (AdamW) instead of adding the
             L2 penalty's gradient.
-
-    Raises:
-        ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside
-            :math:`[0, 1)`.
 
     Example:
         >>> w = torch.nn.Parameter(torch.tensor([1.0, -1.0]))
@@ -512,18 +522,7 @@ class AdamW(Adam):
     (Loshchilov and Hutter 2019), and ``weight_decay`` :math:`\lambda` = 1e-2 by default. The
     rule alone is :func:`adamw`.
 
-    Args:
-        params: the parameters to optimize, or dicts defining parameter groups.
-        lr: the learning rate :math:`\eta \geq 0` (default 1e-3).
-        betas: :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)` (default (0.9, 0.999)).
-        eps: :math:`\epsilon \geq 0`, added outside the square root (default 1e-8).
-        weight_decay: :math:`\lambda \geq 0` (default 1e-2).
-        amsgrad: use AMSGrad's running maximum of the second moment.
-        maximize: ascend the objective instead of descending it.
-
-    Raises:
-        ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside
-            :math:`[0, 1)`.
+    Its arguments are :class:`Adam`'s, without ``decoupled_weight_decay`` (always on).
     """
 
     def __init__(
