@@ -10,11 +10,13 @@
   scores, loss and gradients as the reference and as the network written with built-ins;
   trains as an ``nn.Module``; on a GPU, the same numbers as on the CPU.
 
-The network with batch normalization is in ``test_fc_net_normalization.py``.
+* **Batch normalization:** gradients, the twins equal in train and test mode, running
+  statistics updated only by training steps and restored with the best epoch's weights.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 
 import nntrain.reference as R
@@ -26,8 +28,11 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from nntrain.data import load_digits_split, map_inputs
 from nntrain.gradcheck import eval_numerical_gradient, rel_error
 from nntrain.reference import FullyConnectedNet
+from nntrain.reference.preprocessing import Standardize
+from nntrain.train import accuracy, train
 from twins import close, dyadic, f64, npy, svm_builtin, t
 
 TOL = 1e-7
@@ -346,14 +351,15 @@ def test_twin_net_on_cuda_matches_cpu(loss):
 # --------------------------------------------------------------------------- regularization
 
 
-def _small_net(tree=R, **kw):
+def _small_net(tree=None, **kw):
     """cs231n's FullyConnectedNets check: N = 2 (6 with batch normalization, which maps a
     batch of 2 to +-1 whatever W1), D = 15, H = [20, 30], C = 10; tanh, so that no centred
-    difference crosses a kink."""
+    difference crosses a kink. In float64 on ``tree`` (the fixture), the reference by
+    default."""
     kw = dict(input_dim=15, num_classes=10, activation="tanh", weight_scale=5e-2, seed=123, **kw)
-    if tree is T:
-        kw["dtype"] = DT
-    return tree.FullyConnectedNet([20, 30], **kw)
+    if tree is None:
+        return R.FullyConnectedNet([20, 30], **kw)
+    return tree.FullyConnectedNet([20, 30], dtype=tree.float_dtype, **kw)
 
 
 def _small_data(n=2, seed=0):
@@ -411,15 +417,14 @@ def test_net_with_dropout_without_a_seed_fails_the_gradient_check():
         np.random.set_state(state)
 
 
-@pytest.mark.parametrize("tree", [R, T], ids=["reference", "torch"])
 def test_dropout_acts_in_training_only_and_the_seed_fixes_its_masks(tree):
     X, y = _small_data()
-    X, y = (X, y) if tree is R else (t(X), t(y))
+    X, y = (X, y) if tree.is_reference else (t(X), t(y))
     plain, dropped = _small_net(tree), _small_net(tree, dropout_keep_ratio=0.5)
-    for net in (plain, dropped) if tree is T else ():
+    for net in (plain, dropped) if not tree.is_reference else ():
         net.eval()
     assert np.array_equal(npy(dropped.loss(X)), npy(plain.loss(X)))  # test mode: none
-    for net in (plain, dropped) if tree is T else ():
+    for net in (plain, dropped) if not tree.is_reference else ():
         net.train()
     loss = float(dropped.loss(X, y)[0])
     assert loss != float(plain.loss(X, y)[0])
@@ -450,17 +455,16 @@ def test_twin_with_dropout_is_the_builtin_net_with_its_masks():
         close(grads_t[k], g, 1e-14)
 
 
-@pytest.mark.parametrize("tree", [R, T], ids=["reference", "torch"])
 def test_default_l2_penalty_is_today_s_bit_for_bit(tree):
     """reg_type="l2" (the default) computes 0.5 reg sum W^2 and reg W exactly as before."""
     net = _small_net(tree, reg=0.37)
     X, y = _small_data()
-    X, y = (X, y) if tree is R else (t(X), t(y))
+    X, y = (X, y) if tree.is_reference else (t(X), t(y))
     loss, grads = net.loss(X, y)
     net.reg = 0.0
     data_loss, data_grads = net.loss(X, y)
     weights = [net.params[f"W{i}"] for i in (1, 2, 3)]
-    if tree is R:
+    if tree.is_reference:
         assert loss == data_loss + 0.5 * 0.37 * sum(float((w * w).sum()) for w in weights)
         for k in grads:
             extra = 0.37 * net.params[k] if k.startswith("W") else 0.0
@@ -521,7 +525,6 @@ def test_record_sees_the_dropout_of_a_training_pass():
             assert abs(float((r.grad == 0).mean()) - zeros) < 0.05
 
 
-@pytest.mark.parametrize("tree", [R, T], ids=["reference", "torch"])
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
@@ -535,3 +538,135 @@ def test_record_sees_the_dropout_of_a_training_pass():
 def test_bad_regularization_arguments_name_them(tree, kwargs, error, message):
     with pytest.raises(error, match=message):
         tree.FullyConnectedNet([5], input_dim=3, num_classes=2, **kwargs)
+
+
+# --------------------------------------------------------------------------- batch norm
+
+BN_RNG = np.random.default_rng(0)
+BN_X = BN_RNG.standard_normal((12, 7))
+BN_Y = BN_RNG.integers(0, 4, 12)
+
+
+def bn_nets(placement="before", activation="tanh", seed=0):
+    kwargs = dict(
+        hidden_dims=[6, 5],
+        input_dim=7,
+        num_classes=4,
+        activation=activation,
+        weight_scale=0.5,
+        seed=seed,
+        normalization="batchnorm",
+        norm_placement=placement,
+    )
+    return R.FullyConnectedNet(**kwargs), T.FullyConnectedNet(**kwargs, dtype=DT)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits_split(seed=0)
+    return map_inputs(data, Standardize().fit(data["X_train"]).transform)
+
+
+@pytest.mark.parametrize("placement", ["before", "after"])
+@pytest.mark.parametrize("activation", ["tanh", "elu"])
+def test_gradients_match_finite_differences(placement, activation):
+    net, _ = bn_nets(placement, activation)
+    for k in net.params:  # gamma and beta away from 1 and 0, so that they matter
+        if k.startswith(("gamma", "beta")):
+            net.params[k] = BN_RNG.uniform(0.5, 1.5, net.params[k].shape)
+    net.reg = 0.1
+    _, grads = net.loss(BN_X, BN_Y)
+    for name, param in net.params.items():
+        numeric = eval_numerical_gradient(lambda _: net.loss(BN_X, BN_Y)[0], param)
+        assert rel_error(grads[name], numeric) < 1e-6, name  # tiny entries limit the FD accuracy
+
+
+def test_parameters_are_named_and_ordered_like_cs231n():
+    net, twin = bn_nets()
+    expected = ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"]
+    assert list(net.params) == expected and list(twin.params) == expected
+    assert list(net.loss(BN_X, BN_Y)[1]) == expected
+    np.testing.assert_array_equal(net.params["gamma2"], np.ones(5))
+
+
+@pytest.mark.parametrize("placement", ["before", "after"])
+def test_twins_agree_in_train_and_test_mode(placement):
+    net, twin = bn_nets(placement, activation="relu")
+    twin.train()
+    for step in range(3):  # a few train-mode passes move the running statistics
+        loss, grads = net.loss(BN_X + step, BN_Y)
+        t_loss, t_grads = twin.loss(torch.tensor(BN_X + step), torch.tensor(BN_Y))
+        assert float(t_loss) == pytest.approx(loss, rel=1e-12)
+        for k in grads:
+            np.testing.assert_allclose(t_grads[k].numpy(), grads[k], rtol=1e-9, atol=1e-14)
+    for i, bn in enumerate(net.bn_params):
+        np.testing.assert_allclose(twin.norms[i].running_mean.numpy(), bn["running_mean"])
+        np.testing.assert_allclose(twin.norms[i].running_var.numpy(), bn["running_var"])
+    twin.eval()
+    np.testing.assert_allclose(
+        twin.loss(torch.tensor(BN_X)).detach().numpy(), net.loss(BN_X), rtol=1e-10
+    )
+
+
+def test_test_mode_uses_and_keeps_the_running_statistics():
+    net, _ = bn_nets()
+    net.loss(BN_X, BN_Y)
+    before = copy.deepcopy(net.bn_params)
+    scores = net.loss(BN_X)  # test mode
+    for b, a in zip(before, net.bn_params):
+        np.testing.assert_array_equal(b["running_mean"], a["running_mean"])
+    # a test-mode prediction does not depend on the rest of the batch
+    np.testing.assert_allclose(net.loss(BN_X[:1]), scores[:1], rtol=1e-12)
+    net.loss(BN_X + 1, BN_Y)  # train mode updates them
+    assert not np.allclose(before[0]["running_mean"], net.bn_params[0]["running_mean"])
+
+
+def test_training_reaches_95_percent_and_evaluates_in_test_mode(digits, tree):
+    kwargs = dict(
+        hidden_dims=[100, 100],
+        input_dim=64,
+        num_classes=10,
+        weight_scale=0.1,
+        seed=0,
+        normalization="batchnorm",
+    )
+    net = tree.FullyConnectedNet(**kwargs, dtype=tree.float_dtype)
+    hist = train(net, digits, learning_rate=0.05, epochs=6, batch_size=50)
+    assert max(hist.val_acc) >= 0.95
+    # keep_best restored the best epoch's weights *and* running statistics
+    assert accuracy(net, digits["X_val"], digits["y_val"]) == hist.val_acc[hist.best_epoch - 1]
+    # evaluating does not move the running statistics
+    stats = (
+        copy.deepcopy(net.bn_params)
+        if tree.is_reference
+        else [n.running_mean.clone() for n in net.norms]
+    )
+    accuracy(net, digits["X_train"], digits["y_train"])
+    after = net.bn_params if tree.is_reference else [n.running_mean for n in net.norms]
+    for b, a in zip(stats, after):
+        if tree.is_reference:
+            np.testing.assert_array_equal(b["running_mean"], a["running_mean"])
+        else:
+            assert torch.equal(b, a)
+
+
+def test_plain_torch_module_with_batchnorm_is_trained_in_train_mode_and_evaluated_in_eval(digits):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(64, 50), T.BatchNorm1d(50), torch.nn.ReLU(), torch.nn.Linear(50, 10)
+    ).double()
+    model.eval()  # train() must switch to training mode for the updates
+    hist = train(model, digits, learning_rate=0.05, epochs=3, batch_size=50)
+    assert model[1].num_batches_tracked.item() == 3 * int(np.ceil(len(digits["X_train"]) / 50))
+    assert max(hist.val_acc) > 0.9
+    model.train()
+    accuracy(model, digits["X_val"], digits["y_val"])
+    assert model.training  # the mode is restored after evaluating
+
+
+def test_bad_normalization_arguments(tree):
+    cls = tree.FullyConnectedNet
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        cls([5], input_dim=3, num_classes=2, normalization="groupnorm")
+    with pytest.raises(ValueError, match="norm_placement must be 'before' or 'after'"):
+        cls([5], input_dim=3, num_classes=2, normalization="batchnorm", norm_placement="middle")
