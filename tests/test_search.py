@@ -2,9 +2,10 @@
 coarse-to-fine refinement (narrow, edge_warnings, widen), the early-stop rule, the batched
 trainer against sequential training (stopped trials leaving the computation, runs resumed),
 successive halving and Hyperband (their schedules against hand-computed ones, and searches
-on the digits), and Optuna studies stored in SQLite (resumed after an interruption, shared
-by two worker processes, pruned by Optuna's halving pruners). PostgreSQL storage is tested
-in test_postgres.py.
+on the digits, with the batched trainer and with nntrain.train.train on either tree), the
+stacked math against the reference net, and Optuna studies stored in SQLite (resumed after
+an interruption, shared by two worker processes, pruned by Optuna's halving pruners).
+PostgreSQL storage is tested in test_postgres.py.
 
 The networks are small and train for a few epochs on the digits, and the Optuna studies run
 a handful of trials of a tiny net, so the file takes well under a minute on two cores.
@@ -25,12 +26,18 @@ from nntrain.data import load_digits_split, map_inputs
 from nntrain.reference.preprocessing import Standardize
 from nntrain.search import (
     Choice,
+    HalvingResult,
+    HyperbandResult,
     IntUniform,
     LogUniform,
+    SearchResult,
+    TrainSpec,
     Uniform,
+    batched_fit,
     create_study,
     edge_warnings,
     grid_search,
+    halve,
     halving_schedule,
     hyperband,
     hyperband_schedule,
@@ -39,9 +46,11 @@ from nntrain.search import (
     random_search,
     resume_batched,
     should_stop,
+    stacked,
     successive_halving,
     suggest,
     train_batched,
+    train_fit,
     widen,
 )
 from nntrain.train import TrainingDiverged, accuracy, train
@@ -561,6 +570,51 @@ def test_resume_refuses_what_it_cannot_continue(digits):
         resume_batched(digits, short, epochs=0)
 
 
+#: What train_batched then resume_batched gave for STOPPING[1], STOPPING[3] and TRIALS[0]
+#: under BATCHED (1 epoch, resumed to 3) at 5489495, before the stacked math moved to
+#: nntrain.search.stacked (issue 33): the iteration that stopped each trial, its validation
+#: accuracies, its last loss, its last validation loss and the sum of |parameters|.
+RECORDED_RESUMED = [
+    (2, [], 41.55122721572573, None, 537.098932600633),
+    (51, [0.7583333333333333, 0.7361111111111112], 7.353801422799547, 7.268771290287192,
+     1895.2916893385939),
+    (None, [0.3111111111111111, 0.425, 0.45], 1.4475330154876016, 1.5648925475732407,
+     242.99970654158636),
+]  # fmt: skip
+
+
+def test_batched_results_are_those_recorded_before_the_refactor(digits):
+    trials = [STOPPING[1], STOPPING[3], TRIALS[0]]
+    short = train_batched(digits, trials, device="cpu", **dict(BATCHED, epochs=1))
+    for result, recorded in zip(resume_batched(digits, short, epochs=3), RECORDED_RESUMED):
+        stop, val_acc, loss, val_loss, size = recorded
+        assert (result.stop_iteration, result.history.val_acc) == (stop, val_acc)
+        assert result.history.loss[-1] == pytest.approx(loss, rel=1e-10)
+        assert result.history.val_loss[-1:] == pytest.approx([val_loss] if val_loss else [])
+        params_size = sum(np.abs(value).sum() for value in result.params.values())
+        assert params_size == pytest.approx(size, rel=1e-10)
+
+
+def test_stacked_nets_compute_what_the_reference_net_computes(digits):
+    """The math of nntrain.search.stacked, three trials at once, against
+    nntrain.reference.FullyConnectedNet's loss and gradients for each."""
+    scales, regs = [0.01, 0.1, 0.5], [0.0, 1e-3, 0.1]
+    Ws, bs = stacked.initial_parameters([64, 12, 10], scales, 4, "cpu", torch.float64)
+    X, y = digits["X_train"][:30], digits["y_train"][:30]
+    loss, dWs, dbs = stacked.loss_and_grads(
+        Ws, bs, torch.tensor(regs, dtype=torch.float64), torch.from_numpy(X),
+        torch.from_numpy(y).long(),
+    )  # fmt: skip
+    for k, (scale, reg) in enumerate(zip(scales, regs)):
+        net = nntrain.FullyConnectedNet([12], 64, 10, weight_scale=scale, reg=reg, seed=4)
+        ref_loss, grads = net.loss(X, y)
+        assert loss[k].item() == pytest.approx(ref_loss, rel=1e-12)
+        for i, (W, dW, db) in enumerate(zip(Ws, dWs, dbs), start=1):
+            np.testing.assert_array_equal(W[k].numpy(), net.params[f"W{i}"])
+            np.testing.assert_allclose(dW[k].numpy(), grads[f"W{i}"], rtol=1e-10, atol=1e-14)
+            np.testing.assert_allclose(db[k].numpy(), grads[f"b{i}"], rtol=1e-10, atol=1e-14)
+
+
 @pytest.mark.parametrize(
     "trials, error, message",
     [
@@ -710,6 +764,18 @@ def test_successive_halving_keeps_the_best_third_and_resumes_it(digits):
     assert_same_run(search.best, alone)
     assert search.trials[search.winner] == alone.trial
     assert search.best.history.val_acc[-1] > 0.9
+    # the scores and the winner successive_halving gave at 5489495, before it took a fit
+    np.testing.assert_equal([rung.scores for rung in rungs], RECORDED_RUNGS)
+    assert search.winner == 7
+
+
+#: The scores of successive_halving's rungs at 5489495, in the test above.
+RECORDED_RUNGS = [
+    [0.07777777777777778, math.nan, 0.3, 0.18611111111111112, 0.15833333333333333,
+     0.1527777777777778, 0.44166666666666665, 0.5361111111111111, 0.2388888888888889],
+    [0.8638888888888889, 0.9361111111111111, 0.9444444444444444],
+    [0.9472222222222222],
+]  # fmt: skip
 
 
 def test_hyperband_runs_its_brackets_on_fresh_configurations(digits):
@@ -728,6 +794,10 @@ def test_hyperband_runs_its_brackets_on_fresh_configurations(digits):
     assert search.best.history.val_acc[-1] == max(finals)
     assert search.best is search.results[search.winner]
     assert search.trials[search.winner] == search.best.trial
+    # the winners Hyperband found at 5489495, before it halved with a fit
+    assert (search.winner, [b.winner for b in search.brackets]) == (14, [4, 1, 0])
+    assert search.best.history.val_acc[-3:] == [0.9611111111111111, 0.9611111111111111,
+                                                0.9583333333333334]  # fmt: skip
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
         hyperband(digits, space, min_epochs=1, max_epochs=9, rng=-1, **HALVING)
 
@@ -739,6 +809,58 @@ def test_successive_halving_refuses_bad_trials(digits):
         successive_halving(digits, [], min_epochs=1, max_epochs=3, **HALVING)
     with pytest.raises(ValueError, match=r"unknown keys \['momentum'\]"):
         successive_halving(digits, [{"momentum": 0.5}], min_epochs=1, max_epochs=3, **HALVING)
+
+
+def test_halving_trains_any_model_with_train_on_either_tree(digits, tree):
+    """halve with train_fit: the reference net and the torch net, trained by
+    nntrain.train.train. The first rung is a plain train() run of one epoch; a trial whose
+    loss explodes is stopped and dropped; the kept ones go on training the same model."""
+    trials = [{"learning_rate": lr} for lr in (1e-5, 50.0, 0.05, 0.2)]
+
+    def build(trial):
+        return tree.FullyConnectedNet([16], input_dim=64, num_classes=10, weight_scale=0.1,
+                                      seed=0)  # fmt: skip
+
+    settings = dict(batch_size=64, max_loss_ratio=3.0, progress=False)
+    search = halve(trials, halving_schedule(4, 1, 4, eta=2), train_fit(digits, build, **settings))
+    assert isinstance(search, HalvingResult) and search.trials == trials
+    assert [(r.epochs, r.trials) for r in search.rungs] == [(1, [0, 1, 2, 3]), (2, [2, 3]),
+                                                            (4, [search.winner])]  # fmt: skip
+    assert search.epochs_spent == 4 * 1 + 2 * (2 - 1) + 1 * (4 - 2)
+    assert search.results[1].stopped and math.isnan(search.rungs[0].scores[1])
+    assert search.results[1].history.val_acc == []  # exploded in its first epoch
+    first = train(build(trials[2]), digits, learning_rate=0.05, epochs=1, keep_best=False,
+                  **settings)  # fmt: skip
+    assert search.rungs[0].scores[2] == first.val_acc[0]
+    best = search.best
+    assert isinstance(best.model, tree.FullyConnectedNet)
+    steps = math.ceil(len(digits["y_train"]) / 64)
+    assert len(best.history.val_acc) == 4 and len(best.history.loss) == 4 * steps
+    assert best.history.val_acc[-1] == accuracy(best.model, digits["X_val"], digits["y_val"])
+    assert best.history.val_acc[-1] > 0.85
+
+
+def test_halving_and_hyperband_results_share_one_result_class():
+    assert issubclass(HalvingResult, SearchResult) and issubclass(HyperbandResult, SearchResult)
+    assert HalvingResult.best is SearchResult.best is HyperbandResult.best
+    result = HalvingResult(trials=["a", "b"], results=["A", "B"], winner=1, epochs_spent=2,
+                           rungs=[])  # fmt: skip
+    assert result.best == "B"
+
+
+def test_halve_and_its_fits_refuse_bad_input(digits):
+    trials = [{"learning_rate": 0.1}, {"learning_rate": 0.01}]
+    fit = batched_fit(digits, TrainSpec([8], batch_size=64, device="cpu"))
+    with pytest.raises(ValueError, match="schedule must start with a rung of all 2 trials"):
+        halve(trials, halving_schedule(3, 1, 3), fit)
+    with pytest.raises(TypeError, match="fit must be a function fit"):
+        halve(trials, halving_schedule(2, 1, 3), "train_batched")
+    with pytest.raises(TypeError, match="trials must be a list of trial dicts, got dict"):
+        halve(trials[0], [(1, 1)], fit)
+    with pytest.raises(TypeError, match="spec must be a TrainSpec, got dict"):
+        batched_fit(digits, dict(hidden_dims=[8], batch_size=64))
+    with pytest.raises(TypeError, match="build must be a function of a trial"):
+        train_fit(digits, nntrain.FullyConnectedNet([8], 64, 10))
 
 
 # --------------------------------------------------------------------------------------

@@ -10,13 +10,17 @@ The pieces, one module each:
   trials, :func:`edge_warnings` when a best value sits at the edge of its range, and
   :func:`widen` to move that edge.
 * :mod:`nntrain.search.batched`: :func:`train_batched` trains K networks that differ in
-  learning rate, ``reg`` and ``weight_scale`` in one batched computation, stopping each
-  diverging trial by the rule of :func:`should_stop` (it then leaves the computation);
-  :func:`resume_batched` trains them further.
-* :mod:`nntrain.search.halving`: multi-fidelity search, :func:`successive_halving`
-  (Jamieson & Talwalkar 2016) and :func:`hyperband` (Li et al. 2018) over batched trials
-  that are resumed from rung to rung, with their schedules (:func:`halving_schedule`,
-  :func:`hyperband_schedule`) and the trial-epochs they spend.
+  learning rate, ``reg`` and ``weight_scale`` in one batched computation (the math of the
+  stacked nets is :mod:`nntrain.search.stacked`), stopping each diverging trial by the rule
+  of :func:`should_stop` (it then leaves the computation); :func:`resume_batched` trains
+  them further.
+* :mod:`nntrain.search.halving`: multi-fidelity search with their schedules
+  (:func:`halving_schedule`, :func:`hyperband_schedule`) and the trial-epochs they spend.
+  :func:`halve` runs successive halving (Jamieson & Talwalkar 2016) with any trainer given
+  as a ``fit`` function: :func:`batched_fit` resumes batched trials from rung to rung,
+  :func:`train_fit` trains any model of either tree with :func:`nntrain.train.train`.
+  :func:`successive_halving` and :func:`hyperband` (Li et al. 2018) run them over batched
+  trials.
 * :mod:`nntrain.search.study`: :func:`optuna_objective` (built on :func:`suggest`) and
   :func:`create_study`, to run a search with Optuna, stored in an SQLite file that can be
   resumed and shared by several worker processes. Optuna is imported only when these are
@@ -34,15 +38,28 @@ Used in chapter 7 (hyperparameter optimization).
 
 from __future__ import annotations
 
-from .batched import TRIAL_KEYS, TrialResult, resume_batched, should_stop, train_batched
+from .batched import (
+    TRIAL_KEYS,
+    TrainSpec,
+    TrialResult,
+    resume_batched,
+    should_stop,
+    train_batched,
+)
 from .halving import (
+    TRAIN_KEYS,
     HalvingResult,
     HyperbandResult,
     Rung,
+    SearchResult,
+    TrainedTrial,
+    batched_fit,
+    halve,
     halving_schedule,
     hyperband,
     hyperband_schedule,
     successive_halving,
+    train_fit,
 )
 from .refine import edge_warnings, narrow, widen
 from .spaces import Choice, IntUniform, LogUniform, Uniform, grid_search, random_search
@@ -59,6 +76,7 @@ __all__ = [
     "narrow",
     "widen",
     "TRIAL_KEYS",
+    "TrainSpec",
     "TrialResult",
     "should_stop",
     "train_batched",
@@ -66,8 +84,14 @@ __all__ = [
     "halving_schedule",
     "hyperband_schedule",
     "Rung",
+    "SearchResult",
     "HalvingResult",
     "HyperbandResult",
+    "TrainedTrial",
+    "TRAIN_KEYS",
+    "halve",
+    "batched_fit",
+    "train_fit",
     "successive_halving",
     "hyperband",
     "OBJECTIVE_KEYS",

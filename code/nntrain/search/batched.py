@@ -4,20 +4,10 @@ A hyperparameter search trains the same small network many times with different 
 rates, regularization strengths and initial scales. Trained one after the other, each run
 spends much of its time in Python and in small array operations around a few small matrix
 products per minibatch; trained together, the K runs become a few large batched products
-per minibatch. Every parameter
-gets a leading trial dimension, :math:`W_\\ell \\in \\mathbb{R}^{K \\times D_{\\ell-1}
-\\times D_\\ell}`, and every step is the one :func:`nntrain.train.train` takes, for all
-trials at once:
-
-.. math::
-    v_k \\leftarrow \\mu v_k - \\eta_k \\nabla_{\\theta_k} L_k, \\qquad
-    \\theta_k \\leftarrow \\theta_k + v_k, \\qquad k = 1, \\dots, K,
-
-with :math:`L_k` the softmax loss of trial :math:`k` plus its penalty
-:math:`\\tfrac12 \\lambda_k \\sum_\\ell \\lVert W_{k\\ell} \\rVert^2`. The forward and backward
-passes are written out (as in :class:`nntrain.reference.FullyConnectedNet`) with batched
-matrix products. The trials share nothing but the minibatches: each trial's numbers depend
-on its own slice only, so a trial that diverges cannot disturb the others.
+per minibatch. Every parameter gets a leading trial dimension, and every step is the one
+:func:`nntrain.train.train` takes (SGD with momentum on the softmax loss plus an L2
+penalty), for all trials at once; :mod:`nntrain.search.stacked` holds that math. The trials
+share nothing but the minibatches, so a trial that diverges cannot disturb the others.
 
 A trial stops early (the rule of :func:`should_stop`) when its loss becomes NaN or infinite
 or exceeds three times its first value: its parameters stay as they were before that
@@ -45,8 +35,17 @@ import torch
 
 from .. import validation as check
 from ..train import History
+from . import stacked
 
-__all__ = ["TRIAL_KEYS", "should_stop", "TrialResult", "train_batched", "resume_batched"]
+__all__ = [
+    "TRIAL_KEYS",
+    "STOP_FACTOR",
+    "should_stop",
+    "TrainSpec",
+    "TrialResult",
+    "train_batched",
+    "resume_batched",
+]
 
 #: The hyperparameters a trial of :func:`train_batched` may set, with the value a missing
 #: key takes (the defaults of :func:`nntrain.train.train` and
@@ -55,11 +54,6 @@ TRIAL_KEYS = {"learning_rate": 1e-2, "reg": 0.0, "weight_scale": 1e-2}
 
 #: The factor of :func:`should_stop` used by :func:`train_batched`.
 STOP_FACTOR = 3.0
-
-#: The accuracies and the validation loss are measured in chunks of examples whose hidden
-#: activations, for all K trials, take about this many bytes (small enough for the CPU's
-#: caches: chunks of 1000 digits for 64 trials run twice as slowly).
-EVAL_BYTES = 8 * 2**20
 
 
 def should_stop(costs, factor=STOP_FACTOR):
@@ -89,6 +83,26 @@ def should_stop(costs, factor=STOP_FACTOR):
         raise ValueError("costs must hold at least one cost, got an empty sequence")
     latest = costs[-1]
     return not math.isfinite(latest) or latest > factor * costs[0]
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """The arguments of :func:`train_batched` that all its trials share (all but ``data``,
+    ``trials`` and ``epochs``), as one value: ``train_batched(data, trials, epochs=3,
+    **dataclasses.asdict(spec))``. :func:`~nntrain.search.halving.batched_fit` takes one.
+
+    Example:
+        >>> spec = TrainSpec([50], batch_size=50, seed=1)
+        >>> spec.momentum, spec.dtype  # the defaults of train_batched
+        (0.9, torch.float64)
+    """
+
+    hidden_dims: list
+    batch_size: int
+    momentum: float = 0.9
+    seed: int = 0
+    device: str | torch.device | None = None
+    dtype: torch.dtype = torch.float64
 
 
 @dataclass(frozen=True)
@@ -202,77 +216,6 @@ def _device_and_dtype(device, dtype):
     return device, dtype
 
 
-# --------------------------------------------------------------------------------------
-# The batched network: parameters W (K, D_in, D_out), b (K, D_out); inputs shared.
-# --------------------------------------------------------------------------------------
-
-
-def _forward(Ws, bs, X):
-    """Scores ``(K, B, C)`` and each hidden layer's ReLU output ``(K, B, D_l)``; the inputs
-    ``X`` ``(B, D)`` are shared by all trials (expanded, not copied)."""
-    h, hidden = X.expand(Ws[0].shape[0], *X.shape), []
-    for W, b in zip(Ws[:-1], bs[:-1]):
-        h = torch.baddbmm(b.unsqueeze(1), h, W).relu_()  # relu(h W + b), trial by trial
-        hidden.append(h)
-    return torch.baddbmm(bs[-1].unsqueeze(1), h, Ws[-1]), hidden
-
-
-def _log_softmax(scores):
-    """Log-probabilities over the last axis, shifted by the row maximum as in the
-    reference's ``softmax_loss`` (and, for ten classes, faster than ``torch.log_softmax``
-    on the CPU)."""
-    shifted = scores - scores.amax(-1, keepdim=True)
-    return shifted - shifted.exp().sum(-1, keepdim=True).log()
-
-
-def _data_loss(log_probs, y):
-    """The softmax loss of every trial, ``(K,)``, from its log-probabilities."""
-    picked = log_probs.gather(-1, y.expand(log_probs.shape[0], -1).unsqueeze(-1))
-    return -picked.squeeze(-1).mean(-1)
-
-
-def _loss_and_grads(Ws, bs, reg, X, y):
-    """The loss ``(K,)`` of every trial (data loss plus penalty) and the gradients of every
-    ``W`` and ``b``, by the backward pass of the reference network."""
-    scores, hidden = _forward(Ws, bs, X)
-    log_probs = _log_softmax(scores)
-    loss = _data_loss(log_probs, y) + 0.5 * reg * sum((W * W).sum((1, 2)) for W in Ws)
-    n = X.shape[0]
-    dz = log_probs.exp_()  # the softmax, minus 1 at the label, over the batch size
-    dz[:, torch.arange(n, device=X.device), y] -= 1
-    dz /= n
-    inputs = [X.expand(Ws[0].shape[0], *X.shape), *hidden]
-    dWs, dbs = [None] * len(Ws), [None] * len(Ws)
-    for i in range(len(Ws) - 1, -1, -1):
-        # dW = h^T dz + reg W; db = sum of dz over the batch
-        dWs[i] = torch.baddbmm(reg[:, None, None] * Ws[i], inputs[i].transpose(1, 2), dz)
-        dbs[i] = dz.sum(1)
-        if i > 0:  # back through W, then through the ReLU: zero where its output is 0
-            # (relu_backward of the reference; aten's kernel is many times faster on the
-            # CPU than a mask product or torch.where)
-            dz = torch.ops.aten.threshold_backward(
-                torch.bmm(dz, Ws[i].transpose(1, 2)), inputs[i], 0
-            )
-    return loss, dWs, dbs
-
-
-@torch.no_grad()
-def _evaluate(Ws, bs, X, y):
-    """Correct predictions ``(K,)`` (a count) and data loss ``(K,)`` of every trial on
-    ``(X, y)``, in chunks."""
-    K = Ws[0].shape[0]
-    width = max(W.shape[2] for W in Ws)
-    chunk = max(16, EVAL_BYTES // (K * width * Ws[0].element_size()))
-    correct = torch.zeros(K, dtype=torch.int64, device=X.device)
-    loss_sum = torch.zeros(K, dtype=Ws[0].dtype, device=X.device)
-    for start in range(0, X.shape[0], chunk):
-        xb, yb = X[start : start + chunk], y[start : start + chunk]
-        scores, _ = _forward(Ws, bs, xb)
-        correct += (scores.argmax(-1) == yb).sum(1)
-        loss_sum += _data_loss(_log_softmax(scores), yb) * xb.shape[0]
-    return correct, loss_sum / X.shape[0]
-
-
 def _stop_reason(loss, first, factor):
     if not math.isfinite(loss):
         return f"the loss is {loss} (not finite)"
@@ -372,7 +315,9 @@ def train_batched(
     )
 
     start = time.perf_counter()
-    Ws, bs = _initial_parameters(sizes, trials, seed, device, dtype)
+    Ws, bs = stacked.initial_parameters(
+        sizes, [t["weight_scale"] for t in trials], seed, device, dtype
+    )
     params = [*Ws, *bs]
     velocity = [torch.zeros_like(p) for p in params]
     records = _train(run, arrays, trials, params, velocity, None, range(epochs))
@@ -430,6 +375,27 @@ def resume_batched(data, results, *, epochs):
             f"epochs must be more than the {done} epochs the running trials have run (it "
             f"counts all epochs), got {epochs}"
         )
+    arrays = _same_data(data, run)
+    running = [k for k, r in enumerate(results) if not r.stopped]
+    out = list(results)
+    if not running:
+        return out
+    start = time.perf_counter()
+    earlier = [results[k] for k in running]
+    params = _stack([r.params for r in earlier], run)
+    velocity = _stack([r._velocity for r in earlier], run)
+    first = torch.tensor([r.history.loss[0] for r in earlier], dtype=run.dtype, device=run.device)
+    trials = [r.trial for r in earlier]
+    records = _train(run, arrays, trials, params, velocity, first, range(done, epochs))
+    seconds = time.perf_counter() - start
+    for k, result in zip(running, _results(run, trials, records, seconds, earlier)):
+        out[k] = result
+    return out
+
+
+def _same_data(data, run):
+    """The arrays of ``data`` (see :func:`nntrain.validation.classification_splits`), which
+    must have the sizes of the data the run was trained on."""
     arrays, num_classes = check.classification_splits(data)
     sizes = (arrays["train"][0].shape[1], num_classes, *(len(a[1]) for a in arrays.values()))
     expected = (run.input_dim, run.num_classes, run.n_train, run.n_val)
@@ -438,31 +404,17 @@ def resume_batched(data, results, *, epochs):
             f"data must be the data the results were trained on, with (features, classes, "
             f"training examples, validation examples) {expected}; got {sizes}"
         )
-    running = [k for k, r in enumerate(results) if not r.stopped]
-    out = list(results)
-    if not running:
-        return out
-    start = time.perf_counter()
-    earlier = [results[k] for k in running]
-    names = _param_names(len(run.hidden_dims) + 1)
+    return arrays
 
-    def stacked(arrays_of):
-        return [
-            torch.from_numpy(np.stack([arrays_of(r)[name] for r in earlier])).to(
-                run.device, run.dtype
-            )
-            for name in names
-        ]
 
-    params, velocity = stacked(lambda r: r.params), stacked(lambda r: r._velocity)
-    first = torch.tensor([r.history.loss[0] for r in earlier], dtype=run.dtype, device=run.device)
-    trials = [r.trial for r in earlier]
-    records = _train(run, arrays, trials, params, velocity, first, range(done, epochs))
-    for k, result in zip(
-        running, _results(run, trials, records, time.perf_counter() - start, earlier)
-    ):
-        out[k] = result
-    return out
+def _stack(dicts, run):
+    """Tensors ``(K, ...)`` on the run's device, one per parameter name in the order of
+    :func:`~nntrain.search.stacked.param_names`, from K dicts of NumPy arrays."""
+    names = stacked.param_names(len(run.hidden_dims) + 1)
+    return [
+        torch.from_numpy(np.stack([d[name] for d in dicts])).to(run.device, run.dtype)
+        for name in names
+    ]
 
 
 def _check_results(results):
@@ -496,11 +448,6 @@ def _check_results(results):
     return runs.pop(), (done[0] if done else 0)
 
 
-def _param_names(layers):
-    """``W1, ..., WL, b1, ..., bL``: the order of the stacked parameters."""
-    return [f"W{i}" for i in range(1, layers + 1)] + [f"b{i}" for i in range(1, layers + 1)]
-
-
 def _check_run(epochs, batch_size, momentum, seed):
     """The arguments every trial shares."""
     check.positive_int("epochs", epochs)
@@ -512,117 +459,159 @@ def _check_run(epochs, batch_size, momentum, seed):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
 
-def _momentum_update(params, velocity, grads, lr, momentum):
-    """``v = mu v - lr g`` and ``p += v`` for every trial of the stacks, in place; each trial
-    has its own learning rate ``lr`` ``(K,)``."""
-    for p, v, g in zip(params, velocity, grads):
-        v.mul_(momentum).addcmul_(lr.view(len(lr), *[1] * (p.dim() - 1)), g, value=-1)
-        p.add_(v)
-
-
-def _initial_parameters(sizes, trials, seed, device, dtype):
-    """Weights ``(K, D_in, D_out)`` and zero biases ``(K, D_out)`` of every layer: the draws
-    of ``FullyConnectedNet(seed=seed)`` (one generator, one standard normal matrix per
-    layer, in order), scaled by each trial's ``weight_scale`` in float64, then cast."""
-    scale = torch.tensor([t["weight_scale"] for t in trials], dtype=torch.float64)[:, None, None]
-    rng = np.random.default_rng(seed)
-    Ws, bs = [], []
-    for d_in, d_out in zip(sizes[:-1], sizes[1:]):
-        draw = torch.from_numpy(rng.standard_normal((d_in, d_out)))
-        Ws.append((scale * draw).to(device, dtype))
-        bs.append(torch.zeros(len(trials), d_out, dtype=dtype, device=device))
-    return Ws, bs
-
-
 def _train(run, arrays, trials, params, velocity, first, epochs):
     """Train the stacked trials over the epochs of the range ``epochs`` (the minibatch
     orders of the epochs before it are drawn and skipped), taking each trial out of the
     stacks at the iteration that stops it.
 
     ``params`` and ``velocity`` are lists of ``(K, ...)`` tensors in the order of
-    :func:`_param_names`, ``first`` the first loss of every trial ``(K,)`` (None: the first
-    iteration's). Returns a dict of the run's records over the K trials: ``losses``
-    ``(iterations, K)``, NaN where a trial no longer ran; ``counts`` ``(epochs, 3, K)``
-    (running at the epoch's end, correct on the training set, correct on the validation
-    set); ``val_losses`` ``(epochs, K)``; ``stopped_at`` ``(K,)``, the iteration of this run
-    (counted from 1) whose loss stopped the trial, 0 if none; ``final``, the parameters then
-    the velocities as they were when the trial stopped or at the end (NumPy arrays)."""
-    device, dtype = run.device, run.dtype
+    :func:`~nntrain.search.stacked.param_names`, ``first`` the first loss of every trial
+    ``(K,)`` (None: the first iteration's). Returns the records of :meth:`_Records.arrays`.
+    """
     (X, y), (Xv, yv) = (
-        (torch.as_tensor(a, device=device).to(dtype), torch.as_tensor(b, device=device).long())
+        (
+            torch.as_tensor(a, device=run.device).to(run.dtype),
+            torch.as_tensor(b, device=run.device).long(),
+        )
         for a, b in (arrays["train"], arrays["val"])
     )
-    lr = torch.tensor([t["learning_rate"] for t in trials], dtype=dtype, device=device)
-    reg = torch.tensor([t["reg"] for t in trials], dtype=dtype, device=device)
-    K, n, layers = len(trials), X.shape[0], len(params) // 2
+    stack = _Stack.start(run, trials, params, velocity, first)
+    records = _Records(stack)
     order_rng = np.random.default_rng(run.seed)  # the order train(seed=seed) uses
     for _ in range(epochs.start):
-        order_rng.permutation(n)
-    final = [torch.empty_like(p) for p in [*params, *velocity]]
-    rows = torch.arange(K, device=device)  # the trial that each row of the stacks holds
-    stopped_at = np.zeros(K, dtype=np.int64)
-    segments = [(rows, [])]  # stretches of iterations with the same rows, and their losses
-    per_epoch = []  # rows, correct predictions (training, validation), validation loss
-    iteration = 0
+        order_rng.permutation(len(y))
     for _ in epochs:
-        order = torch.as_tensor(order_rng.permutation(n), device=device)
+        order = torch.as_tensor(order_rng.permutation(len(y)), device=run.device)
         for idx in order.split(run.batch_size):
-            loss, dWs, dbs = _loss_and_grads(params[:layers], params[layers:], reg, X[idx], y[idx])
-            iteration += 1
-            first = loss if first is None else first
-            segments[-1][1].append(loss)
+            loss, dWs, dbs = stacked.loss_and_grads(*stack.layers(), stack.reg, X[idx], y[idx])
+            records.loss(stack.rows, loss)
+            stack.first = loss if stack.first is None else stack.first
             grads = [*dWs, *dbs]
             # should_stop for every trial at once (NaN fails both tests), before the update
-            stop = ~(torch.isfinite(loss) & (loss <= STOP_FACTOR * first))
+            stop = ~(torch.isfinite(loss) & (loss <= STOP_FACTOR * stack.first))
             if stop.any():  # out of the stacks, as they were before this minibatch
-                gone, keep = stop.nonzero().squeeze(1), (~stop).nonzero().squeeze(1)
-                stopped_at[rows[gone].cpu().numpy()] = iteration
-                for f, p in zip(final, [*params, *velocity]):
-                    f[rows[gone]] = p[gone]
-                params, velocity, grads = (
-                    [t.index_select(0, keep) for t in ts] for ts in (params, velocity, grads)
-                )
-                lr, reg, first, rows = (t.index_select(0, keep) for t in (lr, reg, first, rows))
-                segments.append((rows, []))
-                if not len(rows):
+                records.stopped(stack, stop)
+                grads = stack.drop(stop, grads)
+                if not stack.running():
                     break
-            _momentum_update(params, velocity, grads, lr, run.momentum)
-        if not len(rows):
+            stacked.momentum_update(stack.params, stack.velocity, grads, stack.lr, run.momentum)
+        if not stack.running():
             break
-        train_correct, _ = _evaluate(params[:layers], params[layers:], X, y)
-        val_correct, val_loss = _evaluate(params[:layers], params[layers:], Xv, yv)
-        per_epoch.append((rows, torch.stack([train_correct, val_correct]), val_loss))
-    for f, p in zip(final, [*params, *velocity]):
-        f[rows] = p
+        train_correct, _ = stacked.evaluate(*stack.layers(), X, y)
+        val_correct, val_loss = stacked.evaluate(*stack.layers(), Xv, yv)
+        records.epoch(stack.rows, torch.stack([train_correct, val_correct]), val_loss)
+    records.finish(stack)
+    return records.arrays(len(epochs))
 
-    losses, start = np.full((iteration, K), np.nan), 0
-    for seg_rows, seg in segments:
-        if seg:
-            losses[start : start + len(seg)][:, seg_rows.cpu().numpy()] = (
-                torch.stack(seg).cpu().numpy()
-            )
+
+@dataclass
+class _Stack:
+    """The trials of a :func:`_train` run still running, stacked: row ``i`` of every tensor
+    belongs to trial ``rows[i]`` of the run."""
+
+    rows: torch.Tensor
+    params: list  # W1, ..., WL, b1, ..., bL, each (rows, ...)
+    velocity: list  # the same shapes
+    lr: torch.Tensor
+    reg: torch.Tensor
+    first: torch.Tensor | None  # each trial's first loss (None before the first iteration)
+
+    @classmethod
+    def start(cls, run, trials, params, velocity, first):
+        def per_trial(key):
+            return torch.tensor([t[key] for t in trials], dtype=run.dtype, device=run.device)
+
+        rows = torch.arange(len(trials), device=run.device)
+        return cls(rows, params, velocity, per_trial("learning_rate"), per_trial("reg"), first)
+
+    def layers(self):
+        """The weights and the biases, two lists."""
+        layers = len(self.params) // 2
+        return self.params[:layers], self.params[layers:]
+
+    def running(self):
+        return len(self.rows) > 0
+
+    def drop(self, stop, grads):
+        """Keep the rows where ``stop`` is False; return those of ``grads``."""
+        keep = (~stop).nonzero().squeeze(1)
+        self.params, self.velocity, grads = (
+            [t.index_select(0, keep) for t in ts] for ts in (self.params, self.velocity, grads)
+        )
+        self.lr, self.reg, self.first, self.rows = (
+            t.index_select(0, keep) for t in (self.lr, self.reg, self.first, self.rows)
+        )
+        return grads
+
+
+class _Records:
+    """What a :func:`_train` run records for its K trials as it goes, on the device (read
+    on the host at the end, by :meth:`arrays`)."""
+
+    def __init__(self, stack):
+        self.final = [torch.empty_like(p) for p in [*stack.params, *stack.velocity]]
+        self.stopped_at = np.zeros(len(stack.rows), dtype=np.int64)
+        self.segments = []  # stretches of iterations with the same rows: (rows, losses)
+        self.per_epoch = []  # rows, correct predictions (training, validation), validation loss
+        self.iteration = 0
+
+    def loss(self, rows, loss):
+        self.iteration += 1
+        if not self.segments or self.segments[-1][0] is not rows:
+            self.segments.append((rows, []))
+        self.segments[-1][1].append(loss)
+
+    def stopped(self, stack, stop):
+        """The rows of ``stack`` where ``stop`` is True stopped at this iteration: keep their
+        parameters and velocities as they are, and the iteration."""
+        gone = stop.nonzero().squeeze(1)
+        self.stopped_at[stack.rows[gone].cpu().numpy()] = self.iteration
+        self._keep(stack.rows[gone], [t[gone] for t in [*stack.params, *stack.velocity]])
+
+    def finish(self, stack):
+        """The run is over: keep the parameters and velocities of the rows still running."""
+        self._keep(stack.rows, [*stack.params, *stack.velocity])
+
+    def _keep(self, rows, tensors):
+        for f, t in zip(self.final, tensors):
+            f[rows] = t
+
+    def epoch(self, rows, correct, val_loss):
+        self.per_epoch.append((rows, correct, val_loss))
+
+    def arrays(self, epochs):
+        """The records as NumPy arrays over the K trials: ``losses`` ``(iterations, K)``,
+        NaN where a trial no longer ran; ``counts`` ``(epochs, 3, K)`` (running at the
+        epoch's end, correct on the training set, correct on the validation set);
+        ``val_losses`` ``(epochs, K)``; ``stopped_at`` ``(K,)``, the iteration of this run
+        (counted from 1) whose loss stopped the trial, 0 if none; ``final``, the parameters
+        then the velocities as they were when the trial stopped or at the end."""
+        K = len(self.stopped_at)
+        losses, start = np.full((self.iteration, K), np.nan), 0
+        for rows, seg in self.segments:
+            losses[start : start + len(seg)][:, rows.cpu().numpy()] = torch.stack(seg).cpu().numpy()
             start += len(seg)
-    counts = np.zeros((len(epochs), 3, K), dtype=np.int64)
-    val_losses = np.full((len(epochs), K), np.nan)
-    for e, (ep_rows, correct, val_loss) in enumerate(per_epoch):
-        ep_rows = ep_rows.cpu().numpy()
-        counts[e, 0, ep_rows] = 1
-        counts[e][1:, ep_rows] = correct.cpu().numpy()
-        val_losses[e, ep_rows] = val_loss.cpu().numpy()
-    return dict(
-        losses=losses,
-        counts=counts,
-        val_losses=val_losses,
-        stopped_at=stopped_at,
-        final=[f.cpu().numpy() for f in final],
-    )
+        counts = np.zeros((epochs, 3, K), dtype=np.int64)
+        val_losses = np.full((epochs, K), np.nan)
+        for e, (rows, correct, val_loss) in enumerate(self.per_epoch):
+            rows = rows.cpu().numpy()
+            counts[e, 0, rows] = 1
+            counts[e][1:, rows] = correct.cpu().numpy()
+            val_losses[e, rows] = val_loss.cpu().numpy()
+        return dict(
+            losses=losses,
+            counts=counts,
+            val_losses=val_losses,
+            stopped_at=self.stopped_at,
+            final=[f.cpu().numpy() for f in self.final],
+        )
 
 
 def _results(run, trials, records, seconds, earlier=None):
     """One :class:`TrialResult` per trial from the records of :func:`_train`; with
     ``earlier`` (the results a resumed run started from, one per trial) each history
     continues the earlier one."""
-    names = _param_names(len(run.hidden_dims) + 1)
+    names = stacked.param_names(len(run.hidden_dims) + 1)
     layers = len(names) // 2
     # in the reference's order: W1, b1, W2, b2, ...
     order = [i for pair in zip(range(layers), range(layers, 2 * layers)) for i in pair]

@@ -63,23 +63,31 @@ Written for chapter 7 (hyperparameter optimization).
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
 from .. import validation as check
-from .batched import TrialResult, resume_batched, train_batched
+from ..train import History, TrainingDiverged, train
+from .batched import TrainSpec, resume_batched, train_batched
 from .spaces import random_search
 
 __all__ = [
     "halving_schedule",
     "hyperband_schedule",
     "Rung",
+    "SearchResult",
     "HalvingResult",
     "HyperbandResult",
+    "TrainedTrial",
+    "TRAIN_KEYS",
+    "halve",
+    "batched_fit",
+    "train_fit",
     "successive_halving",
     "hyperband",
 ]
@@ -168,10 +176,12 @@ def hyperband_schedule(min_epochs, max_epochs, eta=3):
         [(5, 81)]
     """
     s_max = _check_budgets(min_epochs, max_epochs, eta)
-    return [
-        halving_schedule(-(-(s_max + 1) * eta**s // (s + 1)), max_epochs // eta**s, max_epochs, eta)
-        for s in range(s_max, -1, -1)
-    ]
+    brackets = []
+    for s in range(s_max, -1, -1):
+        # n_s = ceil((s_max + 1) eta^s / (s + 1)), as -floor(-a / b): exact in integers
+        n = -(-(s_max + 1) * eta**s // (s + 1))
+        brackets.append(halving_schedule(n, max_epochs // eta**s, max_epochs, eta))
+    return brackets
 
 
 @dataclass
@@ -192,54 +202,66 @@ class Rung:
 
 
 @dataclass
-class HalvingResult:
-    """What :func:`successive_halving` returns.
+class SearchResult:
+    """What a multi-fidelity search returns (:class:`HalvingResult`, :class:`HyperbandResult`).
 
     Attributes:
-        trials: every configuration tried, with the defaults of missing keys filled in.
-        rungs: one :class:`Rung` per rung, first to last.
-        results: one :class:`~nntrain.search.batched.TrialResult` per trial, as trained in
-            the last rung it reached.
-        winner: the index of the best trial of the last rung.
-        epochs_spent: the trial-epochs trained, :math:`\\sum_i n_i (r_i - r_{i-1})`.
+        trials: every configuration tried (as its result holds it: with the defaults of
+            missing keys filled in, for :func:`~nntrain.search.batched.train_batched`).
+        results: one result per trial, the last one its fit returned: a
+            :class:`~nntrain.search.batched.TrialResult` (:func:`batched_fit`) or a
+            :class:`TrainedTrial` (:func:`train_fit`).
+        winner: the index (into ``trials``) of the best trial of the last rung.
+        epochs_spent: the trial-epochs trained, :math:`\\sum_i n_i (r_i - r_{i-1})` per
+            successive halving.
     """
 
     trials: list
-    rungs: list
     results: list
     winner: int
     epochs_spent: int
 
     @property
-    def best(self) -> TrialResult:
-        """The winner's :class:`~nntrain.search.batched.TrialResult`."""
+    def best(self):
+        """The winner's result."""
         return self.results[self.winner]
 
 
 @dataclass
-class HyperbandResult:
-    """What :func:`hyperband` returns.
+class HalvingResult(SearchResult):
+    """What :func:`halve` and :func:`successive_halving` return: a :class:`SearchResult`
+    and its ``rungs``, one :class:`Rung` per rung, first to last."""
 
-    Attributes:
-        brackets: one :class:`HalvingResult` per bracket, :math:`s = s_{\\max}` first.
-        trials: every configuration tried, bracket after bracket.
-        results: one :class:`~nntrain.search.batched.TrialResult` per trial, in the same
-            order.
-        winner: the index (into ``trials``) of the best bracket winner, all of them
-            trained for ``max_epochs``.
-        epochs_spent: the trial-epochs of all brackets.
-    """
+    rungs: list
+
+
+@dataclass
+class HyperbandResult(SearchResult):
+    """What :func:`hyperband` returns: a :class:`SearchResult` over all brackets (trials
+    and results bracket after bracket; the winner is the best bracket winner, all of them
+    trained for ``max_epochs``) and the ``brackets``, one :class:`HalvingResult` per
+    bracket, :math:`s = s_{\\max}` first."""
 
     brackets: list
-    trials: list
-    results: list
-    winner: int
-    epochs_spent: int
 
-    @property
-    def best(self) -> TrialResult:
-        """The winner's :class:`~nntrain.search.batched.TrialResult`."""
-        return self.results[self.winner]
+
+@dataclass
+class TrainedTrial:
+    """What :func:`train_fit` gives for one trial.
+
+    Attributes:
+        trial: the trial's hyperparameters.
+        model: its model, trained in place by :func:`nntrain.train.train`.
+        history: the :class:`~nntrain.train.History` of all its epochs so far, rung after
+            rung.
+        stopped: whether ``train`` gave up on it (:class:`~nntrain.train.TrainingDiverged`);
+            its history then ends there.
+    """
+
+    trial: dict
+    model: object
+    history: History
+    stopped: bool = False
 
 
 def _rank(result):
@@ -252,6 +274,176 @@ def _rank(result):
 
 def _score(result):
     return math.nan if result.stopped else result.history.val_acc[-1]
+
+
+def _trial_list(trials):
+    """``trials`` as a list, which must be a non-empty list of trial dicts."""
+    if isinstance(trials, dict) or not isinstance(trials, (list, tuple)):
+        raise TypeError(f"trials must be a list of trial dicts, got {type(trials).__name__}")
+    if not trials:
+        raise ValueError("trials must hold at least one trial, got an empty list")
+    return list(trials)
+
+
+def halve(trials, schedule, fit):
+    """Successive halving (Jamieson & Talwalkar 2016) of ``trials`` along ``schedule``,
+    trained by ``fit``.
+
+    The first rung fits every trial to :math:`r_0` epochs, ``fit(trials, r_0, None)``; each
+    next one keeps the :math:`n_i` best trials of the last (highest validation accuracy at
+    the end of the rung, ties broken by the lower validation loss, stopped trials last) and
+    fits them on to :math:`r_i` epochs, ``fit(kept, r_i, their_results)``, so rung :math:`i`
+    costs :math:`n_i (r_i - r_{i-1})` trial-epochs.
+
+    Args:
+        trials: a non-empty list of configurations (dicts), e.g. from
+            :func:`~nntrain.search.spaces.random_search`.
+        schedule: the rungs, a list of ``(n_i, r_i)`` pairs such as :func:`halving_schedule`
+            ``(len(trials), min_epochs, max_epochs, eta)`` gives; ``n_0`` is ``len(trials)``.
+        fit: a function ``fit(trials, epochs, resume_from)`` that returns one result per
+            trial, trained for ``epochs`` epochs in all: ``resume_from`` is None in the first
+            rung, then the trials' results of the rung before, to go on from (or to ignore,
+            training from scratch). A result has the attributes ``trial`` (the
+            configuration), ``history`` (a :class:`~nntrain.train.History` with
+            ``val_acc`` and ``val_loss`` after every epoch) and ``stopped`` (True for a run
+            given up). :func:`batched_fit` (all trials of a rung in one batched
+            computation) and :func:`train_fit` (any model, with :func:`nntrain.train.train`)
+            make one.
+
+    Returns:
+        A :class:`HalvingResult`: the trials, the rungs with their scores, every trial's
+        latest result, the winner and the trial-epochs spent.
+
+    Example:
+        >>> import nntrain
+        >>> from nntrain.data import load_digits_split
+        >>> data = load_digits_split(seed=0)
+        >>> fit = train_fit(data, lambda t: nntrain.FullyConnectedNet([20], 64, 10, seed=0),
+        ...                 batch_size=100, progress=False)
+        >>> trials = [{"learning_rate": lr} for lr in (1e-4, 1e-3, 0.01, 0.1)]
+        >>> search = halve(trials, halving_schedule(4, 1, 4, eta=2), fit)
+        >>> [rung.trials for rung in search.rungs]
+        [[0, 1, 2, 3], [2, 3], [2]]
+        >>> search.epochs_spent  # 4 * 1 + 2 * (2 - 1) + 1 * (4 - 2)
+        8
+    """
+    trials = _trial_list(trials)
+    if not schedule or schedule[0][0] != len(trials):
+        raise ValueError(
+            f"schedule must start with a rung of all {len(trials)} trials, got {schedule!r}"
+        )
+    check.function("fit", fit, "a function fit(trials, epochs, resume_from)")
+    epochs = schedule[0][1]
+    results = list(fit(trials, epochs, None))
+    kept = list(range(len(trials)))
+    rungs = [Rung(epochs, kept, [_score(results[k]) for k in kept])]
+    spent = len(kept) * epochs
+    for count, epochs in schedule[1:]:
+        kept = sorted(sorted(kept, key=lambda k: _rank(results[k]), reverse=True)[:count])
+        resumed = fit([trials[k] for k in kept], epochs, [results[k] for k in kept])
+        for k, result in zip(kept, resumed):
+            results[k] = result
+        spent += count * (epochs - rungs[-1].epochs)
+        rungs.append(Rung(epochs, kept, [_score(results[k]) for k in kept]))
+    winner = max(kept, key=lambda k: _rank(results[k]))
+    return HalvingResult(
+        trials=[r.trial for r in results],
+        results=results,
+        winner=winner,
+        epochs_spent=spent,
+        rungs=rungs,
+    )
+
+
+def batched_fit(data, spec):
+    """The fit of :func:`halve` for the batched trainer: a rung's trials are trained in one
+    batched computation, :func:`~nntrain.search.batched.train_batched` ``(data, trials,
+    epochs=..., **spec)`` in the first rung, and the kept trials go on from their parameters
+    and momentum with :func:`~nntrain.search.batched.resume_batched` (training to
+    :math:`r_i` and resuming to :math:`r_{i+1}` gives what training to :math:`r_{i+1}` at
+    once gives).
+
+    Args:
+        data: dict with ``X_train, y_train, X_val, y_val`` (NumPy arrays).
+        spec: a :class:`~nntrain.search.batched.TrainSpec`, the arguments every trial and
+            rung shares.
+
+    Returns:
+        A function ``fit(trials, epochs, resume_from)``.
+    """
+    if not isinstance(spec, TrainSpec):
+        raise TypeError(f"spec must be a TrainSpec, got {type(spec).__name__}")
+
+    def fit(trials, epochs, resume_from):
+        if resume_from is None:
+            return train_batched(data, trials, epochs=epochs, **asdict(spec))
+        return resume_batched(data, resume_from, epochs=epochs)
+
+    return fit
+
+
+#: The keys of a trial that :func:`train_fit` passes to :func:`nntrain.train.train`: its
+#: keyword arguments other than ``epochs`` (``learning_rate``, ``momentum``, ...).
+TRAIN_KEYS = tuple(inspect.signature(train).parameters)[2:]
+
+
+def train_fit(data, build, **train_args):
+    """The fit of :func:`halve` for any model that :func:`nntrain.train.train` trains, of
+    either tree: each trial is trained on its own.
+
+    In the first rung, ``build(trial)`` makes the trial's model (say a
+    :class:`nntrain.reference.FullyConnectedNet` or a :class:`nntrain.torch.FullyConnectedNet`
+    with the trial's ``weight_scale``), and ``train`` trains it with ``train_args`` and the
+    trial's keys that are arguments of ``train`` (:data:`TRAIN_KEYS`: ``learning_rate``,
+    ``momentum``, ``batch_size``, ...). A kept trial goes on from its model's parameters for
+    the epochs it lacks, its minibatch orders seeded by ``seed`` plus the epochs done; the
+    update rule's state (the momentum) starts afresh, so unlike :func:`batched_fit` this is
+    not the run ``train`` would make in one call. ``keep_best`` defaults to False here, so
+    that a trial goes on from its latest parameters. A trial whose loss explodes
+    (:class:`~nntrain.train.TrainingDiverged`) is stopped.
+
+    Args:
+        data: dict with ``X_train, y_train, X_val, y_val`` (NumPy arrays).
+        build: a function of a trial that returns a new model.
+        **train_args: arguments of :func:`nntrain.train.train` shared by every trial.
+
+    Returns:
+        A function ``fit(trials, epochs, resume_from)`` whose results are
+        :class:`TrainedTrial`.
+    """
+    check.function("build", build, "a function of a trial that returns a new model")
+    train_args = {"keep_best": False, **train_args}
+
+    def fit(trials, epochs, resume_from):
+        if resume_from is None:
+            resume_from = [TrainedTrial(trial, build(trial), History()) for trial in trials]
+        return [_train_on(result, data, epochs, train_args) for result in resume_from]
+
+    return fit
+
+
+def _train_on(result, data, epochs, train_args):
+    """The :class:`TrainedTrial` ``result`` trained on to ``epochs`` epochs in all."""
+    if result.stopped:
+        return result
+    done = len(result.history.val_acc)
+    args = {**train_args, **{k: v for k, v in result.trial.items() if k in TRAIN_KEYS}}
+    args["seed"] = args.get("seed", 0) + done
+    try:
+        more, stopped = train(result.model, data, epochs=epochs - done, **args), False
+    except TrainingDiverged as diverged:
+        more, stopped = diverged.history, True
+    before = result.history
+    history = History(
+        loss=before.loss + more.loss,
+        train_acc=before.train_acc + more.train_acc,
+        val_acc=before.val_acc + more.val_acc,
+        val_loss=before.val_loss + more.val_loss,
+        seconds=before.seconds + more.seconds,
+    )
+    if history.val_acc:
+        history.best_epoch = int(np.argmax(history.val_acc)) + 1
+    return TrainedTrial(result.trial, result.model, history, stopped)
 
 
 def successive_halving(
@@ -268,15 +460,9 @@ def successive_halving(
     device=None,
     dtype=torch.float64,
 ):
-    """Successive halving over batched trials (Jamieson & Talwalkar 2016).
-
-    The rungs follow :func:`halving_schedule` ``(len(trials), min_epochs, max_epochs,
-    eta)``. The first trains every trial to :math:`r_0` epochs with
-    :func:`~nntrain.search.batched.train_batched`; each next one keeps the :math:`n_i`
-    best trials of the last (highest validation accuracy at the end of the rung, ties
-    broken by the lower validation loss, stopped trials last) and resumes them to
-    :math:`r_i` epochs with :func:`~nntrain.search.batched.resume_batched`, so rung
-    :math:`i` costs :math:`n_i (r_i - r_{i-1})` trial-epochs.
+    """Successive halving over batched trials: :func:`halve` with the rungs of
+    :func:`halving_schedule` ``(len(trials), min_epochs, max_epochs, eta)`` and
+    :func:`batched_fit`.
 
     Args:
         data: dict with ``X_train, y_train, X_val, y_val`` (NumPy arrays).
@@ -287,11 +473,11 @@ def successive_halving(
         max_epochs: the largest budget :math:`R`.
         eta: the factor :math:`\\eta`, an integer >= 2.
         hidden_dims, batch_size, momentum, seed, device, dtype: as for
-            :func:`~nntrain.search.batched.train_batched`, shared by every trial and rung.
+            :func:`~nntrain.search.batched.train_batched`, shared by every trial and rung
+            (:class:`~nntrain.search.batched.TrainSpec`).
 
     Returns:
-        A :class:`HalvingResult`: the trials, the rungs with their scores, every trial's
-        latest result, the winner and the trial-epochs spent.
+        A :class:`HalvingResult`.
 
     Example:
         >>> from nntrain.data import load_digits_split
@@ -305,31 +491,10 @@ def successive_halving(
         >>> search.epochs_spent  # 9 * 1 + 3 * (3 - 1) + 1 * (9 - 3), against 81 for all
         21
     """
-    if isinstance(trials, dict) or not isinstance(trials, (list, tuple)):
-        raise TypeError(f"trials must be a list of trial dicts, got {type(trials).__name__}")
-    if not trials:
-        raise ValueError("trials must hold at least one trial, got an empty list")
+    trials = _trial_list(trials)
     schedule = halving_schedule(len(trials), min_epochs, max_epochs, eta)
-    shared = dict(
-        hidden_dims=hidden_dims,
-        batch_size=batch_size,
-        momentum=momentum,
-        seed=seed,
-        device=device,
-        dtype=dtype,
-    )
-    results = train_batched(data, trials, epochs=schedule[0][1], **shared)
-    kept = list(range(len(trials)))
-    rungs = [Rung(schedule[0][1], kept, [_score(results[k]) for k in kept])]
-    spent = len(kept) * schedule[0][1]
-    for (count, epochs), (_, before) in zip(schedule[1:], schedule):
-        kept = sorted(sorted(kept, key=lambda k: _rank(results[k]), reverse=True)[:count])
-        for k, result in zip(kept, resume_batched(data, [results[k] for k in kept], epochs=epochs)):
-            results[k] = result
-        rungs.append(Rung(epochs, kept, [_score(results[k]) for k in kept]))
-        spent += count * (epochs - before)
-    winner = max(kept, key=lambda k: _rank(results[k]))
-    return HalvingResult([r.trial for r in results], rungs, results, winner, spent)
+    spec = TrainSpec(hidden_dims, batch_size, momentum, seed, device, dtype)
+    return halve(trials, schedule, batched_fit(data, spec))
 
 
 def hyperband(
@@ -347,14 +512,14 @@ def hyperband(
     device=None,
     dtype=torch.float64,
 ):
-    """Hyperband (Li et al. 2018): one successive halving per bracket of
+    """Hyperband (Li et al. 2018) over batched trials: one :func:`halve` per bracket of
     :func:`hyperband_schedule`, each on configurations drawn at random from ``space``.
 
     Bracket :math:`s` draws its :math:`n_s` configurations with
     :func:`~nntrain.search.spaces.random_search` (one generator for all brackets, so the
-    brackets try different configurations) and runs :func:`successive_halving` on them
-    from :math:`r_s` to ``max_epochs``. The winner is the best of the bracket winners, all
-    trained for ``max_epochs`` (highest validation accuracy, ties broken by the lower
+    brackets try different configurations) and halves them from :math:`r_s` to
+    ``max_epochs`` with :func:`batched_fit`. The winner is the best of the bracket winners,
+    all trained for ``max_epochs`` (highest validation accuracy, ties broken by the lower
     validation loss).
 
     Args:
@@ -387,29 +552,15 @@ def hyperband(
                 f"rng must be a numpy.random.Generator or a non-negative int seed, got {rng!r}"
             )
         rng = np.random.default_rng(int(rng))
+    fit = batched_fit(data, TrainSpec(hidden_dims, batch_size, momentum, seed, device, dtype))
     draws = [random_search(space, bracket[0][0], rng) for bracket in schedule]
-    brackets = [
-        successive_halving(
-            data,
-            trials,
-            min_epochs=bracket[0][1],
-            max_epochs=max_epochs,
-            eta=eta,
-            hidden_dims=hidden_dims,
-            batch_size=batch_size,
-            momentum=momentum,
-            seed=seed,
-            device=device,
-            dtype=dtype,
-        )
-        for trials, bracket in zip(draws, schedule)
-    ]
+    brackets = [halve(trials, bracket, fit) for trials, bracket in zip(draws, schedule)]
     offsets = np.cumsum([0] + [len(b.trials) for b in brackets])
     best = max(range(len(brackets)), key=lambda b: _rank(brackets[b].best))
     return HyperbandResult(
-        brackets,
-        [t for b in brackets for t in b.trials],
-        [r for b in brackets for r in b.results],
-        int(offsets[best]) + brackets[best].winner,
-        sum(b.epochs_spent for b in brackets),
+        trials=[t for b in brackets for t in b.trials],
+        results=[r for b in brackets for r in b.results],
+        winner=int(offsets[best]) + brackets[best].winner,
+        epochs_spent=sum(b.epochs_spent for b in brackets),
+        brackets=brackets,
     )
