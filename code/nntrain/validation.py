@@ -1018,15 +1018,7 @@ def net_targets(net, X, y, n_outputs, kind):
 
 def classification_splits(data):
     """The flattened inputs and the labels of both splits, and the number of classes."""
-    if not isinstance(data, dict):
-        raise InvalidArgument(
-            f"data must be a dict with X_train, y_train, X_val, y_val, got {type(data).__name__}"
-        )
-    for key in ("X_train", "y_train", "X_val", "y_val"):
-        if key not in data:
-            raise InvalidArgument(
-                f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing"
-            )
+    data_splits(data)
     arrays = {}
     for split in ("train", "val"):
         X = ndarray(
@@ -1056,23 +1048,35 @@ def classification_splits(data):
 # ------------------------------------ the landscape's arguments (nntrain.landscape)
 
 
-def reals(name, x, ok=None, wanted="a finite real number"):
-    """Check a real number or an array of them (a list, a tuple, a NumPy array): every
-    entry finite and, with ``ok``, passing ``ok(entries)`` (``wanted`` says what passes, in
-    the message). Returns it as a float64 array."""
+def reals(name, x, interval=FINITE):
+    """Check a real number or an array of them (a list, a tuple, a NumPy array), every
+    entry in ``interval`` (an :class:`Interval` of ``Real``; by default any finite
+    number), with the messages of the scalar check. Returns it as a float64 array."""
     if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.ndarray, list, tuple)):
         raise InvalidArgument(
-            f"{name} must be {wanted} or an array of them, got {type(x).__name__}"
+            f"{name} must be {interval.kind()} or an array of them, got {type(x).__name__}"
         )
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidArgument(f"{name} must hold real numbers, got {x!r}") from None
-    good = np.isfinite(a)
-    if ok is not None:
-        good &= ok(np.where(good, a, 0.0))
+    good = interval.inside(a)
     if not good.all():
-        raise InvalidArgument(f"{name} must be {wanted}, got {a[~good].flat[0]}")
+        raise InvalidArgument(f"{name} must be {interval.bounds()}, got {a[~good].flat[0]}")
+    return a
+
+
+def integers(name, x, interval=NON_NEGATIVE_INT):
+    """Check an integer or a non-empty 1-D sequence of them, every entry in ``interval``
+    (an :class:`Interval` of ``Integral``). Returns them as a 1-D integer array."""
+    a = np.atleast_1d(np.asarray(x))
+    if a.ndim != 1 or a.size == 0 or not np.issubdtype(a.dtype, np.integer):
+        raise InvalidArgument(
+            f"{name} must be {interval.kind()} or a non-empty 1-D sequence of them, got {x!r}"
+        )
+    good = interval.inside(a.astype(np.float64))
+    if not good.all():
+        raise InvalidArgument(f"{name} must be {interval.bounds()}, got {a[~good][0]}")
     return a
 
 
@@ -1196,16 +1200,7 @@ def training_split(data):
     """The training split of a dict of splits (``X_train``, ``y_train``; other keys are
     ignored), checked: NumPy inputs of shape ``(N, ...)``, finite, and ``N >= 2`` integer
     labels ``>= 0`` of shape ``(N,)``. Returns ``(X_train, y_train)``."""
-    if not isinstance(data, dict):
-        raise InvalidArgument(
-            f"data must be a dict of splits with X_train and y_train, got {type(data).__name__}"
-        )
-    for key in ("X_train", "y_train"):
-        if key not in data:
-            raise InvalidArgument(
-                f"data must hold a training split, X_train and y_train; {key} is missing "
-                f"(keys: {sorted(data)})"
-            )
+    data_splits(data, ("X_train", "y_train"))
     X = ndarray("X_train", data["X_train"], min_ndim=2, floating=False, finite=True)
     y = ndarray("y_train", data["y_train"], floating=False)
     if not np.issubdtype(y.dtype, np.integer):

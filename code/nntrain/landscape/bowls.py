@@ -12,18 +12,15 @@ eigen-direction (:func:`momentum_matrix`, the iteration matrix behind the latter
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import numpy as np
 
 from .. import validation
+from ..validation import POSITIVE, RATE, Interval
 
-
-def _positive_reals(name, x):
-    return validation.reals(name, x, lambda a: a > 0, "a finite real number > 0")
-
-
-def _momentum(name, beta):
-    return validation.reals(name, beta, lambda a: (a >= 0) & (a < 1), "a real number in [0, 1)")
+#: A condition number: the ratio of the largest eigenvalue to the smallest, >= 1.
+CONDITION = Interval(Real, 1, None, closed="left")
 
 
 def rotation(angle, dim=2):
@@ -81,7 +78,7 @@ class Quadratic:
     """
 
     def __init__(self, eigenvalues, *, angle=0.0, center=None):
-        lam = _positive_reals("eigenvalues", eigenvalues)
+        lam = validation.reals("eigenvalues", eigenvalues, POSITIVE)
         if lam.ndim != 1 or lam.size == 0:
             raise ValueError(f"eigenvalues must be a non-empty 1-D sequence, got shape {lam.shape}")
         self.eigenvalues, self.dim = lam, lam.size
@@ -99,9 +96,7 @@ class Quadratic:
         r"""The bowl of condition number ``kappa``: eigenvalues spaced geometrically from
         ``lam_min`` (the first coordinate, the long axis of the ellipses) to ``kappa *
         lam_min`` (the last)."""
-        kappa = float(
-            validation.reals("kappa", kappa, lambda a: a >= 1, "a finite real number >= 1")
-        )
+        kappa = float(validation.reals("kappa", kappa, CONDITION))
         validation.positive_int("dim", dim)
         validation.positive("lam_min", lam_min)
         if dim == 1 and kappa != 1:
@@ -151,7 +146,7 @@ def gd_rate(alpha, lam):
         >>> float(gd_rate(0.5, 1.0)), float(gd_rate(0.5, 3.0))
         (0.5, 0.5)
     """
-    return np.abs(1 - _positive_reals("alpha", alpha) * validation.reals("lam", lam))
+    return np.abs(1 - validation.reals("alpha", alpha, POSITIVE) * validation.reals("lam", lam))
 
 
 def gd_optimal(lam_min, lam_max):
@@ -218,8 +213,8 @@ def momentum_matrix(alpha, beta, lam):
     Returns:
         :math:`M`, a ``(2, 2)`` array acting on the state ``(velocity, position)``.
     """
-    alpha = float(_positive_reals("alpha", alpha))
-    beta, lam = float(_momentum("beta", beta)), float(validation.reals("lam", lam))
+    alpha = float(validation.reals("alpha", alpha, POSITIVE))
+    beta, lam = float(validation.reals("beta", beta, RATE)), float(validation.reals("lam", lam))
     return np.array([[beta, -alpha * lam], [beta, 1 - alpha * lam]])
 
 
@@ -251,7 +246,7 @@ def momentum_rate(alpha, beta, lam):
         >>> round(float(momentum_rate(0.5, 0.9, 1.0)), 4)  # sqrt(0.9)
         0.9487
     """
-    alpha, beta = _positive_reals("alpha", alpha), _momentum("beta", beta)
+    alpha, beta = validation.reals("alpha", alpha, POSITIVE), validation.reals("beta", beta, RATE)
     b = 1 + beta - alpha * validation.reals("lam", lam)
     disc = b * b - 4 * beta
     real = (np.abs(b) + np.sqrt(np.maximum(disc, 0))) / 2
@@ -286,6 +281,6 @@ def momentum_max_step(beta, lam_max):
     there :math:`M` has the eigenvalue :math:`-1` (the characteristic polynomial at
     :math:`r = -1` is :math:`2 + 2\beta - \alpha\lambda`); momentum allows steps up to
     :math:`1 + \beta` times larger than gradient descent."""
-    beta = float(_momentum("beta", beta))
+    beta = float(validation.reals("beta", beta, RATE))
     validation.positive("lam_max", lam_max)
     return (2 + 2 * beta) / lam_max

@@ -6,19 +6,17 @@ latter (:func:`predicted_variance`).
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from .. import validation
+from ..validation import Interval
 
 
 def _batch_sizes(name, batch_sizes, n):
     """Batch sizes (a number or a 1-D sequence) as an integer array, each in ``[1, n]``."""
-    sizes = np.atleast_1d(np.asarray(batch_sizes))
-    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer):
-        raise ValueError(f"{name} must be integers, got {batch_sizes!r}")
-    if sizes.min() < 1 or sizes.max() > n:
-        raise ValueError(f"{name} must lie in [1, n={n}], got {sizes.tolist()}")
-    return sizes
+    return validation.integers(name, batch_sizes, Interval(Integral, 1, n))
 
 
 def minibatch_gradient_variance(grad_fn, n, batch_sizes, draws, rng, *, spread=False):

@@ -21,17 +21,9 @@ from .bowls import Quadratic
 DIVERGED = 1e8
 
 
-def _config(config):
-    """A deep copy of an update rule's ``config`` (None: an empty one), so that the rule's
-    state (velocity, caches) never leaks back into the caller's dict."""
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
-        raise TypeError(
-            f"config must be a dict such as {{'learning_rate': 0.1}} or None, got "
-            f"{type(config).__name__}"
-        )
-    return copy.deepcopy(config)
+#: An update rule's ``config``: a dict of hyperparameters (and state), or None for the
+#: rule's defaults.
+CONFIG = validation.Instance(dict, "a dict such as {'learning_rate': 0.1}", none=True)
 
 
 def _step(rule, w, dw, config):
@@ -75,7 +67,8 @@ def rule_arguments(problem, rule, config, w0):
             f"method, got {type(problem).__name__}"
         )
     validation.function("rule", rule, "an update rule rule(w, dw, config) -> (next_w, config)")
-    config = _config(config)
+    # A deep copy, so that the rule's state (velocity, caches) never leaks back to the caller.
+    config = copy.deepcopy(CONFIG.check("config", config)) or {}
     w0 = validation.vector("w0", w0, getattr(problem, "dim", None))
     g = np.asarray(problem.gradient(w0))
     if g.shape != w0.shape:

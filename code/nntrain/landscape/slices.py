@@ -18,13 +18,6 @@ from .models import model_adapter, split
 LAYOUTS = ("in_out", "out_in")
 
 
-def _alphas(name, alphas):
-    a = validation.reals(name, alphas)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {a.shape}")
-    return a
-
-
 def interpolate(loss_fn, theta_a, theta_b, alphas):
     r"""The loss along the straight line between two parameter vectors (Goodfellow, Vinyals
     & Saxe 2015, *Qualitatively characterizing neural network optimization problems*).
@@ -49,7 +42,10 @@ def interpolate(loss_fn, theta_a, theta_b, alphas):
     theta_a = validation.vector("theta_a", theta_a)
     theta_b = validation.vector("theta_b", theta_b, theta_a.size)
     return np.array(
-        [float(loss_fn((1 - a) * theta_a + a * theta_b)) for a in _alphas("alphas", alphas)]
+        [
+            float(loss_fn((1 - a) * theta_a + a * theta_b))
+            for a in validation.vector("alphas", alphas)
+        ]
     )
 
 
@@ -63,7 +59,7 @@ def line(loss_fn, theta, direction, alphas):
     validation.function("loss_fn", loss_fn, "a function of a flat parameter vector")
     theta = validation.vector("theta", theta)
     d = validation.vector("direction", direction, theta.size)
-    return np.array([float(loss_fn(theta + a * d)) for a in _alphas("alphas", alphas)])
+    return np.array([float(loss_fn(theta + a * d)) for a in validation.vector("alphas", alphas)])
 
 
 def plane(loss_fn, theta, d1, d2, alphas, betas):
@@ -81,7 +77,7 @@ def plane(loss_fn, theta, d1, d2, alphas, betas):
     validation.function("loss_fn", loss_fn, "a function of a flat parameter vector")
     theta = validation.vector("theta", theta)
     d1, d2 = validation.vector("d1", d1, theta.size), validation.vector("d2", d2, theta.size)
-    alphas, betas = _alphas("alphas", alphas), _alphas("betas", betas)
+    alphas, betas = validation.vector("alphas", alphas), validation.vector("betas", betas)
     return np.array([[float(loss_fn(theta + a * d1 + b * d2)) for a in alphas] for b in betas])
 
 
