@@ -1,9 +1,12 @@
 """Elementwise nonlinearities and maxout, NumPy reference (cs231n convention).
 
 Chapter 0 uses the ReLU; chapter 1 is about all of them. Every nonlinearity is a pair
-``<name>_forward(x, ...) -> (out, cache)`` and ``<name>_backward(dout, cache)``; the backward
-returns ``dx`` alone for a function without parameters, and ``(dx, dparam, ...)`` for PReLU
-and maxout, whose parameters are learned.
+``<name>_forward(x, ...) -> (out, cache)`` and ``<name>_backward(dout, cache)``. An
+elementwise forward takes a floating-point ``x`` of any shape and returns ``out`` of its
+shape and dtype (each docstring says what its cache holds); its backward takes the upstream
+gradient ``dout``, shaped like ``x``, with that cache, and returns ``dx`` alone, shaped like
+``x``, since the function has no parameters. PReLU and maxout, whose parameters are learned,
+return ``(dx, dparam, ...)`` and state their shapes.
 
 **Numerical stability.** Every function accepts inputs of any finite magnitude (the tests go
 to :math:`\\pm 10^4` in float32 and float64) without an overflow warning, a NaN or an inf:
@@ -18,9 +21,8 @@ to :math:`\\pm 10^4` in float32 and float64) without an overflow warning, a NaN 
 outputs and gradients (hyperparameters such as a slope are plain Python floats, which do not
 promote an array). The reference is meant to be run in float64, its default everywhere.
 
-**SciPy.** NumPy has no ``erf``; the GELU uses :func:`scipy.special.erfc`. SciPy is not a
-declared dependency of ``nntrain``, but scikit-learn, which is, requires it, so it is always
-installed alongside this package.
+**SciPy.** NumPy has no ``erf``; the GELU uses :func:`scipy.special.erfc` (SciPy is a
+dependency of ``nntrain``).
 """
 
 from __future__ import annotations
@@ -80,11 +82,7 @@ def sigmoid_forward(x):
     The second form is the one computed: it exponentiates only :math:`-|x|`, so it never
     overflows; :math:`\sigma(-10^4)` is exactly 0 and :math:`\sigma(10^4)` exactly 1.
 
-    Args:
-        x: a floating-point array of any shape.
-
-    Returns:
-        ``(out, cache)``: ``out`` has the shape and dtype of ``x``; the cache is ``out``.
+    The cache is ``out``.
 
     Example:
         >>> sigmoid_forward(np.array([-1e4, 0.0, 1e4]))[0]
@@ -106,13 +104,6 @@ def sigmoid_backward(dout, cache):
 
     The local gradient is at most :math:`1/4` (at 0) and vanishes as :math:`|x|` grows: a
     saturated unit passes almost no gradient back.
-
-    Args:
-        dout: upstream gradient, shaped like ``x``.
-        cache: the output saved by :func:`sigmoid_forward`.
-
-    Returns:
-        ``dx`` with the shape of ``x``.
     """
     out = cache
     check.upstream(dout, out.shape, check.ndarray, out=out)
@@ -133,11 +124,7 @@ def tanh_forward(x):
 
     Computed by ``np.tanh``, which is stable for every input.
 
-    Args:
-        x: a floating-point array of any shape.
-
-    Returns:
-        ``(out, cache)``: ``out`` has the shape and dtype of ``x``; the cache is ``out``.
+    The cache is ``out``.
 
     Example:
         >>> tanh_forward(np.array([-1e4, 0.0, 1e4]))[0]
@@ -156,13 +143,6 @@ def tanh_backward(dout, cache):
     .. math::
         \frac{\partial L}{\partial x} = \frac{\partial L}{\partial \mathrm{out}}
         \cdot \bigl(1 - \tanh^2(x)\bigr)
-
-    Args:
-        dout: upstream gradient, shaped like ``x``.
-        cache: the output saved by :func:`tanh_forward`.
-
-    Returns:
-        ``dx`` with the shape of ``x``.
     """
     out = cache
     check.upstream(dout, out.shape, check.ndarray, out=out)
@@ -181,11 +161,7 @@ def relu_forward(x):
     .. math::
         \mathrm{ReLU}(x) = \max(0, x)
 
-    Args:
-        x: an array of any shape.
-
-    Returns:
-        ``(out, cache)``: ``out`` has the shape of ``x``; the cache is ``x``.
+    The cache is ``x``.
 
     Example:
         >>> relu_forward(np.array([-1.0, 2.0]))[0]
@@ -205,10 +181,6 @@ def relu_backward(dout, cache):
         \cdot \mathbb{1}[x > 0]
 
     (the gradient at exactly 0 is taken to be 0, as in PyTorch).
-
-    Returns:
-        ``dx`` with the shape of ``x`` (a single array, as in cs231n, since the ReLU has no
-        parameters).
     """
     x = cache
     check.upstream(dout, x.shape, check.ndarray, x=x)
@@ -230,14 +202,11 @@ def leaky_relu_forward(x, negative_slope=0.01):
                                              a\,x & x \le 0 \end{cases}
         \qquad a = \texttt{negative\_slope}
 
+    The cache is ``(x, negative_slope)``.
+
     Args:
-        x: a floating-point array of any shape.
         negative_slope: the slope :math:`a` for :math:`x \le 0`; any finite real number
             (0 gives the ReLU, 1 the identity; as in PyTorch, a negative value is allowed).
-
-    Returns:
-        ``(out, cache)``: ``out`` has the shape and dtype of ``x``; the cache is
-        ``(x, negative_slope)``.
 
     Example:
         >>> leaky_relu_forward(np.array([-2.0, 3.0]), negative_slope=0.1)[0]
@@ -258,13 +227,6 @@ def leaky_relu_backward(dout, cache):
         \cdot \begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}
 
     (the gradient at exactly 0 is :math:`a`, as in PyTorch).
-
-    Args:
-        dout: upstream gradient, shaped like ``x``.
-        cache: the ``(x, negative_slope)`` saved by :func:`leaky_relu_forward`.
-
-    Returns:
-        ``dx`` with the shape of ``x``.
     """
     x, slope = cache
     check.upstream(dout, x.shape, check.ndarray, x=x)
@@ -363,14 +325,11 @@ def elu_forward(x, alpha=1.0):
     Computed as ``alpha * expm1(min(x, 0))`` on the negative side, so a large positive
     ``x`` is never exponentiated and :math:`e^x - 1` keeps its precision near 0.
 
+    The cache is ``(x, alpha)``.
+
     Args:
-        x: a floating-point array of any shape.
         alpha: the saturation value :math:`\alpha`; any finite real number (the paper takes
             :math:`\alpha > 0`; PyTorch accepts any value, and so does this function).
-
-    Returns:
-        ``(out, cache)``: ``out`` has the shape and dtype of ``x``; the cache is
-        ``(x, alpha)``.
 
     Example:
         >>> elu_forward(np.array([-1e4, 0.0, 2.0]))[0]
@@ -393,13 +352,6 @@ def elu_backward(dout, cache):
 
     (at exactly 0 the gradient is :math:`\alpha`, as in PyTorch; the two sides meet there
     when :math:`\alpha = 1`).
-
-    Args:
-        dout: upstream gradient, shaped like ``x``.
-        cache: the ``(x, alpha)`` saved by :func:`elu_forward`.
-
-    Returns:
-        ``dx`` with the shape of ``x``.
     """
     x, a = cache
     check.upstream(dout, x.shape, check.ndarray, x=x)
@@ -423,11 +375,7 @@ def gelu_forward(x):
     The last form is the one computed: it keeps full relative precision in the left tail,
     where :math:`1 + \mathrm{erf}` would cancel to 0.
 
-    Args:
-        x: a floating-point array of any shape.
-
-    Returns:
-        ``(out, cache)``: ``out`` has the shape and dtype of ``x``; the cache is ``x``.
+    The cache is ``x``.
 
     Example:
         >>> gelu_forward(np.array([-1e4, 0.0, 1e4]))[0]
@@ -450,13 +398,6 @@ def gelu_backward(dout, cache):
 
     (the density is evaluated at ``x`` clipped to :math:`[-40, 40]`, beyond which it is
     exactly 0 in floating point, so :math:`x^2` cannot overflow).
-
-    Args:
-        dout: upstream gradient, shaped like ``x``.
-        cache: the input ``x`` saved by :func:`gelu_forward`.
-
-    Returns:
-        ``dx`` with the shape of ``x``.
     """
     x = cache
     check.upstream(dout, x.shape, check.ndarray, x=x)
@@ -481,12 +422,7 @@ def silu_forward(x):
 
     The sigmoid is the stable one of :func:`sigmoid_forward`.
 
-    Args:
-        x: a floating-point array of any shape.
-
-    Returns:
-        ``(out, cache)``: ``out`` has the shape and dtype of ``x``; the cache is
-        ``(x, sigmoid(x))``.
+    The cache is ``(x, sigmoid(x))``.
 
     Example:
         >>> silu_forward(np.array([-1e4, 0.0, 1e4]))[0]
@@ -505,13 +441,6 @@ def silu_backward(dout, cache):
     .. math::
         \frac{\partial L}{\partial x} = \frac{\partial L}{\partial \mathrm{out}}
         \cdot \bigl(\sigma(x) + x\,\sigma(x)\,(1 - \sigma(x))\bigr)
-
-    Args:
-        dout: upstream gradient, shaped like ``x``.
-        cache: the ``(x, sigmoid(x))`` saved by :func:`silu_forward`.
-
-    Returns:
-        ``dx`` with the shape of ``x``.
     """
     x, s = cache
     check.upstream(dout, x.shape, check.ndarray, x=x)

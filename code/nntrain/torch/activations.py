@@ -10,7 +10,9 @@ Each technique also comes as an autograd Function that
 runs our backward pass (``SigmoidFunction``, ``PReLUFunction``, ...) and as an ``nn.Module``
 (``Sigmoid``, ``PReLU``, ...) that agrees with PyTorch's built-in of the same name.
 Hyperparameters (a slope, the ELU's ``alpha``) are plain numbers passed after the tensors;
-the Functions give them no gradient. Outputs keep the dtype of ``x``.
+the Functions give them no gradient. Outputs keep the dtype of ``x``, and the modules of
+the elementwise functions take an input of any shape and return that shape (:class:`PReLU`
+and :class:`Maxout` state theirs).
 
 Used in chapter 1 (the ReLU from chapter 0 on).
 """
@@ -94,9 +96,6 @@ SigmoidFunction = layer_function("SigmoidFunction", sigmoid_forward, sigmoid_bac
 class Sigmoid(nn.Module):
     """Logistic sigmoid as an ``nn.Module`` (like ``nn.Sigmoid``), computed by
     :class:`SigmoidFunction`.
-
-    Shapes:
-        input any shape; output the same shape.
     """
 
     def forward(self, x):
@@ -132,9 +131,6 @@ TanhFunction = layer_function("TanhFunction", tanh_forward, tanh_backward)
 class Tanh(nn.Module):
     """Hyperbolic tangent as an ``nn.Module`` (like ``nn.Tanh``), computed by
     :class:`TanhFunction`.
-
-    Shapes:
-        input any shape; output the same shape.
     """
 
     def forward(self, x):
@@ -206,9 +202,6 @@ class LeakyReLU(nn.Module):
 
     Args:
         negative_slope: the slope for :math:`x \\le 0`, any finite real number.
-
-    Shapes:
-        input any shape; output the same shape.
     """
 
     def __init__(self, negative_slope=0.01):
@@ -329,9 +322,6 @@ class ELU(nn.Module):
 
     Args:
         alpha: the saturation value for large negative inputs, any finite real number.
-
-    Shapes:
-        input any shape; output the same shape.
     """
 
     def __init__(self, alpha=1.0):
@@ -376,9 +366,6 @@ GELUFunction = layer_function("GELUFunction", gelu_forward, gelu_backward)
 class GELU(nn.Module):
     """Exact GELU as an ``nn.Module`` (like ``nn.GELU(approximate="none")``), computed by
     :class:`GELUFunction`.
-
-    Shapes:
-        input any shape; output the same shape.
     """
 
     def forward(self, x):
@@ -414,9 +401,6 @@ SiLUFunction = layer_function("SiLUFunction", silu_forward, silu_backward)
 class SiLU(nn.Module):
     """SiLU (Swish) as an ``nn.Module`` (like ``nn.SiLU``), computed by
     :class:`SiLUFunction`.
-
-    Shapes:
-        input any shape; output the same shape.
     """
 
     def forward(self, x):
