@@ -619,3 +619,98 @@ def test_print_panels_are_titled_with_the_labels_and_units_the_page_shows():
     )
     _, panels = print_panels(figure.to_markdown())
     assert [title for title, _ in panels] == ["rise per step = 2 m, style = --"]
+
+
+# --- the book's build: one caption, title first (book/_ext/figures.py, light_pages.py) -----
+
+
+def book_extension(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def captioned_figure(*children):
+    from docutils import nodes
+
+    return nodes.figure("", *children, nodes.caption("", "Figure caption."))
+
+
+@pytest.mark.parametrize("builder", ["html", "latex"])
+def test_a_slider_in_a_captioned_figure_loses_its_own_caption(builder):
+    """MyST-NB wraps a slider cell's output in a figure with the cell's caption: the slider's
+    caption line (static HTML and print form) would read twice, and goes; in the PDF the
+    print form's frames are limited in height so that the float fits a page."""
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    figures = book_extension("figures")
+    sf = slider_figure(
+        draw_line, figsize=(2, 1.5), dpi=40, caption="A line", slope=[1, 2], style=["-"]
+    )
+    html = sf._repr_html_()
+    uid = re.search(r'id="(nntrain-slider-[\w-]+)-caption"', html)[1]
+    table = nodes.table("", nodes.tgroup("", nodes.tbody("", nodes.row(), nodes.row())))
+    table["classes"].append("nntrain-print-frames")
+    inside = captioned_figure(
+        nodes.raw("", html, format="html"), nodes.paragraph("", "A line"), table
+    )
+    outside = nodes.raw("", html, format="html")  # no figure: the slider keeps its caption
+    doctree = nodes.document(None, None)
+    doctree += [inside, outside]
+    app = SimpleNamespace(builder=SimpleNamespace(format=builder))
+    figures.drop_slider_captions(app, doctree, "book/00_network")
+    raws = [n for n in inside.findall(nodes.raw) if "html" in n["format"]]
+    assert (
+        f'id="{uid}-caption"' not in raws[0].astext() and "aria-labelledby" not in raws[0].astext()
+    )
+    assert 'class="nntrain-slider-figure"' in raws[0].astext()
+    assert not list(inside.findall(nodes.paragraph))  # the print form's caption line
+    assert f'id="{uid}-caption"' in outside.astext()
+    limits = [n.astext() for n in inside.findall(nodes.raw) if n["format"] == "latex"]
+    assert limits == (
+        []
+        if builder == "html"
+        else ["\\csname spx@image@maxheight\\endcsname=0.360\\textheight\\relax\n"]
+    )
+
+
+def test_figures_are_numbered_by_chapter():
+    from types import SimpleNamespace
+
+    figures = book_extension("figures")
+    env = SimpleNamespace(
+        toc_fignumbers={
+            "book/03_initialization": {"figure": {"fig-03-b": (7,), "fig-03-a": (5,)}},
+            "book/claims": {"table": {"t": (9,)}},
+            "book/08_landscape": {"figure": {"fig-08-a": (8, 1)}},
+        }
+    )
+    changed = figures.number_by_chapter(None, env)
+    assert env.toc_fignumbers["book/03_initialization"]["figure"] == {
+        "fig-03-a": (3, 1),
+        "fig-03-b": (3, 2),
+    }
+    assert env.toc_fignumbers["book/claims"]["table"] == {"t": (1,)}
+    assert sorted(changed) == ["book/03_initialization", "book/claims"]  # 8.1 stays
+
+
+def test_a_chapter_s_setup_cell_moves_below_its_title():
+    from docutils import nodes
+
+    light_pages = book_extension("light_pages")
+    setup = nodes.container("", nb_element="cell_code")
+    title = nodes.title("", "Weight initialization")
+    section = nodes.section("", title, nodes.paragraph("", "Text."))
+    doctree = nodes.document(None, None)
+    doctree += [setup, section]
+    light_pages.title_first(None, doctree)
+    assert doctree.children == [section] and section.children[:2] == [title, setup]
+    light_pages.title_first(None, doctree)  # a page that starts with its title stays
+    assert doctree.children == [section] and section.children[1] is setup
