@@ -545,3 +545,59 @@ def test_later_steps_skip_the_array_checks_that_the_first_step_ran(monkeypatch):
     wrong = nntrain.FullyConnectedNet([20], input_dim=63, num_classes=10, seed=0)
     with pytest.raises(ValueError, match="X must have 63 features"):
         train(wrong, data, epochs=1, progress=False)  # the first step still checks
+
+
+# --------------------------------------------------------------------------------------
+# Hooks: a learning-rate schedule, a stop condition; short minibatches, no evaluation
+# --------------------------------------------------------------------------------------
+
+
+def test_a_schedule_gives_the_learning_rate_of_every_update(tiny):
+    """SGD on a constant gradient 1: update t moves every weight by -schedule(t)."""
+    model, rates = FakeModel(tiny, grad=1.0), [0.1, 0.2, 0.4, 0.8]
+    train(
+        model, tiny, update_rule="sgd", schedule=lambda t: rates[t], batch_size=10, epochs=2,
+        keep_best=False,
+    )  # fmt: skip
+    np.testing.assert_allclose(model.params["W"], -sum(rates), rtol=1e-12)
+
+
+def test_stop_ends_training_before_the_update_of_its_iteration(tiny):
+    model = FakeModel(tiny, grad=1.0)
+    history = train(
+        model, tiny, update_rule="sgd", learning_rate=0.1, batch_size=10, epochs=5,
+        stop=lambda h: len(h.loss) == 3, keep_best=False,
+    )  # fmt: skip
+    assert len(history.loss) == 3 and len(history.val_acc) == 1  # stopped in epoch 2
+    np.testing.assert_allclose(model.params["W"], -0.2, rtol=1e-12)  # two updates
+
+
+def test_drop_last_skips_a_short_last_minibatch(tiny):
+    model = FakeModel(tiny)
+    train(model, tiny, batch_size=6, epochs=2, drop_last=True)
+    assert [len(b) for b in model.batches] == [6, 6, 6] * 2
+
+
+def test_without_evaluation_the_data_needs_only_its_training_split(tiny):
+    data = {k: tiny[k] for k in ("X_train", "y_train")}
+    history = train(FakeModel(None), data, batch_size=10, epochs=2, evaluate=False)
+    assert len(history.loss) == 4 and history.best_epoch == 0
+    assert history.train_acc == history.val_acc == history.val_loss == []
+    with pytest.raises(ValueError, match="X_val is missing"):
+        train(FakeModel(None), data)
+
+
+@pytest.mark.parametrize(
+    "seed, error", [(True, TypeError), (1.5, TypeError), ("0", TypeError), (-1, ValueError)]
+)
+def test_seed_must_be_an_integer_of_at_least_zero(tiny, seed, error):
+    model = FakeModel(tiny)
+    with pytest.raises(error, match="seed"):
+        train(model, tiny, seed=seed)
+    assert model.batches == []
+
+
+@pytest.mark.parametrize("name", ["schedule", "stop"])
+def test_hooks_must_be_functions(tiny, name):
+    with pytest.raises(TypeError, match=name):
+        train(FakeModel(tiny), tiny, **{name: 0.1})

@@ -35,10 +35,28 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
 
 from . import validation
+from .models import is_torch
 from .reference.fc_net import ACTIVATIONS, LOSSES
-from .reference.fc_net import FullyConnectedNet as _ReferenceNet
+from .reference.fc_net import FullyConnectedNet as ReferenceNet
+from .torch import activations as ours
+from .torch.fc_net import LOSSES as TORCH_LOSSES
+from .torch.fc_net import FullyConnectedNet as TorchNet
+
+__all__ = [
+    "SATURATION",
+    "LayerRecord",
+    "LayerStats",
+    "plot_histograms",
+    "plot_stats",
+    "record",
+    "summarize",
+    "table",
+]
 
 #: A unit counts as saturated where its local gradient is below this fraction of the
 #: nonlinearity's largest slope.
@@ -115,45 +133,36 @@ def _record_reference(net, X, y, training):
     ]
 
 
-def _activation_types():
-    """Module classes that count as a hidden nonlinearity (one layer each)."""
-    from torch import nn
-
-    from .torch import activations as ours
-
-    builtin = (
-        nn.ReLU,
-        nn.Tanh,
-        nn.Sigmoid,
-        nn.LeakyReLU,
-        nn.PReLU,
-        nn.ELU,
-        nn.GELU,
-        nn.SiLU,
-        nn.SELU,
-        nn.CELU,
-        nn.Softplus,
-        nn.Mish,
-        nn.ReLU6,
-        nn.Hardtanh,
-    )
-    return builtin + (
-        ours.ReLU,
-        ours.Tanh,
-        ours.Sigmoid,
-        ours.LeakyReLU,
-        ours.PReLU,
-        ours.ELU,
-        ours.GELU,
-        ours.SiLU,
-        ours.Maxout,
-    )
+#: Module classes that count as a hidden nonlinearity (one layer each).
+_ACTIVATION_TYPES = (
+    nn.ReLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.SELU,
+    nn.CELU,
+    nn.Softplus,
+    nn.Mish,
+    nn.ReLU6,
+    nn.Hardtanh,
+    ours.ReLU,
+    ours.Tanh,
+    ours.Sigmoid,
+    ours.LeakyReLU,
+    ours.PReLU,
+    ours.ELU,
+    ours.GELU,
+    ours.SiLU,
+    ours.Maxout,
+)
 
 
 def _torch_local(module, z):
     """f'(z) / max f' for an elementwise module, by autograd; None if not elementwise."""
-    import torch
-
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
         out = module(z)
@@ -168,11 +177,8 @@ def _torch_local(module, z):
 
 
 def _record_torch(model, X, y, training):
-    import torch
-
     X = validation.tensor("X", X, min_ndim=2)
-    kinds = _activation_types()
-    layers = [m for m in model.modules() if isinstance(m, kinds)]
+    layers = [m for m in model.modules() if isinstance(m, _ACTIVATION_TYPES)]
     if not layers:
         raise ValueError(
             "the model has no nonlinearity modules to watch (nn.ReLU, nn.Tanh, ..., or the "
@@ -205,14 +211,9 @@ def _record_torch(model, X, y, training):
 def _torch_loss(model, X, y):
     """Run the forward pass (the hooks record it); the loss when there are targets ``y``:
     the net's own for :class:`nntrain.torch.FullyConnectedNet`, else cross-entropy."""
-    import torch.nn.functional as F
-
-    from .torch.fc_net import LOSSES
-    from .torch.fc_net import FullyConnectedNet as TorchNet
-
     if isinstance(model, TorchNet):
         scores = model(X.to(model.params["W1"].dtype))
-        return None if y is None else LOSSES[model.loss_name].apply(scores, y)
+        return None if y is None else TORCH_LOSSES[model.loss_name].apply(scores, y)
     scores = model(X)
     return None if y is None else F.cross_entropy(scores, y)
 
@@ -253,13 +254,9 @@ def record(model, X, y=None, *, training=False):
     """
     if not isinstance(training, bool):
         raise TypeError(f"training must be True or False, got {training!r}")
-    if isinstance(model, _ReferenceNet):
+    if isinstance(model, ReferenceNet):
         return _record_reference(model, X, y, training)
-    try:
-        from torch import nn
-    except ImportError:  # pragma: no cover
-        nn = None
-    if nn is not None and isinstance(model, nn.Module):
+    if is_torch(model):
         return _record_torch(model, X, y, training)
     raise TypeError(
         "model must be a nntrain.reference.FullyConnectedNet or a torch.nn.Module, got "

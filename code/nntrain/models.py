@@ -82,7 +82,7 @@ def update_ratio(p, before):
     for the device).
 
     Example:
-        >>> update_ratio(np.array([3.0, 4.0]), np.array([0.0, 5.0]))
+        >>> update_ratio(np.array([3.0, 5.0]), np.array([0.0, 5.0]))
         0.6
     """
     if check.is_tensor(p):
@@ -345,6 +345,8 @@ class TorchModel:
 
     def get(self):
         """Every parameter as one flat float64 vector."""
+        if not self.tensors():
+            raise ValueError("model must have parameters, got a module with none")
         return np.concatenate([np.ravel(a).astype(np.float64) for a in self.arrays()])
 
     def set(self, theta):

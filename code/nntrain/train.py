@@ -37,24 +37,29 @@ train mode). The validation loss is computed from test-mode scores, so evaluatin
 updates running statistics, and ``keep_best`` restores them with the weights.
 
 Everything that differs between the two kinds of model (converting the data, computing the
-gradients, switching modes, copying the state) lives in one small adapter per kind, chosen
-in one place; the loop itself is written once.
+gradients, switching modes, copying the state) lives in the adapter of :mod:`nntrain.models`;
+the loop itself is written once, cut as cs231n's ``Solver`` is (set-up, a step per
+minibatch, the end of an epoch), with hooks for what varies from run to run: a learning-rate
+``schedule`` per iteration, a ``stop`` condition, the max-norm projection and the
+update-ratio recorder. :func:`nntrain.babysit.lr_range_test` is one call of it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from . import validation as check
+from .models import adapt
 from .reference import optim as reference_optim
-from .reference import penalties as reference_penalties
+
+__all__ = ["History", "TrainingDiverged", "accuracy", "best_val_acc", "quiet", "train"]
 
 
 def quiet() -> bool:
@@ -102,241 +107,6 @@ class TrainingDiverged(RuntimeError):
         return type(self), (str(self), self.iteration, self.history)
 
 
-def _is_torch(model) -> bool:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(model, torch.nn.Module)
-
-
-def _classifies(model) -> bool:
-    return getattr(model, "loss_name", "softmax") in ("softmax", "svm")
-
-
-class _ReferenceModel:
-    """What the loop needs of a cs231n-style model of NumPy arrays: ``params`` and
-    ``loss(X, y=None)``, which runs in test mode without ``y``."""
-
-    def __init__(self, model):
-        self.model, self.params = model, model.params
-        self.batch_statistics = bool(getattr(model, "bn_params", None))
-        self.rules = reference_optim.RULES
-
-    def inputs(self, X, y=None):
-        return X, y
-
-    def loss_and_grads(self, X, y):
-        return self.model.loss(X, y)
-
-    def scores(self, X):
-        return self.model.loss(X)
-
-    def data_loss(self, X, y, scores):
-        """The loss of the test-mode ``scores`` of ``X``, without the regularization."""
-        model, name = self.model, getattr(self.model, "loss_name", None)
-        if name is not None:
-            from .reference.fc_net import LOSSES
-
-            y = check.net_targets(model, X, y, model.num_classes, check.ndarray)
-            return LOSSES[name](scores, y)[0]
-        if not hasattr(model, "reg"):  # another cs231n-style model
-            return model.loss(X, y)[0]
-        reg, model.reg = model.reg, 0.0
-        try:
-            return model.loss(X, y)[0]
-        finally:
-            model.reg = reg
-
-    def training(self):
-        """Nothing to switch: ``loss(X, y)`` is the training pass."""
-
-    def evaluating(self):
-        return contextlib.nullcontext()
-
-    def updating(self):
-        return contextlib.nullcontext()
-
-    def numpy(self, x):
-        return np.asarray(x)
-
-    def clone(self, p):
-        """A copy of the parameter ``p``."""
-        return p.copy()
-
-    def update_ratio(self, p, before):
-        """``norm(p - before) / norm(before)`` (Frobenius norms), a float: inf where
-        ``before`` is zero and ``p`` is not, NaN where both are."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.linalg.norm(p - before) / np.linalg.norm(before))
-
-    def weight_matrices(self):
-        """The weights, ``(D_in, D_out)``: the entries of ``params`` named ``W...``."""
-        return [p for k, p in self.params.items() if k.startswith("W") and p.ndim == 2]
-
-    def constrain(self, c):
-        """Every weight matrix projected onto the max-norm ball of radius ``c``, in place."""
-        for w in self.weight_matrices():
-            w[...] = reference_penalties.max_norm(w, c)
-
-    def snapshot(self):
-        """The parameters and the batch-normalization running statistics, copied."""
-        return {k: v.copy() for k, v in self.params.items()}, copy.deepcopy(
-            getattr(self.model, "bn_params", None)
-        )
-
-    def restore(self, saved):
-        params, bn_params = saved
-        for k, v in params.items():
-            self.params[k][...] = v
-        if bn_params is not None:
-            self.model.bn_params = bn_params
-
-
-class _TorchModel:
-    """What the loop needs of a ``torch.nn.Module``: the cs231n interface when it has one
-    (:class:`nntrain.torch.FullyConnectedNet`), else ``model(X)`` giving class scores,
-    trained on the softmax cross-entropy by autograd. The parameters of such a module that
-    do not require gradients (``requires_grad=False``: frozen) are not trained."""
-
-    def __init__(self, model):
-        self.model = model
-        self.params = (
-            model.params
-            if hasattr(model, "params")
-            else {k: p for k, p in model.named_parameters() if p.requires_grad}
-        )
-        # batch norm computes statistics of the minibatch (nn.BatchNorm* and the twins)
-        self.batch_statistics = any(hasattr(m, "running_mean") for m in model.modules())
-        from .torch import optim as torch_optim
-
-        self.rules = torch_optim.RULES
-
-    def inputs(self, X, y=None):
-        """NumPy data as tensors on the model's device, in its dtype (those of its first
-        parameter, trained or frozen; float32 on the CPU for a module without any)."""
-        import torch
-
-        w = next(self.model.parameters(), None)
-        dtype, device = (torch.float32, "cpu") if w is None else (w.dtype, w.device)
-        X = torch.as_tensor(X, dtype=dtype, device=device)
-        if y is not None:
-            y = torch.as_tensor(y, device=device)
-            y = y.to(dtype) if y.is_floating_point() else y.long()
-        return X, y
-
-    def loss_and_grads(self, X, y):
-        if hasattr(self.model, "loss"):
-            return self.model.loss(X, y)
-        import torch
-        import torch.nn.functional as F
-
-        with torch.enable_grad():
-            loss = F.cross_entropy(self.model(X), y)
-            grads = torch.autograd.grad(loss, list(self.params.values()))
-        return loss.detach(), dict(zip(self.params, grads))
-
-    def scores(self, X):
-        return self.model.loss(X) if hasattr(self.model, "loss") else self.model(X)
-
-    def data_loss(self, X, y, scores):
-        """The loss of the test-mode ``scores`` of ``X``, without the regularization."""
-        name = getattr(self.model, "loss_name", None)
-        if name is None:
-            import torch.nn.functional as F
-
-            return F.cross_entropy(scores, y)
-        from .torch.fc_net import LOSSES
-
-        y = check.net_targets(self.model, X, y, self.model.num_classes, check.tensor)
-        return LOSSES[name].apply(scores, y)
-
-    def training(self):
-        self.model.train()
-
-    @contextlib.contextmanager
-    def evaluating(self):
-        """``eval()`` and no autograd for the block; the previous mode comes back after."""
-        import torch
-
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                yield
-        finally:
-            self.model.train(was_training)
-
-    def updating(self):
-        import torch
-
-        return torch.no_grad()
-
-    def numpy(self, x):
-        return x.detach().cpu().numpy()
-
-    def clone(self, p):
-        """A copy of the parameter ``p``, on its device."""
-        return p.detach().clone()
-
-    def update_ratio(self, p, before):
-        """``norm(p - before) / norm(before)``, computed on the device, then read on the
-        host (``.item()``, which waits for the device): inf where ``before`` is zero and
-        ``p`` is not, NaN where both are."""
-        import torch
-
-        return (torch.linalg.vector_norm(p - before) / torch.linalg.vector_norm(before)).item()
-
-    def weight_matrices(self):
-        """The weights as ``(D_in, D_out)`` views, one column per unit: the ``params``
-        named ``W...`` of a cs231n-style model; else every ``nn.Linear``'s weight,
-        transposed (it is stored ``(D_out, D_in)``), and every ``nntrain.torch.Affine``'s."""
-        if hasattr(self.model, "params"):
-            return [p for k, p in self.params.items() if k.startswith("W") and p.ndim == 2]
-        from torch import nn
-
-        from .torch.layers import Affine
-
-        return [
-            m.weight.T if isinstance(m, nn.Linear) else m.weight
-            for m in self.model.modules()
-            if isinstance(m, (nn.Linear, Affine))
-        ]
-
-    def constrain(self, c):
-        """Every weight matrix projected onto the max-norm ball of radius ``c``, in place
-        (under ``updating``: no autograd)."""
-        from .torch.penalties import max_norm
-
-        for w in self.weight_matrices():
-            w.copy_(max_norm(w, c))
-
-    def snapshot(self):
-        """The whole ``state_dict`` (parameters and running statistics), copied."""
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
-    def restore(self, saved):
-        self.model.load_state_dict(saved)
-
-
-def adapt(model):
-    """The adapter of ``model`` (see the module docstring): what the loop, and the checks of
-    :mod:`nntrain.babysit`, need of a model of either kind, behind one interface. This is
-    the one place that tells a torch model from a reference one.
-
-    Raises:
-        TypeError: for an object that is neither a ``torch.nn.Module`` nor has ``params``
-            and ``loss(X, y)``.
-    """
-    if _is_torch(model):
-        return _TorchModel(model)
-    if hasattr(model, "params") and hasattr(model, "loss"):
-        return _ReferenceModel(model)
-    raise TypeError(
-        f"model must have params and loss(X, y) or be a torch.nn.Module, got {type(model).__name__}"
-    )
-
-
 def accuracy(model, X, y, batch_size=1000):
     """Fraction of examples in ``X`` whose highest score is the label in ``y``."""
     n = X.shape[0]
@@ -370,6 +140,10 @@ def train(
     train_accuracy=True,
     max_norm=None,
     record_update_ratio=False,
+    schedule=None,
+    stop=None,
+    drop_last=False,
+    evaluate=True,
 ):
     """Train ``model`` in place with minibatch updates; return its :class:`History`.
 
@@ -383,9 +157,15 @@ def train(
     ``keep_best`` the parameters of the best epoch (highest validation accuracy, or lowest
     validation loss for regression) are restored at the end, as in the cs231n ``Solver``.
 
+    The loop is cut as ``Solver`` is: the set-up, one step per minibatch (:func:`_step`:
+    loss and gradients, the update), the end of an epoch (:func:`_end_of_epoch`:
+    measurements, the best epoch, ``until``), and hooks around each update: the
+    learning-rate ``schedule``, the ``max_norm`` projection and the update-ratio recorder.
+
     Args:
-        model: a reference or torch model (see the module docstring).
-        data: dict with ``X_train, y_train, X_val, y_val`` (NumPy arrays).
+        model: a reference or torch model (see :mod:`nntrain.models`).
+        data: dict with ``X_train, y_train, X_val, y_val`` (NumPy arrays; the training
+            split alone with ``evaluate=False``).
         update_rule: the name of a rule of :data:`nntrain.reference.optim.RULES`:
             ``"sgd"``, ``"sgd_momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
             ``"adam"`` or ``"adamw"``.
@@ -403,7 +183,7 @@ def train(
         batch_size: examples per update.
         epochs: passes over the training set.
         lr_decay: factor applied to the learning rate after each epoch.
-        seed: seed of the minibatch order.
+        seed: seed of the minibatch order, an integer >= 0.
         keep_best: restore the best epoch's parameters at the end.
         max_loss_ratio: stop when the loss exceeds this multiple of its first value.
         until: a function of the :class:`History`, called after every epoch; training stops
@@ -432,6 +212,18 @@ def train(
             parameter, a subtraction and two norms per step, and for a torch model one
             ``.item()`` per parameter per step, which waits for the device. A parameter
             that is zero before its step (a bias at initialization) gets inf.
+        schedule: None, or a function of the iteration :math:`t = 0, 1, \\dots` (the number
+            of updates taken so far) giving the learning rate of update :math:`t`, in place
+            of the config's (e.g. the growing rate of
+            :func:`nntrain.babysit.lr_range_test`).
+        stop: None, or a function of the :class:`History`, called after every
+            iteration's loss is recorded and before its update; training stops when it
+            returns True (before that update).
+        drop_last: skip the last minibatch of an epoch when it holds fewer than
+            ``batch_size`` examples (PyTorch's ``DataLoader(drop_last=True)``).
+        evaluate: measure the validation loss and accuracy after every epoch (the default);
+            False measures nothing at the end of an epoch (no ``keep_best``, and ``data``
+            needs only its training split).
 
     Returns:
         The run's :class:`History`.
@@ -441,9 +233,9 @@ def train(
             the iteration and suggests a lower learning rate.
         ValueError: an unknown ``update_rule`` (the message lists the names), a
             hyperparameter out of range or unknown to the rule, or one given twice; a
-            ``max_norm`` for a model without weight matrices.
-        TypeError: an ``optim_config`` that is not a dict, or a hyperparameter that is not
-            a number.
+            ``max_norm`` for a model without weight matrices; a negative ``seed``.
+        TypeError: an ``optim_config`` that is not a dict, a hyperparameter that is not
+            a number, a ``seed`` that is not an integer (``True`` included).
 
     Example:
         >>> import nntrain
@@ -460,71 +252,171 @@ def train(
         True
     """
     _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio)
-    if max_norm is not None:
-        check.positive("max_norm", max_norm)
-    check.flag("record_update_ratio", record_update_ratio)
-    start_config = _start_config(update_rule, optim_config, learning_rate, momentum)
-    _check_data(model, data)
-    X, y = data["X_train"], data["y_train"]
-    n = X.shape[0]
-
-    from tqdm.auto import tqdm
-
-    rng = np.random.default_rng(seed)
-    adapted = adapt(model)
-    if max_norm is not None and not adapted.weight_matrices():
-        raise ValueError(
-            f"max_norm needs weight matrices to constrain, found none in {type(model).__name__}"
-        )
-    params, rule = adapted.params, adapted.rules[update_rule]
-    configs = {k: dict(start_config) for k in params}  # one per parameter: its own state
-    history = History()
-    if record_update_ratio:
-        history.update_ratio = {k: [] for k in params}
-    best_score, best_params = -math.inf, None
-    steps_per_epoch = math.ceil(n / batch_size)
-    lr = start_config["learning_rate"]
-    start = time.perf_counter()
+    _check_switches(seed, max_norm, record_update_ratio, schedule, stop, drop_last, evaluate)
+    config = _start_config(update_rule, optim_config, learning_rate, momentum)
+    _check_data(model, data, ("train", "val") if evaluate else ("train",))
+    run = _Run(adapt(model), data, update_rule, config, seed)
+    run.batch_size, run.drop_last, run.stop, run.until = batch_size, drop_last, stop, until
+    run.lr_decay, run.max_loss_ratio, run.keep_best = lr_decay, max_loss_ratio, keep_best
+    run.evaluate, run.train_accuracy = evaluate, train_accuracy
+    run.hooks = _hooks(run, schedule, max_norm, record_update_ratio)
     show = (not quiet()) if progress is None else progress
     for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not show, leave=False):
-        adapted.training()
-        order = rng.permutation(n)
-        for step in range(steps_per_epoch):
-            idx = order[step * batch_size : (step + 1) * batch_size]
-            if len(idx) == 1 and adapted.batch_statistics:
-                continue  # no batch variance of one example (PyTorch's drop_last)
-            xb, yb = adapted.inputs(X[idx], y[idx])
-            # the first step runs every check of the model and the rule; the later ones
-            # repeat it on other examples of the data checked above, so they skip them
-            with check.trusted() if history.loss else contextlib.nullcontext():
-                loss, grads = adapted.loss_and_grads(xb, yb)
-                history.loss.append(float(loss))
-                _check_divergence(history, max_loss_ratio, epoch, lr)
-                with adapted.updating():
-                    if record_update_ratio:
-                        before = {k: adapted.clone(p) for k, p in params.items()}
-                    for k, p in params.items():
-                        p[...], configs[k] = rule(p, grads[k], configs[k])
-                    if max_norm is not None:
-                        adapted.constrain(max_norm)
-                    if record_update_ratio:
-                        for k, p in params.items():
-                            history.update_ratio[k].append(adapted.update_ratio(p, before[k]))
-        lr *= lr_decay
-        for config in configs.values():
-            config["learning_rate"] = lr
-        score = _end_of_epoch(adapted, data, history, train_accuracy)
-        if score > best_score:
-            best_score, history.best_epoch = score, epoch
-            if keep_best:
-                best_params = adapted.snapshot()
-        if until is not None and until(history):
+        if _epoch(run, epoch) or _end_of_epoch(run, epoch):
             break
-    if best_params is not None:
-        adapted.restore(best_params)
-    _check_parameters(adapted, history, start_config["learning_rate"])
-    history.seconds = time.perf_counter() - start
-    return history
+    return _finish(run)
+
+
+# ------------------------------------------------------------------------------ the loop
+
+
+class _Run:
+    """What the parts of one :func:`train` run share (cs231n's ``Solver`` keeps it on
+    ``self``): the adapted model, the data, the rule and each parameter's config (its own
+    state), the minibatch order, the options and hooks :func:`train` sets, the
+    :class:`History` and the best epoch so far."""
+
+    def __init__(self, adapted, data, update_rule, config, seed):
+        self.adapted, self.data, self.rule = adapted, data, adapted.rules[update_rule]
+        self.configs = {k: dict(config) for k in adapted.params}
+        self.lr = self.start_lr = config["learning_rate"]
+        self.rng = np.random.default_rng(seed)
+        self.hooks, self.history = [], History()
+        self.best_score, self.best_params = -math.inf, None
+        self.start = time.perf_counter()
+
+
+def _epoch(run, epoch):
+    """One pass over the training set, one :func:`_step` per minibatch; True when the
+    ``stop`` hook ended training."""
+    run.adapted.training()
+    return any(_step(run, idx, epoch) for idx in _minibatches(run))
+
+
+def _minibatches(run):
+    """The index arrays of one epoch's minibatches, in a fresh random order."""
+    n, size = run.data["X_train"].shape[0], run.batch_size
+    order = run.rng.permutation(n)
+    for start in range(0, n - size + 1 if run.drop_last else n, size):
+        idx = order[start : start + size]
+        if len(idx) == 1 and run.adapted.batch_statistics:
+            continue  # no batch variance of one example (PyTorch's drop_last)
+        yield idx
+
+
+def _step(run, idx, epoch):
+    """One minibatch: the loss and gradients, the ``stop`` hook, the divergence check and
+    the update; True when ``stop`` ended training (before the update)."""
+    adapted, history = run.adapted, run.history
+    xb, yb = adapted.inputs(run.data["X_train"][idx], run.data["y_train"][idx])
+    # the first step runs every check of the model and the rule; the later ones repeat it
+    # on other examples of the data checked above, so they skip them
+    with check.trusted() if history.loss else contextlib.nullcontext():
+        loss, grads = adapted.loss_and_grads(xb, yb)
+        history.loss.append(float(loss))
+        if run.stop is not None and run.stop(history):
+            return True
+        _check_divergence(history, run.max_loss_ratio, epoch, run.lr)
+        with adapted.updating():
+            for hook in run.hooks:
+                hook.before_update(run)
+            for k, p in adapted.params.items():
+                p[...], run.configs[k] = run.rule(p, grads[k], run.configs[k])
+            for hook in run.hooks:
+                hook.after_update(run)
+    return False
+
+
+def _end_of_epoch(run, epoch):
+    """The learning-rate decay, the epoch's measurements and the best epoch so far; True
+    when ``until`` ends training."""
+    run.lr *= run.lr_decay
+    for config in run.configs.values():
+        config["learning_rate"] = run.lr
+    if run.evaluate:
+        score = _evaluate(run.adapted, run.data, run.history, run.train_accuracy)
+        if score > run.best_score:
+            run.best_score, run.history.best_epoch = score, epoch
+            run.best_params = run.adapted.snapshot() if run.keep_best else None
+    return run.until is not None and run.until(run.history)
+
+
+def _finish(run):
+    """The best epoch's parameters put back, the parameters checked, the time taken."""
+    if run.best_params is not None:
+        run.adapted.restore(run.best_params)
+    _check_parameters(run.adapted, run.history, run.start_lr)
+    run.history.seconds = time.perf_counter() - run.start
+    return run.history
+
+
+# ----------------------------------------------------------------------------- the hooks
+
+
+class _Hook:
+    """Something done around every update, under ``updating()`` (no autograd)."""
+
+    def before_update(self, run):
+        """Called before the rule moves the parameters."""
+
+    def after_update(self, run):
+        """Called after the rule (and the hooks before this one) moved them."""
+
+
+class _Schedule(_Hook):
+    """Every parameter's learning rate set to ``schedule(t)`` before update ``t``."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def before_update(self, run):
+        lr = float(self.schedule(len(run.history.loss) - 1))
+        for config in run.configs.values():
+            config["learning_rate"] = lr
+
+
+class _MaxNorm(_Hook):
+    """Every weight matrix projected onto the max-norm ball of radius ``c``."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def after_update(self, run):
+        run.adapted.constrain(self.c)
+
+
+class _UpdateRatio(_Hook):
+    """The recorder of every parameter's update-to-weight ratio, in
+    ``History.update_ratio``."""
+
+    def __init__(self, run):
+        run.history.update_ratio = {k: [] for k in run.adapted.params}
+
+    def before_update(self, run):
+        self.before = {k: run.adapted.clone(p) for k, p in run.adapted.params.items()}
+
+    def after_update(self, run):
+        for k, p in run.adapted.params.items():
+            run.history.update_ratio[k].append(run.adapted.update_ratio(p, self.before[k]))
+
+
+def _hooks(run, schedule, max_norm, record_update_ratio):
+    """The hooks of a run, in the order they act: the schedule, the max-norm projection,
+    the update-ratio recorder (which sees the projected weights)."""
+    hooks = []
+    if schedule is not None:
+        hooks.append(_Schedule(schedule))
+    if max_norm is not None:
+        if not run.adapted.weight_matrices():
+            model = type(run.adapted.model).__name__
+            raise ValueError(f"max_norm needs weight matrices to constrain, found none in {model}")
+        hooks.append(_MaxNorm(max_norm))
+    if record_update_ratio:
+        hooks.append(_UpdateRatio(run))
+    return hooks
+
+
+# ---------------------------------------------------------------------------- the checks
 
 
 def _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio):
@@ -540,6 +432,23 @@ def _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay
     check.positive("max_loss_ratio", max_loss_ratio)
 
 
+def _check_switches(seed, max_norm, record_update_ratio, schedule, stop, drop_last, evaluate):
+    """The rules of :func:`train`'s other arguments: the seed, the max-norm radius, the
+    hooks and the flags."""
+    check.non_negative_int("seed", seed)
+    if max_norm is not None:
+        check.positive("max_norm", max_norm)
+    for name, hook in (("schedule", schedule), ("stop", stop)):
+        if hook is not None:
+            check.function(name, hook, "a function of the iteration or the History")
+    for name, value in (
+        ("record_update_ratio", record_update_ratio),
+        ("drop_last", drop_last),
+        ("evaluate", evaluate),
+    ):
+        check.flag(name, value)
+
+
 def _start_config(update_rule, optim_config, learning_rate, momentum):
     """The config every parameter's copy starts from: ``optim_config`` (copied) with the
     ``learning_rate`` and ``momentum`` keywords in it and the rule's defaults filled in."""
@@ -551,16 +460,16 @@ def _start_config(update_rule, optim_config, learning_rate, momentum):
     return check.update_config(config, defaults, (), name="optim_config")
 
 
-def _check_data(model, data):
-    """The data, checked once where it enters (the layers check only metadata): both
-    splits, as many labels as examples, finite inputs and, for a classifier, labels in
-    ``[0, C)``."""
-    for key in ("X_train", "y_train", "X_val", "y_val"):
+def _check_data(model, data, splits):
+    """The data, checked once where it enters (the layers check only metadata): the
+    ``splits`` (``"train"``, ``"val"``), as many labels as examples, finite inputs and, for
+    a classifier, labels in ``[0, C)``."""
+    for key in [f"{xy}_{split}" for split in splits for xy in "Xy"]:
         if key not in data:
             raise ValueError(
                 f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing"
             )
-    for split in ("train", "val"):
+    for split in splits:
         n, m = data[f"X_{split}"].shape[0], data[f"y_{split}"].shape[0]
         if n == 0 or m != n:
             raise ValueError(
@@ -571,6 +480,10 @@ def _check_data(model, data):
         labels, classes = data[f"y_{split}"], getattr(model, "num_classes", None)
         if classes is not None and _classifies(model):  # once here, not in every loss
             check.labels(f"y_{split}", np.asarray(labels), n, classes, like=np.asarray(labels))
+
+
+def _classifies(model) -> bool:
+    return getattr(model, "loss_name", "softmax") in ("softmax", "svm")
 
 
 def _check_divergence(history, max_loss_ratio, epoch, lr):
@@ -627,8 +540,9 @@ def best_val_acc(model, data, **kwargs):
     return max(history.val_acc)
 
 
-def _end_of_epoch(adapted, data, history, train_accuracy):
-    """Record the epoch's metrics; return the score that ranks epochs (higher is better)."""
+def _evaluate(adapted, data, history, train_accuracy):
+    """Record the epoch's measurements; return the score that ranks epochs (higher is
+    better)."""
     Xv, yv = adapted.inputs(data["X_val"], data["y_val"])
     with adapted.evaluating():  # one test-mode pass gives the data loss and the accuracy
         scores = adapted.scores(Xv)

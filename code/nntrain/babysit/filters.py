@@ -28,7 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as check
-from ..train import adapt
+from ..models import adapt
+
+__all__ = ["first_layer_images", "roughness"]
 
 
 def first_layer_images(model, shape=(8, 8)):

@@ -18,16 +18,19 @@ the loss is smoothed by a bias-corrected exponential moving average,
 and the run stops once :math:`\bar L_t` exceeds 4 times its lowest value so far (or the
 loss is not finite): past that point the rate is too high and nothing more is learnt.
 
-**The suggestion** is fastai's "minimum/10" rule: one tenth of the rate at the minimum of
-the smoothed loss. At the minimum the rate is already at the edge of stability (the loss
-turns upwards just after it), so a tenth of it is a rate that still makes fast progress
-with room to spare; it is also steadier from run to run than the rate of steepest descent,
-which differentiates a noisy curve. It is a rate for a short run: on the digits (a
-64-100-10 net, standardized) the suggestions are 0.12 to 0.38, while chapter 6's sweep of
-10 epochs of SGD with momentum 0.9 in batches of 50 is best at 0.03 to 0.1 and does worse
-at 0.3; for a long run, start from the suggestion and tune downwards. The moving average
-lags the raw loss by about :math:`1/(1 - \beta)` steps, which moves the minimum to a
+**The suggestion** (:func:`minimum_over_10`) is fastai's "minimum/10" rule: one tenth of the
+rate at the minimum of the smoothed loss. At the minimum the rate is already at the edge of
+stability (the loss turns upwards just after it), so a tenth of it is a rate that still
+makes fast progress with room to spare; it is also steadier from run to run than the rate of
+steepest descent, which differentiates a noisy curve. It is a rate for a short run: on the
+digits (a 64-100-10 net, standardized) the suggestions are 0.12 to 0.38, while chapter 6's
+sweep of 10 epochs of SGD with momentum 0.9 in batches of 50 is best at 0.03 to 0.1 and does
+worse at 0.3; for a long run, start from the suggestion and tune downwards. The moving
+average lags the raw loss by about :math:`1/(1 - \beta)` steps, which moves the minimum to a
 slightly higher rate; the factor of ten absorbs that.
+
+The run is one call of :func:`nntrain.train.train` on a copy of the model, with two hooks:
+the growing rate as its ``schedule``, and the smoothed loss as its ``stop`` condition.
 
 Used in chapter 6 (babysitting the learning process) and by
 :func:`nntrain.babysit.checklist`.
@@ -35,14 +38,19 @@ Used in chapter 6 (babysitting the learning process) and by
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import validation as check
 from ..reference import optim as reference_optim
-from .models import seeded, trainable, working_copy
+from ..train import TrainingDiverged, train
+from .models import seeded, working_copy
+
+__all__ = ["SUGGESTION_RULE", "RangeTest", "lr_range_test", "minimum_over_10"]
 
 #: The suggestion rule of :func:`lr_range_test`, by its fastai name.
 SUGGESTION_RULE = "minimum/10"
@@ -139,6 +147,85 @@ def lr_range_test(
         >>> 1e-3 < result.suggestion < 1, result.diverged
         (True, True)
     """
+    _check_range(start, stop, steps, batch_size, update_rule, smoothing, divergence)
+    X, y = check.training_split(data)
+    copy, adapted = working_copy(model)
+    if not adapted.trainable():
+        raise ValueError(
+            f"model must have a trainable parameter, found none in {type(model).__name__} "
+            "(all requires_grad=False?)"
+        )
+    curve = _Curve(
+        start * (stop / start) ** (np.arange(steps) / (steps - 1)), smoothing, divergence
+    )
+    size = min(batch_size, X.shape[0])
+    with seeded(seed, copy), contextlib.suppress(TrainingDiverged):
+        # minibatches without replacement, epoch after epoch, until the curve stops the run
+        train(
+            copy,
+            {"X_train": X, "y_train": y},
+            update_rule=update_rule,
+            batch_size=size,
+            epochs=math.ceil(steps / (X.shape[0] // size)),
+            seed=seed,
+            schedule=curve.rate,
+            stop=curve.stop,
+            drop_last=True,
+            evaluate=False,
+            keep_best=False,
+            max_loss_ratio=sys.float_info.max,  # divergence is the curve's to judge
+            progress=False,
+        )
+    tried = curve.rates[: len(curve.losses)]
+    return RangeTest(
+        tried,
+        np.array(curve.losses),
+        np.array(curve.smoothed),
+        minimum_over_10(tried, curve.smoothed),
+        curve.diverged,
+    )
+
+
+def minimum_over_10(rates, smoothed):
+    """fastai's "minimum/10" suggestion: one tenth of the rate at the minimum of the smoothed
+    loss (NaN for an empty curve).
+
+    Example:
+        >>> minimum_over_10(np.array([0.01, 0.1, 1.0]), [2.0, 1.5, 9.0])
+        0.01
+    """
+    if not len(smoothed):
+        return math.nan
+    return float(rates[int(np.argmin(smoothed))] / 10)
+
+
+class _Curve:
+    """The range test's hooks into :func:`nntrain.train.train`: the learning rate of every
+    step (``rate``), and the smoothed loss, recorded after every step, which stops the run
+    (``stop``) once it exceeds ``divergence`` times its best or the loss is not finite."""
+
+    def __init__(self, rates, smoothing, divergence):
+        self.rates, self.smoothing, self.divergence = rates, smoothing, divergence
+        self.losses, self.smoothed, self.average, self.diverged = [], [], 0.0, False
+
+    def rate(self, t):
+        return self.rates[t]
+
+    def stop(self, history):
+        loss = history.loss[-1]
+        if not math.isfinite(loss):
+            self.diverged = True
+            return True
+        t = len(self.losses)
+        self.average = self.smoothing * self.average + (1 - self.smoothing) * loss
+        self.losses.append(loss)
+        self.smoothed.append(self.average / (1 - self.smoothing ** (t + 1)))
+        self.diverged = self.smoothed[-1] > self.divergence * min(self.smoothed)
+        return self.diverged or len(self.losses) == len(self.rates)
+
+
+def _check_range(start, stop, steps, batch_size, update_rule, smoothing, divergence):
+    """The rules of :func:`lr_range_test`'s arguments."""
     check.positive("start", start)
     check.positive("stop", stop)
     if stop <= start:
@@ -152,48 +239,3 @@ def lr_range_test(
     check.positive("divergence", divergence)
     if divergence <= 1:
         raise ValueError(f"divergence must be larger than 1, got {divergence}")
-    X, y = check.training_split(data)
-    copy, adapted = working_copy(model)
-    if not trainable(copy, adapted):
-        raise ValueError(
-            f"model must have a trainable parameter, found none in {type(model).__name__} "
-            "(all requires_grad=False?)"
-        )
-    rng = np.random.default_rng(seed)
-    rates = start * (stop / start) ** (np.arange(steps) / (steps - 1))
-    rule, params = adapted.rules[update_rule], adapted.params
-    defaults = reference_optim.DEFAULTS[update_rule]
-    configs = {k: check.update_config({}, defaults, ()) for k in params}
-    losses, smoothed, average, best, diverged = [], [], 0.0, math.inf, False
-    batches = _minibatches(rng, X.shape[0], min(batch_size, X.shape[0]))
-    with seeded(seed, copy):
-        adapted.training()
-        for t, lr in enumerate(rates):
-            idx = next(batches)
-            loss, grads = adapted.loss_and_grads(*adapted.inputs(X[idx], y[idx]))
-            loss = float(loss)
-            if not math.isfinite(loss):
-                diverged = True
-                break
-            average = smoothing * average + (1 - smoothing) * loss
-            losses.append(loss)
-            smoothed.append(average / (1 - smoothing ** (t + 1)))
-            best = min(best, smoothed[-1])
-            if smoothed[-1] > divergence * best:
-                diverged = True
-                break
-            with adapted.updating():
-                for k, p in params.items():
-                    configs[k]["learning_rate"] = float(lr)
-                    p[...], configs[k] = rule(p, grads[k], configs[k])
-    tried = rates[: len(losses)]
-    suggestion = float(tried[int(np.argmin(smoothed))] / 10) if losses else math.nan
-    return RangeTest(tried, np.array(losses), np.array(smoothed), suggestion, diverged)
-
-
-def _minibatches(rng, n, size):
-    """Index arrays of ``size`` examples, without replacement within an epoch of ``n``."""
-    while True:
-        order = rng.permutation(n)
-        for i in range(0, n - size + 1, size):
-            yield order[i : i + size]

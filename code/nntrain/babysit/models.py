@@ -15,14 +15,22 @@ import contextlib
 import copy
 
 import numpy as np
+import torch
 
 from .. import validation as check
-from ..train import adapt
+from ..models import adapt, is_torch
 
-try:  # the checks run on reference nets without torch
-    import torch
-except ImportError:  # pragma: no cover - exercised only without torch installed
-    torch = None
+__all__ = [
+    "CLASSIFIER_LOSSES",
+    "balanced_sample",
+    "class_count",
+    "custom_functions",
+    "evaluate",
+    "float64_copy",
+    "loss_name",
+    "seeded",
+    "working_copy",
+]
 
 #: The losses of a classifier, by ``loss_name`` (a torch module without one is trained on
 #: the softmax cross-entropy).
@@ -30,7 +38,7 @@ CLASSIFIER_LOSSES = ("softmax", "svm")
 
 
 def working_copy(model):
-    """A deep copy of ``model`` and its adapter (:func:`nntrain.train.adapt`)."""
+    """A deep copy of ``model`` and its adapter (:func:`nntrain.models.adapt`)."""
     twin = copy.deepcopy(model)
     return twin, adapt(twin)
 
@@ -41,19 +49,17 @@ def seeded(seed, model=None):
     back their states after it: torch's on the CPU and on the CUDA devices of ``model``'s
     parameters (by ``torch.random.fork_rng``), the only ones it seeds."""
     state = np.random.get_state()
-    with contextlib.ExitStack() as stack:
-        if torch is not None:
-            devices = []
-            if model is not None and isinstance(model, torch.nn.Module):
-                devices = sorted(
-                    {p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"}
-                )
-            stack.enter_context(torch.random.fork_rng(devices=devices))
-            # not torch.manual_seed, which would also reseed (or, before CUDA starts,
-            # schedule a reseed of) the CUDA generators that fork_rng does not restore
-            torch.random.default_generator.manual_seed(seed)
-            for d in devices:
-                torch.cuda.default_generators[d].manual_seed(seed)
+    devices = []
+    if is_torch(model):
+        devices = sorted(
+            {p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"}
+        )
+    with torch.random.fork_rng(devices=devices):
+        # not torch.manual_seed, which would also reseed (or, before CUDA starts, schedule a
+        # reseed of) the CUDA generators that fork_rng does not restore
+        torch.random.default_generator.manual_seed(seed)
+        for d in devices:
+            torch.cuda.default_generators[d].manual_seed(seed)
         np.random.seed(seed)
         try:
             yield
@@ -110,66 +116,12 @@ def balanced_sample(rng, y, size):
     return np.array(picked)
 
 
-def trainable(model, adapted):
-    """The number of trainable parameter tensors (for a torch module, those that require
-    gradients)."""
-    values = adapted.params.values()
-    if torch is not None and isinstance(model, torch.nn.Module):
-        return sum(bool(p.requires_grad) for p in values)
-    return len(values)
-
-
-def is_torch(model):
-    """Whether ``model`` is a ``torch.nn.Module``."""
-    return torch is not None and isinstance(model, torch.nn.Module)
-
-
-@contextlib.contextmanager
-def in_mode(adapted, training, batch_statistics=True):
-    """The scores of a batch (as :meth:`inputs` gives it) in one mode, for the block.
-
-    Yields a function of the batch: its scores in test mode (``training=False``), or in
-    training mode (dropout on, batch normalization with the batch's statistics; with
-    ``batch_statistics=False``, a torch module's batch normalizations use their running
-    statistics instead, so that whatever else mixes the batch shows alone). A reference
-    model's training mode is ``forward(X, mode="train")``; a cs231n-style model without
-    one has none, and yields None. Autograd is left as it is; the model's mode comes
-    back after the block.
-    """
-    model = adapted.model
-    if is_torch(model):
-        was_training = model.training
-        model.train(training)
-        if training and not batch_statistics:
-            for m in model.modules():
-                if hasattr(m, "running_mean"):
-                    m.eval()
-        try:
-            yield adapted.scores
-        finally:
-            model.train(was_training)
-    elif not training:
-        yield adapted.scores  # loss(X) runs in test mode
-    elif callable(getattr(model, "forward", None)):
-        yield lambda xb: model.forward(xb, mode="train")[0]
-    else:
-        yield None
-
-
 def float64_copy(model):
-    """A deep copy of ``model`` in float64 and its adapter: a torch module by
-    ``.double()`` (on the CPU if it was on Apple's MPS, which has no float64), a
-    reference model by its ``params`` (and ``dtype``, when it has one)."""
+    """A deep copy of ``model`` in float64 and its adapter (:meth:`double`: a torch module
+    by ``.double()``, on the CPU if it was on Apple's MPS, which has no float64; a reference
+    model by its ``params`` and ``dtype``)."""
     twin = copy.deepcopy(model)
-    if is_torch(twin):
-        if any(p.device.type == "mps" for p in twin.parameters()):
-            twin.cpu()
-        twin.double()
-    else:
-        for k, v in twin.params.items():
-            twin.params[k] = np.asarray(v, dtype=np.float64)
-        if hasattr(twin, "dtype"):
-            twin.dtype = np.float64
+    adapt(twin).double()
     return twin, adapt(twin)
 
 

@@ -109,10 +109,10 @@ Every check runs on a copy of the model (see :mod:`nntrain.babysit.models`).
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
+import torch
 
 from .. import validation as check
 from ..reference import optim as reference_optim
@@ -123,15 +123,33 @@ from .models import (
     class_count,
     custom_functions,
     float64_copy,
-    in_mode,
-    is_torch,
     loss_name,
     seeded,
-    torch,
-    trainable,
     working_copy,
 )
 from .report import Check, Report
+
+__all__ = [
+    "checklist",
+    "INITIAL_LOSS_FACTOR",
+    "INITIAL_LOSS_WARN",
+    "INITIAL_LOSS_EXAMPLES",
+    "INITIAL_LOSS_BATCH",
+    "REGULARIZATION_TOLERANCE",
+    "SMALL_SET",
+    "OVERFIT_ITERATIONS",
+    "OVERFIT_LEARNING_RATE",
+    "OVERFIT_LOSS_FRACTION",
+    "INDEPENDENCE_BATCH",
+    "INDEPENDENCE_TOLERANCE",
+    "LR_SEEDS",
+    "LR_SPREAD",
+    "LR_LOSS_FALL",
+    "GRADIENT_BATCH",
+    "GRADIENT_ENTRIES",
+    "GRADIENT_STEP",
+    "GRADIENT_TOLERANCE",
+]
 
 #: ``initial_loss`` passes within this factor of :math:`\ln C` (or :math:`C - 1`), both ways ...
 INITIAL_LOSS_FACTOR = 2.0
@@ -253,7 +271,7 @@ def _initial_loss(model, X, y, name, classes, rng, seed):
             with adapted.evaluating():
                 test_scores = adapted.scores(xb)
                 test_loss += float(adapted.data_loss(xb, yb, test_scores)) * len(b)
-            with _no_grad(), in_mode(adapted, training=True) as score:
+            with torch.no_grad(), adapted.in_mode(training=True) as score:
                 s = test_scores if score is None else score(xb)
                 mode = mode if score is not None else "test"
                 loss += float(adapted.data_loss(xb, yb, s)) * len(b)
@@ -447,7 +465,7 @@ def _overfit_small(model, X, y, name, classes, rng, seed):
         "(nntrain.diagnostics), that the output depends on the input and that the loss "
         "matches the labels"
     )
-    if not trainable(copy, adapted):
+    if not adapted.trainable():
         return Check("overfit_small", False, 0.0, expected, advice, "no trainable parameter")
     xb, yb = adapted.inputs(X[idx], y[idx])
     params, rule = adapted.params, adapted.rules["adam"]
@@ -506,7 +524,7 @@ def _overfit_small(model, X, y, name, classes, rng, seed):
 def _accuracy(adapted, xb, y, training=True):
     """``(accuracy, mode)`` of the scores of ``xb`` in training mode (in test mode when
     ``training`` is False, or for a model without a training mode)."""
-    with _no_grad(), in_mode(adapted, training) as score:
+    with torch.no_grad(), adapted.in_mode(training) as score:
         scores = None if score is None else score(xb)
     if scores is None:
         training = False
@@ -514,11 +532,6 @@ def _accuracy(adapted, xb, y, training=True):
             scores = adapted.scores(xb)
     predicted = np.asarray(adapted.numpy(scores)).argmax(axis=1)
     return float((predicted == y).mean()), "training" if training else "test"
-
-
-def _no_grad():
-    """``torch.no_grad()``, or nothing without torch."""
-    return torch.no_grad() if torch is not None else contextlib.nullcontext()
 
 
 # ---------------------------------------------------------------- examples_independent
@@ -534,7 +547,7 @@ def _examples_independent(model, X, rng, seed):
     idx = rng.permutation(X.shape[0])[: 2 * n]
     batch, others = X[idx[:n]], X[idx[n:]]
     r = rng.standard_normal(1000)  # the projection of the scores (its first C entries)
-    torch_bn = is_torch(copy) and adapted.batch_statistics
+    torch_bn = adapted.is_torch and adapted.batch_statistics
     test, how = _influence(adapted, batch, others, r, seed, training=False)
     train, _ = _influence(adapted, batch, others, r, seed, training=True, statistics=False)
     judged = {"test": test}
@@ -590,11 +603,11 @@ def _influence(adapted, batch, others, r, seed, training, statistics=True):
     largest of an example on its own, in one mode: by autograd where a gradient reaches
     the input, else by replacing inputs (NaN when the scores depend on no input, or the
     model has no such mode)."""
-    with in_mode(adapted, training, statistics) as score:
+    with adapted.in_mode(training, statistics) as score:
         if score is None:
             return math.nan, ""
         influence = None
-        if is_torch(adapted.model):
+        if adapted.is_torch:
             influence = _gradient_influence(adapted, score, batch, r)
         how = "gradient of one example's scores (autograd)"
         if influence is None:
@@ -635,7 +648,7 @@ def _replacement_influence(adapted, score, batch, others, seed):
 
     def scores(x):
         xb, _ = adapted.inputs(x)
-        with _no_grad(), seeded(seed, adapted.model):
+        with torch.no_grad(), seeded(seed, adapted.model):
             return np.asarray(adapted.numpy(score(xb)), dtype=np.float64)
 
     base = scores(batch)
@@ -664,7 +677,7 @@ def _learning_rate(model, data, seed):
         "(lr_range_test)"
     )
     copy, adapted = working_copy(model)
-    if not trainable(copy, adapted):
+    if not adapted.trainable():
         return Check("learning_rate", False, math.nan, expected, advice, "no trainable parameter")
     runs = [lr_range_test(copy, data, seed=seed + k) for k in range(LR_SEEDS)]
     suggestions = np.array([r.suggestion for r in runs])
@@ -697,8 +710,8 @@ def _gradient_check(model, X, y, rng, seed):
     copy, adapted = float64_copy(model)
     idx = rng.permutation(X.shape[0])[:GRADIENT_BATCH]
     xb, yb = adapted.inputs(X[idx], y[idx])
-    if is_torch(copy):
-        with in_mode(adapted, training=True) as score, torch.enable_grad():
+    if adapted.is_torch:
+        with adapted.in_mode(training=True) as score, torch.enable_grad():
             functions = custom_functions(score(xb))
         if not functions:
             return Check(
@@ -714,7 +727,7 @@ def _gradient_check(model, X, y, rng, seed):
         what = "custom autograd Functions " + ", ".join(functions)
     else:
         what = "the hand-written backward pass"
-    if not trainable(copy, adapted):
+    if not adapted.trainable():
         return Check("gradient_check", None, None, expected, "", "no trainable parameter")
     strengths, penalty_checked = {"reg off": 0.0}, hasattr(copy, "reg")
     if penalty_checked:

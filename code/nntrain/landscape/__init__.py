@@ -39,7 +39,7 @@ Parameters travel as one flat float64 vector (:mod:`~nntrain.landscape.params`):
 :class:`~nntrain.reference.FullyConnectedNet` (or any cs231n-style model: a ``params`` dict
 of NumPy arrays and ``loss(X, y) -> (loss, grads)``), its twin
 :class:`nntrain.torch.FullyConnectedNet`, or any ``torch.nn.Module`` mapping inputs to class
-scores (:mod:`~nntrain.landscape.models` adapts each kind). Every tool that evaluates a
+scores (:mod:`nntrain.models` adapts each kind). Every tool that evaluates a
 model leaves its parameters, its running statistics and its mode as they were.
 
 Every public name of the submodules but the adapters of :mod:`~nntrain.landscape.models`
