@@ -16,9 +16,7 @@ scaling during training instead, dividing the kept units by :math:`p`:
     \mathrm{out} = x \odot m \; \text{(train)}, \qquad \mathrm{out} = x \; \text{(test)},
 
 so that :math:`\mathbb{E}[\mathrm{out}_i] = p \cdot x_i / p = x_i` and the test-time code is
-the identity, unchanged by dropout. The backward pass is the same mask:
-:math:`\partial L / \partial x = \partial L / \partial \mathrm{out} \odot m` in training,
-:math:`\partial L / \partial \mathrm{out}` at test time.
+the identity, unchanged by dropout. The backward pass applies the same mask.
 
 **Which p.** The libraries disagree on what the number means:
 
@@ -71,10 +69,9 @@ def dropout_forward(x, dropout_param):
 
     Args:
         x: inputs of any shape.
-        dropout_param: a dict with ``mode`` (``"train"`` or ``"test"``) and ``p`` (the
-            probability of *keeping* a unit, in ``(0, 1]``), and optionally ``seed`` (an
-            integer >= 0: the same mask at every call) or ``mask`` (a boolean array of
-            ``x``'s shape, the units kept); see the module docstring.
+        dropout_param: the layer's state, a dict with ``mode``, ``p`` (the probability
+            of *keeping* a unit) and optionally ``seed`` or ``mask``, as the module
+            docstring says.
 
     Returns:
         ``(out, cache)``: ``out`` of the shape of ``x`` and the cache ``(mask, shape)``, with
@@ -112,12 +109,7 @@ def dropout_backward(dout, cache):
         \frac{\partial L}{\partial x} = \frac{\partial L}{\partial \mathrm{out}}
         \quad \text{(test)}.
 
-    Args:
-        dout: upstream gradient of the shape of ``x``.
-        cache: the ``(mask, shape)`` returned by :func:`dropout_forward`.
-
-    Returns:
-        ``dx``, of the shape of ``x``.
+    ``dout`` and the returned ``dx`` have the shape of ``x``.
     """
     mask, shape = check.dropout_cache(cache)
     check.upstream(dout, shape, check.ndarray)

@@ -1,8 +1,12 @@
 """Loss functions, NumPy reference: each returns ``(loss, dscores)`` or ``(loss, dpred)``.
 
-The classification losses average over the batch, as in the cs231n assignments; the
-regression losses average over every element, as ``torch.nn.functional.mse_loss`` and
-``l1_loss`` do with their default ``reduction="mean"``.
+The classification losses take class scores (logits) of shape ``(N, C)`` and integer labels
+``y`` of shape ``(N,)`` in ``[0, C)``, and average over the batch, as in the cs231n
+assignments; the regression losses take predictions ``pred`` of any shape with at least one
+dimension and ``target`` of the same shape, and average over every element, as
+``torch.nn.functional.mse_loss`` and ``l1_loss`` do with their default
+``reduction="mean"``. The loss is a float and the gradient has the shape of ``scores``
+(or ``pred``).
 """
 
 from __future__ import annotations
@@ -29,13 +33,6 @@ def softmax_loss(scores, y):
     where :math:`p_{ij}` is the softmax of row :math:`i`. Subtracting each row's maximum
     before exponentiating leaves :math:`L` unchanged and keeps it finite for scores of
     magnitude :math:`10^4` and beyond.
-
-    Args:
-        scores: class scores (logits) of shape ``(N, C)``.
-        y: integer labels of shape ``(N,)`` with values in ``[0, C)``.
-
-    Returns:
-        ``(loss, dscores)``: a float and the gradient with the shape of ``scores``.
 
     Example:
         >>> loss, _ = softmax_loss(np.zeros((4, 10)), np.arange(4))
@@ -68,12 +65,7 @@ def svm_loss(scores, y, delta=1.0):
     ``torch.nn.functional.multi_margin_loss`` computes the same sum divided by ``C``.
 
     Args:
-        scores: class scores of shape ``(N, C)``.
-        y: integer labels of shape ``(N,)`` with values in ``[0, C)``.
         delta: the margin :math:`\Delta > 0`.
-
-    Returns:
-        ``(loss, dscores)``: a float and the gradient with the shape of ``scores``.
 
     Example:
         >>> round(svm_loss(np.array([[3.2, 5.1, -1.7]]), np.array([0]))[0], 10)
@@ -101,15 +93,7 @@ def l2_loss(pred, target):
         \frac{\partial L}{\partial p_k} = \frac{2 (p_k - t_k)}{M}
 
     The gradient grows with the error, so a few large errors (outliers) dominate the
-    update: chapter 0 shows outliers pulling an L2 fit away while L1 ignores them (the
-    lecture's "L2 is harder to optimise than classification" does not reproduce there).
-
-    Args:
-        pred: predictions of any shape with at least one dimension.
-        target: targets of the same shape.
-
-    Returns:
-        ``(loss, dpred)``: a float and the gradient with the shape of ``pred``.
+    update: chapter 0 shows outliers pulling an L2 fit away while L1 ignores them.
     """
     check.pred_and_target(pred, target, check.ndarray)
     diff = pred - target
@@ -126,13 +110,6 @@ def l1_loss(pred, target):
     Every error pulls with the same strength whatever its size, so outliers weigh less
     than under :func:`l2_loss`. The gradient at exactly zero error is taken to be 0, as in
     PyTorch.
-
-    Args:
-        pred: predictions of any shape with at least one dimension.
-        target: targets of the same shape.
-
-    Returns:
-        ``(loss, dpred)``: a float and the gradient with the shape of ``pred``.
     """
     check.pred_and_target(pred, target, check.ndarray)
     diff = pred - target

@@ -1,8 +1,10 @@
 r"""Weight penalties and the steps that enforce them, NumPy reference.
 
 A penalty :math:`\mathrm{reg} \cdot R(W)` added to the data loss pulls the weights towards
-0; each function here returns ``(loss, dw)``, the penalty and its gradient, to add to the
-data loss and to the weights' gradient (the biases are usually left out). Two
+0. Each penalty function takes a weight array ``w`` of any shape and a strength
+``reg >= 0`` and returns ``(loss, dw)``, a float and an array of the shape of ``w``: the
+penalty and its gradient, to add to the data loss and to the weights' gradient (the biases
+are usually left out). Two
 regularizers work on the weights directly, after an update, instead of through the
 gradient: :func:`soft_threshold`, the proximal step of the L1 penalty, and
 :func:`max_norm`, the projection onto a max-norm constraint.
@@ -52,13 +54,6 @@ def l2_penalty(w, reg):
     Tikhonov (1943); Krogh and Hertz (1992), *A Simple Weight Decay Can Improve
     Generalization*.
 
-    Args:
-        w: a weight array of any shape.
-        reg: the strength, ``>= 0``.
-
-    Returns:
-        ``(loss, dw)``: a float and an array of the shape of ``w``.
-
     Example:
         >>> l2_penalty(np.array([1.0, -2.0]), 0.1)
         (0.25, array([ 0.1, -0.2]))
@@ -76,13 +71,6 @@ def l1_penalty(w, reg):
 
     with :math:`\mathrm{sign}(0) = 0`: :math:`|w|` has no derivative at 0, and 0 is the
     subgradient that leaves a weight at 0 where it is (PyTorch's ``abs`` takes it too).
-
-    Args:
-        w: a weight array of any shape.
-        reg: the strength, ``>= 0``.
-
-    Returns:
-        ``(loss, dw)``: a float and an array of the shape of ``w``.
 
     Example:
         >>> l1_penalty(np.array([1.0, -2.0, 0.0]), 0.5)
@@ -112,12 +100,7 @@ def elastic_net_penalty(w, reg, l1_ratio):
     sparse, the L2 part spreads the weight among correlated inputs instead of picking one.
 
     Args:
-        w: a weight array of any shape.
-        reg: the strength, ``>= 0``.
         l1_ratio: the share :math:`\rho` of the L1 term, in ``[0, 1]``.
-
-    Returns:
-        ``(loss, dw)``: a float and an array of the shape of ``w``.
 
     Example:
         >>> elastic_net_penalty(np.array([1.0, -2.0]), 1.0, 0.5)  # 0.5 * 3 + 0.5 * 2.5
