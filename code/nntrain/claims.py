@@ -249,17 +249,24 @@ class Claims:
         """The rows whose measured value is outside the asserted range."""
         return [r for r in self.rows if not self.passes(r["measured"], r["expected"])]
 
+    def _cells(self, r):
+        """Row ``r`` as the texts of :data:`PRINT_COLUMNS`, shared by HTML and Markdown."""
+        mark = "✓" if self.passes(r["measured"], r["expected"]) else "✗ FAILED"
+        return (
+            r["claim"] + (" (identity)" if r["kind"] == "identity" else ""),
+            r["source"],
+            f"{_fmt(r['measured'])} {mark}",
+            _asserted(r),
+            r["verdict"] + (f": {r['why']}" if r["why"] else ""),
+            _favourable(r["favourable"]),
+        )
+
     def to_html(self):
         """The table as HTML (one row per claim)."""
         body = []
         for i, r in enumerate(self.rows, 1):
-            mark = "✓" if self.passes(r["measured"], r["expected"]) else "✗ FAILED"
-            verdict = r["verdict"] + (f": {r['why']}" if r["why"] else "")
-            claim = r["claim"] + (" (identity)" if r["kind"] == "identity" else "")
-            cells = (claim, r["source"], f"{_fmt(r['measured'])} {mark}", _asserted(r))
             anchor = f' id="{self.anchor(i)}"' if self.chapter else ""
-            cells = html_cells((*cells, verdict, _favourable(r["favourable"])))
-            body.append(f"<tr{anchor}>{cells}</tr>")
+            body.append(f"<tr{anchor}>{html_cells(self._cells(r))}</tr>")
         return html_table("nntrain-claims", PRINT_COLUMNS, body)
 
     def _repr_html_(self):
@@ -268,20 +275,7 @@ class Claims:
     def to_markdown(self):
         """The table as MyST Markdown (see the module's *Print*): the columns of
         :data:`PRINT_COLUMNS`, the verdict followed by its reason."""
-        rows = []
-        for r in self.rows:
-            mark = "✓" if self.passes(r["measured"], r["expected"]) else "✗ FAILED"
-            rows.append(
-                (
-                    r["claim"] + (" (identity)" if r["kind"] == "identity" else ""),
-                    r["source"],
-                    f"{_fmt(r['measured'])} {mark}",
-                    _asserted(r),
-                    r["verdict"] + (f": {r['why']}" if r["why"] else ""),
-                    _favourable(r["favourable"]),
-                )
-            )
-        return _md_table(rows)
+        return _md_table([self._cells(r) for r in self.rows])
 
     def _repr_markdown_(self):
         return self.to_markdown()
