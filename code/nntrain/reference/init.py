@@ -285,13 +285,8 @@ def xavier_normal(shape, gain=1.0, *, rng):
     .. math::
         \sigma = \mathrm{gain} \cdot \sqrt{\frac{2}{n_{in} + n_{out}}}.
 
-    Glorot and Bengio (2010); see :func:`xavier_uniform`, which has the same variance.
-
-    Fans of the reference layout (see the module docstring).
-
-    Args:
-        gain: the factor for the nonlinearity that follows, from :func:`calculate_gain`; a
-            finite real number >= 0.
+    Glorot and Bengio (2010); see :func:`xavier_uniform`, which has the same variance and
+    the same ``gain``. Fans of the reference layout (see the module docstring).
 
     Example:
         >>> w = xavier_normal((300, 100), rng=np.random.default_rng(0))
