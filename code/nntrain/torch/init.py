@@ -47,8 +47,11 @@ import torch
 
 from .. import validation as check
 from ..reference import init as reference_init
+from ..reference.init import MODES, NONLINEARITIES
 
 __all__ = [
+    "NONLINEARITIES",
+    "MODES",
     "calculate_gain",
     "zeros_",
     "constant_",
@@ -123,7 +126,7 @@ def _xavier_std(tensor, gain):
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
     """He et al.'s standard deviation, after checking every argument."""
-    fan = fans(_tensor(tensor).shape)[check.one_of("mode", mode, reference_init.MODES)]
+    fan = fans(_tensor(tensor).shape)[check.one_of("mode", mode, MODES)]
     return _std(fan, calculate_gain(nonlinearity, a))
 
 
