@@ -236,7 +236,7 @@ def prose(cells):
 
 def drift(notebook, chapter=None):
     """The :class:`Drift` of every number quoted in ``notebook``'s prose (Markdown cells,
-    figure captions and alt texts, see :func:`prose`) that its code cells did not print and
+    figure captions and alt texts, see ``prose``) that its code cells did not print and
     that is not a declared constant.
 
     ``notebook`` is an executed notebook: a path or the parsed JSON (a dict with "cells").
