@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from nntrain.gradcheck import eval_numerical_gradient, rel_error
+from nntrain.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from torch import nn
 from twins import leaf, near, npy, t
 
@@ -870,3 +870,128 @@ def test_test_mode_keeps_the_dtype_of_x_with_float64_running_statistics(tree):
     assert str(out.dtype).endswith("float32")
     dx = tree.batchnorm_backward_alt(tree.array(np.ones((4, 3)), np.float32), cache)[0]
     assert str(dx.dtype).endswith("float32")
+
+
+# --------------------------------------------------------------------------- layer norm
+# What the registry's common checks cannot know (its row "layernorm" already checks the
+# gradient against centred differences, both trees, F.layer_norm, LayerNormFunction,
+# float32, bad input and the module's host reads).
+
+
+def _layernorm_case(seed=0, n=6, d=5):
+    rng = np.random.default_rng(seed)
+    x = 3 * rng.standard_normal((n, d)) + rng.normal(0, 5, (n, 1))  # one offset per example
+    return x, rng.uniform(0.5, 2, d), rng.standard_normal(d)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_layernorm_standardizes_each_example(tree, seed):
+    x, _, _ = _layernorm_case(seed)
+    d = x.shape[1]
+    ones, zeros = tree.array(np.ones(d)), tree.array(np.zeros(d))
+    out = tree.numpy(tree.layernorm_forward(tree.array(x), ones, zeros, eps=0.0)[0])
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-14)
+    np.testing.assert_allclose(out.var(axis=1), 1, rtol=1e-13)
+    # batch norm's statistics run the other way: its columns, not its rows, are standardized
+    assert np.abs(out.mean(axis=0)).max() > 0.1
+
+
+def test_layernorm_of_an_example_depends_on_that_example_alone(tree):
+    x, gamma, beta = (tree.array(a) for a in _layernorm_case())
+    out, _ = tree.layernorm_forward(x, gamma, beta)
+    for i in range(x.shape[0]):  # alone, in any batch: the same output (train = test)
+        alone, _ = tree.layernorm_forward(x[i : i + 1], gamma, beta)
+        np.testing.assert_array_equal(tree.numpy(alone), tree.numpy(out)[i : i + 1])
+    again, _ = tree.layernorm_forward(x, gamma, beta)  # and no state between calls
+    np.testing.assert_array_equal(tree.numpy(again), tree.numpy(out))
+
+
+@pytest.mark.parametrize("scale, shift", [(10.0, 0.0), (0.01, 3.0), (7.5, -100.0)])
+def test_layernorm_is_invariant_to_scaling_and_shifting_an_example(tree, scale, shift):
+    x, gamma, beta = _layernorm_case()
+    moved = x.copy()
+    moved[2] = scale * moved[2] + shift
+    g, b = tree.array(gamma), tree.array(beta)
+    out = tree.numpy(tree.layernorm_forward(tree.array(x), g, b, eps=0.0)[0])
+    out_moved = tree.numpy(tree.layernorm_forward(tree.array(moved), g, b, eps=0.0)[0])
+    np.testing.assert_allclose(out_moved, out, rtol=1e-11, atol=1e-12)
+    # batch norm is not: moving one example moves every example's output
+    bn = R.batchnorm_forward(x, gamma, beta, {"mode": "train"})[0]
+    bn_moved = R.batchnorm_forward(moved, gamma, beta, {"mode": "train"})[0]
+    assert np.abs(bn_moved[0] - bn[0]).max() > 1e-3
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_layernorm_gradient_matches_numerical(seed):
+    x, gamma, beta = _layernorm_case(seed)
+    dout = np.random.default_rng(seed + 10).standard_normal(x.shape)
+    _, cache = R.layernorm_forward(x, gamma, beta)
+    grads = R.layernorm_backward(dout, cache)
+    for i, a in enumerate((x, gamma, beta)):
+        args = [x, gamma, beta]
+
+        def f(v, i=i, args=args):
+            return R.layernorm_forward(*args[:i], v, *args[i + 1 :])[0]
+
+        numerical = eval_numerical_gradient_array(f, a.copy(), dout)
+        # relative to the largest entry: an entry near 0 carries the differences' absolute
+        # rounding error (about 1e-11 here), which an entrywise relative error magnifies
+        assert np.abs(grads[i] - numerical).max() < 1e-8 * np.abs(numerical).max()
+
+
+@pytest.mark.parametrize("eps", [1e-5, 0.1])
+def test_layernorm_equals_f_layer_norm(tree, eps):
+    x, gamma, beta = _layernorm_case(1)
+    out = tree.layernorm_forward(*(tree.array(a) for a in (x, gamma, beta)), eps=eps)[0]
+    want = F.layer_norm(t(x), (x.shape[1],), t(gamma), t(beta), eps=eps)
+    near(out, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("affine, bias", [(True, True), (True, False), (False, True)])
+def test_layernorm_module_trains_like_pytorch_and_loads_its_state(affine, bias):
+    torch.manual_seed(0)
+    ours = T.LayerNorm(6, eps=1e-3, elementwise_affine=affine, bias=bias, dtype=DT)
+    theirs = nn.LayerNorm(6, eps=1e-3, elementwise_affine=affine, bias=bias, dtype=DT)
+    x = torch.randn(4, 3, 6, dtype=DT)
+    optims = [torch.optim.SGD(m.parameters(), lr=0.1) for m in (ours, theirs) if affine]
+    for step in range(3):
+        for opt in optims:
+            opt.zero_grad()
+        outs = [m(x + step) for m in (ours, theirs)]
+        near(outs[0], outs[1], rtol=1e-12, atol=1e-13)
+        for out in outs:
+            if affine:
+                (out**2).sum().backward()
+        for opt in optims:
+            opt.step()
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    ours.load_state_dict(theirs.state_dict())
+    assert str(ours) == str(theirs)
+    ours.eval()  # evaluation changes nothing
+    near(ours(x), theirs(x), rtol=1e-12, atol=1e-13)
+
+
+def test_layernorm_bad_input():
+    with pytest.raises(ValueError, match="normalized_shape must be a positive integer"):
+        T.LayerNorm((3, 4))
+    with pytest.raises(ValueError, match=r"x must have shape \(any, 4\), got \(2, 3\)"):
+        T.LayerNorm(4)(torch.ones(2, 3))
+    with pytest.raises(ValueError, match="eps must be finite and >= 0"):
+        R.layernorm_forward(np.ones((2, 3)), np.ones(3), np.zeros(3), eps=-1.0)
+    with pytest.raises(ValueError, match=r"gamma must have shape \(3,?\), got \(4,\)"):
+        R.layernorm_forward(np.ones((2, 3)), np.ones(4), np.zeros(3))
+
+
+def test_layernorm_is_graded_by_check_layer(capsys):
+    """The registry row gives ``check_layer(..., "layernorm")`` its default inputs."""
+    from nntrain.checks import check_layer
+    from students import student_copy
+
+    forward, backward = student_copy(R.layernorm_forward), student_copy(R.layernorm_backward)
+    assert check_layer(forward, backward, "layernorm")
+
+    def batch_statistics(x, gamma, beta):  # batch norm's axis: a plausible mistake
+        return R.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+
+    assert not check_layer(student_copy(batch_statistics), backward, "layernorm")
+    assert "FAIL" in capsys.readouterr().out

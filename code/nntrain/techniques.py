@@ -413,6 +413,12 @@ TECHNIQUES = [
                       _features_inputs, (64, 64, 16, 16), (8, 3, 4, 4)),
     ),
     Technique(
+        "layernorm", "layernorm_forward", "layernorm_backward", "LayerNormFunction",
+        _layernorm, _layernorm_builtin,
+        module=Module(lambda s: twin.LayerNorm(s[-1]), lambda s: nn.LayerNorm(s[-1]),
+                      _features_inputs, (512, 4096), (8, 6)),
+    ),
+    Technique(
         "dropout (train mode)", "dropout_forward", "dropout_backward", "DropoutFunction",
         _dropout("train"), _dropout_builtin, h=0.5,
         module=Module(lambda s: twin.Dropout(0.5), lambda s: nn.Dropout(0.5),

@@ -35,6 +35,8 @@ from .normalization import (
     batchnorm_backward,
     batchnorm_backward_alt,
     batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
 )
@@ -45,6 +47,8 @@ __all__ = [
     "batchnorm_backward",
     "batchnorm_backward_alt",
     "batchnorm_forward",
+    "layernorm_backward",
+    "layernorm_forward",
     "spatial_batchnorm_backward",
     "spatial_batchnorm_forward",
     "PCA",

@@ -53,6 +53,10 @@ required), ``eps`` (default ``1e-5``), ``momentum`` (default ``0.1``; ``None`` f
 cumulative average), and ``running_mean``, ``running_var`` and ``num_batches_tracked``,
 which the forward pass creates on first use, stores there and updates in place.
 
+**Layer normalization** (Ba, Kiros and Hinton, 2016), :func:`layernorm_forward` and
+:func:`layernorm_backward`, takes the mean and variance of each *example* over its features
+instead: no batch statistics, hence no modes and no running state.
+
 Used in chapter 4 (batch normalization).
 """
 
@@ -61,6 +65,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as check
+
+__all__ = [
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "layernorm_forward",
+    "layernorm_backward",
+]
 
 
 def _running(bn_param, d):
@@ -385,4 +399,89 @@ def spatial_batchnorm_backward(dout, cache):
     dout_flat = dout.transpose(0, 2, 3, 1).reshape(n * h * w, c)
     dx_flat, dgamma, dbeta = batchnorm_backward_alt(dout_flat, flat)
     dx = dx_flat.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    return dx, dgamma, dbeta
+
+
+# --------------------------------------------------------------------------- layer norm
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    r"""Layer normalization of ``(N, D)`` inputs: every *row* (one example) standardized
+    over its ``D`` features, then scaled by ``gamma`` and shifted by ``beta``.
+
+    Ba, Kiros and Hinton (2016), *Layer Normalization*. Batch normalization's statistics
+    run down the columns (over the examples); layer normalization's run along the rows, so
+    that for the example :math:`x_i` with features :math:`x_{i1}, \dots, x_{iD}`
+
+    .. math::
+        \mu_i = \frac{1}{D} \sum_{j=1}^{D} x_{ij}, \qquad
+        \sigma_i^2 = \frac{1}{D} \sum_{j=1}^{D} (x_{ij} - \mu_i)^2, \qquad
+        \mathrm{out}_{ij} = \gamma_j \frac{x_{ij} - \mu_i}{\sqrt{\sigma_i^2 + \epsilon}}
+            + \beta_j.
+
+    An example's output depends on that example alone: there is no train or test mode, no
+    running statistics and no minimum batch size.
+
+    Args:
+        x: inputs of shape ``(N, D)``.
+        gamma: scale of shape ``(D,)``.
+        beta: shift of shape ``(D,)``.
+        eps: added to each variance before the square root, ``>= 0``.
+
+    Returns:
+        ``(out, cache)``: ``out`` of shape ``(N, D)`` and a dict for the backward pass.
+
+    Example:
+        >>> out, _ = layernorm_forward(np.array([[1.0, 3.0], [0.0, 10.0]]), np.ones(2),
+        ...                            np.zeros(2))
+        >>> np.round(out, 4)
+        array([[-1.,  1.],
+               [-1.,  1.]])
+    """
+    check.ndarray("x", x, ndim=2)
+    d = x.shape[1]
+    check.ndarray("gamma", gamma, ndim=1)
+    check.ndarray("beta", beta, ndim=1)
+    check.shape("gamma", gamma, (d,))
+    check.shape("beta", beta, (d,))
+    check.positive("eps", eps, allow_zero=True)
+    mu = x.mean(axis=1, keepdims=True)  # (N, 1) mean of each example
+    xmu = x - mu  # (N, D)
+    var = (xmu * xmu).mean(axis=1, keepdims=True)  # (N, 1) biased variance of each example
+    istd = 1.0 / np.sqrt(var + eps)  # (N, 1)
+    xhat = xmu * istd  # (N, D)
+    out = gamma * xhat + beta
+    return out, {"x": x, "xhat": xhat, "istd": istd, "gamma": gamma}
+
+
+def layernorm_backward(dout, cache):
+    r"""Backward pass of :func:`layernorm_forward`: ``(dx, dgamma, dbeta)``.
+
+    :math:`d\beta` and :math:`d\gamma` sum over the examples as in batch norm; ``dx`` is
+    batch norm's closed form (:func:`batchnorm_backward_alt`) with the roles of the axes
+    exchanged, the means taken over each example's ``D`` features:
+
+    .. math::
+        dx = \frac{1}{\sigma_i} \Bigl(d\hat{x} - \overline{d\hat{x}}
+            - \hat{x}\, \overline{d\hat{x}\, \hat{x}}\Bigr), \qquad
+        d\hat{x} = \gamma\, \mathrm{dout},
+
+    where :math:`\overline{v}` is the mean of :math:`v` along the row and
+    :math:`\sigma_i = \sqrt{\sigma_i^2 + \epsilon}`.
+
+    Args:
+        dout: upstream gradient of shape ``(N, D)``.
+        cache: the cache returned by :func:`layernorm_forward`.
+
+    Returns:
+        ``(dx, dgamma, dbeta)`` with the shapes of ``x``, ``gamma`` and ``beta``.
+    """
+    check.upstream(dout, cache["x"].shape, check.ndarray, x=cache["x"])
+    xhat, istd = cache["xhat"], cache["istd"]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * xhat).sum(axis=0)
+    dxhat = dout * cache["gamma"]
+    mean = dxhat.mean(axis=1, keepdims=True)
+    mean_xhat = (dxhat * xhat).mean(axis=1, keepdims=True)
+    dx = istd * (dxhat - mean - xhat * mean_xhat)
     return dx, dgamma, dbeta

@@ -16,6 +16,10 @@ parameters (``weight``, ``bias``) and buffers (``running_mean``, ``running_var``
 same behaviour under ``.train()`` and ``.eval()``, ``momentum=None``, ``affine=False`` and
 ``track_running_stats=False``.
 
+:func:`layernorm_forward`, :class:`LayerNormFunction` and the module :class:`LayerNorm`
+(``torch.nn.LayerNorm`` over the last axis) are the twins of the reference's layer
+normalization.
+
 Used in chapter 4 (batch normalization).
 """
 
@@ -26,6 +30,22 @@ from torch import nn
 
 from .. import validation as check
 from ._function import layer_function
+
+__all__ = [
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "layernorm_forward",
+    "layernorm_backward",
+    "BatchNormFunction",
+    "SpatialBatchNormFunction",
+    "LayerNormFunction",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "LayerNorm",
+]
 
 
 def _count(bn_param):
@@ -466,3 +486,116 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, x):
         if x.ndim != 4:
             raise ValueError(f"x must have 4 dimensions, (N, C, H, W), got shape {tuple(x.shape)}")
+
+
+# --------------------------------------------------------------------------- layer norm
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    r"""Layer normalization of ``(N, D)`` tensors: every row standardized over its ``D``
+    features, then scaled by ``gamma`` and shifted by ``beta``. Same arguments, math and
+    checks as :func:`nntrain.reference.normalization.layernorm_forward`; ``x``, ``gamma``
+    and ``beta`` must share one dtype and device.
+
+    Example:
+        >>> out, _ = layernorm_forward(torch.tensor([[1.0, 3.0]]), torch.ones(2), torch.zeros(2))
+        >>> out
+        tensor([[-1.0000,  1.0000]])
+    """
+    check.tensor("x", x, ndim=2)
+    check.tensor("gamma", gamma, ndim=1)
+    check.tensor("beta", beta, ndim=1)
+    check.same_kind(("x", "gamma", "beta"), x, gamma, beta)
+    if not x.dtype == gamma.dtype == beta.dtype:
+        raise TypeError(
+            f"x, gamma and beta must share one dtype, got {x.dtype}, {gamma.dtype} and {beta.dtype}"
+        )
+    check.shape("gamma", gamma, (x.shape[1],))
+    check.shape("beta", beta, (x.shape[1],))
+    check.positive("eps", eps, allow_zero=True)
+    mu = x.mean(dim=1, keepdim=True)
+    xhat = x - mu  # x - mu until it is scaled in place below
+    var = xhat.square().mean(dim=1, keepdim=True)
+    istd = 1.0 / torch.sqrt(var + eps)
+    xhat.mul_(istd)
+    out = torch.addcmul(beta, gamma, xhat)  # gamma * xhat + beta, fused
+    return out, {"x": x, "xhat": xhat, "istd": istd, "gamma": gamma}
+
+
+def layernorm_backward(dout, cache):
+    r"""Backward pass of :func:`layernorm_forward`: ``(dx, dgamma, dbeta)``, the closed form
+    derived in :func:`nntrain.reference.normalization.layernorm_backward`."""
+    check.upstream(dout, tuple(cache["x"].shape), check.tensor, x=cache["x"])
+    xhat, istd = cache["xhat"], cache["istd"]
+    dbeta = dout.sum(dim=0)
+    dgamma = (dout * xhat).sum(dim=0)
+    dxhat = dout * cache["gamma"]
+    mean = dxhat.mean(dim=1, keepdim=True)
+    mean_xhat = (dxhat * xhat).mean(dim=1, keepdim=True)
+    dx = istd * (dxhat - mean - xhat * mean_xhat)
+    return dx, dgamma, dbeta
+
+
+LayerNormFunction = layer_function("LayerNormFunction", layernorm_forward, layernorm_backward)
+
+
+class LayerNorm(nn.Module):
+    """Layer normalization over the last axis as an ``nn.Module``, a drop-in replacement for
+    ``torch.nn.LayerNorm`` with a single normalized dimension, computed by
+    :class:`LayerNormFunction`: one mean and variance per example, the same in training
+    and evaluation.
+
+    Args:
+        normalized_shape: ``D``, the size of the last axis (an int, or a tuple of one int).
+        eps: added to each variance before the square root, ``>= 0``.
+        elementwise_affine: learn ``weight`` (:math:`\\gamma`, starting at 1) and ``bias``
+            (:math:`\\beta`, starting at 0); without, both are ``None``.
+        bias: with ``elementwise_affine``, learn ``bias`` too; without, ``bias`` is ``None``.
+        device: where the parameters are created.
+        dtype: their floating dtype.
+
+    Shapes:
+        input ``(*, D)``; output the same shape.
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps=1e-5,
+        elementwise_affine=True,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if isinstance(normalized_shape, tuple) and len(normalized_shape) == 1:
+            normalized_shape = normalized_shape[0]
+        check.positive_int("normalized_shape", normalized_shape)
+        check.positive("eps", eps, allow_zero=True)
+        self.normalized_shape = (normalized_shape,)
+        self.eps = eps
+        self.elementwise_affine = bool(elementwise_affine)
+        kw = {"device": device, "dtype": dtype}
+        self.weight = self.bias = None
+        if self.elementwise_affine:
+            self.weight = nn.Parameter(torch.ones(normalized_shape, **kw))
+            if bias:
+                self.bias = nn.Parameter(torch.zeros(normalized_shape, **kw))
+
+    def forward(self, x):
+        check.tensor("x", x, min_ndim=1)
+        (d,) = self.normalized_shape
+        check.shape("x", x, (None,) * (x.ndim - 1) + (d,))
+        gamma, beta = self.weight, self.bias
+        if gamma is None:
+            gamma = torch.ones(d, dtype=x.dtype, device=x.device)
+        if beta is None:
+            beta = torch.zeros(d, dtype=x.dtype, device=x.device)
+        out = LayerNormFunction.apply(x.reshape(-1, d), gamma, beta, self.eps)
+        return out.view(x.shape)
+
+    def extra_repr(self):
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
