@@ -293,11 +293,11 @@ def test_edge_warnings_measure_the_distance_to_an_edge_on_the_range_scale():
 
 
 def test_edge_warnings_refuse_bad_input():
-    with pytest.raises(ValueError, match="margin must be below 0.5"):
+    with pytest.raises(ValueError, match=r"margin must be in \[0, 0.5\), got 0.5"):
         edge_warnings(SPACE, random_search(SPACE, 1, 0)[0], margin=0.5)
     with pytest.raises(ValueError, match="no value for"):
         edge_warnings(SPACE, {"learning_rate": 1e-3})
-    with pytest.raises(ValueError, match="must be > 0"):
+    with pytest.raises(ValueError, match="must be finite and > 0"):
         edge_warnings({"lr": LogUniform(1e-3, 1.0)}, {"lr": 0.0})
 
 
@@ -322,7 +322,7 @@ def test_widen_moves_the_edge_where_the_best_value_sits():
         widen(space, "act")
     with pytest.raises(KeyError, match="not a hyperparameter"):
         widen(space, "dropout")
-    with pytest.raises(ValueError, match="factor must be a finite number > 1"):
+    with pytest.raises(ValueError, match="factor must be finite and > 1"):
         widen(space, "lr", 1)
     with pytest.raises(ValueError, match="edge must be"):
         widen(space, "lr", edge="top")
@@ -560,11 +560,11 @@ def test_resume_refuses_what_it_cannot_continue(digits):
     with pytest.raises(ValueError, match="data must be the data the results were trained on"):
         resume_batched(dict(digits, X_val=digits["X_val"][:50], y_val=digits["y_val"][:50]),
                        short, epochs=2)  # fmt: skip
-    with pytest.raises(TypeError, match="results must be a list of TrialResult"):
+    with pytest.raises(TypeError, match="results must be a non-empty list of TrialResults"):
         resume_batched(digits, short[0], epochs=2)
     with pytest.raises(TypeError, match=r"results\[0\] must be a TrialResult returned by"):
         resume_batched(digits, [TRIALS[0]], epochs=2)
-    with pytest.raises(ValueError, match="at least one TrialResult"):
+    with pytest.raises(ValueError, match=r"non-empty list of TrialResults, got \[\]"):
         resume_batched(digits, [], epochs=2)
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         resume_batched(digits, short, epochs=0)
@@ -618,11 +618,11 @@ def test_stacked_nets_compute_what_the_reference_net_computes(digits):
 @pytest.mark.parametrize(
     "trials, error, message",
     [
-        ([], ValueError, "at least one trial"),
+        ([], ValueError, r"trials must be a non-empty list of trial dicts, got \[\]"),
         ([{"learning_rate": 0.01, "dropout": 0.5}], ValueError, r"unknown keys \['dropout'\]"),
         ([{"learning_rate": -0.01}], ValueError, "learning_rate'\\] must be finite and > 0"),
         ([{"reg": float("nan")}], ValueError, "reg'\\] must be finite"),
-        ({"learning_rate": 0.01}, TypeError, "trials must be a list of dicts"),
+        ({"learning_rate": 0.01}, TypeError, "trials must be a non-empty list of trial dicts"),
         ([0.01], TypeError, r"trials\[0\] must be a dict"),
     ],
 )
@@ -715,7 +715,7 @@ def test_hyperband_schedule_against_hand_computed_brackets():
     "args, error, message",
     [
         ((9, 1, 9, 1), ValueError, "eta must be an integer >= 2, got 1"),
-        ((9, 1, 9, 2.5), ValueError, "eta must be an integer >= 2, got 2.5"),
+        ((9, 1, 9, 2.5), TypeError, "eta must be an integer, got 2.5"),
         ((9, 3, 2, 3), ValueError, r"max_epochs must be >= min_epochs \(3\), got max_epochs=2"),
         ((0, 1, 9, 3), ValueError, "n must be a positive integer, got 0"),
         ((9, 0, 9, 3), ValueError, "min_epochs must be a positive integer, got 0"),
@@ -798,14 +798,14 @@ def test_hyperband_runs_its_brackets_on_fresh_configurations(digits):
     assert (search.winner, [b.winner for b in search.brackets]) == (14, [4, 1, 0])
     assert search.best.history.val_acc[-3:] == [0.9611111111111111, 0.9611111111111111,
                                                 0.9583333333333334]  # fmt: skip
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(ValueError, match="rng must be a non-negative integer, got -1"):
         hyperband(digits, space, min_epochs=1, max_epochs=9, rng=-1, **HALVING)
 
 
 def test_successive_halving_refuses_bad_trials(digits):
-    with pytest.raises(TypeError, match="trials must be a list of trial dicts, got dict"):
+    with pytest.raises(TypeError, match="trials must be a non-empty list of trial dicts, got dict"):
         successive_halving(digits, {"learning_rate": 0.1}, min_epochs=1, max_epochs=3, **HALVING)
-    with pytest.raises(ValueError, match="at least one trial"):
+    with pytest.raises(ValueError, match=r"non-empty list of trial dicts, got \[\]"):
         successive_halving(digits, [], min_epochs=1, max_epochs=3, **HALVING)
     with pytest.raises(ValueError, match=r"unknown keys \['momentum'\]"):
         successive_halving(digits, [{"momentum": 0.5}], min_epochs=1, max_epochs=3, **HALVING)
@@ -855,7 +855,7 @@ def test_halve_and_its_fits_refuse_bad_input(digits):
         halve(trials, halving_schedule(3, 1, 3), fit)
     with pytest.raises(TypeError, match="fit must be a function fit"):
         halve(trials, halving_schedule(2, 1, 3), "train_batched")
-    with pytest.raises(TypeError, match="trials must be a list of trial dicts, got dict"):
+    with pytest.raises(TypeError, match="trials must be a non-empty list of trial dicts"):
         halve(trials[0], [(1, 1)], fit)
     with pytest.raises(TypeError, match="spec must be a TrainSpec, got dict"):
         batched_fit(digits, dict(hidden_dims=[8], batch_size=64))
@@ -971,7 +971,7 @@ def test_objective_reports_a_diverging_trial_instead_of_failing(digits, quiet_op
 
 
 def test_objective_refuses_bad_input(digits):
-    with pytest.raises(ValueError, match=r"unknown hyperparameters \['dropout'\]"):
+    with pytest.raises(ValueError, match=r"space has unknown keys \['dropout'\]"):
         optuna_objective(digits, hidden_dims=[8], epochs=1, space={"dropout": Uniform(0.0, 0.5)})
     with pytest.raises(TypeError, match="categorical options"):
         optuna_objective(

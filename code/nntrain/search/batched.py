@@ -26,7 +26,6 @@ gives. Successive halving (:mod:`nntrain.search.halving`) resumes the trials it 
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -51,6 +50,13 @@ __all__ = [
 #: key takes (the defaults of :func:`nntrain.train.train` and
 #: :class:`nntrain.reference.FullyConnectedNet`).
 TRIAL_KEYS = {"learning_rate": 1e-2, "reg": 0.0, "weight_scale": 1e-2}
+
+#: The rules of a trial's values.
+_TRIAL_RULES = {
+    "learning_rate": check.POSITIVE,
+    "reg": check.NON_NEGATIVE,
+    "weight_scale": check.POSITIVE,
+}
 
 #: The factor of :func:`should_stop` used by :func:`train_batched`.
 STOP_FACTOR = 3.0
@@ -80,7 +86,7 @@ def should_stop(costs, factor=STOP_FACTOR):
     check.positive("factor", factor)
     costs = [float(c) for c in costs]
     if not costs:
-        raise ValueError("costs must hold at least one cost, got an empty sequence")
+        raise check.InvalidArgument("costs must hold at least one cost, got an empty sequence")
     latest = costs[-1]
     return not math.isfinite(latest) or latest > factor * costs[0]
 
@@ -177,42 +183,26 @@ class TrialResult:
 
 def _check_trials(trials):
     """The trials as dicts with every key of :data:`TRIAL_KEYS`, as plain floats."""
-    if isinstance(trials, dict) or not isinstance(trials, (list, tuple)):
-        raise TypeError(
-            f"trials must be a list of dicts such as {{'learning_rate': 1e-2, "
-            f"'reg': 1e-4, 'weight_scale': 1e-2}}, got {type(trials).__name__}"
-        )
-    if not trials:
-        raise ValueError("trials must hold at least one trial (K >= 1), got an empty list")
-    filled = []
-    for i, trial in enumerate(trials):
-        if not isinstance(trial, dict):
-            raise TypeError(f"trials[{i}] must be a dict, got {type(trial).__name__}")
-        unknown = sorted(set(trial) - set(TRIAL_KEYS), key=str)
-        if unknown:
-            raise ValueError(
-                f"trials[{i}] has unknown keys {unknown}; train_batched varies "
-                f"only {sorted(TRIAL_KEYS)} (the others are arguments shared by "
-                f"all trials)"
-            )
-        trial = {**TRIAL_KEYS, **trial}
-        check.positive(f"trials[{i}]['learning_rate']", trial["learning_rate"])
-        check.positive(f"trials[{i}]['reg']", trial["reg"], allow_zero=True)
-        check.positive(f"trials[{i}]['weight_scale']", trial["weight_scale"])
-        filled.append({k: float(trial[k]) for k in TRIAL_KEYS})
-    return filled
+    trials = check.non_empty_list("trials", trials, check.Instance(dict, "a dict"), "trial dicts")
+    example = "{'learning_rate': 1e-2, 'reg': 1e-4, 'weight_scale': 1e-2}"
+    return [
+        {**TRIAL_KEYS, **check.settings(f"trials[{i}]", trial, _TRIAL_RULES, example=example)}
+        for i, trial in enumerate(trials)
+    ]
 
 
 def _device_and_dtype(device, dtype):
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+        raise check.InvalidArgument(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
     if device is None:
         from .. import device as best_device
 
         device = best_device()
     device = torch.device(device)
     if device.type == "mps" and dtype == torch.float64:
-        raise TypeError("MPS has no float64: pass dtype=torch.float32 (or device='cpu')")
+        raise check.InvalidArgument(
+            "MPS has no float64: pass dtype=torch.float32 (or device='cpu')"
+        )
     return device, dtype
 
 
@@ -223,6 +213,9 @@ def _stop_reason(loss, first, factor):
 
 
 @torch.no_grad()
+@check.declared(
+    epochs=check.POSITIVE_INT, batch_size=check.POSITIVE_INT, momentum=check.RATE, seed=check.SEED
+)
 def train_batched(
     data,
     trials,
@@ -281,8 +274,8 @@ def train_batched(
         :func:`resume_batched` to train them further.
 
     Raises:
-        ValueError: no trials, a trial with a key other than those of :data:`TRIAL_KEYS`, a
-            value out of range, or malformed data.
+        nntrain.validation.InvalidArgument: no trials, a trial with a key other than those
+            of :data:`TRIAL_KEYS`, a value out of range, or malformed data.
 
     Example:
         >>> from nntrain.data import load_digits_split
@@ -299,7 +292,6 @@ def train_batched(
     arrays, num_classes = check.classification_splits(data)
     (X_train, y_train), (_, y_val) = arrays["train"], arrays["val"]
     sizes = check.relu_net_sizes(hidden_dims, X_train.shape[1], num_classes)
-    _check_run(epochs, batch_size, momentum, seed)
     device, dtype = _device_and_dtype(device, dtype)
     run = _Run(
         tuple(hidden_dims),
@@ -325,6 +317,7 @@ def train_batched(
 
 
 @torch.no_grad()
+@check.declared(epochs=check.POSITIVE_INT)
 def resume_batched(data, results, *, epochs):
     """Train the trials of an earlier :func:`train_batched` call further, to ``epochs``
     epochs in all.
@@ -353,10 +346,10 @@ def resume_batched(data, results, *, epochs):
         ``seconds`` adds this call's time), each stopped one as it was.
 
     Raises:
-        TypeError: ``results`` is not a list of results of :func:`train_batched`.
-        ValueError: results of runs with different shared arguments, running trials that
-            ran different numbers of epochs, ``epochs`` not more than they ran, or data of
-            other sizes.
+        nntrain.validation.InvalidArgument: ``results`` not a list of results of
+            :func:`train_batched`, results of runs with different shared arguments, running
+            trials that ran different numbers of epochs, ``epochs`` not more than they ran,
+            or data of other sizes.
 
     Example:
         >>> from nntrain.data import load_digits_split
@@ -369,9 +362,8 @@ def resume_batched(data, results, *, epochs):
         [3, 3]
     """
     run, done = _check_results(results)
-    check.positive_int("epochs", epochs)
     if epochs <= done:
-        raise ValueError(
+        raise check.InvalidArgument(
             f"epochs must be more than the {done} epochs the running trials have run (it "
             f"counts all epochs), got {epochs}"
         )
@@ -400,7 +392,7 @@ def _same_data(data, run):
     sizes = (arrays["train"][0].shape[1], num_classes, *(len(a[1]) for a in arrays.values()))
     expected = (run.input_dim, run.num_classes, run.n_train, run.n_val)
     if sizes != expected:
-        raise ValueError(
+        raise check.InvalidArgument(
             f"data must be the data the results were trained on, with (features, classes, "
             f"training examples, validation examples) {expected}; got {sizes}"
         )
@@ -419,44 +411,27 @@ def _stack(dicts, run):
 
 def _check_results(results):
     """The shared :class:`_Run` of ``results`` and the epochs its running trials have run."""
-    if isinstance(results, TrialResult) or not isinstance(results, (list, tuple)):
-        raise TypeError(
-            f"results must be a list of TrialResult from train_batched, got "
-            f"{type(results).__name__}"
-        )
-    if not results:
-        raise ValueError("results must hold at least one TrialResult, got an empty list")
+    from_train_batched = check.Instance(TrialResult, "a TrialResult returned by train_batched")
+    results = check.non_empty_list("results", results, from_train_batched, "TrialResults")
     for i, result in enumerate(results):
-        if not isinstance(result, TrialResult) or result._run is None:
-            raise TypeError(
-                f"results[{i}] must be a TrialResult returned by train_batched, got "
-                f"{type(result).__name__}"
-                + (" made by hand" if isinstance(result, TrialResult) else "")
+        if result._run is None:
+            raise check.InvalidArgument(
+                f"results[{i}] must be a TrialResult returned by train_batched, got one made "
+                f"by hand"
             )
     runs = {r._run for r in results}
     if len(runs) > 1:
-        raise ValueError(
+        raise check.InvalidArgument(
             f"results must come from runs with the same shared arguments (hidden_dims, "
             f"batch_size, momentum, seed, device, dtype, data sizes), got {len(runs)} "
             f"different ones"
         )
     done = sorted({len(r.history.val_acc) for r in results if not r.stopped})
     if len(done) > 1:
-        raise ValueError(
+        raise check.InvalidArgument(
             f"the running trials of results must have run the same number of epochs, got {done}"
         )
     return runs.pop(), (done[0] if done else 0)
-
-
-def _check_run(epochs, batch_size, momentum, seed):
-    """The arguments every trial shares."""
-    check.positive_int("epochs", epochs)
-    check.positive_int("batch_size", batch_size)
-    check.positive("momentum", momentum, allow_zero=True)
-    if momentum >= 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
 
 def _train(run, arrays, trials, params, velocity, first, epochs):

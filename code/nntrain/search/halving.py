@@ -65,8 +65,8 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from dataclasses import asdict, dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -93,23 +93,28 @@ __all__ = [
 ]
 
 
-def _check_budgets(min_epochs, max_epochs, eta):
+#: The rules of the budgets of both schedules.
+_BUDGETS = dict(
+    min_epochs=check.POSITIVE_INT,
+    max_epochs=check.POSITIVE_INT,
+    eta=check.Interval(Integral, 2, None),
+)
+
+
+def _steps(min_epochs, max_epochs, eta):
     """The number of budget steps :math:`s = \\lfloor \\log_\\eta (R / r) \\rfloor`, computed
     with integers."""
-    check.positive_int("min_epochs", min_epochs)
-    check.positive_int("max_epochs", max_epochs)
     if max_epochs < min_epochs:
-        raise ValueError(
+        raise check.InvalidArgument(
             f"max_epochs must be >= min_epochs ({min_epochs}), got max_epochs={max_epochs}"
         )
-    if isinstance(eta, bool) or not isinstance(eta, numbers.Integral) or eta < 2:
-        raise ValueError(f"eta must be an integer >= 2, got {eta!r}")
     s = 0
     while min_epochs * eta ** (s + 1) <= max_epochs:
         s += 1
     return s
 
 
+@check.declared(n=check.POSITIVE_INT, **_BUDGETS)
 def halving_schedule(n, min_epochs, max_epochs, eta=3):
     """The rungs of successive halving: how many trials each trains, and to how many epochs.
 
@@ -139,8 +144,7 @@ def halving_schedule(n, min_epochs, max_epochs, eta=3):
         >>> halving_schedule(10, 1, 10)  # budgets from the top: 10/9, 10/3, 10, floored
         [(10, 1), (3, 3), (1, 10)]
     """
-    check.positive_int("n", n)
-    s = _check_budgets(min_epochs, max_epochs, eta)
+    s = _steps(min_epochs, max_epochs, eta)
     rungs = []
     for i in range(s + 1):
         rungs.append((max(1, n // eta**i), max_epochs * eta**i // eta**s))
@@ -149,6 +153,7 @@ def halving_schedule(n, min_epochs, max_epochs, eta=3):
     return rungs
 
 
+@check.declared(**_BUDGETS)
 def hyperband_schedule(min_epochs, max_epochs, eta=3):
     """The brackets of Hyperband (Li et al. 2018), each a successive halving schedule.
 
@@ -175,7 +180,7 @@ def hyperband_schedule(min_epochs, max_epochs, eta=3):
         [(8, 27), (2, 81)]
         [(5, 81)]
     """
-    s_max = _check_budgets(min_epochs, max_epochs, eta)
+    s_max = _steps(min_epochs, max_epochs, eta)
     brackets = []
     for s in range(s_max, -1, -1):
         # n_s = ceil((s_max + 1) eta^s / (s + 1)), as -floor(-a / b): exact in integers
@@ -277,12 +282,7 @@ def _score(result):
 
 
 def _trial_list(trials):
-    """``trials`` as a list, which must be a non-empty list of trial dicts."""
-    if isinstance(trials, dict) or not isinstance(trials, (list, tuple)):
-        raise TypeError(f"trials must be a list of trial dicts, got {type(trials).__name__}")
-    if not trials:
-        raise ValueError("trials must hold at least one trial, got an empty list")
-    return list(trials)
+    return check.non_empty_list("trials", trials, check.Instance(dict, "a dict"), "trial dicts")
 
 
 def halve(trials, schedule, fit):
@@ -329,10 +329,10 @@ def halve(trials, schedule, fit):
     """
     trials = _trial_list(trials)
     if not schedule or schedule[0][0] != len(trials):
-        raise ValueError(
+        raise check.InvalidArgument(
             f"schedule must start with a rung of all {len(trials)} trials, got {schedule!r}"
         )
-    check.function("fit", fit, "a function fit(trials, epochs, resume_from)")
+    check.Function("a function fit(trials, epochs, resume_from)").check("fit", fit)
     epochs = schedule[0][1]
     results = list(fit(trials, epochs, None))
     kept = list(range(len(trials)))
@@ -371,8 +371,7 @@ def batched_fit(data, spec):
     Returns:
         A function ``fit(trials, epochs, resume_from)``.
     """
-    if not isinstance(spec, TrainSpec):
-        raise TypeError(f"spec must be a TrainSpec, got {type(spec).__name__}")
+    check.Instance(TrainSpec, "a TrainSpec").check("spec", spec)
 
     def fit(trials, epochs, resume_from):
         if resume_from is None:
@@ -411,7 +410,7 @@ def train_fit(data, build, **train_args):
         A function ``fit(trials, epochs, resume_from)`` whose results are
         :class:`TrainedTrial`.
     """
-    check.function("build", build, "a function of a trial that returns a new model")
+    check.Function("a function of a trial that returns a new model").check("build", build)
     train_args = {"keep_best": False, **train_args}
 
     def fit(trials, epochs, resume_from):
@@ -546,12 +545,8 @@ def hyperband(
         ([9, 5, 3], 69)
     """
     schedule = hyperband_schedule(min_epochs, max_epochs, eta)
-    if not isinstance(rng, np.random.Generator):
-        if isinstance(rng, bool) or not isinstance(rng, numbers.Integral) or rng < 0:
-            raise TypeError(
-                f"rng must be a numpy.random.Generator or a non-negative int seed, got {rng!r}"
-            )
-        rng = np.random.default_rng(int(rng))
+    if not isinstance(rng, np.random.Generator):  # one generator for all brackets
+        rng = np.random.default_rng(check.SEED.check("rng", rng))
     fit = batched_fit(data, TrainSpec(hidden_dims, batch_size, momentum, seed, device, dtype))
     draws = [random_search(space, bracket[0][0], rng) for bracket in schedule]
     brackets = [halve(trials, bracket, fit) for trials, bracket in zip(draws, schedule)]
