@@ -39,6 +39,23 @@ from . import models, reference, techniques
 from .gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from .landscape import bowls
 
+__all__ = [
+    "check_layer",
+    "check_loss",
+    "check_preprocessing",
+    "check_init",
+    "check_sampler",
+    "check_value",
+    "check_rule",
+    "check_answer",
+    "check_measurement",
+    "check_reinit",
+    "ANSWERS",
+    "HYPERPARAMETERS",
+    "SOLVED_BY",
+    "STABLE",
+]
+
 
 def _example_inputs(name, rng):
     """Default inputs of the exercise ``name``: the first draw of its row in the registry
