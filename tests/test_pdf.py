@@ -98,14 +98,16 @@ def test_the_teacher_s_appendix_has_every_exercise_with_its_solution():
     from myst_parser.parsers.docutils_ import Parser
 
     notebooks = [(name, chapter(name)) for name in ("00_network", CHAPTER)]
-    page = pdf_edition.solutions_page(notebooks)
     # a warning fails the test; the page's title stays a section
     settings = {"report_level": 2, "halt_level": 2, "doctitle_xform": False}
-    doc = publish_doctree(page, parser=Parser(), settings_overrides=settings)
-    titles = [s[0].astext() for s in doc.findall(nodes.section)]
-    assert titles[0] == "Solutions"
-    for _name, nb in notebooks:
-        assert pdf_edition._title(nb) in titles
+    for k, (name, nb) in enumerate(notebooks):
+        page = pdf_edition.solutions_page(name, nb, first=k == 0)
+        assert page.startswith(pdf_edition.APPENDIX) == (k == 0)  # LaTeX's \appendix, once
+        page = page.replace(pdf_edition.APPENDIX, "")  # a Sphinx directive
+        doc = publish_doctree(page, parser=Parser(), settings_overrides=settings)
+        titles = [s[0].astext() for s in doc.findall(nodes.section)]
+        assert titles[0] == f"Solutions: {pdf_edition._title(nb)}"
+        assert f"exercises of chapter {int(name[:2])}" in doc.astext()
         exercises = [
             one_line(m.group(1))
             for c in nb.cells
@@ -119,6 +121,27 @@ def test_the_teacher_s_appendix_has_every_exercise_with_its_solution():
     assert BEGIN_SOLUTION not in code
     assert "out = x * keep / p" in code  # chapter 5's first solution
     assert "Model answer" in doc.astext()
+
+
+def test_the_print_version_takes_the_chapter_s_current_text_and_the_copy_s_outputs():
+    """An executed copy older than the chapter's text (a caption or a sentence edited since)
+    gives its outputs; the text and the cells' metadata are the chapter's."""
+    nb = chapter()
+    executed = chapter()
+    for cell in executed.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+            cell.metadata = {"stale": True}
+        else:
+            cell.source = "old text"
+    merged = pdf_edition.with_current_text(executed, nb)
+    assert [c.source for c in merged.cells] == [c.source for c in nb.cells]
+    assert [c.metadata for c in merged.cells] == [c.metadata for c in nb.cells]
+    code = [c for c in merged.cells if c.cell_type == "code"]
+    assert all(c.outputs[0]["text"] == "ran\n" for c in code)
+    next(c for c in executed.cells if c.cell_type == "code").source += "\nx = 1"
+    with pytest.raises(ValueError, match="code cells"):
+        pdf_edition.with_current_text(executed, nb)
 
 
 def test_an_html_only_output_gets_a_markdown_version_with_its_tables_and_lists():
@@ -171,7 +194,8 @@ def test_an_executed_copy_is_reused_only_when_fresh(tmp_path):
     assert find(CHAPTER, [tmp_path], package_time=now - 10) == copy
     assert find(CHAPTER, [tmp_path], package_time=now + 10) is None  # the package is newer
     os.utime(copy, (source.stat().st_mtime - 10,) * 2)
-    assert find(CHAPTER, [tmp_path], package_time=0) is None  # the chapter is newer
+    # older than the chapter: its outputs still serve (the text comes from the chapter)
+    assert find(CHAPTER, [tmp_path], package_time=0) == copy
     for cell in nb.cells[::-1]:
         if cell.cell_type == "code":
             cell.source += "\nx = 1"  # other code than the chapter's
@@ -276,7 +300,35 @@ def test_the_chapter_hides_solutions_and_the_appendix_gives_them(built):
     text = built["text"]
     assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
     assert "Model answer" in text  # the appendix
-    chapter_part, appendix = text.split("The solutions of every chapter")
+    chapter_part, appendix = text.split(
+        f"The solutions of the exercises of chapter {int(CHAPTER[:2])}"
+    )
     assert "your code here" in chapter_part
     assert "out = x * keep / p" in appendix
     assert "out = x * keep / p" not in chapter_part
+
+
+def test_figures_are_numbered_floats_with_their_captions(built):
+    """Each figure of the chapter (MyST-NB's figure metadata: images and the sliders' small
+    multiples) prints as "Figure N.k: caption", N the chapter's number as in the HTML book."""
+    captions = [
+        c.metadata["mystnb"]["figure"]["caption"]
+        for c in built["printed"].cells
+        if c.metadata.get("mystnb", {}).get("figure", {}).get("caption")
+    ]
+    assert captions, f"{CHAPTER} has no captioned figure"
+    text = one_line(built["text"]).replace("’", "'")  # LaTeX sets quotes typographically
+    for k, caption in enumerate(captions, 1):
+        start = one_line(caption)[:40]
+        assert f"Figure {int(CHAPTER[:2])}.{k}: {start}" in text, f"figure {k}: {start!r}"
+
+
+def test_the_bibliography_ends_the_book_with_the_works(built):
+    """The works are listed once, at the end (after the teacher's appendices), under
+    "Bibliography", with no empty chapter of that name before them."""
+    text = built["text"]
+    assert "Every work the book cites or builds on" not in text  # bibliography.md's chapter
+    tail = text[text.rfind("Appendix A.") :]  # from the appendix's last running head on
+    assert "Bibliography" in tail
+    for author in ("Srivastava", "Ioffe", "Hinton"):
+        assert author in tail, f"{author} is not in the bibliography at the end"

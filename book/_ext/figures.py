@@ -14,6 +14,10 @@ for every builder:
   controls (useful in Jupyter, where no figure node exists); inside a captioned figure that
   line would read twice, so it is dropped from the static HTML slider and from its print
   form (the small multiple the PDF shows).
+- **A small multiple on one page.** In the PDF a figure is a float, which must fit a page: the
+  print form's frames, a table of images each as wide as the text, are limited in height so
+  that its rows and the caption fit (each row at most :data:`PRINT_FORM_HEIGHT` of the text
+  height divided by the number of rows).
 
 Enabled from ``_config.yml`` as a Jupyter Book local extension
 (``sphinx: local_extensions: {figures: book/_ext}``).
@@ -30,6 +34,10 @@ CHAPTER = re.compile(r"(?:^|/)(\d\d)_[^/]+$")
 
 # The caption line of a static slider's HTML (nntrain.widgets.SliderFigure._repr_html_).
 _SLIDER_CAPTION = re.compile(r'<p id="(nntrain-slider-[\w-]+)-caption">.*?</p>', re.S)
+
+
+#: The share of the printed page's text height a print form's frames may take together.
+PRINT_FORM_HEIGHT = 0.72
 
 
 def chapter_number(docname):
@@ -75,6 +83,13 @@ def drop_slider_captions(app, doctree, docname):
             before = table.parent.index(table) - 1
             if before >= 0 and isinstance(table.parent[before], nodes.paragraph):
                 table.parent.remove(table.parent[before])
+            if app.builder.format == "latex":
+                rows = max(1, len(list(table.findall(nodes.row))))
+                height = f"{PRINT_FORM_HEIGHT / rows:.3f}\\textheight"
+                # Sphinx's images scale down to this height (sphinxlatexgraphics.sty), here
+                # inside the figure's group only
+                limit = f"\\csname spx@image@maxheight\\endcsname={height}\\relax\n"
+                figure.insert(0, nodes.raw("", limit, format="latex"))
 
 
 def setup(app):

@@ -6,8 +6,9 @@ NAME ...] [--out DIR]``. It
 1. **finds executed chapters**: the copy that ``make book`` left in
    ``_build/jupyter_execute/book`` (or one this script executed before, under
    ``_build/pdf/executed`` or ``OUT/executed``) is reused when its code cells are the
-   chapter's and it is newer than the chapter and every file of the package; any other
-   chapter is executed once, as the book
+   chapter's and it is newer than every file of the package (the outputs are the copy's;
+   the text, and the cells' metadata such as figure captions, are the chapter's as it is
+   now, :func:`with_current_text`); any other chapter is executed once, as the book
    build executes it (:func:`nntrain.prose.execute`, with ``NNTRAIN_CLAIMS_DIR`` set as
    ``make book`` sets it), and kept under ``OUT/executed`` for the next run. The ledger page
    is executed again when a chapter was;
@@ -15,15 +16,16 @@ NAME ...] [--out DIR]``. It
    version (:func:`print_version`): an exercise's answer cell shows the student's starting
    code (the solution replaced by ``# your code here``), a graded cell shows its public
    checks without their outputs, model answers stay out. With ``--solutions`` (the
-   teacher's edition) a last part, *Solutions*, has a chapter of the solutions and model
-   answers of every chapter's exercises (:func:`solutions_page`);
+   teacher's edition) the book ends with a part *Solutions* of appendices, one per chapter,
+   with the solutions and model answers of its exercises (:func:`solutions_page`);
 3. **builds** the LaTeX sources with Sphinx warnings as errors (``execute_notebooks: off``,
    so nothing runs twice), then the PDF with latexmk and XeLaTeX, which stops at the first
    LaTeX error (``-halt-on-error``), and copies it to ``OUT/nntrain.pdf`` (or
    ``OUT/nntrain-teacher.pdf``).
 
-The LaTeX settings (A4, the ``bbm.sty`` shim, Markdown outputs parsed as MyST) are in
-``_config.yml``; the print forms of the sliders and the Claims tables come from
+The LaTeX settings (A4, the ``bbm.sty`` shim, Markdown outputs parsed as MyST, numbered
+figures with page references) are in ``_config.yml`` and ``nntrainprint.sty`` (chapters
+count from 0, as the book's do, so that Figure 3.2 is the same figure in print and online); the print forms of the sliders and the Claims tables come from
 :mod:`nntrain.widgets` and :mod:`nntrain.claims` (``text/markdown``), which the LaTeX builder
 picks while the HTML book keeps their HTML.
 """
@@ -69,14 +71,15 @@ def _package_time():
 
 def executed_copy(name, folders, package_time):
     """The newest executed copy of chapter ``name`` in ``folders`` that is fresh: the same
-    code cells as the chapter, and written after it and after every file of the package."""
+    code cells as the chapter, and written after every file of the package (a change to the
+    chapter's text or metadata alone needs no new execution, see :func:`with_current_text`)."""
     source = BOOK / f"{name}.ipynb"
     wanted = _sources(nbformat.read(source, as_version=4))
     for folder in folders:
         path = folder / f"{name}.ipynb"
         if not path.exists():
             continue
-        if path.stat().st_mtime < max(source.stat().st_mtime, package_time):
+        if path.stat().st_mtime < package_time:
             continue
         nb = nbformat.read(path, as_version=4)
         if _sources(nb) == wanted and any(
@@ -84,6 +87,21 @@ def executed_copy(name, folders, package_time):
         ):
             return path
     return None
+
+
+def with_current_text(executed, chapter):
+    """The notebook ``chapter`` (as it is now) with the outputs of ``executed``, an executed
+    copy with the same code cells: its Markdown and the cells' metadata (figure names,
+    captions and alt texts) may be newer than the copy."""
+    merged = copy.deepcopy(chapter)
+    ran = [c for c in executed.cells if c.cell_type == "code"]
+    code = [c for c in merged.cells if c.cell_type == "code"]
+    if [c.source for c in ran] != [c.source for c in code]:
+        raise ValueError("the executed copy's code cells are not the chapter's")
+    for cell, done in zip(code, ran):
+        cell.outputs = done.outputs
+        cell.execution_count = done.get("execution_count")
+    return merged
 
 
 def executed_notebooks(names, out):
@@ -286,25 +304,44 @@ def solutions(nb):
     return [(title, parts) for title, parts in found if parts]
 
 
-def solutions_page(chapters):
-    """The teacher's appendix, as MyST Markdown: a section per chapter, a subsection per
-    exercise with its solution code and model answer. ``chapters``: ``[(name, notebook)]``."""
+#: Where the appendices begin: LaTeX numbers the chapters after it A, B, C, ...
+APPENDIX = "```{raw} latex\n\\appendix\n```\n"
+#: A chapter page's name: ``NN_topic``, NN its number in the book.
+CHAPTER = re.compile(r"(\d\d)_\w+")
+#: The bibliography directive of book/bibliography.md.
+BIBLIOGRAPHY = re.compile(r"^```\{bibliography\}.*?^```\n?", re.M | re.S)
+
+
+def numbered_as_in_the_book(nb, name):
+    """``nb`` (a chapter's print version) with a first cell that gives its LaTeX chapter the
+    book's number (chapter 0 first), whatever pages precede it in the PDF."""
+    number = int(CHAPTER.fullmatch(name).group(1))
+    raw = f"```{{raw}} latex\n\\setcounter{{chapter}}{{{number - 1}}}\n```"
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(raw))
+    return nb
+
+
+def solutions_page(name, nb, first=False):
+    """The teacher's appendix of chapter ``name`` (its notebook ``nb``), as MyST Markdown, or
+    None when it has no solution: a section per exercise with its solution code and model
+    answer. The ``first`` appendix starts LaTeX's appendices (chapters lettered A, B, ...)."""
+    exercises = solutions(nb)
+    if not exercises:
+        return None
+    number = int(name[:2]) if name[:2].isdigit() else None
+    which = f"chapter {number}" if number is not None else "this chapter"
     lines = [
-        "# Solutions",
+        *([APPENDIX] if first else []),
+        f"# Solutions: {_title(nb)}",
         "",
-        "The solutions of every chapter's exercises and the model answers of its think "
+        f"The solutions of the exercises of {which} and the model answers of its think "
         "exercises, with their rubrics: the teacher's edition only.",
         "",
     ]
-    for _name, nb in chapters:
-        exercises = solutions(nb)
-        if not exercises:
-            continue
-        lines += [f"## {_title(nb)}", ""]
-        for title, parts in exercises:
-            lines += [f"### {title}", ""]
-            for kind, text in parts:
-                lines += ["```python", text, "```", ""] if kind == "code" else [text, ""]
+    for title, parts in exercises:
+        lines += [f"## {title}", ""]
+        for kind, text in parts:
+            lines += ["```python", text, "```", ""] if kind == "code" else [text, ""]
     return "\n".join(lines)
 
 
@@ -318,26 +355,46 @@ def write_tree(names, pages, executed, src, solutions_too):
     config["execute"]["execute_notebooks"] = "off"  # executed above, never twice
     if set(pages) != set(_toc_pages()):  # a part of the book: links to the rest go nowhere
         config["sphinx"]["config"]["suppress_warnings"] = ["myst.xref_missing"]
+        config["sphinx"]["config"]["nitpicky"] = False  # nor do references to the API page
+        config["sphinx"]["config"]["latex_show_pagerefs"] = False  # nor page references
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    # The bibliography is no chapter of its own: LaTeX gathers the entries at the end of the
+    # book (after the appendices), so its page would print empty. Its directive goes to the
+    # front page, which the PDF prints before the first part.
+    in_print = set(pages) - {"bibliography"}
     for part in toc["parts"]:
-        part["chapters"] = [c for c in part["chapters"] if Path(c["file"]).name in pages]
+        part["chapters"] = [c for c in part["chapters"] if Path(c["file"]).name in in_print]
     toc["parts"] = [p for p in toc["parts"] if p["chapters"]]
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(BOOK / "_ext", src / "book" / "_ext", ignore=ignore)
     if (ROOT / "_static").is_dir():  # the site's own files that _config.yml names
         shutil.copytree(ROOT / "_static", src / "_static", ignore=ignore)
     for page in BOOK.iterdir():
-        if page.suffix in (".md", ".bib"):
+        if page.suffix == ".bib" or (page.suffix == ".md" and page.stem in in_print):
             shutil.copy2(page, src / "book" / page.name)
+    if "bibliography" in pages:
+        directive = BIBLIOGRAPHY.search((BOOK / "bibliography.md").read_text()).group(0)
+        front = src / "book" / f"{Path(toc['root']).name}.md"
+        front.write_text(front.read_text().rstrip() + "\n\n" + directive)
     notebooks = []
     for name in names:
         nb = nbformat.read(executed[name], as_version=4)
-        nbformat.write(print_version(nb), src / "book" / f"{name}.ipynb")
+        nb = with_current_text(nb, nbformat.read(BOOK / f"{name}.ipynb", as_version=4))
+        printed = print_version(nb)
+        if CHAPTER.fullmatch(name):
+            printed = numbered_as_in_the_book(printed, name)
+        nbformat.write(printed, src / "book" / f"{name}.ipynb")
         notebooks.append((name, nb))
     if solutions_too:
-        (src / "book" / "solutions.md").write_text(solutions_page(notebooks))
-        toc["parts"].append({"caption": "Solutions", "chapters": [{"file": "book/solutions"}]})
+        appendices = []
+        for name, nb in notebooks:
+            page = solutions_page(name, nb, first=not appendices)
+            if page is not None:
+                (src / "book" / f"solutions-{name}.md").write_text(page)
+                appendices.append({"file": f"book/solutions-{name}"})
+        if appendices:
+            toc["parts"].append({"caption": "Solutions", "chapters": appendices})
     (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
 
 
