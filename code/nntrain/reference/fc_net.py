@@ -85,11 +85,9 @@ class FullyConnectedNet:
     layer's dropped units through the affine map between them. Dropout changes the
     variance of what it passes on between training and test, so those normalizations learn
     a running variance that is too large for test time (Li et al. 2019, *Understanding the
-    disharmony between dropout and batch normalization by variance shift*): chapter 5
-    measures 1.55 to 1.60 times the test-time variance at the second batch normalization
-    of a 64-100-100-10 net at keep 0.5, and about 1 at the first. Only dropout after the
-    last batch normalization avoids the shift; re-estimating the running statistics with
-    dropout off after training removes it (there it changed no validation digit).
+    disharmony between dropout and batch normalization by variance shift*; chapter 5
+    measures it). Only dropout after the last batch normalization avoids the shift;
+    re-estimating the running statistics with dropout off after training removes it.
 
     **Dropout's masks.** Dropout (:func:`~nntrain.reference.dropout.dropout_forward`, with
     cs231n's keep probability) acts in train mode only: in ``loss(X, y)``, not in

@@ -66,12 +66,9 @@ class FullyConnectedNet(nn.Module):
     gradients computed by autograd through our backward passes.
 
     With ``dropout_keep_ratio < 1`` each hidden layer ends with dropout
-    (:class:`~nntrain.torch.dropout.DropoutFunction`, after the nonlinearity and after a
-    batch normalization placed after it, as in the reference; so with two or more hidden
-    layers every batch normalization but the first sees dropped units through an affine
-    map, and learns a running variance too large for test time, see the reference's
-    docstring), active in training mode,
-    ``net.train()``, the identity in ``net.eval()``. Its state is the reference's
+    (:class:`~nntrain.torch.dropout.DropoutFunction`, placed as in the reference, whose
+    docstring tells how it shifts the variance a later batch normalization sees), active in
+    training mode, ``net.train()``, the identity in ``net.eval()``. Its state is the reference's
     ``dropout_param`` (``mode``, set from the module's mode at every call, ``p`` and the
     net's ``seed``): with the seed, every call draws the same masks, for a gradient check,
     from a ``torch.Generator`` seeded with it on the input's device (so they are not the
