@@ -375,3 +375,23 @@ def test_no_table_has_an_empty_header_cell(built, page):
         if not th.get_text(strip=True) and not th.get("aria-label")
     ]
     assert not empty, f"{page}: empty header cells: {empty}"
+
+
+def test_figure_links_give_the_figure_s_number(built, chapter):
+    """A link to a figure written as Jupyter shows it, `[Figure 3.2](#fig-03-histograms)`,
+    says the number the figure has in the book (the build numbers figures, the text does
+    not: a figure moved or added would leave the link's number behind)."""
+    here = f"book/{chapter}.html"
+    wrong = []
+    for a in soup(here).select("article a[href*='#fig-']"):
+        said = re.search(r"Figure\s+(\d+\.\d+)", a.get_text(" "))
+        if not said:
+            continue
+        path, _, name = a["href"].partition("#")
+        target = posixpath.normpath(posixpath.join("book", unquote(path))) if path else here
+        figure = soup(target).find("figure", id=name)
+        number = figure.select_one(".caption-number") if figure else None
+        actual = number.get_text(strip=True).removeprefix("Figure ") if number else None
+        if actual != said[1]:
+            wrong.append(f"{a.get_text(' ', strip=True)!r} -> {a['href']}: Figure {actual}")
+    assert not wrong, f"{chapter}:\n" + "\n".join(wrong)
