@@ -115,7 +115,7 @@ def test_digits_bad_arguments_raise(kwargs, match):
 
 @pytest.mark.parametrize("bad", ["0.2", None, True])
 def test_digits_fraction_of_wrong_type_raises(bad):
-    with pytest.raises(TypeError, match=r"val_size must be a fraction in \(0, 1\)"):
+    with pytest.raises(TypeError, match=r"val_size must be a fraction, a real number in \(0, 1\)"):
         load_digits_split(val_size=bad)
 
 

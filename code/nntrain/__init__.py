@@ -14,6 +14,7 @@ import random
 
 import numpy as np
 
+from . import validation
 from .reference import *  # noqa: F401,F403  (the public reference API, see its __all__)
 from .reference import __all__ as _reference_all
 
@@ -41,8 +42,7 @@ def seed(n: int) -> None:
 
     Chapters call it in their setup cell so that every run tells the same story.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {n!r}")
+    n = validation.seed(n)
     import torch
 
     os.environ["PYTHONHASHSEED"] = str(n)

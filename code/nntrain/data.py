@@ -18,9 +18,9 @@ get the files when they are not there. No function of this module downloads anyt
 from __future__ import annotations
 
 import functools
-import numbers
 import os
 import pickle
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -58,16 +58,8 @@ def _digits():
     return data, target
 
 
-def _check_fraction(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a fraction in (0, 1), got {type(value).__name__}")
-    if not 0 < value < 1:  # also rejects NaN
-        raise ValueError(f"{name} must be a fraction in (0, 1), got {value!r}")
-
-
-def _check_seed(seed) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+#: The share of the examples that goes to a held-out set.
+FRACTION = check.Interval(Real, 0, 1, closed="neither", what="a fraction")
 
 
 def _digits_split_indices(seed=0, val_size=0.2, test_size=0.2):
@@ -82,9 +74,10 @@ def _digits_split_indices(seed=0, val_size=0.2, test_size=0.2):
     """
     from sklearn.model_selection import train_test_split
 
-    _check_seed(seed)
-    _check_fraction("val_size", val_size)
-    _check_fraction("test_size", test_size)
+    check.params(
+        {"seed": check.SEED, "val_size": FRACTION, "test_size": FRACTION},
+        {"seed": seed, "val_size": val_size, "test_size": test_size},
+    )
     if val_size + test_size >= 1:
         raise ValueError(
             "val_size + test_size must be < 1 so that a training set remains, got "
@@ -169,16 +162,11 @@ def _patch_positions(n, size=32, seed=0):
         ``_sample_images()[image[i]][row[i]:row[i] + size, col[i]:col[i] + size]``.
     """
     check.positive_int("n", n)
-    _check_seed(seed)
+    check.seed(seed)
     images = _sample_images()
     height = min(im.shape[0] for im in images)
     width = min(im.shape[1] for im in images)
-    if (
-        isinstance(size, bool)
-        or not isinstance(size, numbers.Integral)
-        or not (1 <= size <= height)
-    ):
-        raise ValueError(f"size must be an integer in [1, {height}], got {size!r}")
+    check.Interval(Integral, 1, height).check("size", size)
     rng = np.random.default_rng(seed)
     image = rng.integers(0, len(images), size=n)
     row = rng.integers(0, height - size + 1, size=n)
@@ -369,10 +357,6 @@ def map_inputs(data, fn):
     Returns:
         A new dict with the same keys.
     """
-    if not isinstance(data, dict):
-        raise TypeError(
-            f"data must be a dict of arrays keyed X_train, y_train, ..., got {type(data).__name__}"
-        )
-    if not callable(fn):
-        raise TypeError(f"fn must be a function of one array, got {type(fn).__name__}")
+    check.Instance(dict, "a dict of arrays keyed X_train, y_train, ...").check("data", data)
+    check.function("fn", fn, "a function of one array")
     return {k: fn(v) if k.startswith("X") else v for k, v in data.items()}

@@ -302,6 +302,36 @@ MOMENTUM = Interval(Real, 0, 1, none=True)  # a running average's momentum, or N
 FLAG = Flag()
 
 
+def seed(value, name="seed") -> int:
+    """Check a seed (:class:`Seed`): the one rule of every entry point that takes one.
+
+    >>> seed(True)
+    Traceback (most recent call last):
+    ...
+    nntrain.validation.InvalidArgument: seed must be a non-negative integer, got bool
+    """
+    return SEED.check(name, value)
+
+
+def generator(name, rng) -> np.random.Generator:
+    """A NumPy ``Generator``: ``rng`` itself, or one seeded by ``rng`` when it is a seed
+    (an integer >= 0, not a bool)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if not (SEED.is_kind(rng) and SEED.is_good(rng)):
+        raise InvalidArgument(
+            f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)) or a "
+            f"seed, an integer >= 0, got {got(rng, wrong_type=not SEED.is_kind(rng))}"
+        )
+    return np.random.default_rng(int(rng))
+
+
+def increasing(what, low, high) -> None:
+    """Check the bounds of a range: ``low < high`` (``what`` names the range)."""
+    if not low < high:
+        raise InvalidArgument(f"{what} needs low < high, got low={low!r}, high={high!r}")
+
+
 def params(constraints: dict, values: dict) -> dict:
     """Check each entry of ``values`` (a dict name -> value) against its constraint in
     ``constraints`` (a dict name -> :class:`Constraint`); return the checked values.
@@ -387,6 +417,19 @@ def non_empty_list(name, value, item: Constraint, what: str) -> list:
     for i, entry in enumerate(value):
         item.check(f"{name}[{i}]", entry)
     return list(value)
+
+
+def has_keys(name, mapping, keys) -> dict:
+    """Check a dict ``{key: value}`` that holds a value for each of ``keys`` (others may be
+    there too). Returns it."""
+    if not isinstance(mapping, dict):
+        raise InvalidArgument(
+            f"{name} must be a dict {{name: value}}, got {got(mapping, wrong_type=True)}"
+        )
+    missing = [key for key in keys if key not in mapping]
+    if missing:
+        raise InvalidArgument(f"{name} has no value for {missing} (wanted: {list(keys)})")
+    return mapping
 
 
 def data_splits(data, keys=("X_train", "y_train", "X_val", "y_val")) -> dict:

@@ -20,10 +20,11 @@ narrowing would only zoom in on the edge. :func:`edge_warnings` lists those case
 from __future__ import annotations
 
 import math
-import numbers
+from numbers import Real
 
 import numpy as np
 
+from .. import validation as check
 from .spaces import Choice, IntUniform, LogUniform, Uniform, check_space
 
 __all__ = ["narrow", "edge_warnings", "widen"]
@@ -35,48 +36,32 @@ PAD = 0.1
 MIN_PAD = 0.05
 
 
-def _fraction(name: str, value, *, include_zero=False, include_one=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    low_ok = value >= 0 if include_zero else value > 0
-    high_ok = value <= 1 if include_one else value < 1
-    if not (low_ok and high_ok):  # also rejects NaN
-        interval = ("[" if include_zero else "(") + "0, 1" + ("]" if include_one else ")")
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return float(value)
+#: The fraction of trials :func:`narrow` keeps; the share of a range, at each end, in
+#: which :func:`edge_warnings` warns (below a half: the two zones must not cover it all);
+#: how far :func:`widen` widens.
+KEEP = check.Interval(Real, 0, 1, closed="right")
+MARGIN = check.Interval(Real, 0, 0.5, closed="left")
+FACTOR = check.Interval(Real, 1, None, closed="neither")
 
 
-def _check_trial_names(space, trial, what):
-    if not isinstance(trial, dict):
-        raise TypeError(f"{what} must be a dict {{name: value}}, got {type(trial).__name__}")
-    missing = [name for name in space if name not in trial]
-    if missing:
-        raise ValueError(f"{what} has no value for {missing} (the space has {list(space)})")
-
-
-def _check_value(name, dim, value):
-    """A range's value must be a finite number (a positive one for a log range)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"the value of {name!r} must be a finite number, got {value!r}")
-    if isinstance(dim, LogUniform) and value <= 0:
-        raise ValueError(
-            f"the value of {name!r} must be > 0 for its LogUniform range, got {value!r}"
-        )
+def _value(name, dim, value) -> float:
+    """A range's value: a finite number (a positive one for a log range)."""
+    return (check.POSITIVE if isinstance(dim, LogUniform) else check.FINITE).check(
+        f"the value of {name!r}", value
+    )
 
 
 def _best(trials, scores, keep, higher_is_better):
     """The best ``ceil(keep * len(trials))`` trials (at least one), best first; NaN scores
     (a diverged run) rank last and are never kept."""
-    if not isinstance(trials, (list, tuple)) or not trials:
-        raise ValueError(f"trials must be a non-empty list of dicts, got {trials!r}")
     scores = np.asarray(scores, dtype=np.float64)
     if scores.shape != (len(trials),):
-        raise ValueError(
+        raise check.InvalidArgument(
             f"scores must hold one number per trial ({len(trials)}), got shape {scores.shape}"
         )
     finite = ~np.isnan(scores)
     if not finite.any():
-        raise ValueError("every score is NaN: no trial to narrow the space around")
+        raise check.InvalidArgument("every score is NaN: no trial to narrow the space around")
     ranked = np.where(finite, scores if higher_is_better else -scores, -np.inf)
     order = np.argsort(-ranked, kind="stable")
     count = min(max(1, math.ceil(keep * len(trials))), int(finite.sum()))
@@ -111,9 +96,9 @@ def narrow(space, trials, scores, keep=0.2, higher_is_better=True):
             for some name, ``keep`` outside (0, 1], or every score NaN.
     """
     check_space(space)
-    keep = _fraction("keep", keep, include_one=True)
-    for i, trial in enumerate(trials if isinstance(trials, (list, tuple)) else []):
-        _check_trial_names(space, trial, f"trials[{i}]")
+    keep = KEEP.check("keep", keep)
+    for i, trial in enumerate(check.non_empty_list("trials", trials, check.Constraint(), "dicts")):
+        check.has_keys(f"trials[{i}]", trial, space)
     best = _best(trials, scores, keep, bool(higher_is_better))
     narrowed = {}
     for name, dim in space.items():
@@ -125,9 +110,9 @@ def narrow(space, trials, scores, keep=0.2, higher_is_better=True):
             )
             continue
         for v in values:
-            _check_value(name, dim, v)
-        old_lo, old_hi = dim._to_scale(dim.low), dim._to_scale(dim.high)
-        scaled = [dim._to_scale(v) for v in values]
+            _value(name, dim, v)
+        old_lo, old_hi = dim.to_scale(dim.low), dim.to_scale(dim.high)
+        scaled = [dim.to_scale(v) for v in values]
         pad = max(PAD * (max(scaled) - min(scaled)), MIN_PAD * (old_hi - old_lo))
         if min(scaled) >= old_hi:  # every best value lies beyond the high edge
             lo, hi = max(old_hi - 2 * pad, old_lo), old_hi
@@ -143,8 +128,8 @@ def narrow(space, trials, scores, keep=0.2, higher_is_better=True):
             narrowed[name] = IntUniform(int(low), int(high))
         else:
             # an edge kept is kept exactly (exp(log(x)) need not give x back)
-            low = dim.low if lo <= old_lo else max(dim._from_scale(lo), dim.low)
-            high = dim.high if hi >= old_hi else min(dim._from_scale(hi), dim.high)
+            low = dim.low if lo <= old_lo else max(dim.from_scale(lo), dim.low)
+            high = dim.high if hi >= old_hi else min(dim.from_scale(hi), dim.high)
             narrowed[name] = type(dim)(float(low), float(high))
     return narrowed
 
@@ -175,19 +160,14 @@ def edge_warnings(space, best_trial, margin=0.1):
         ["lr = 0.09 lies at the high edge of LogUniform(low=0.0001, high=0.1) ..."]
     """
     check_space(space)
-    margin = _fraction("margin", margin, include_zero=True)
-    if margin >= 0.5:
-        raise ValueError(
-            f"margin must be below 0.5 (the two edge zones would cover the whole "
-            f"range), got {margin!r}"
-        )
-    _check_trial_names(space, best_trial, "best_trial")
+    margin = MARGIN.check("margin", margin)
+    check.has_keys("best_trial", best_trial, space)
     messages = []
     for name, dim in space.items():
         if isinstance(dim, Choice):
             continue
         value = best_trial[name]
-        _check_value(name, dim, value)
+        _value(name, dim, value)
         t = dim.position(value)
         scale = " (on the log scale)" if isinstance(dim, LogUniform) else ""
         for edge, distance in (("low", t), ("high", 1 - t)):
@@ -231,17 +211,11 @@ def widen(space, name, factor=10, *, edge="both"):
     check_space(space)
     if name not in space:
         raise KeyError(f"{name!r} is not a hyperparameter of the space (it has {list(space)})")
-    if (
-        isinstance(factor, bool)
-        or not isinstance(factor, numbers.Real)
-        or not (math.isfinite(factor) and factor > 1)
-    ):
-        raise ValueError(f"factor must be a finite number > 1, got {factor!r}")
-    if edge not in ("low", "high", "both"):
-        raise ValueError(f"edge must be 'low', 'high' or 'both', got {edge!r}")
+    FACTOR.check("factor", factor)
+    check.one_of("edge", edge, ("low", "high", "both"))
     dim = space[name]
     if isinstance(dim, Choice):
-        raise ValueError(
+        raise check.InvalidArgument(
             f"{name!r} is a Choice, which has no edge to widen; build a new "
             f"Choice with more options instead"
         )

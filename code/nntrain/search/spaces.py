@@ -40,35 +40,6 @@ from .. import validation as check
 __all__ = ["LogUniform", "Uniform", "IntUniform", "Choice", "grid_search", "random_search"]
 
 
-def _check_real(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-
-
-def _check_order(kind: str, low, high) -> None:
-    if not low < high:
-        raise ValueError(f"{kind} needs low < high, got low={low!r}, high={high!r}")
-
-
-def _check_rng(rng) -> np.random.Generator:
-    """A ``numpy.random.Generator``, or one seeded by a non-negative int."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"rng must be a numpy.random.Generator (np.random.default_rng(seed)) or a "
-        f"non-negative int seed, got {rng!r}"
-    )
-
-
-def _count(name: str, n) -> int:
-    check.positive_int(name, n)
-    return int(n)
-
-
 class _Range:
     """What the three ranges share: bounds, the map to the scale they are searched on (the
     identity, or the logarithm), and the position of a value in the range."""
@@ -76,17 +47,20 @@ class _Range:
     low: float
     high: float
 
-    def _to_scale(self, x):
+    def to_scale(self, x):
+        """``x`` on the scale the range is searched on: itself here, its logarithm for
+        :class:`LogUniform`."""
         return x
 
-    def _from_scale(self, u):
+    def from_scale(self, u):
+        """The value at ``u`` on the search scale: the inverse of :meth:`to_scale`."""
         return u
 
     def position(self, value) -> float:
         """Where ``value`` lies: 0 at ``low``, 1 at ``high`` (measured on the log scale for
         :class:`LogUniform`); below 0 or above 1 outside the range."""
-        lo, hi = self._to_scale(self.low), self._to_scale(self.high)
-        return float((self._to_scale(value) - lo) / (hi - lo))
+        lo, hi = self.to_scale(self.low), self.to_scale(self.high)
+        return float((self.to_scale(value) - lo) / (hi - lo))
 
 
 @dataclass(frozen=True)
@@ -113,25 +87,25 @@ class LogUniform(_Range):
     def __post_init__(self):
         for name in ("low", "high"):
             value = getattr(self, name)
-            _check_real(name, value)
+            check.finite_real(name, value)
             if value <= 0:
-                raise ValueError(
+                raise check.InvalidArgument(
                     f"LogUniform needs positive bounds (its logarithm is "
                     f"searched), got {name}={value!r}; use Uniform for a range "
                     f"that includes 0 or negative values"
                 )
-        _check_order("LogUniform", self.low, self.high)
+        check.increasing("LogUniform", self.low, self.high)
 
-    def _to_scale(self, x):
+    def to_scale(self, x):
         return math.log(x) if x > 0 else -math.inf
 
-    def _from_scale(self, u):
+    def from_scale(self, u):
         return math.exp(u)
 
     def sample(self, rng, n):
         """``n`` values drawn independently, log-uniformly, from ``rng`` (a
         ``numpy.random.Generator``), as a list of floats."""
-        rng, n = _check_rng(rng), _count("n", n)
+        rng, n = check.generator("rng", rng), check.positive_int("n", n)
         u = rng.uniform(math.log(self.low), math.log(self.high), n)
         return [float(x) for x in np.clip(np.exp(u), self.low, self.high)]
 
@@ -142,7 +116,7 @@ class LogUniform(_Range):
         :math:`\\sqrt{\\mathrm{low} \\cdot \\mathrm{high}}`. Cell centres, not the two ends:
         a 2-point grid over :math:`[10^{-4}, 1]` tries :math:`10^{-3}` and :math:`10^{-1}`,
         not the two extremes of the range, which are rarely good values."""
-        n = _count("n", n)
+        n = check.positive_int("n", n)
         edges = np.linspace(math.log(self.low), math.log(self.high), n + 1)
         return [float(x) for x in np.exp((edges[:-1] + edges[1:]) / 2)]
 
@@ -165,20 +139,20 @@ class Uniform(_Range):
     high: float
 
     def __post_init__(self):
-        _check_real("low", self.low)
-        _check_real("high", self.high)
-        _check_order("Uniform", self.low, self.high)
+        check.finite_real("low", self.low)
+        check.finite_real("high", self.high)
+        check.increasing("Uniform", self.low, self.high)
 
     def sample(self, rng, n):
         """``n`` values drawn independently and uniformly from ``rng``, as a list of floats."""
-        rng, n = _check_rng(rng), _count("n", n)
+        rng, n = check.generator("rng", rng), check.positive_int("n", n)
         return [float(x) for x in rng.uniform(self.low, self.high, n)]
 
     def grid(self, n):
         """The centres of ``n`` equal cells of the range, :math:`\\mathrm{low} +
         \\tfrac{i + 1/2}{n} (\\mathrm{high} - \\mathrm{low})`; with ``n = 1`` the midpoint
         (see :meth:`LogUniform.grid`)."""
-        edges = np.linspace(self.low, self.high, _count("n", n) + 1)
+        edges = np.linspace(self.low, self.high, check.positive_int("n", n) + 1)
         return [float(x) for x in (edges[:-1] + edges[1:]) / 2]
 
 
@@ -203,22 +177,22 @@ class IntUniform(_Range):
         for name in ("low", "high"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(
+                raise check.InvalidArgument(
                     f"IntUniform needs integer bounds, got {name}={value!r} "
                     f"({type(value).__name__}); use Uniform for a real range"
                 )
-        _check_order("IntUniform", self.low, self.high)
+        check.increasing("IntUniform", self.low, self.high)
 
     def sample(self, rng, n):
         """``n`` integers drawn independently and uniformly from ``rng``, as a list of ints."""
-        rng, n = _check_rng(rng), _count("n", n)
+        rng, n = check.generator("rng", rng), check.positive_int("n", n)
         return [int(x) for x in rng.integers(self.low, self.high, size=n, endpoint=True)]
 
     def grid(self, n):
         """Up to ``n`` distinct, evenly spaced integers from ``low`` to ``high`` (both
         included when ``n >= 2``): every integer of the range when it holds ``n`` or fewer;
         with ``n = 1`` the middle one."""
-        n = _count("n", n)
+        n = check.positive_int("n", n)
         if n == 1:
             return [int(math.floor((self.low + self.high) / 2 + 0.5))]
         values = np.floor(np.linspace(self.low, self.high, n) + 0.5).astype(np.int64)
@@ -243,30 +217,30 @@ class Choice:
 
     def __init__(self, options):
         if isinstance(options, (str, bytes)) or not hasattr(options, "__iter__"):
-            raise TypeError(
+            raise check.InvalidArgument(
                 f"Choice needs a sequence of options, e.g. Choice(['relu', 'tanh']), "
                 f"got {options!r}"
             )
         options = tuple(options)
         if not options:
-            raise ValueError("Choice needs at least one option, got an empty sequence")
+            raise check.InvalidArgument("Choice needs at least one option, got an empty sequence")
         for i, a in enumerate(options):
             for b in options[:i]:
                 if type(a) is type(b) and a == b:
-                    raise ValueError(
+                    raise check.InvalidArgument(
                         f"Choice options must be distinct, got {a!r} twice in {list(options)!r}"
                     )
         object.__setattr__(self, "options", options)
 
     def sample(self, rng, n):
         """``n`` options drawn independently and uniformly from ``rng``, as a list."""
-        rng, n = _check_rng(rng), _count("n", n)
+        rng, n = check.generator("rng", rng), check.positive_int("n", n)
         return [self.options[i] for i in rng.integers(len(self.options), size=n)]
 
     def grid(self, n):
         """Every option, in order, whatever ``n`` (a positive integer, accepted so that all
         dimensions share one interface)."""
-        _count("n", n)
+        check.positive_int("n", n)
         return list(self.options)
 
 
@@ -278,17 +252,19 @@ def check_space(space) -> dict:
     """Check that ``space`` is a non-empty dict of string names to dimension objects; return
     it (for inline use)."""
     if not isinstance(space, dict):
-        raise TypeError(
+        raise check.InvalidArgument(
             f"space must be a dict of name -> LogUniform, Uniform, IntUniform or "
             f"Choice, got {type(space).__name__}"
         )
     if not space:
-        raise ValueError("space must hold at least one hyperparameter, got an empty dict")
+        raise check.InvalidArgument(
+            "space must hold at least one hyperparameter, got an empty dict"
+        )
     for name, dim in space.items():
         if not isinstance(name, str):
-            raise TypeError(f"space names must be strings, got {name!r}")
+            raise check.InvalidArgument(f"space names must be strings, got {name!r}")
         if not isinstance(dim, DIMENSIONS):
-            raise TypeError(
+            raise check.InvalidArgument(
                 f"space[{name!r}] must be a LogUniform, Uniform, IntUniform or Choice, got {dim!r}"
             )
     return space
@@ -316,7 +292,7 @@ def grid_search(space, n):
         [(0.001, 'relu'), (0.001, 'tanh'), (0.1, 'relu'), (0.1, 'tanh')]
     """
     check_space(space)
-    n = _count("n", n)
+    n = check.positive_int("n", n)
     names = list(space)
     axes = [space[name].grid(n) for name in names]
     return [dict(zip(names, values)) for values in itertools.product(*axes)]
@@ -338,6 +314,6 @@ def random_search(space, n, rng):
         :func:`grid_search`.
     """
     check_space(space)
-    n, rng = _count("n", n), _check_rng(rng)
+    n, rng = check.positive_int("n", n), check.generator("rng", rng)
     columns = {name: dim.sample(rng, n) for name, dim in space.items()}
     return [{name: columns[name][i] for name in space} for i in range(n)]

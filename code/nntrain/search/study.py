@@ -105,26 +105,12 @@ def suggest(trial, space):
     return values
 
 
-def _check_objective_space(space):
-    check_space(space)
-    unknown = sorted(set(space) - set(OBJECTIVE_KEYS))
-    if unknown:
-        raise ValueError(
-            f"space has unknown hyperparameters {unknown}; an objective varies "
-            f"only {sorted(OBJECTIVE_KEYS)}"
-        )
-    for name, dim in space.items():
-        if isinstance(dim, Choice):
-            for option in dim.options:
-                if option is not None and not isinstance(option, (bool, int, float, str)):
-                    raise TypeError(
-                        f"Optuna's categorical options must be None, bools, ints, "
-                        f"floats or strings; space[{name!r}] holds {option!r}"
-                    )
-    if "batch_size" in space and isinstance(space["batch_size"], (Uniform, LogUniform)):
-        raise TypeError(
-            f"batch_size must be searched with IntUniform or Choice, got {space['batch_size']!r}"
-        )
+#: What Optuna can store as a categorical option, and how a batch size may be searched.
+OPTUNA_OPTION = check.Instance(
+    (type(None), bool, int, float, str),
+    "None, a bool, an int, a float or a string (Optuna's categorical options)",
+)
+BATCH_SIZE_RANGE = check.Instance((IntUniform, Choice), "an IntUniform or a Choice")
 
 
 def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
@@ -162,16 +148,17 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
     check.relu_net_sizes(hidden_dims, input_dim, num_classes)
     hidden_dims = list(hidden_dims)
     check.positive_int("epochs", epochs)
-    _check_objective_space(space)
-    unknown = sorted(set(fixed) - set(OBJECTIVE_KEYS))
-    if unknown:
-        raise TypeError(
-            f"optuna_objective got unexpected keyword arguments {unknown}; fixed "
-            f"hyperparameters must be among {sorted(OBJECTIVE_KEYS)}"
-        )
+    check_space(space)
+    check.unknown_keys("space", space, list(OBJECTIVE_KEYS))
+    check.unknown_keys("the fixed hyperparameters", fixed, list(OBJECTIVE_KEYS))
+    for name, dim in space.items():
+        for i, option in enumerate(dim.options if isinstance(dim, Choice) else ()):
+            OPTUNA_OPTION.check(f"space[{name!r}].options[{i}]", option)
+    if "batch_size" in space:
+        BATCH_SIZE_RANGE.check("space['batch_size']", space["batch_size"])
     both = sorted(set(fixed) & set(space))
     if both:
-        raise ValueError(f"{both} are both searched (in space) and fixed; choose one")
+        raise check.InvalidArgument(f"{both} are both searched (in space) and fixed; choose one")
     defaults = {**OBJECTIVE_KEYS, **fixed}
 
     def objective(trial):
@@ -294,20 +281,19 @@ def create_study(
     """
     optuna = _optuna()
     if not isinstance(storage, (str, os.PathLike)):
-        raise TypeError(
+        raise check.InvalidArgument(
             f"storage must be a file path or a database URL such as "
             f"'postgresql+psycopg://user@host:5432/db', got {type(storage).__name__}"
         )
     if not isinstance(study_name, str) or not study_name:
-        raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
-    if direction not in ("maximize", "minimize"):
-        raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+        raise check.InvalidArgument(f"study_name must be a non-empty string, got {study_name!r}")
+    check.one_of("direction", direction, ("maximize", "minimize"))
     check.positive("timeout", timeout)
     if heartbeat_interval is not None:
         check.positive_int("heartbeat_interval", heartbeat_interval)
     if grace_period is not None:
         if heartbeat_interval is None:
-            raise ValueError(
+            raise check.InvalidArgument(
                 f"grace_period needs heartbeat_interval (a study without heartbeats has no "
                 f"stale trials), got grace_period={grace_period!r} alone"
             )
@@ -344,7 +330,7 @@ def create_study(
         load_if_exists=True,
     )
     if study.direction.name.lower() != direction:
-        raise ValueError(
+        raise check.InvalidArgument(
             f"the study {study_name!r} in {where} was created with direction "
             f"{study.direction.name.lower()!r}, not {direction!r}"
         )
