@@ -817,11 +817,12 @@ def test_the_range_test_plots_the_smoothed_loss(digits):
     [
         ({"start": 0.0}, ValueError, "start must be finite and > 0, got 0.0"),
         ({"stop": 1e-7}, ValueError, "stop must be larger than start, got start=1e-06"),
-        ({"steps": 1}, ValueError, "steps must be at least 2, got 1"),
-        ({"steps": 2.5}, TypeError, "steps must be a positive integer, got 2.5"),
+        ({"steps": 1}, ValueError, "steps must be an integer >= 2, got 1"),
+        ({"steps": 2.5}, TypeError, "steps must be an integer, got 2.5"),
         ({"smoothing": 1.0}, ValueError, "smoothing"),
-        ({"divergence": 1.0}, ValueError, "divergence must be larger than 1, got 1.0"),
-        ({"update_rule": "lion"}, ValueError, "update_rule must be one of"),
+        ({"divergence": 1.0}, ValueError, "divergence must be finite and > 1, got 1.0"),
+        ({"update_rule": "lion"}, ValueError, "update_rule must be one of 'sgd', .* got 'lion'"),
+        ({"seed": True}, TypeError, "seed must be a non-negative integer, got bool"),
     ],
 )
 def test_bad_range_test_arguments_are_refused_naming_them(digits, kwargs, error, message):

@@ -51,6 +51,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -121,6 +122,25 @@ def accuracy(model, X, y, batch_size=1000):
     return correct / n
 
 
+#: A step size or a radius: a number > 0, or None.
+_POSITIVE_OR_NONE = check.Interval(Real, 0, None, closed="neither", none=True)
+
+
+@check.declared(
+    learning_rate=_POSITIVE_OR_NONE,
+    momentum=check.Interval(Real, 0, 1, closed="left", none=True),
+    batch_size=check.POSITIVE_INT,
+    epochs=check.POSITIVE_INT,
+    lr_decay=check.POSITIVE,
+    seed=check.SEED,
+    max_loss_ratio=check.POSITIVE,
+    max_norm=_POSITIVE_OR_NONE,
+    record_update_ratio=check.FLAG,
+    schedule=check.Function("a function of the iteration", none=True),
+    stop=check.Function("a function of the History", none=True),
+    drop_last=check.FLAG,
+    evaluate=check.FLAG,
+)
 def train(
     model,
     data,
@@ -251,8 +271,6 @@ def train(
         >>> max(hist.val_acc) > 0.9
         True
     """
-    _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio)
-    _check_switches(seed, max_norm, record_update_ratio, schedule, stop, drop_last, evaluate)
     config = _start_config(update_rule, optim_config, learning_rate, momentum)
     _check_data(model, data, ("train", "val") if evaluate else ("train",))
     run = _Run(adapt(model), data, update_rule, config, seed)
@@ -417,36 +435,6 @@ def _hooks(run, schedule, max_norm, record_update_ratio):
 
 
 # ---------------------------------------------------------------------------- the checks
-
-
-def _check_hyperparameters(learning_rate, momentum, batch_size, epochs, lr_decay, max_loss_ratio):
-    """The rules of :func:`train`'s numeric arguments (``learning_rate`` and ``momentum``
-    when given)."""
-    if learning_rate is not None:
-        check.positive("learning_rate", learning_rate)
-    if momentum is not None:
-        check.fraction("momentum", momentum)
-    check.positive_int("batch_size", batch_size)
-    check.positive_int("epochs", epochs)
-    check.positive("lr_decay", lr_decay)
-    check.positive("max_loss_ratio", max_loss_ratio)
-
-
-def _check_switches(seed, max_norm, record_update_ratio, schedule, stop, drop_last, evaluate):
-    """The rules of :func:`train`'s other arguments: the seed, the max-norm radius, the
-    hooks and the flags."""
-    check.non_negative_int("seed", seed)
-    if max_norm is not None:
-        check.positive("max_norm", max_norm)
-    for name, hook in (("schedule", schedule), ("stop", stop)):
-        if hook is not None:
-            check.function(name, hook, "a function of the iteration or the History")
-    for name, value in (
-        ("record_update_ratio", record_update_ratio),
-        ("drop_last", drop_last),
-        ("evaluate", evaluate),
-    ):
-        check.flag(name, value)
 
 
 def _start_config(update_rule, optim_config, learning_rate, momentum):

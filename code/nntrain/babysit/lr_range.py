@@ -42,6 +42,7 @@ import contextlib
 import math
 import sys
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -89,6 +90,16 @@ class RangeTest:
         return ax
 
 
+@check.declared(
+    start=check.POSITIVE,
+    stop=check.POSITIVE,
+    steps=check.Interval(Integral, 2, None),
+    batch_size=check.POSITIVE_INT,
+    update_rule=check.Options(*reference_optim.RULES),
+    smoothing=check.RATE,
+    divergence=check.Interval(Real, 1, None, closed="neither"),
+    seed=check.SEED,
+)
 def lr_range_test(
     model,
     data,
@@ -147,17 +158,12 @@ def lr_range_test(
         >>> 1e-3 < result.suggestion < 1, result.diverged
         (True, True)
     """
-    _check_range(start, stop, steps, batch_size, update_rule, smoothing, divergence)
+    if stop <= start:
+        raise ValueError(f"stop must be larger than start, got start={start} and stop={stop}")
     X, y = check.training_split(data)
-    copy, adapted = working_copy(model)
-    if not adapted.trainable():
-        raise ValueError(
-            f"model must have a trainable parameter, found none in {type(model).__name__} "
-            "(all requires_grad=False?)"
-        )
-    curve = _Curve(
-        start * (stop / start) ** (np.arange(steps) / (steps - 1)), smoothing, divergence
-    )
+    copy = _trainable_copy(model)
+    rates = start * (stop / start) ** (np.arange(steps) / (steps - 1))
+    curve = _Curve(rates, smoothing, divergence)
     size = min(batch_size, X.shape[0])
     with seeded(seed, copy), contextlib.suppress(TrainingDiverged):
         # minibatches without replacement, epoch after epoch, until the curve stops the run
@@ -176,14 +182,18 @@ def lr_range_test(
             max_loss_ratio=sys.float_info.max,  # divergence is the curve's to judge
             progress=False,
         )
-    tried = curve.rates[: len(curve.losses)]
-    return RangeTest(
-        tried,
-        np.array(curve.losses),
-        np.array(curve.smoothed),
-        minimum_over_10(tried, curve.smoothed),
-        curve.diverged,
-    )
+    return curve.result()
+
+
+def _trainable_copy(model):
+    """A deep copy of ``model`` to train (with a trainable parameter, or an error)."""
+    copy, adapted = working_copy(model)
+    if not adapted.trainable():
+        raise ValueError(
+            f"model must have a trainable parameter, found none in {type(model).__name__} "
+            "(all requires_grad=False?)"
+        )
+    return copy
 
 
 def minimum_over_10(rates, smoothed):
@@ -223,19 +233,10 @@ class _Curve:
         self.diverged = self.smoothed[-1] > self.divergence * min(self.smoothed)
         return self.diverged or len(self.losses) == len(self.rates)
 
-
-def _check_range(start, stop, steps, batch_size, update_rule, smoothing, divergence):
-    """The rules of :func:`lr_range_test`'s arguments."""
-    check.positive("start", start)
-    check.positive("stop", stop)
-    if stop <= start:
-        raise ValueError(f"stop must be larger than start, got start={start} and stop={stop}")
-    check.positive_int("steps", steps)
-    if steps < 2:
-        raise ValueError(f"steps must be at least 2, got {steps}")
-    check.positive_int("batch_size", batch_size)
-    check.one_of("update_rule", update_rule, tuple(reference_optim.RULES))
-    check.fraction("smoothing", smoothing)
-    check.positive("divergence", divergence)
-    if divergence <= 1:
-        raise ValueError(f"divergence must be larger than 1, got {divergence}")
+    def result(self):
+        """The :class:`RangeTest` of the steps taken."""
+        tried = self.rates[: len(self.losses)]
+        suggestion = minimum_over_10(tried, self.smoothed)
+        return RangeTest(
+            tried, np.array(self.losses), np.array(self.smoothed), suggestion, self.diverged
+        )
