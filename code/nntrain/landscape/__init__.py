@@ -43,7 +43,8 @@ scores (:mod:`nntrain.models` adapts each kind). Every tool that evaluates a
 model leaves its parameters, its running statistics and its mode as they were.
 
 Every public name of the submodules but the adapters of :mod:`~nntrain.landscape.models`
-and the helpers of :mod:`~nntrain.landscape.runs` is importable from here.
+(names for those of :mod:`nntrain.models`) and the helpers of :mod:`~nntrain.landscape.runs`
+is importable from here.
 
 Example:
     >>> from nntrain import landscape as ls

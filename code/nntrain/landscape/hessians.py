@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation
-from .models import TorchModel, model_adapter
+from ..models import adapt
 
 
 def hessian(model, X, y, *, eps=1e-5):
@@ -49,10 +49,10 @@ def hessian(model, X, y, *, eps=1e-5):
     over-parametrized neural networks*).
     """
     validation.positive("eps", eps)
-    adapter = model_adapter(model)
+    adapter = adapt(model)
     X, y = adapter.inputs(X, y)
     with adapter.kept():
-        if isinstance(adapter, TorchModel) and not adapter.own_loss:
+        if adapter.is_torch and not adapter.own_loss:
             h = adapter.hessian(X, y)
         else:
             theta = adapter.get()

@@ -1,10 +1,7 @@
-"""The landscape tools' names for the adapters of :mod:`nntrain.models`, where they live.
-
-:mod:`~nntrain.landscape.params`, :mod:`~nntrain.landscape.hessians` and
-:mod:`~nntrain.landscape.slices` read a model as one flat float64 vector through
-:func:`nntrain.models.adapt` (``model_adapter`` here): ``get()``, ``set(theta)``,
-``layout``, ``inputs(X, y)``, ``kept()``, ``loss(X, y)``, ``gradient(X, y)``.
-"""
+"""The adapters of :mod:`nntrain.models`, under the names the landscape tools once gave them
+(kept for the API page; the tools themselves use :func:`nntrain.models.adapt`): a model read
+as one flat float64 vector by ``get()``, ``set(theta)``, ``layout``, ``inputs(X, y)``,
+``kept()``, ``loss(X, y)`` and ``gradient(X, y)``."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 r"""A model's parameters as one flat float64 vector: :func:`flatten_params` and
 :func:`set_flat_params` convert, :func:`loss_at` and :func:`batch_gradient` wrap a model (any
-kind of :mod:`nntrain.landscape.models`) as a function of that vector (or of a batch of
+kind of :mod:`nntrain.models`) as a function of that vector (or of a batch of
 example indices). Every one leaves the model's parameters, running statistics and mode as
 they were.
 """
@@ -8,9 +8,10 @@ they were.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from .. import validation
-from .models import model_adapter
+from ..models import adapt
 
 
 def flatten_params(params):
@@ -24,7 +25,7 @@ def flatten_params(params):
     of NumPy arrays in its own order.
 
     Args:
-        params: a model (see :mod:`nntrain.landscape.models`), or a dict or list of NumPy
+        params: a model (see :mod:`nntrain.models`), or a dict or list of NumPy
             arrays.
 
     Returns:
@@ -35,7 +36,7 @@ def flatten_params(params):
         >>> flatten_params(FullyConnectedNet([4], input_dim=3, num_classes=2)).shape
         (26,)
     """
-    return model_adapter(params, containers=True, name="params").get()
+    return adapt(params, containers=True, name="params").get()
 
 
 def set_flat_params(params, theta):
@@ -46,7 +47,7 @@ def set_flat_params(params, theta):
         params: as in :func:`flatten_params`.
         theta: an array of shape ``(P,)``.
     """
-    adapter = model_adapter(params, containers=True, name="params")
+    adapter = adapt(params, containers=True, name="params")
     adapter.set(validation.vector("theta", theta))
 
 
@@ -62,7 +63,7 @@ def loss_at(model, X, y):
     different value at every call: remove it, or write a ``loss_fn`` of your own.
 
     Args:
-        model: see :mod:`nntrain.landscape.models`.
+        model: see :mod:`nntrain.models`.
         X: inputs ``(N, ...)``: NumPy for a reference net; NumPy or a tensor for a torch
             model (moved to its device and dtype).
         y: labels ``(N,)`` (or regression targets).
@@ -79,7 +80,7 @@ def loss_at(model, X, y):
         >>> bool(net.params["W1"].any())  # the net keeps its own weights
         True
     """
-    adapter = model_adapter(model)
+    adapter = adapt(model)
     X, y = adapter.inputs(X, y)
 
     def loss_fn(theta):
@@ -110,7 +111,7 @@ def batch_gradient(model, X, y):
     Returns:
         ``grad_fn(indices) -> array (P,)`` for a 1-D integer array of indices.
     """
-    adapter = model_adapter(model)
+    adapter = adapt(model)
     X, y = adapter.inputs(X, y)
 
     def grad_fn(indices):
@@ -121,8 +122,6 @@ def batch_gradient(model, X, y):
                 f"of shape {idx.shape}"
             )
         if validation.is_tensor(X):
-            import torch
-
             idx = torch.as_tensor(idx, device=X.device)
         with adapter.kept():
             return adapter.gradient(X[idx], y[idx])

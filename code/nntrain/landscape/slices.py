@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation
-from .models import model_adapter, split
+from ..models import adapt, split
 
 #: The layouts of a weight array that :func:`filter_normalized_direction` knows: ``"in_out"``
 #: is ``(D_in, D_out)`` (the cs231n one, used by both of this package's nets: each column is
@@ -101,7 +101,7 @@ def filter_normalized_direction(params, rng, *, layout=None):
     direction would show a sharper or flatter valley.
 
     Args:
-        params: a model (see :mod:`nntrain.landscape.models`), or a dict or list of NumPy
+        params: a model (see :mod:`nntrain.models`), or a dict or list of NumPy
             arrays.
         rng: a ``numpy.random.Generator``.
         layout: how a weight holds its filters, one of :data:`LAYOUTS`: ``"in_out"`` (a
@@ -122,7 +122,7 @@ def filter_normalized_direction(params, rng, *, layout=None):
         >>> bool(np.isclose(np.linalg.norm(d[:12]), np.linalg.norm(net.params["W1"])))
         True
     """
-    adapter = model_adapter(params, containers=True, name="params")
+    adapter = adapt(params, containers=True, name="params")
     validation.numpy_generator(rng)
     if layout is None:
         layout = adapter.layout
