@@ -452,11 +452,7 @@ def _check_data(model, data, splits):
     """The data, checked once where it enters (the layers check only metadata): the
     ``splits`` (``"train"``, ``"val"``), as many labels as examples, finite inputs and, for
     a classifier, labels in ``[0, C)``."""
-    for key in [f"{xy}_{split}" for split in splits for xy in "Xy"]:
-        if key not in data:
-            raise ValueError(
-                f"data must be a dict with X_train, y_train, X_val, y_val; {key} is missing"
-            )
+    check.data_splits(data, [f"{xy}_{split}" for split in splits for xy in "Xy"])
     for split in splits:
         n, m = data[f"X_{split}"].shape[0], data[f"y_{split}"].shape[0]
         if n == 0 or m != n:
