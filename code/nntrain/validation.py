@@ -551,6 +551,17 @@ def same_kind(names: tuple[str, ...], *xs) -> None:
             raise InvalidArgument(f"tensors on different devices ({where})")
 
 
+def same_dtype(names: tuple[str, ...], *xs) -> None:
+    """Check that the tensors (or arrays) ``xs`` share one dtype (a twin does not promote
+    silently where PyTorch's built-in would refuse)."""
+    if len({x.dtype for x in xs}) > 1:
+        *first, last = [str(x.dtype) for x in xs]
+        raise InvalidArgument(
+            f"{', '.join(names[:-1])} and {names[-1]} must share one dtype, got "
+            f"{', '.join(first)} and {last}"
+        )
+
+
 def shape(name: str, x, expected: tuple) -> None:
     """Check ``x.shape`` against ``expected``, where ``None`` matches any size."""
     if _trust.on:
@@ -616,10 +627,8 @@ def affine_inputs(x, w, b, kind, *, pieces=False):
     kind("w", w, ndim=3 if pieces else 2)
     kind("b", b, ndim=2 if pieces else 1)
     same_kind(("x", "w", "b"), x, w, b)
-    if is_tensor(x) and not x.dtype == w.dtype == b.dtype:
-        raise InvalidArgument(
-            f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}"
-        )
+    if is_tensor(x):
+        same_dtype(("x", "w", "b"), x, w, b)
     if pieces and w.shape[0] < 1:
         raise InvalidArgument(
             f"w must hold k >= 1 pieces, shape (k, D_in, D_out), got {tuple(w.shape)}"
@@ -946,11 +955,40 @@ def momentum_rate(name, momentum):
     return MOMENTUM.check(name, momentum)
 
 
-def bn_count(bn_param) -> int:
+def bn_count(bn_param, *, tensor_ok=False):
     """The number of training batches seen so far, ``bn_param['num_batches_tracked']``
-    (0 when absent): a non-negative integer."""
-    count = bn_param.get("num_batches_tracked", 0)
-    return NON_NEGATIVE_INT.check("bn_param['num_batches_tracked']", count)
+    (0 when absent): a non-negative integer or, with ``tensor_ok`` (the twin, like
+    PyTorch's buffer), a 0-d integer tensor, returned as it is."""
+    name, count = "bn_param['num_batches_tracked']", bn_param.get("num_batches_tracked", 0)
+    if not (tensor_ok and is_tensor(count)):
+        return NON_NEGATIVE_INT.check(name, count)
+    if (
+        count.ndim != 0
+        or count.is_floating_point()
+        or count.is_complex()
+        or count.dtype == torch.bool
+    ):
+        raise InvalidArgument(
+            f"{name} must be an int or a 0-d integer tensor, got a tensor of dtype "
+            f"{count.dtype} and shape {tuple(count.shape)}"
+        )
+    return count
+
+
+def running_stats(bn_param, d, kind, like=None):
+    """The running statistics ``bn_param['running_mean']`` and ``['running_var']``, each
+    ``None`` when absent or an array of the tree's kind ``kind`` of shape ``(d,)`` (and of
+    the kind and device of ``like``, the input, when given)."""
+    stats = []
+    for key in ("running_mean", "running_var"):
+        r, name = bn_param.get(key), f"bn_param['{key}']"
+        if r is not None:
+            kind(name, r)
+            if like is not None:
+                same_kind(("x", name), like, r)
+            shape(name, r, (d,))
+        stats.append(r)
+    return stats
 
 
 def two_values_per_feature(shape, count):

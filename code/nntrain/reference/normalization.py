@@ -80,21 +80,12 @@ __all__ = [
 def _running(bn_param, d):
     """The running statistics in ``bn_param``, checked against ``D = d``; ``None`` for one
     that is absent."""
-    stats = []
-    for key in ("running_mean", "running_var"):
-        r = bn_param.get(key)
-        if r is not None:
-            check.ndarray(f"bn_param['{key}']", r)
-            check.shape(f"bn_param['{key}']", r, (d,))
-        stats.append(r)
-    return stats
+    return check.running_stats(bn_param, d, check.ndarray)
 
 
 def _dout(dout, cache):
     """Check the upstream gradient against the cached input."""
-    check.ndarray("dout", dout, ndim=2)
-    check.ndarray("cache x", cache["x"])
-    check.shape("dout", dout, tuple(cache["x"].shape))
+    check.upstream(dout, cache["x"].shape, check.ndarray, x=cache["x"])
 
 
 # --------------------------------------------------------------------------- batch norm

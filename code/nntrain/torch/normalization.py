@@ -51,42 +51,18 @@ __all__ = [
 def _count(bn_param):
     """``bn_param['num_batches_tracked']``: a non-negative int or a 0-d integer tensor
     (0 when absent)."""
-    count = bn_param.get("num_batches_tracked", 0)
-    if not check.is_tensor(count):
-        return check.bn_count(bn_param)
-    if (
-        count.ndim != 0
-        or count.is_floating_point()
-        or count.is_complex()
-        or (count.dtype == torch.bool)
-    ):
-        raise TypeError(
-            "bn_param['num_batches_tracked'] must be an int or a 0-d integer tensor, got "
-            f"a tensor of dtype {count.dtype} and shape {tuple(count.shape)}"
-        )
-    return count
+    return check.bn_count(bn_param, tensor_ok=True)
 
 
 def _running(bn_param, x, d):
     """The running statistics in ``bn_param``, checked against ``x`` and ``D = d``; ``None``
     for one that is absent."""
-    stats = []
-    for key in ("running_mean", "running_var"):
-        r = bn_param.get(key)
-        if r is not None:
-            check.tensor(f"bn_param['{key}']", r)
-            check.same_kind(("x", f"bn_param['{key}']"), x, r)
-            check.shape(f"bn_param['{key}']", r, (d,))
-        stats.append(r)
-    return stats
+    return check.running_stats(bn_param, d, check.tensor, like=x)
 
 
-def _dout(dout, cache, ndim):
+def _dout(dout, cache):
     """Check the upstream gradient against the cached input."""
-    check.tensor("dout", dout, ndim=ndim)
-    check.tensor("cache x", cache["x"])
-    check.same_kind(("dout", "cache x"), dout, cache["x"])
-    check.shape("dout", dout, tuple(cache["x"].shape))
+    check.upstream(dout, cache["x"].shape, check.tensor, x=cache["x"])
 
 
 def _per_channel(v, x):
@@ -110,10 +86,7 @@ def _forward(x, gamma, beta, bn_param):
     check.tensor("gamma", gamma, ndim=1)
     check.tensor("beta", beta, ndim=1)
     check.same_kind(("x", "gamma", "beta"), x, gamma, beta)
-    if not x.dtype == gamma.dtype == beta.dtype:
-        raise TypeError(
-            f"x, gamma and beta must share one dtype, got {x.dtype}, {gamma.dtype} and {beta.dtype}"
-        )
+    check.same_dtype(("x", "gamma", "beta"), x, gamma, beta)
     check.shape("gamma", gamma, (c,))
     check.shape("beta", beta, (c,))
     mode, eps, momentum = check.bn_settings(bn_param)
@@ -213,7 +186,7 @@ def batchnorm_backward(dout, cache):
     :func:`nntrain.reference.normalization.batchnorm_backward`; a test-mode cache gives
     ``dx = dout * gamma / sqrt(running_var + eps)``."""
     cache = check.bn_cache(cache)
-    _dout(dout, cache, 2)
+    _dout(dout, cache)
     if cache["mode"] == "test":
         return _backward_alt(dout, cache)
     x, mu, std, istd = cache["x"], cache["mu"], cache["std"], cache["istd"]
@@ -255,7 +228,7 @@ def batchnorm_backward_alt(dout, cache):
 
     derived in :func:`nntrain.reference.normalization.batchnorm_backward_alt`."""
     cache = check.bn_cache(cache)
-    _dout(dout, cache, 2)
+    _dout(dout, cache)
     return _backward_alt(dout, cache)
 
 
@@ -293,7 +266,7 @@ def spatial_batchnorm_backward(dout, cache):
             f"{type(cache).__name__}"
         )
     cache = check.bn_cache(cache[0])
-    _dout(dout, cache, 4)
+    _dout(dout, cache)
     return _backward_alt(dout, cache)
 
 
@@ -506,10 +479,7 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     check.tensor("gamma", gamma, ndim=1)
     check.tensor("beta", beta, ndim=1)
     check.same_kind(("x", "gamma", "beta"), x, gamma, beta)
-    if not x.dtype == gamma.dtype == beta.dtype:
-        raise TypeError(
-            f"x, gamma and beta must share one dtype, got {x.dtype}, {gamma.dtype} and {beta.dtype}"
-        )
+    check.same_dtype(("x", "gamma", "beta"), x, gamma, beta)
     check.shape("gamma", gamma, (x.shape[1],))
     check.shape("beta", beta, (x.shape[1],))
     check.positive("eps", eps, allow_zero=True)
