@@ -308,7 +308,10 @@ def _epoch(run, epoch):
     """One pass over the training set, one :func:`_step` per minibatch; True when the
     ``stop`` hook ended training."""
     run.adapted.training()
-    return any(_step(run, idx, epoch) for idx in _minibatches(run))
+    for idx in _minibatches(run):
+        if _step(run, idx, epoch):
+            return True
+    return False
 
 
 def _minibatches(run):
