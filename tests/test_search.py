@@ -811,7 +811,17 @@ def test_successive_halving_refuses_bad_trials(digits):
         successive_halving(digits, [{"momentum": 0.5}], min_epochs=1, max_epochs=3, **HALVING)
 
 
-def test_halving_trains_any_model_with_train_on_either_tree(digits, tree):
+@pytest.fixture
+def one_torch_thread():
+    """Small nets: one thread computes them faster than several that wait for each other
+    (8 epochs of the torch net below take 0.2 CPU s on one thread, 5 on two busy cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_halving_trains_any_model_with_train_on_either_tree(digits, tree, one_torch_thread):
     """halve with train_fit: the reference net and the torch net, trained by
     nntrain.train.train. The first rung is a plain train() run of one epoch; a trial whose
     loss explodes is stopped and dropped; the kept ones go on training the same model."""

@@ -35,15 +35,20 @@ epochs) to plain random search (:math:`s = 0`: :math:`s_{\\max} + 1` configurati
 1) R` epochs if each rung trained its trials from scratch (Li et al.'s accounting), about
 :math:`R\\,(s_{\\max} + 1) / (s + 1)` per rung.
 
-**Cost.** Every rung trains its trials with :func:`~nntrain.search.batched.train_batched`,
-and the trials kept for the next rung go on from their parameters and momentum
+**Training and cost.** The schedules are pure arithmetic, and :func:`halve` runs them with
+any trainer, given as a function ``fit(trials, epochs, resume_from)`` (the split of
+Optuna's pruners and objectives). :func:`batched_fit` trains a rung's trials in one
+batched computation (:func:`~nntrain.search.batched.train_batched`), and the trials kept
+for the next rung go on from their parameters and momentum
 (:func:`~nntrain.search.batched.resume_batched`; training to :math:`r_i` and resuming to
-:math:`r_{i+1}` gives what training to :math:`r_{i+1}` at once gives). So rung :math:`i`
-costs :math:`n_i (r_i - r_{i-1})` trial-epochs (:math:`r_{-1} = 0`), and ``epochs_spent``
-sums them: the budget to compare at, since a random search of :math:`m` configurations
-trained for :math:`R` epochs costs :math:`m R`. A trial that diverges stops at once (the
-rule of :func:`~nntrain.search.batched.should_stop`), costs nothing from then on and ranks
-last; it is still charged its rung's epochs, as Hyperband's accounting does.
+:math:`r_{i+1}` gives what training to :math:`r_{i+1}` at once gives): this is what
+:func:`successive_halving` and :func:`hyperband` use. :func:`train_fit` trains any model of
+either tree, one trial at a time, with :func:`nntrain.train.train`. Either way rung
+:math:`i` costs :math:`n_i (r_i - r_{i-1})` trial-epochs (:math:`r_{-1} = 0`), and
+``epochs_spent`` sums them: the budget to compare at, since a random search of :math:`m`
+configurations trained for :math:`R` epochs costs :math:`m R`. A trial that diverges stops
+(the batched rule is :func:`~nntrain.search.batched.should_stop`), costs nothing from then
+on and ranks last; it is still charged its rung's epochs, as Hyperband's accounting does.
 
 The same idea for trials run one at a time, or by several workers: Optuna's
 ``optuna.pruners.SuccessiveHalvingPruner`` (the asynchronous version of Li et al. 2020, *A
@@ -545,8 +550,7 @@ def hyperband(
         ([9, 5, 3], 69)
     """
     schedule = hyperband_schedule(min_epochs, max_epochs, eta)
-    if not isinstance(rng, np.random.Generator):  # one generator for all brackets
-        rng = np.random.default_rng(check.SEED.check("rng", rng))
+    rng = check.generator("rng", rng)  # one generator for all brackets
     fit = batched_fit(data, TrainSpec(hidden_dims, batch_size, momentum, seed, device, dtype))
     draws = [random_search(space, bracket[0][0], rng) for bracket in schedule]
     brackets = [halve(trials, bracket, fit) for trials, bracket in zip(draws, schedule)]
