@@ -369,7 +369,6 @@ def test_non_finite_inputs_are_refused_where_data_enters(tiny, split, bad):
     assert model.batches == []
 
 
-@pytest.mark.parametrize("tree", [nntrain, nntrain.torch])
 @pytest.mark.parametrize("split, bad", [("train", 3), ("val", -1)])
 def test_labels_out_of_range_are_refused_before_training(tiny, tree, split, bad):
     """Both trees' nets, the same ValueError: the loop checks the labels once, where the
@@ -505,20 +504,16 @@ def test_without_training_accuracy_the_run_is_the_same(digits):
     assert all(np.array_equal(full.params[k], lean.params[k]) for k in full.params)
 
 
-@pytest.mark.parametrize("tree", ["reference", "torch"])
 def test_a_last_minibatch_of_one_example_is_skipped_with_batch_normalization(tree):
     """1077 digits in minibatches of 2 leave one example: its batch variance is undefined."""
-    import nntrain.reference
-    import nntrain.torch
     from nntrain.data import load_digits_split
 
     data = load_digits_split(seed=0)
     assert len(data["X_train"]) % 2 == 1
-    mod = {"reference": nntrain.reference, "torch": nntrain.torch}[tree]
-    net = mod.FullyConnectedNet([20], input_dim=64, num_classes=10, normalization="batchnorm")
+    net = tree.FullyConnectedNet([20], input_dim=64, num_classes=10, normalization="batchnorm")
     history = train(net, data, learning_rate=0.01, epochs=1, batch_size=2, progress=False)
     assert len(history.loss) == len(data["X_train"]) // 2  # the single example skipped
-    plain = mod.FullyConnectedNet([20], input_dim=64, num_classes=10)
+    plain = tree.FullyConnectedNet([20], input_dim=64, num_classes=10)
     history = train(plain, data, learning_rate=0.01, epochs=1, batch_size=2, progress=False)
     assert len(history.loss) == len(data["X_train"]) // 2 + 1  # kept without batch norm
 
