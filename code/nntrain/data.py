@@ -74,10 +74,6 @@ def _digits_split_indices(seed=0, val_size=0.2, test_size=0.2):
     """
     from sklearn.model_selection import train_test_split
 
-    check.params(
-        {"seed": check.SEED, "val_size": FRACTION, "test_size": FRACTION},
-        {"seed": seed, "val_size": val_size, "test_size": test_size},
-    )
     if val_size + test_size >= 1:
         raise ValueError(
             "val_size + test_size must be < 1 so that a training set remains, got "
@@ -93,6 +89,7 @@ def _digits_split_indices(seed=0, val_size=0.2, test_size=0.2):
     return np.sort(train), np.sort(val), np.sort(test)
 
 
+@check.declared(seed=check.SEED, val_size=FRACTION, test_size=FRACTION)
 def load_digits_split(seed=0, val_size=0.2, test_size=0.2):
     """The 1797 handwritten digits of scikit-learn, split into train, validation and test.
 

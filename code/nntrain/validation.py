@@ -93,6 +93,10 @@ class Constraint:
     def bad_values(self) -> list:
         return []
 
+    def example(self):
+        """A value that passes (for the generated tests)."""
+        return None
+
     def _words(self, text):
         return f"{text} or None" if self.none else text
 
@@ -197,6 +201,15 @@ class Interval(Constraint):
     def convert(self, value):
         return float(value) if self.type is Real else int(value)
 
+    def example(self):
+        low, high = self.low, self.high
+        if low is not None and high is not None:
+            middle = (low + high) / 2
+            return middle if self.type is Real else math.ceil(middle)
+        if low is not None:
+            return low + 1
+        return 0 if high is None else high - 1
+
     def bad_values(self):
         bad = ["1", True, [1]]
         if self.type is Integral:
@@ -235,6 +248,9 @@ class Options(Constraint):
     def bad_values(self):
         return ["no such option", 1]
 
+    def example(self):
+        return self.options[0]
+
 
 class Flag(Constraint):
     """A switch: ``True`` or ``False`` (not 0, 1 or None)."""
@@ -250,6 +266,9 @@ class Flag(Constraint):
 
     def bad_values(self):
         return [1, None, "yes"]
+
+    def example(self):
+        return True
 
 
 class Instance(Constraint):
@@ -270,6 +289,9 @@ class Instance(Constraint):
     def bad_values(self):
         return [object()]
 
+    def example(self):
+        return None if self.none else np.atleast_1d(self.types)[0]()
+
 
 class Function(Constraint):
     """A callable; ``wanted`` says what it should be, in the messages."""
@@ -286,6 +308,9 @@ class Function(Constraint):
 
     def bad_values(self):
         return [1]
+
+    def example(self):
+        return print
 
 
 #: The intervals the package uses most, by name.
