@@ -30,6 +30,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nntrain.data import load_digits_split
+from nntrain.techniques import RULES as TECHNIQUE_RULES
 from nntrain.train import train
 from twins import near, npy
 
@@ -204,58 +205,18 @@ def test_rule_returns_a_new_array_and_the_same_config(tree, name):
 
 # --------------------------------------------------------------- against torch.optim
 
-#: (rule, config, the torch.optim built-in that follows the same trajectory)
-BUILTINS = [
-    ("sgd", {"learning_rate": 0.05}, lambda p: torch.optim.SGD(p, lr=0.05)),
-    ("sgd", None, lambda p: torch.optim.SGD(p, lr=1e-2)),
-    (
-        "sgd_momentum",
-        {"learning_rate": 0.05, "momentum": 0.9},
-        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
-    ),
-    ("sgd_momentum", None, lambda p: torch.optim.SGD(p, lr=1e-2, momentum=0.9)),
-    (
-        "nesterov",
-        {"learning_rate": 0.05, "momentum": 0.8},
-        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True),
-    ),
-    (
-        "adagrad",
-        {"learning_rate": 0.3, "epsilon": 1e-10},
-        lambda p: torch.optim.Adagrad(p, lr=0.3),  # torch's eps=1e-10, also outside the sqrt
-    ),
-    ("adagrad", None, lambda p: torch.optim.Adagrad(p, lr=1e-2, eps=1e-8)),
-    (
-        "rmsprop",
-        {"learning_rate": 0.01, "decay_rate": 0.9, "epsilon": 1e-6},
-        lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6),
-    ),
-    ("rmsprop", None, lambda p: torch.optim.RMSprop(p, lr=1e-2, alpha=0.99, eps=1e-8)),
-    (
-        "adam",
-        {"learning_rate": 0.02, "beta1": 0.8, "beta2": 0.95, "epsilon": 1e-6},
-        lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.95), eps=1e-6),
-    ),
-    ("adam", None, lambda p: torch.optim.Adam(p)),
-    (
-        "adamw",
-        {"learning_rate": 0.02, "weight_decay": 0.5},
-        lambda p: torch.optim.AdamW(p, lr=0.02, weight_decay=0.5),
-    ),
-    ("adamw", None, lambda p: torch.optim.AdamW(p)),
-]
 
-
-@pytest.mark.parametrize(
-    "name, config, make",
-    BUILTINS,
-    ids=[f"{b[0]}-{'set' if b[1] else 'defaults'}" for b in BUILTINS],
-)
-def test_rule_follows_the_builtin_for_200_steps(name, config, make):
+@pytest.mark.parametrize("rule", TECHNIQUE_RULES, ids=[r.id for r in TECHNIQUE_RULES])
+def test_rule_follows_the_builtin_for_200_steps(rule):
+    name, config, make = rule.name, rule.config, rule.builtin
     mine = rule_trajectory(ref.RULES[name], dict(config) if config else None, 200)
     theirs = builtin_trajectory(make, 200)
     same_paths(mine, theirs)
     assert np.abs(mine[-1] - mine[0]).max() > 1e-3  # the problem does move the weights
+
+
+def test_every_rule_is_in_the_registry():
+    assert {rule.name for rule in TECHNIQUE_RULES} == set(ref.RULES)
 
 
 @pytest.mark.parametrize("name", ["sgd_momentum", "nesterov"])

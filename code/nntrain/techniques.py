@@ -14,6 +14,10 @@ PyTorch's (:class:`Module`). Three readers share the table, in the spirit of sci
   exercise named after it;
 * the benchmarks (``benchmarks/twins.py``): every :class:`Module` is timed against PyTorch's.
 
+:data:`RULES` does the same for the update rules (:mod:`nntrain.reference.optim`): each
+row is a rule and a ``config`` beside the ``torch.optim`` optimizer that takes the same
+steps (``tests/test_optim.py`` follows both for 200 steps).
+
 Adding a technique adds one row to :data:`TECHNIQUES` (see CONTRIBUTING.md); a test fails
 until a new forward pass, loss or ``Function`` of the package has its row.
 
@@ -44,6 +48,8 @@ from . import torch as twin
 __all__ = [
     "DROPOUT_SEED",
     "Module",
+    "RULES",
+    "Rule",
     "TECHNIQUES",
     "Technique",
     "away",
@@ -464,3 +470,64 @@ def technique(name):
 def modules():
     """The rows whose twin has an ``nn.Module``, with it: ``[(row, module), ...]``."""
     return [(row, row.module) for row in TECHNIQUES if row.module is not None]
+
+
+# --------------------------------------------------------------------------- update rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An update rule of :mod:`nntrain.reference.optim` (``name``, a key of its ``RULES``)
+    with a ``config`` (``None``: the rule's defaults), beside ``builtin(params)``, the
+    ``torch.optim`` optimizer that follows the same trajectory."""
+
+    name: str
+    config: dict | None
+    builtin: Callable
+
+    @property
+    def id(self):
+        return f"{self.name}-{'set' if self.config else 'defaults'}"
+
+
+#: Every update rule against its torch.optim built-in, with its hyperparameters set and at
+#: its defaults.
+RULES = [
+    Rule("sgd", {"learning_rate": 0.05}, lambda p: torch.optim.SGD(p, lr=0.05)),
+    Rule("sgd", None, lambda p: torch.optim.SGD(p, lr=1e-2)),
+    Rule(
+        "sgd_momentum",
+        {"learning_rate": 0.05, "momentum": 0.9},
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+    ),
+    Rule("sgd_momentum", None, lambda p: torch.optim.SGD(p, lr=1e-2, momentum=0.9)),
+    Rule(
+        "nesterov",
+        {"learning_rate": 0.05, "momentum": 0.8},
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True),
+    ),
+    Rule(
+        "adagrad",
+        {"learning_rate": 0.3, "epsilon": 1e-10},
+        lambda p: torch.optim.Adagrad(p, lr=0.3),  # torch's eps=1e-10, also outside the sqrt
+    ),
+    Rule("adagrad", None, lambda p: torch.optim.Adagrad(p, lr=1e-2, eps=1e-8)),
+    Rule(
+        "rmsprop",
+        {"learning_rate": 0.01, "decay_rate": 0.9, "epsilon": 1e-6},
+        lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6),
+    ),
+    Rule("rmsprop", None, lambda p: torch.optim.RMSprop(p, lr=1e-2, alpha=0.99, eps=1e-8)),
+    Rule(
+        "adam",
+        {"learning_rate": 0.02, "beta1": 0.8, "beta2": 0.95, "epsilon": 1e-6},
+        lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.95), eps=1e-6),
+    ),
+    Rule("adam", None, lambda p: torch.optim.Adam(p)),
+    Rule(
+        "adamw",
+        {"learning_rate": 0.02, "weight_decay": 0.5},
+        lambda p: torch.optim.AdamW(p, lr=0.02, weight_decay=0.5),
+    ),
+    Rule("adamw", None, lambda p: torch.optim.AdamW(p)),
+]
