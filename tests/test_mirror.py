@@ -199,11 +199,7 @@ PENDING = {
     "nntrain.landscape.runs",
     "nntrain.landscape.saddles",
     "nntrain.landscape.slices",
-    "nntrain.measurements",
-    "nntrain.parallel",
     "nntrain.plots",
-    "nntrain.prose",
-    "nntrain.timing",
     "nntrain.validation",
     "nntrain.widgets",
 }

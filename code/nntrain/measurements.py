@@ -10,7 +10,8 @@ Registering one takes a decorator: the name the exercise uses, the relative tole
 different but correct way of running the same experiment must land inside it: float64 NumPy
 against float64 torch, a loop against a vectorized line), and the modules whose code answers
 the exercise outright, which the student's experiment must not call (this module is always
-among them). Each chapter adds its measurements in its own section below.
+among them). Each chapter adds its measurements in its own section below, and their
+names to ``__all__``.
 
 Example:
     >>> @measurement("doctest_mean_of_normals", tol=1e-12)
@@ -27,6 +28,23 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np  # noqa: F401 (the chapters' measurements below use it)
+
+__all__ = [
+    "Measurement",
+    "MEASUREMENTS",
+    "measurement",
+    # each chapter's measurements, in the order of the sections below
+    "moons_overfitting_gap",
+    "dead_relu_share",
+    "lda_validation_accuracy",
+    "last_layer_std",
+    "train_mode_cost",
+    "elastic_net_sparsity",
+    "input_independent_accuracies",
+    "input_independent_gap",
+    "coarse_to_fine_gain",
+    "interpolation_barrier",
+]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ import sys
 
 import threadpoolctl
 
+__all__ = ["MAX_WORKERS", "workers", "fork_map", "frozen_heap"]
+
 #: The most worker processes :func:`fork_map` starts.
 MAX_WORKERS = 4
 

@@ -35,6 +35,23 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+__all__ = [
+    "SMALL",
+    "CONSTANTS",
+    "REFERENCE_WORDS",
+    "BOOK_ENV",
+    "Quote",
+    "Drift",
+    "quotes",
+    "printed_numbers",
+    "code_literals",
+    "prose",
+    "drift",
+    "book_environment",
+    "execute",
+    "main",
+]
+
 #: Whole numbers up to this are declared constants (counts, small formula constants).
 SMALL = 10
 #: Facts the prose may quote without a cell printing them: sizes of data sets and inputs

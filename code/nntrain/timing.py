@@ -29,6 +29,8 @@ import threadpoolctl
 
 from . import validation as check
 
+__all__ = ["HANG_SECONDS", "side_by_side"]
+
 #: The longest one cell may run in the book build (``_config.yml``), nbval (``pytest.ini``)
 #: and the classroom grader before it is taken for a hang: an hour. No slow or busy machine
 #: comes near it (the slowest cell takes about 10 s on a quiet 2-core machine, 40 s with
