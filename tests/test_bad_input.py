@@ -1,5 +1,9 @@
-"""Bad input is refused up front with a ValueError or TypeError whose message names what was
-expected and what arrived, in both trees (the NumPy reference and the PyTorch twin)."""
+"""Bad input is refused up front with ``InvalidArgument`` (a ValueError and a TypeError) whose
+message names what was expected and what arrived, in both trees (the NumPy reference and
+the PyTorch twin), run through the ``tree`` fixture of conftest. The declared constraints
+(hyperparameters, ``bn_param``, ``dropout_param``, update-rule configs) and the same-error
+check of the two trees over the technique registry are generated in test_constraints.py;
+these are the array checks: shapes, dtypes, labels and the two kinds of array."""
 
 from __future__ import annotations
 
@@ -13,64 +17,40 @@ import torch
 from nntrain.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 
 
-class Tree:
-    """One implementation tree and how to make its native arrays (and foreign ones)."""
-
-    def __init__(self, mod, native, foreign, float_dtype):
-        self.mod, self.float_dtype = mod, float_dtype
-        self._native, self._foreign = native, foreign
-
-    def a(self, values, dtype=np.float64):
-        return self._native(np.array(values, dtype=dtype))
-
-    def y(self, values):
-        return self.a(values, np.int64)
-
-    def other(self, values, dtype=np.float64):
-        """The same values as the other kind (a tensor for NumPy, an array for torch)."""
-        return self._foreign(np.array(values, dtype=dtype))
-
-    def label_error(self, name, num_classes, lo, hi):
-        """``(exception, regex)`` for a label outside ``[0, num_classes)``: the reference
-        checks the values and names their range; the twin does not read a tensor on the
-        host, and names the first label its ``gather`` refused."""
-        if self.mod is nntrain.reference:
-            got = rf"got values from {lo} to {hi}"
-        else:
-            got = r"got one outside \(index -?\d+ is out of bounds for dimension 1 with size "
-            got += rf"{num_classes}\)"
-        return ValueError, rf"{name} must hold labels in \[0, {num_classes}\), {got}"
-
-    def kind_error(self, name, got):
-        """Regex for this tree's message about an argument of the wrong kind."""
-        want = "a NumPy array" if self.mod is nntrain.reference else "a torch tensor"
-        return rf"{name} must be {want}, got {got}\b"
-
-    @property
-    def native_name(self):
-        return "ndarray" if self.mod is nntrain.reference else "Tensor"
-
-    @property
-    def foreign_name(self):
-        return "Tensor" if self.mod is nntrain.reference else "ndarray"
-
-    def net(self, *args, **kwargs):
-        kwargs.setdefault("dtype", self.float_dtype)
-        return self.mod.FullyConnectedNet(*args, **kwargs)
-
-    def __repr__(self):
-        return self.mod.__name__
+def int_labels(tree, values):
+    """Integer class labels of this tree's kind."""
+    return tree.array(values, np.int64)
 
 
-TREES = [
-    Tree(nntrain.reference, lambda a: a, torch.from_numpy, np.float64),
-    Tree(nntrain.torch, torch.from_numpy, lambda a: a, torch.float64),
-]
+def label_error(tree, name, num_classes, lo, hi):
+    """``(exception, regex)`` for a label outside ``[0, num_classes)``: the reference checks
+    the values and names their range; the twin does not read a tensor on the host, and
+    names the first label its ``gather`` refused."""
+    if tree.is_reference:
+        got = rf"got values from {lo} to {hi}"
+    else:
+        got = r"got one outside \(index -?\d+ is out of bounds for dimension 1 with size "
+        got += rf"{num_classes}\)"
+    return ValueError, rf"{name} must hold labels in \[0, {num_classes}\), {got}"
 
 
-@pytest.fixture(params=TREES, ids=["reference", "torch"])
-def tree(request):
-    return request.param
+def kind_error(tree, name, got):
+    """Regex for this tree's message about an argument of the wrong kind."""
+    want = "a NumPy array" if tree.is_reference else "a torch tensor"
+    return rf"{name} must be {want}, got {got}\b"
+
+
+def native_name(tree):
+    return "ndarray" if tree.is_reference else "Tensor"
+
+
+def foreign_name(tree):
+    return "Tensor" if tree.is_reference else "ndarray"
+
+
+def make_net(tree, *args, **kwargs):
+    kwargs.setdefault("dtype", tree.float_dtype)
+    return tree.FullyConnectedNet(*args, **kwargs)
 
 
 X23 = np.arange(6.0).reshape(2, 3)
@@ -93,29 +73,29 @@ def shape_msg(name, expected, got):
 
 def test_affine_wrong_weight_shape(tree):
     with pytest.raises(ValueError, match=r"w must have shape \(3, any\), got \(4, 5\)"):
-        tree.mod.affine_forward(tree.a(X23), tree.a(np.ones((4, 5))), tree.a(B5))
+        tree.affine_forward(tree.array(X23), tree.array(np.ones((4, 5))), tree.array(B5))
     with pytest.raises(ValueError, match=r"w must have 2 dimensions, got shape \(3,\)"):
-        tree.mod.affine_forward(tree.a(X23), tree.a(np.ones(3)), tree.a(B5))
+        tree.affine_forward(tree.array(X23), tree.array(np.ones(3)), tree.array(B5))
 
 
 def test_affine_weight_shape_counts_flattened_features(tree):
-    x = tree.a(np.ones((2, 2, 3)))  # 6 features per example
+    x = tree.array(np.ones((2, 2, 3)))  # 6 features per example
     with pytest.raises(ValueError, match=r"w must have shape \(6, any\), got \(3, 5\)"):
-        tree.mod.affine_forward(x, tree.a(W35), tree.a(B5))
+        tree.affine_forward(x, tree.array(W35), tree.array(B5))
 
 
 def test_affine_wrong_bias_shape(tree):
     with pytest.raises(ValueError, match=shape_msg("b", (5,), (4,))):
-        tree.mod.affine_forward(tree.a(X23), tree.a(W35), tree.a(np.zeros(4)))
+        tree.affine_forward(tree.array(X23), tree.array(W35), tree.array(np.zeros(4)))
     with pytest.raises(ValueError, match=r"b must have 1 dimension, got shape \(1, 5\)"):
-        tree.mod.affine_forward(tree.a(X23), tree.a(W35), tree.a(np.zeros((1, 5))))
+        tree.affine_forward(tree.array(X23), tree.array(W35), tree.array(np.zeros((1, 5))))
 
 
 def test_affine_integer_input(tree):
     with pytest.raises(TypeError, match=r"x must have a floating-point dtype, got .*int64"):
-        tree.mod.affine_forward(tree.a(X23, np.int64), tree.a(W35), tree.a(B5))
+        tree.affine_forward(tree.array(X23, np.int64), tree.array(W35), tree.array(B5))
     with pytest.raises(TypeError, match=r"w must have a floating-point dtype, got .*int64"):
-        tree.mod.affine_forward(tree.a(X23), tree.a(W35, np.int64), tree.a(B5))
+        tree.affine_forward(tree.array(X23), tree.array(W35, np.int64), tree.array(B5))
 
 
 def test_affine_does_not_scan_values(tree):
@@ -123,28 +103,28 @@ def test_affine_does_not_scan_values(tree):
     check values where data enters)."""
     x = X23.copy()
     x[1, 2] = np.nan
-    out, _ = tree.mod.affine_forward(tree.a(x), tree.a(W35), tree.a(B5))
+    out, _ = tree.affine_forward(tree.array(x), tree.array(W35), tree.array(B5))
     assert np.isnan(np.asarray(out)[1]).all() and not np.isnan(np.asarray(out)[0]).any()
 
 
 def test_affine_not_an_array(tree):
-    with pytest.raises(TypeError, match=tree.kind_error("x", "list")):
-        tree.mod.affine_forward(X23.tolist(), tree.a(W35), tree.a(B5))
-    with pytest.raises(TypeError, match=tree.kind_error("b", "float")):
-        tree.mod.affine_forward(tree.a(X23), tree.a(W35), 0.0)
+    with pytest.raises(TypeError, match=kind_error(tree, "x", "list")):
+        tree.affine_forward(X23.tolist(), tree.array(W35), tree.array(B5))
+    with pytest.raises(TypeError, match=kind_error(tree, "b", "float")):
+        tree.affine_forward(tree.array(X23), tree.array(W35), 0.0)
 
 
 def test_affine_backward_wrong_dout_shape(tree):
-    _, cache = tree.mod.affine_forward(tree.a(X23), tree.a(W35), tree.a(B5))
+    _, cache = tree.affine_forward(tree.array(X23), tree.array(W35), tree.array(B5))
     with pytest.raises(ValueError, match=r"dout must have shape \(2, 5\), got \(2, 4\)"):
-        tree.mod.affine_backward(tree.a(np.ones((2, 4))), cache)
+        tree.affine_backward(tree.array(np.ones((2, 4))), cache)
     with pytest.raises(ValueError, match=r"dout must have 2 dimensions, got shape \(10,\)"):
-        tree.mod.affine_backward(tree.a(np.ones(10)), cache)
+        tree.affine_backward(tree.array(np.ones(10)), cache)
 
 
 def test_one_dim_expected_shape_is_written_as_a_tuple(tree):
     with pytest.raises(ValueError, match=re.escape("b must have shape (5,), got (4,)")):
-        tree.mod.affine_forward(tree.a(X23), tree.a(W35), tree.a(np.zeros(4)))
+        tree.affine_forward(tree.array(X23), tree.array(W35), tree.array(np.zeros(4)))
 
 
 # --------------------------------------------------------------------------- ReLU
@@ -152,10 +132,10 @@ def test_one_dim_expected_shape_is_written_as_a_tuple(tree):
 
 def test_relu_bad_input(tree):
     with pytest.raises(TypeError, match=r"x must have a floating-point dtype, got .*int64"):
-        tree.mod.relu_forward(tree.a([1, -2], np.int64))
-    _, cache = tree.mod.relu_forward(tree.a(X23))
+        tree.relu_forward(tree.array([1, -2], np.int64))
+    _, cache = tree.relu_forward(tree.array(X23))
     with pytest.raises(ValueError, match=r"dout must have shape \(2, 3\), got \(3, 2\)"):
-        tree.mod.relu_backward(tree.a(np.ones((3, 2))), cache)
+        tree.relu_backward(tree.array(np.ones((3, 2))), cache)
 
 
 # --------------------------------------------------------------------------- classification losses
@@ -166,48 +146,48 @@ CLASSIFICATION = ["softmax_loss", "svm_loss"]
 @pytest.mark.parametrize("fn", CLASSIFICATION)
 @pytest.mark.parametrize("labels, lo, hi", [([0, 3], 0, 3), ([-1, 2], -1, 2), ([5, 7], 5, 7)])
 def test_label_out_of_range(tree, fn, labels, lo, hi):
-    error, pattern = tree.label_error("y", 3, lo, hi)
+    error, pattern = label_error(tree, "y", 3, lo, hi)
     with pytest.raises(error, match=pattern):
-        getattr(tree.mod, fn)(tree.a(S23), tree.y(labels))
+        getattr(tree, fn)(tree.array(S23), int_labels(tree, labels))
 
 
 @pytest.mark.parametrize("fn", CLASSIFICATION)
-def test_float_labels(tree, fn):
+def test_float_int_labels(tree, fn):
     expected = "y must be an integer array of class labels, got "
     with pytest.raises(TypeError, match=expected + ".*float64"):
-        getattr(tree.mod, fn)(tree.a(S23), tree.a([0.0, 1.0]))
+        getattr(tree, fn)(tree.array(S23), tree.array([0.0, 1.0]))
     with pytest.raises(TypeError, match=expected + ".*bool"):
-        getattr(tree.mod, fn)(tree.a(S23), tree.a([0, 1], bool))
+        getattr(tree, fn)(tree.array(S23), tree.array([0, 1], bool))
     # a plain list is refused by name
     with pytest.raises(TypeError, match=r"y must be an array of class labels, got list"):
-        getattr(tree.mod, fn)(tree.a(S23), [0, 1])
+        getattr(tree, fn)(tree.array(S23), [0, 1])
 
 
 @pytest.mark.parametrize("fn", CLASSIFICATION)
 @pytest.mark.parametrize("shape", [(2, 1), (3,), (1,), (1, 2)])
 def test_wrong_label_shape(tree, fn, shape):
     with pytest.raises(ValueError, match=shape_msg("y", (2,), shape)):
-        getattr(tree.mod, fn)(tree.a(S23), tree.y(np.zeros(shape)))
+        getattr(tree, fn)(tree.array(S23), int_labels(tree, np.zeros(shape)))
 
 
 @pytest.mark.parametrize("fn", CLASSIFICATION)
 def test_nan_scores_give_a_nan_loss(tree, fn):
     s = S23.copy()
     s[0, 1] = np.nan
-    loss, _ = getattr(tree.mod, fn)(tree.a(s), tree.y([0, 1]))
+    loss, _ = getattr(tree, fn)(tree.array(s), int_labels(tree, [0, 1]))
     assert np.isnan(float(loss))
 
 
 @pytest.mark.parametrize("fn", CLASSIFICATION)
 def test_scores_must_be_a_matrix(tree, fn):
     with pytest.raises(ValueError, match=r"scores must have 2 dimensions, got shape \(3,\)"):
-        getattr(tree.mod, fn)(tree.a([1.0, 2.0, 3.0]), tree.y([0, 1, 2]))
+        getattr(tree, fn)(tree.array([1.0, 2.0, 3.0]), int_labels(tree, [0, 1, 2]))
 
 
 @pytest.mark.parametrize("delta", [0.0, -1.0, float("nan")])
 def test_svm_bad_delta(tree, delta):
     with pytest.raises(ValueError, match=rf"delta must be finite and > 0, got {delta}"):
-        tree.mod.svm_loss(tree.a(S23), tree.y([0, 1]), delta)
+        tree.svm_loss(tree.array(S23), int_labels(tree, [0, 1]), delta)
 
 
 def test_svm_module_bad_delta():
@@ -227,16 +207,16 @@ REGRESSION = ["l2_loss", "l1_loss"]
 )
 def test_regression_mismatched_shapes(tree, fn, pred_shape, target_shape):
     with pytest.raises(ValueError, match=shape_msg("target", pred_shape, target_shape)):
-        getattr(tree.mod, fn)(tree.a(np.zeros(pred_shape)), tree.a(np.zeros(target_shape)))
+        getattr(tree, fn)(tree.array(np.zeros(pred_shape)), tree.array(np.zeros(target_shape)))
 
 
 @pytest.mark.parametrize("fn", REGRESSION)
 def test_regression_bad_dtype_and_values(tree, fn):
     with pytest.raises(TypeError, match=r"pred must have a floating-point dtype, got .*int64"):
-        getattr(tree.mod, fn)(tree.a([1, 2], np.int64), tree.a([1.0, 2.0]))
-    assert np.isnan(float(getattr(tree.mod, fn)(tree.a([1.0, 2.0]), tree.a([1.0, np.nan]))[0]))
+        getattr(tree, fn)(tree.array([1, 2], np.int64), tree.array([1.0, 2.0]))
+    assert np.isnan(float(getattr(tree, fn)(tree.array([1.0, 2.0]), tree.array([1.0, np.nan]))[0]))
     with pytest.raises(ValueError, match=r"pred must hold at least one value"):
-        getattr(tree.mod, fn)(tree.a(np.zeros(0)), tree.a(np.zeros(0)))
+        getattr(tree, fn)(tree.array(np.zeros(0)), tree.array(np.zeros(0)))
 
 
 # --------------------------------------------------------------------------- mixing NumPy and torch
@@ -248,65 +228,67 @@ def test_regression_bad_dtype_and_values(tree, fn):
 
 def _affine_forward(position):
     def call(tree):
-        args = [tree.a(X23), tree.a(W35), tree.a(B5)]
+        args = [tree.array(X23), tree.array(W35), tree.array(B5)]
         args[position] = tree.other([X23, W35, B5][position])
-        tree.mod.affine_forward(*args)
+        tree.affine_forward(*args)
 
     return call
 
 
 def _affine_backward_dout(tree):
-    _, cache = tree.mod.affine_forward(tree.a(X23), tree.a(W35), tree.a(B5))
-    tree.mod.affine_backward(tree.other(np.ones((2, 5))), cache)
+    _, cache = tree.affine_forward(tree.array(X23), tree.array(W35), tree.array(B5))
+    tree.affine_backward(tree.other(np.ones((2, 5))), cache)
 
 
 def _affine_backward_cache(tree):
     cache = (tree.other(X23), tree.other(W35), tree.other(B5))  # from the other tree's forward
-    tree.mod.affine_backward(tree.a(np.ones((2, 5))), cache)
+    tree.affine_backward(tree.array(np.ones((2, 5))), cache)
 
 
 def _relu_forward(tree):
-    tree.mod.relu_forward(tree.other(X23))
+    tree.relu_forward(tree.other(X23))
 
 
 def _relu_backward_dout(tree):
-    _, cache = tree.mod.relu_forward(tree.a(X23))
-    tree.mod.relu_backward(tree.other(np.ones((2, 3))), cache)
+    _, cache = tree.relu_forward(tree.array(X23))
+    tree.relu_backward(tree.other(np.ones((2, 3))), cache)
 
 
 def _relu_backward_cache(tree):
-    tree.mod.relu_backward(tree.a(np.ones((2, 3))), tree.other(X23))
+    tree.relu_backward(tree.array(np.ones((2, 3))), tree.other(X23))
 
 
 def _loss_scores(fn):
-    return lambda tree: getattr(tree.mod, fn)(tree.other(S23), tree.y([0, 1]))
+    return lambda tree: getattr(tree, fn)(tree.other(S23), int_labels(tree, [0, 1]))
 
 
 def _loss_labels(fn):
-    return lambda tree: getattr(tree.mod, fn)(tree.a(S23), tree.other([0, 1], np.int64))
+    return lambda tree: getattr(tree, fn)(tree.array(S23), tree.other([0, 1], np.int64))
 
 
 def _regression(fn, position):
     def call(tree):
-        args = [tree.a(S23), tree.a(S23)]
+        args = [tree.array(S23), tree.array(S23)]
         args[position] = tree.other(S23)
-        getattr(tree.mod, fn)(*args)
+        getattr(tree, fn)(*args)
 
     return call
 
 
 def _net_inputs(tree):
-    tree.net([4], input_dim=3, num_classes=3, seed=0).loss(tree.other(S23), tree.y([0, 1]))
+    make_net(tree, [4], input_dim=3, num_classes=3, seed=0).loss(
+        tree.other(S23), int_labels(tree, [0, 1])
+    )
 
 
 def _net_labels(tree):
-    net = tree.net([4], input_dim=3, num_classes=3, seed=0)
-    net.loss(tree.a(S23), tree.other([0, 1], np.int64))
+    net = make_net(tree, [4], input_dim=3, num_classes=3, seed=0)
+    net.loss(tree.array(S23), tree.other([0, 1], np.int64))
 
 
 def _net_targets(tree):
-    net = tree.net([4], input_dim=3, num_classes=3, seed=0, loss="l2")
-    net.loss(tree.a(S23), tree.other(S23))
+    net = make_net(tree, [4], input_dim=3, num_classes=3, seed=0, loss="l2")
+    net.loss(tree.array(S23), tree.other(S23))
 
 
 FOREIGN_ARGUMENT = [  # (call, name of the foreign argument)
@@ -326,7 +308,7 @@ FOREIGN_ARGUMENT = [  # (call, name of the foreign argument)
 
 @pytest.mark.parametrize("call, name", FOREIGN_ARGUMENT)
 def test_argument_of_the_other_kind(tree, call, name):
-    with pytest.raises(TypeError, match=tree.kind_error(name, tree.foreign_name)):
+    with pytest.raises(TypeError, match=kind_error(tree, name, foreign_name(tree))):
         call(tree)
 
 
@@ -338,7 +320,7 @@ def test_argument_of_the_other_kind(tree, call, name):
     ],
 )
 def test_labels_of_the_other_kind(tree, call):
-    kinds = rf"\(scores: {tree.native_name}, y: {tree.foreign_name}\)"
+    kinds = rf"\(scores: {native_name(tree)}, y: {foreign_name(tree)}\)"
     pattern = r"mix of NumPy arrays and torch tensors " + kinds
     with pytest.raises(TypeError, match=pattern):
         call(tree)
@@ -352,7 +334,7 @@ def test_labels_of_the_other_kind(tree, call):
     ],
 )
 def test_cache_of_the_other_kind(tree, call):
-    pattern = rf"must be (a NumPy array|a torch tensor), got {tree.foreign_name}"
+    pattern = rf"must be (a NumPy array|a torch tensor), got {foreign_name(tree)}"
     with pytest.raises(TypeError, match=pattern):
         call(tree)
 
@@ -376,7 +358,7 @@ def test_tensors_on_different_devices():
 def test_net_hidden_dims_not_a_list(tree, hidden_dims):
     message = f"hidden_dims must be a list of layer widths, got {hidden_dims!r}"
     with pytest.raises(TypeError, match=re.escape(message)):
-        tree.net(hidden_dims, input_dim=3, num_classes=2)
+        make_net(tree, hidden_dims, input_dim=3, num_classes=2)
 
 
 @pytest.mark.parametrize(
@@ -391,76 +373,76 @@ def test_net_hidden_dims_not_a_list(tree, hidden_dims):
 def test_net_bad_hidden_width(tree, hidden_dims, index, bad, error):
     pattern = rf"hidden_dims\[{index}\] must be a positive integer, got {bad}"
     with pytest.raises(error, match=pattern):
-        tree.net(hidden_dims, input_dim=3, num_classes=2)
+        make_net(tree, hidden_dims, input_dim=3, num_classes=2)
 
 
 @pytest.mark.parametrize("arg", ["input_dim", "num_classes"])
 def test_net_bad_sizes(tree, arg):
     with pytest.raises(ValueError, match=rf"{arg} must be a positive integer, got 0"):
-        tree.net([4], **{"input_dim": 3, "num_classes": 2, arg: 0})
+        make_net(tree, [4], **{"input_dim": 3, "num_classes": 2, arg: 0})
 
 
 def test_net_unknown_activation(tree):
     names = r"\['elu', 'gelu', 'leaky_relu', 'relu', 'sigmoid', 'silu', 'tanh'\]"
     with pytest.raises(ValueError, match=rf"activation must be one of {names}, got 'swish'"):
-        tree.net([4], input_dim=3, num_classes=2, activation="swish")
+        make_net(tree, [4], input_dim=3, num_classes=2, activation="swish")
 
 
 def test_net_unknown_loss(tree):
     pattern = r"loss must be one of \['l1', 'l2', 'softmax', 'svm'\], got 'hinge'"
     with pytest.raises(ValueError, match=pattern):
-        tree.net([4], input_dim=3, num_classes=2, loss="hinge")
+        make_net(tree, [4], input_dim=3, num_classes=2, loss="hinge")
 
 
 @pytest.mark.parametrize("scale", [-0.1, 0.0, float("inf")])
 def test_net_bad_weight_scale(tree, scale):
     with pytest.raises(ValueError, match=rf"weight_scale must be finite and > 0, got {scale}"):
-        tree.net([4], input_dim=3, num_classes=2, weight_scale=scale)
+        make_net(tree, [4], input_dim=3, num_classes=2, weight_scale=scale)
     with pytest.raises(TypeError, match="weight_scale must be a real number, got str"):
-        tree.net([4], input_dim=3, num_classes=2, weight_scale="0.1")
+        make_net(tree, [4], input_dim=3, num_classes=2, weight_scale="0.1")
 
 
 def test_net_integer_dtype(tree):
-    dtype = np.int64 if tree.mod is nntrain.reference else torch.int64
+    dtype = np.int64 if tree.is_reference else torch.int64
     with pytest.raises(TypeError, match=r"dtype must be a floating-point .*got .*int64"):
-        tree.net([4], input_dim=3, num_classes=2, dtype=dtype)
+        make_net(tree, [4], input_dim=3, num_classes=2, dtype=dtype)
 
 
 @pytest.mark.parametrize("with_targets", [False, True])
 def test_net_wrong_feature_size(tree, with_targets):
-    net = tree.net([4], input_dim=3, num_classes=2, seed=0)
-    y = tree.y([0, 1]) if with_targets else None
+    net = make_net(tree, [4], input_dim=3, num_classes=2, seed=0)
+    y = int_labels(tree, [0, 1]) if with_targets else None
     with pytest.raises(ValueError, match=r"X must have 3 features per example, got shape \(2, 4\)"):
-        net.loss(tree.a(np.ones((2, 4))), y)
+        net.loss(tree.array(np.ones((2, 4))), y)
     pattern = r"X must have 3 features per example, got shape \(2, 2, 2\)"
     with pytest.raises(ValueError, match=pattern):
-        net.loss(tree.a(np.ones((2, 2, 2))), y)
+        net.loss(tree.array(np.ones((2, 2, 2))), y)
     with pytest.raises(ValueError, match=r"X must have at least 2 dimensions, got shape \(3,\)"):
-        net.loss(tree.a(np.ones(3)), y)
+        net.loss(tree.array(np.ones(3)), y)
 
 
 @pytest.mark.parametrize("reg", [-0.5, float("nan")])
 def test_net_negative_reg_set_after_construction(tree, reg):
-    net = tree.net([4], input_dim=3, num_classes=2, seed=0)
-    net.loss(tree.a(X23), tree.y([0, 1]))  # fine with the default reg
+    net = make_net(tree, [4], input_dim=3, num_classes=2, seed=0)
+    net.loss(tree.array(X23), int_labels(tree, [0, 1]))  # fine with the default reg
     net.reg = reg
     with pytest.raises(ValueError, match=rf"reg must be finite and >= 0, got {reg}"):
-        net.loss(tree.a(X23), tree.y([0, 1]))
+        net.loss(tree.array(X23), int_labels(tree, [0, 1]))
     net.reg = "0.1"
     with pytest.raises(TypeError, match="reg must be a real number, got str"):
-        net.loss(tree.a(X23), tree.y([0, 1]))
+        net.loss(tree.array(X23), int_labels(tree, [0, 1]))
 
 
 def test_net_bad_labels_and_targets(tree):
-    net = tree.net([4], input_dim=3, num_classes=2, seed=0)
-    error, pattern = tree.label_error("y", 2, 0, 2)
+    net = make_net(tree, [4], input_dim=3, num_classes=2, seed=0)
+    error, pattern = label_error(tree, "y", 2, 0, 2)
     with pytest.raises(error, match=pattern):
-        net.loss(tree.a(X23), tree.y([0, 2]))
-    reg_net = tree.net([4], input_dim=3, num_classes=2, seed=0, loss="l2")
+        net.loss(tree.array(X23), int_labels(tree, [0, 2]))
+    reg_net = make_net(tree, [4], input_dim=3, num_classes=2, seed=0, loss="l2")
     with pytest.raises(ValueError, match=shape_msg("y", (2, 2), (2,))):
-        reg_net.loss(tree.a(X23), tree.a([0.5, 1.0]))  # flat targets only for one output
+        reg_net.loss(tree.array(X23), tree.array([0.5, 1.0]))  # flat targets only for one output
     with pytest.raises(ValueError, match=r"y must have shape \(2, 2\), got \(2, 3\)"):
-        reg_net.loss(tree.a(X23), tree.a(np.zeros((2, 3))))
+        reg_net.loss(tree.array(X23), tree.array(np.zeros((2, 3))))
 
 
 def test_affine_module_bad_sizes():
