@@ -204,8 +204,8 @@ def _elementwise(name, function, builtin, draw, extra=(), h=0.05, module=None):
         function,
         lambda rng: ((draw(rng, (4, 5)),), lambda: extra),
         builtin,
-        h,
-        module,
+        h=h,
+        module=module,
     )
 
 
@@ -382,7 +382,7 @@ TECHNIQUES = [
     _elementwise("silu", "SiLUFunction", F.silu, _vanishing_slope_at(-1.2785), h=1e-5,
                  module=_activation(twin.SiLU)),
     Technique("prelu", "prelu_forward", "prelu_backward", "PReLUFunction", _prelu, F.prelu,
-              0.05, _activation(twin.PReLU)),
+              h=0.05, module=_activation(twin.PReLU)),
     Technique(
         "maxout", "maxout_forward", "maxout_backward", "MaxoutFunction", _maxout,
         _maxout_builtin,
@@ -439,15 +439,15 @@ TECHNIQUES = [
         module=_loss_module(twin.SoftmaxLoss, nn.CrossEntropyLoss, _label_inputs),
     ),
     Technique(
-        "svm_loss", "svm_loss", None, "SVMLossFunction", _svm, svm_builtin, 0.05,
+        "svm_loss", "svm_loss", None, "SVMLossFunction", _svm, svm_builtin, h=0.05,
         module=_loss_module(twin.SVMLoss, _SummedMultiMarginLoss, _label_inputs),
     ),
     Technique(
-        "l2_loss", "l2_loss", None, "L2LossFunction", _regression(False), F.mse_loss, 0.5,
+        "l2_loss", "l2_loss", None, "L2LossFunction", _regression(False), F.mse_loss, h=0.5,
         module=_loss_module(twin.L2Loss, nn.MSELoss, _target_inputs),
     ),
     Technique(
-        "l1_loss", "l1_loss", None, "L1LossFunction", _regression(True), F.l1_loss, 0.05,
+        "l1_loss", "l1_loss", None, "L1LossFunction", _regression(True), F.l1_loss, h=0.05,
         module=_loss_module(twin.L1Loss, nn.L1Loss, _target_inputs),
     ),
 ]  # fmt: skip
