@@ -192,15 +192,7 @@ def public_modules():
 #: below reports them, and fails for any other module without one, or when one of these
 #: has one and should leave the list.
 PENDING = {
-    "nntrain.landscape.bowls",
-    "nntrain.landscape.hessians",
-    "nntrain.landscape.noise",
-    "nntrain.landscape.params",
-    "nntrain.landscape.runs",
-    "nntrain.landscape.saddles",
-    "nntrain.landscape.slices",
     "nntrain.plots",
-    "nntrain.validation",
     "nntrain.widgets",
 }
 

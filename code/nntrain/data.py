@@ -26,7 +26,7 @@ import numpy as np
 
 from . import validation as check
 
-__all__ = ["load_cifar10", "load_digits_split", "map_inputs", "sample_patches"]
+__all__ = ["FRACTION", "load_cifar10", "load_digits_split", "map_inputs", "sample_patches"]
 
 _DIGITS_CLASSES = 10
 

@@ -19,6 +19,19 @@ import numpy as np
 from .. import validation
 from ..validation import POSITIVE, RATE, Interval
 
+__all__ = [
+    "CONDITION",
+    "rotation",
+    "Quadratic",
+    "gd_rate",
+    "gd_optimal",
+    "gd_max_step",
+    "momentum_matrix",
+    "momentum_rate",
+    "momentum_optimal",
+    "momentum_max_step",
+]
+
 #: A condition number: the ratio of the largest eigenvalue to the smallest, >= 1.
 CONDITION = Interval(Real, 1, None, closed="left")
 

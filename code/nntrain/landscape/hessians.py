@@ -10,6 +10,8 @@ import numpy as np
 from .. import validation
 from ..models import adapt
 
+__all__ = ["hessian", "hessian_spectrum"]
+
 
 def hessian(model, X, y, *, eps=1e-5):
     r"""The Hessian of the training loss with respect to all parameters, a symmetric

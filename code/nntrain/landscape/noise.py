@@ -13,6 +13,8 @@ import numpy as np
 from .. import validation
 from ..validation import Interval
 
+__all__ = ["minibatch_gradient_variance", "per_example_variance", "predicted_variance"]
+
 
 def _batch_sizes(name, batch_sizes, n):
     """Batch sizes (a number or a 1-D sequence) as an integer array, each in ``[1, n]``."""

@@ -13,6 +13,8 @@ import torch
 from .. import validation
 from ..models import adapt
 
+__all__ = ["flatten_params", "set_flat_params", "loss_at", "batch_gradient"]
+
 
 def flatten_params(params):
     """The parameters of a model as one flat float64 vector (a copy).

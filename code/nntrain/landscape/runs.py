@@ -15,6 +15,8 @@ import numpy as np
 from .. import validation
 from .bowls import Quadratic
 
+__all__ = ["DIVERGED", "CONFIG", "iterates", "rule_arguments", "trajectory", "iterations_to"]
+
 #: :func:`iterations_to` gives up (returns None) once the distance to the minimum has grown
 #: to this many times its starting value: the rule diverges, and stopping there keeps the
 #: iterates from overflowing.

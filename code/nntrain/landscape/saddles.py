@@ -12,6 +12,8 @@ import numpy as np
 from .. import validation
 from .runs import iterates, rule_arguments
 
+__all__ = ["Saddle", "escape_steps", "random_critical_point_is_minimum"]
+
 
 class Saddle:
     r"""The saddle :math:`f(x, y) = \tfrac12 (x^2 - y^2)`, the simplest critical point that

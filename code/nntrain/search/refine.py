@@ -27,7 +27,7 @@ import numpy as np
 from .. import validation as check
 from .spaces import Choice, IntUniform, LogUniform, Uniform, check_space
 
-__all__ = ["narrow", "edge_warnings", "widen"]
+__all__ = ["PAD", "MIN_PAD", "KEEP", "MARGIN", "FACTOR", "narrow", "edge_warnings", "widen"]
 
 #: The padding :func:`narrow` adds on each side of the best trials' span, as a fraction of
 #: that span; at least ``MIN_PAD`` of the old range's width, so that a single best trial

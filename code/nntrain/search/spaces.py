@@ -37,7 +37,16 @@ import numpy as np
 
 from .. import validation as check
 
-__all__ = ["LogUniform", "Uniform", "IntUniform", "Choice", "grid_search", "random_search"]
+__all__ = [
+    "LogUniform",
+    "Uniform",
+    "IntUniform",
+    "Choice",
+    "DIMENSIONS",
+    "check_space",
+    "grid_search",
+    "random_search",
+]
 
 
 class _Range:

@@ -49,7 +49,14 @@ from ..train import TrainingDiverged, train
 from .batched import STOP_FACTOR
 from .spaces import Choice, IntUniform, LogUniform, Uniform, check_space
 
-__all__ = ["OBJECTIVE_KEYS", "suggest", "optuna_objective", "create_study"]
+__all__ = [
+    "OBJECTIVE_KEYS",
+    "OPTUNA_OPTION",
+    "BATCH_SIZE_RANGE",
+    "suggest",
+    "optuna_objective",
+    "create_study",
+]
 
 #: The hyperparameters an objective's space may hold, the arguments of
 #: :func:`nntrain.train.train` and of :class:`nntrain.reference.FullyConnectedNet` that a
