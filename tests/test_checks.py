@@ -21,6 +21,7 @@ from nntrain.checks import (
     check_sampler,
     check_value,
 )
+from nntrain.techniques import TECHNIQUES
 from students import student_copy
 
 
@@ -239,6 +240,24 @@ def test_backward_returning_a_list_is_graded_on_its_gradients(capsys):
         return list(R.affine_backward(dout, cache))
 
     assert_pass(check_layer(R.affine_forward, backward_list, "affine"), capsys, "affine")
+
+
+GRADED_LAYERS = [t for t in TECHNIQUES if not t.is_loss and " " not in t.name]
+
+
+@pytest.mark.parametrize("row", GRADED_LAYERS, ids=[t.name for t in GRADED_LAYERS])
+def test_every_layer_of_the_registry_can_be_graded(row, capsys):
+    """A row of :mod:`nntrain.techniques` gives ``check_layer`` its default inputs: a copy
+    of the reference passes, and one whose backward is 1% off fails."""
+    forward = student_copy(row.graded_forward(), f"my_{row.name}_forward")
+    backward = getattr(R, row.backward)  # a student copy
+    assert_pass(check_layer(forward, backward, row.name), capsys, row.name)
+
+    def off(dout, cache):
+        grads = backward(dout, cache)
+        return tuple(1.01 * g for g in grads) if isinstance(grads, tuple) else 1.01 * grads
+
+    assert_fail(check_layer(forward, off, row.name), capsys, row.name, "gradient of input 1")
 
 
 def test_unknown_reference_raises():
