@@ -75,7 +75,7 @@ def _digits_split_indices(seed=0, val_size=0.2, test_size=0.2):
     from sklearn.model_selection import train_test_split
 
     if val_size + test_size >= 1:
-        raise ValueError(
+        raise check.InvalidArgument(
             "val_size + test_size must be < 1 so that a training set remains, got "
             f"{val_size!r} + {test_size!r} = {val_size + test_size!r}"
         )

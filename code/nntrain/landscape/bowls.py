@@ -47,7 +47,9 @@ def rotation(angle, dim=2):
     validation.positive_int("dim", dim)
     angle = float(validation.reals("angle", angle))
     if dim < 2 and angle != 0:
-        raise ValueError(f"angle must be 0 for a 1-D bowl (nothing to rotate), got {angle}")
+        raise validation.InvalidArgument(
+            f"angle must be 0 for a 1-D bowl (nothing to rotate), got {angle}"
+        )
     r = np.eye(dim)
     if dim >= 2:
         c, s = math.cos(angle), math.sin(angle)
@@ -93,7 +95,9 @@ class Quadratic:
     def __init__(self, eigenvalues, *, angle=0.0, center=None):
         lam = validation.reals("eigenvalues", eigenvalues, POSITIVE)
         if lam.ndim != 1 or lam.size == 0:
-            raise ValueError(f"eigenvalues must be a non-empty 1-D sequence, got shape {lam.shape}")
+            raise validation.InvalidArgument(
+                f"eigenvalues must be a non-empty 1-D sequence, got shape {lam.shape}"
+            )
         self.eigenvalues, self.dim = lam, lam.size
         self.eigenvectors = rotation(angle, self.dim)
         self.hessian = (self.eigenvectors * lam) @ self.eigenvectors.T
@@ -113,14 +117,16 @@ class Quadratic:
         validation.positive_int("dim", dim)
         validation.positive("lam_min", lam_min)
         if dim == 1 and kappa != 1:
-            raise ValueError(f"a 1-D bowl has condition number 1, got kappa={kappa}")
+            raise validation.InvalidArgument(
+                f"a 1-D bowl has condition number 1, got kappa={kappa}"
+            )
         lam = np.geomspace(lam_min, kappa * lam_min, dim)
         return cls(lam, angle=angle, center=center)
 
     def _offset(self, w):
         w = validation.array("w", np.asarray(w, dtype=np.float64), min_ndim=1)
         if w.shape[-1] != self.dim:
-            raise ValueError(
+            raise validation.InvalidArgument(
                 f"w must have shape (..., {self.dim}) for this {self.dim}-D bowl, got {w.shape}"
             )
         return w - self.center
@@ -195,7 +201,9 @@ def _spectrum_ends(lam_min, lam_max):
     validation.positive("lam_min", lam_min)
     validation.positive("lam_max", lam_max)
     if lam_max < lam_min:
-        raise ValueError(f"lam_max must be >= lam_min, got lam_min={lam_min}, lam_max={lam_max}")
+        raise validation.InvalidArgument(
+            f"lam_max must be >= lam_min, got lam_min={lam_min}, lam_max={lam_max}"
+        )
     return float(lam_min), float(lam_max)
 
 

@@ -101,7 +101,9 @@ def predicted_variance(per_example_variance, n, b):
     validation.positive("per_example_variance", per_example_variance, allow_zero=True)
     validation.positive_int("n", n)
     if n < 2:
-        raise ValueError(f"n must be at least 2 (the variance needs N - 1 > 0), got {n}")
+        raise validation.InvalidArgument(
+            f"n must be at least 2 (the variance needs N - 1 > 0), got {n}"
+        )
     sizes = _batch_sizes("b", b, n)
     out = per_example_variance * (n - sizes) / (sizes * (n - 1))
     return float(out[0]) if np.ndim(b) == 0 else out

@@ -32,18 +32,20 @@ def _step(rule, w, dw, config):
     """One step of ``rule``, its result checked."""
     out = rule(w, dw, config)
     if not (isinstance(out, tuple) and len(out) == 2):
-        raise TypeError(
+        raise validation.InvalidArgument(
             f"rule must return (next_w, config), got {type(out).__name__} from "
             f"{getattr(rule, '__name__', rule)}"
         )
     next_w, config = out
     if not (isinstance(next_w, np.ndarray) and next_w.shape == w.shape):
-        raise ValueError(
+        raise validation.InvalidArgument(
             f"rule must return next_w of shape {w.shape} like w, got "
             f"{getattr(next_w, 'shape', type(next_w).__name__)}"
         )
     if not isinstance(config, dict):
-        raise TypeError(f"rule must return its config as a dict, got {type(config).__name__}")
+        raise validation.InvalidArgument(
+            f"rule must return its config as a dict, got {type(config).__name__}"
+        )
     return next_w, config
 
 
@@ -64,7 +66,7 @@ def rule_arguments(problem, rule, config, w0):
     ``gradient(w)`` method): returns a deep copy of ``config`` and ``w0`` as a float64
     point of the problem."""
     if not callable(getattr(problem, "gradient", None)):
-        raise TypeError(
+        raise validation.InvalidArgument(
             "quadratic must be a Quadratic, a Saddle or another object with a gradient(w) "
             f"method, got {type(problem).__name__}"
         )
@@ -74,7 +76,7 @@ def rule_arguments(problem, rule, config, w0):
     w0 = validation.vector("w0", w0, getattr(problem, "dim", None))
     g = np.asarray(problem.gradient(w0))
     if g.shape != w0.shape:
-        raise ValueError(
+        raise validation.InvalidArgument(
             f"w0 must be a point of the problem, whose gradient there has shape {g.shape}; "
             f"got w0 of shape {w0.shape}"
         )
@@ -141,7 +143,7 @@ def iterations_to(quadratic, rule, config, w0, tol, max_steps):
         if the distance grows past :data:`DIVERGED` times its start (the rule diverges).
     """
     if not isinstance(quadratic, Quadratic):
-        raise TypeError(
+        raise validation.InvalidArgument(
             "quadratic must be a Quadratic (whose minimum is known), got "
             f"{type(quadratic).__name__}"
         )

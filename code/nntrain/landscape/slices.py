@@ -150,5 +150,5 @@ def cosine(u, v):
     v = validation.vector("v", v, u.size)
     nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
     if nu == 0 or nv == 0:
-        raise ValueError("u and v must be non-zero vectors, got one of norm 0")
+        raise validation.InvalidArgument("u and v must be non-zero vectors, got one of norm 0")
     return float(u @ v) / (nu * nv)
