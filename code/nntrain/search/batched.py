@@ -250,9 +250,8 @@ def train_batched(
     the end).
 
     Random search over the learning rate, ``reg`` and ``weight_scale`` (Bergstra & Bengio
-    2012) then costs a fraction of the sequential runs: ``make bench`` measures the speed-up
-    (2.4x in float64 for 64 trials against the NumPy reference on two CPU cores, at 59
-    GFLOP/s against a matrix-product peak of 108, the limit on a CPU).
+    2012) then costs a fraction of the sequential runs (``make bench`` measures the speed-up
+    and the achieved rate against the machine's matrix-product peak).
 
     Args:
         data: dict with ``X_train, y_train, X_val, y_val`` (NumPy arrays; inputs of any
