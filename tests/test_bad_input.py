@@ -110,7 +110,7 @@ def test_affine_does_not_scan_values(tree):
 def test_affine_not_an_array(tree):
     with pytest.raises(TypeError, match=kind_error(tree, "x", "list")):
         tree.affine_forward(X23.tolist(), tree.array(W35), tree.array(B5))
-    with pytest.raises(TypeError, match=kind_error(tree, "b", "float")):
+    with pytest.raises(TypeError, match=kind_error(tree, "b", "0.0")):
         tree.affine_forward(tree.array(X23), tree.array(W35), 0.0)
 
 
@@ -383,13 +383,13 @@ def test_net_bad_sizes(tree, arg):
 
 
 def test_net_unknown_activation(tree):
-    names = r"\['elu', 'gelu', 'leaky_relu', 'relu', 'sigmoid', 'silu', 'tanh'\]"
+    names = "'elu', 'gelu', 'leaky_relu', 'relu', 'sigmoid', 'silu', 'tanh'"
     with pytest.raises(ValueError, match=rf"activation must be one of {names}, got 'swish'"):
         make_net(tree, [4], input_dim=3, num_classes=2, activation="swish")
 
 
 def test_net_unknown_loss(tree):
-    pattern = r"loss must be one of \['l1', 'l2', 'softmax', 'svm'\], got 'hinge'"
+    pattern = "loss must be one of 'l1', 'l2', 'softmax', 'svm', got 'hinge'"
     with pytest.raises(ValueError, match=pattern):
         make_net(tree, [4], input_dim=3, num_classes=2, loss="hinge")
 

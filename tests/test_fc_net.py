@@ -666,7 +666,7 @@ def test_plain_torch_module_with_batchnorm_is_trained_in_train_mode_and_evaluate
 
 def test_bad_normalization_arguments(tree):
     cls = tree.FullyConnectedNet
-    with pytest.raises(ValueError, match="normalization must be one of"):
+    with pytest.raises(ValueError, match="normalization must be .*'batchnorm'"):
         cls([5], input_dim=3, num_classes=2, normalization="groupnorm")
     with pytest.raises(ValueError, match="norm_placement must be 'before' or 'after'"):
         cls([5], input_dim=3, num_classes=2, normalization="batchnorm", norm_placement="middle")

@@ -729,7 +729,7 @@ BAD = [
     (
         lambda: ls.random_critical_point_is_minimum(2, 10, 0),
         TypeError,
-        r"rng must be a numpy.random.Generator, got int",
+        r"rng must be a numpy.random.Generator, got 0",
     ),
     (
         lambda: ls.minibatch_gradient_variance(

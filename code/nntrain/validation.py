@@ -620,7 +620,7 @@ def array(name: str, x, *, ndim=None, min_ndim=None, floating=True, finite=False
         return x
     if not (isinstance(x, np.ndarray) or is_tensor(x)):
         raise InvalidArgument(
-            f"{name} must be a NumPy array or a torch tensor, got {type(x).__name__}"
+            f"{name} must be a NumPy array or a torch tensor, got {got(x, wrong_type=True)}"
         )
     if ndim is not None and x.ndim != ndim:
         dimensions = "1 dimension" if ndim == 1 else f"{ndim} dimensions"
@@ -647,7 +647,7 @@ def ndarray(name: str, x, **checks):
         return x
     if not isinstance(x, np.ndarray):
         raise InvalidArgument(
-            f"{name} must be a NumPy array, got {type(x).__name__} "
+            f"{name} must be a NumPy array, got {got(x, wrong_type=True)} "
             "(nntrain.reference works on NumPy arrays; nntrain.torch takes tensors)"
         )
     return array(name, x, **checks)
@@ -659,7 +659,7 @@ def tensor(name: str, x, **checks):
         return x
     if not is_tensor(x):
         raise InvalidArgument(
-            f"{name} must be a torch tensor, got {type(x).__name__} "
+            f"{name} must be a torch tensor, got {got(x, wrong_type=True)} "
             "(nntrain.torch works on tensors; nntrain.reference takes NumPy arrays)"
         )
     return array(name, x, **checks)
@@ -712,7 +712,9 @@ def labels(name: str, y, n: int, num_classes: int, *, like) -> None:
     if _trust.on:
         return
     if not (isinstance(y, np.ndarray) or is_tensor(y)):
-        raise InvalidArgument(f"{name} must be an array of class labels, got {type(y).__name__}")
+        raise InvalidArgument(
+            f"{name} must be an array of class labels, got {got(y, wrong_type=True)}"
+        )
     same_kind(("scores", name), like, y)
     if is_tensor(y):
         is_int = not y.is_floating_point() and not y.is_complex() and y.dtype != torch.bool
@@ -905,7 +907,7 @@ def numpy_generator(rng):
     randomness)."""
     if not isinstance(rng, np.random.Generator):
         raise InvalidArgument(
-            f"rng must be a numpy.random.Generator, got {type(rng).__name__} "
+            f"rng must be a numpy.random.Generator, got {got(rng, wrong_type=True)} "
             "(pass np.random.default_rng(seed))"
         )
     return rng
@@ -918,7 +920,7 @@ def torch_generator(rng, tensor):
         return None
     if not isinstance(rng, torch.Generator):
         raise InvalidArgument(
-            f"rng must be a torch.Generator or None, got {type(rng).__name__} "
+            f"rng must be a torch.Generator or None, got {got(rng, wrong_type=True)} "
             "(pass torch.Generator().manual_seed(seed), or None for the global generator)"
         )
     if rng.device.type != tensor.device.type:
@@ -1017,7 +1019,7 @@ def rule_keywords(update_rule, optim_config, defaults, **keywords):
         optim_config = {}
     if not isinstance(optim_config, dict):
         raise InvalidArgument(
-            f"optim_config must be a dict or None, got {type(optim_config).__name__}"
+            f"optim_config must be a dict or None, got {got(optim_config, wrong_type=True)}"
         )
     config = dict(optim_config)
     for key, value in keywords.items():
@@ -1134,7 +1136,8 @@ def bn_cache(cache):
     """A cache of :func:`batchnorm_forward`: a dict with a ``mode``."""
     if not (isinstance(cache, dict) and cache.get("mode") in BN_MODES):
         raise InvalidArgument(
-            f"cache must be the dict returned by batchnorm_forward, got {type(cache).__name__}"
+            "cache must be the dict returned by batchnorm_forward, got "
+            f"{got(cache, wrong_type=True)}"
         )
     return cache
 
@@ -1149,14 +1152,8 @@ PLACEMENTS = ("before", "after")
 
 def net_normalization(normalization, placement):
     """Validate the normalization arguments shared by both trees' ``FullyConnectedNet``."""
-    if normalization not in NORMALIZATIONS:
-        raise InvalidArgument(
-            f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}"
-        )
-    if placement not in PLACEMENTS:
-        raise InvalidArgument(
-            f"norm_placement must be 'before' or 'after' the nonlinearity, got {placement!r}"
-        )
+    Options(*NORMALIZATIONS).check("normalization", normalization)
+    Options(*PLACEMENTS).check("norm_placement", placement)
 
 
 def net_architecture(
@@ -1175,12 +1172,8 @@ def net_architecture(
     positive_int("input_dim", input_dim)
     positive_int("num_classes", num_classes)
     positive("weight_scale", weight_scale)
-    if activation not in activations:
-        raise InvalidArgument(
-            f"activation must be one of {sorted(activations)}, got {activation!r}"
-        )
-    if loss not in losses:
-        raise InvalidArgument(f"loss must be one of {sorted(losses)}, got {loss!r}")
+    Options(*sorted(activations)).check("activation", activation)
+    Options(*sorted(losses)).check("loss", loss)
     return [input_dim, *hidden_dims, num_classes]
 
 
@@ -1264,7 +1257,7 @@ def reals(name, x, interval=FINITE):
     number), with the messages of the scalar check. Returns it as a float64 array."""
     if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.ndarray, list, tuple)):
         raise InvalidArgument(
-            f"{name} must be {interval.kind()} or an array of them, got {type(x).__name__}"
+            f"{name} must be {interval.kind()} or an array of them, got {got(x, wrong_type=True)}"
         )
     try:
         a = np.asarray(x, dtype=np.float64)
