@@ -17,7 +17,7 @@
   update, to weight matrices only, in either layout.
 
 The checks every forward pass gets (float32, bad input kinds, the GPU) come from the
-technique table (``techniques.py``, rows "dropout ...").
+registry of techniques (:mod:`nntrain.techniques`, rows "dropout ...").
 """
 
 from __future__ import annotations
