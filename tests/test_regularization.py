@@ -575,7 +575,7 @@ def test_train_constrains_the_rows_of_a_linear_and_the_trees_agree(blobs):
 
 def test_train_refuses_a_bad_max_norm(blobs):
     net = R.FullyConnectedNet([4], input_dim=6, num_classes=3, seed=0)
-    with pytest.raises(ValueError, match=r"max_norm must be finite and > 0, got 0.0"):
+    with pytest.raises(ValueError, match=r"max_norm must be finite and > 0 or None, got 0.0"):
         train(net, blobs, max_norm=0.0, **RUN)
     conv = nn.Sequential(nn.Flatten(), nn.Unflatten(1, (1, 6)), nn.Conv1d(1, 3, 6), nn.Flatten())
     with pytest.raises(

@@ -94,7 +94,6 @@ __all__ = [
     "fraction",
     "non_negative",
     "betas",
-    "step_count",
     "nesterov_momentum",
     "optimized_parameter",
     "HYPERPARAMETERS",
@@ -124,13 +123,10 @@ __all__ = [
     "function",
     "DROPOUT_PARAM",
     "DROPOUT_KEYS",
-    "keep_probability",
-    "mixing_ratio",
     "penalty_inputs",
     "dropout_settings",
     "dropout_cache",
     "net_regularization",
-    "flag",
     "training_split",
     "class_scores",
     "image_shape",
@@ -950,13 +946,8 @@ def betas(value):
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise InvalidArgument(f"betas must be a pair (beta1, beta2), got {value!r}")
     for i, beta in enumerate(value):
-        fraction(f"betas[{i}]", beta)
+        RATE.check(f"betas[{i}]", beta)
     return tuple(value)
-
-
-def step_count(name, value) -> int:
-    """Check a number of steps taken so far: an integer >= 0."""
-    return NON_NEGATIVE_INT.check(name, value)
 
 
 def nesterov_momentum(nesterov, momentum, dampening):
@@ -1322,17 +1313,6 @@ DROPOUT_PARAM = {
 DROPOUT_KEYS = tuple(DROPOUT_PARAM)
 
 
-def keep_probability(name, p) -> float:
-    """Check a probability of keeping a unit (cs231n's dropout ``p``), in ``(0, 1]``."""
-    return KEEP.check(name, p)
-
-
-def mixing_ratio(name, value) -> float:
-    """Check the share of one term in a mixture (the elastic net's ``l1_ratio``), in
-    ``[0, 1]``."""
-    return SHARE.check(name, value)
-
-
 def penalty_inputs(w, kind, *, ndim=None, **hyperparameters):
     """Check the inputs of a penalty or of a step on the weights
     (:mod:`nntrain.reference.penalties`): ``w`` an array of the tree's kind ``kind`` (with
@@ -1341,7 +1321,7 @@ def penalty_inputs(w, kind, *, ndim=None, **hyperparameters):
     kind("w", w, ndim=ndim)
     for name, value in hyperparameters.items():
         if name == "l1_ratio":
-            mixing_ratio(name, value)
+            SHARE.check(name, value)
         else:
             positive(name, value, allow_zero=name != "c")
 
@@ -1386,17 +1366,12 @@ def dropout_cache(cache):
 def net_regularization(dropout_keep_ratio, reg_type, l1_ratio, *, penalties):
     """Validate the regularization arguments shared by both trees' ``FullyConnectedNet``;
     ``penalties`` holds the names of the penalties the caller's network knows."""
-    keep_probability("dropout_keep_ratio", dropout_keep_ratio)
+    KEEP.check("dropout_keep_ratio", dropout_keep_ratio)
     one_of("reg_type", reg_type, tuple(penalties))
-    mixing_ratio("l1_ratio", l1_ratio)
+    SHARE.check("l1_ratio", l1_ratio)
 
 
 # ------------------------------------ babysitting a classifier (nntrain.babysit, train)
-
-
-def flag(name, value) -> bool:
-    """Check a switch: ``True`` or ``False`` (not 0, 1 or None)."""
-    return FLAG.check(name, value)
 
 
 def training_split(data):
