@@ -268,6 +268,17 @@ def test_a_declared_setting_refuses_each_bad_value_naming_its_key(tree, setting,
         call(tree.module, {key: bad})
 
 
+NET_CASES = [(key, bad) for key, c in check.NET.items() for bad in c.bad_values()]
+
+
+@pytest.mark.parametrize("tree", TREES, ids=[t.name for t in TREES])
+@pytest.mark.parametrize("key, bad", NET_CASES, ids=[f"{k}-{b!r}" for k, b in NET_CASES])
+def test_fully_connected_net_refuses_each_bad_declared_argument_naming_it(tree, key, bad):
+    arguments = {"input_dim": 3, "num_classes": 2, key: bad}
+    with pytest.raises(InvalidArgument, match=rf"^{key} must be "):
+        tree.FullyConnectedNet([4], **arguments)
+
+
 RULE_CASES = [
     (rule, key, bad)
     for rule, defaults in optim.DEFAULTS.items()

@@ -112,6 +112,7 @@ __all__ = [
     "NORMALIZATIONS",
     "PLACEMENTS",
     "net_normalization",
+    "NET",
     "net_architecture",
     "relu_net_sizes",
     "net_targets",
@@ -1147,6 +1148,16 @@ def net_normalization(normalization, placement):
     Options(*PLACEMENTS).check("norm_placement", placement)
 
 
+#: The numeric arguments of both trees' ``FullyConnectedNet``.
+NET = {
+    "input_dim": POSITIVE_INT,
+    "num_classes": POSITIVE_INT,
+    "weight_scale": POSITIVE,
+    "dropout_keep_ratio": KEEP,
+    "l1_ratio": SHARE,
+}
+
+
 def net_architecture(
     hidden_dims, input_dim, num_classes, activation, weight_scale, loss, *, activations, losses
 ):
@@ -1160,9 +1171,7 @@ def net_architecture(
     hidden_dims = list(hidden_dims)
     for i, h in enumerate(hidden_dims):
         positive_int(f"hidden_dims[{i}]", h)
-    positive_int("input_dim", input_dim)
-    positive_int("num_classes", num_classes)
-    positive("weight_scale", weight_scale)
+    params(NET, {"input_dim": input_dim, "num_classes": num_classes, "weight_scale": weight_scale})
     Options(*sorted(activations)).check("activation", activation)
     Options(*sorted(losses)).check("loss", loss)
     return [input_dim, *hidden_dims, num_classes]
@@ -1366,9 +1375,8 @@ def dropout_cache(cache):
 def net_regularization(dropout_keep_ratio, reg_type, l1_ratio, *, penalties):
     """Validate the regularization arguments shared by both trees' ``FullyConnectedNet``;
     ``penalties`` holds the names of the penalties the caller's network knows."""
-    KEEP.check("dropout_keep_ratio", dropout_keep_ratio)
+    params(NET, {"dropout_keep_ratio": dropout_keep_ratio, "l1_ratio": l1_ratio})
     one_of("reg_type", reg_type, tuple(penalties))
-    SHARE.check("l1_ratio", l1_ratio)
 
 
 # ------------------------------------ babysitting a classifier (nntrain.babysit, train)
