@@ -1,14 +1,31 @@
 """Input checks shared by the whole package: the one home of every check (in the spirit of
-scikit-learn's ``utils/validation.py``).
+scikit-learn's ``utils/validation.py`` and ``_param_validation.py``).
 
 Every public function of the package calls these before doing any math, so a wrong shape,
 dtype or label is reported with a message that names the argument, what was expected and
 what arrived, instead of surfacing later as a silent broadcasting surprise; one mistake
-gets one wording and one exception type, in either tree. The array helpers accept NumPy
-arrays and torch tensors alike. Besides them live the argument rules that several modules
-share: hyperparameters, the configs of update rules and the arguments of optimizers,
-batch normalization's ``bn_param``, ``FullyConnectedNet``'s constructor and targets (both
-trees), and the data of a batched search.
+gets one wording and one exception, :class:`InvalidArgument` (both a ``TypeError`` and a
+``ValueError``), in either tree.
+
+The file reads in three parts:
+
+* **The machinery.** Rules on scalars are declared as data: :class:`Interval` (``Real`` or
+  ``Integral``, with its bounds and closure), :class:`Seed`, :class:`Options`,
+  :class:`Flag`, :class:`Instance`, :class:`Function`, each refusing a value in one format
+  (``{name} must be {what}, got {got}``, the "got" clause by :func:`got`). Arguments are
+  checked by :func:`params` or the :func:`declared` decorator, dicts of settings by
+  :func:`settings` (unknown keys by :func:`unknown_keys`), lists by
+  :func:`non_empty_list`. The tests walk the declarations to generate bad inputs.
+* **Arrays**, NumPy or torch alike (:func:`array`, :func:`ndarray`, :func:`tensor`,
+  :func:`shape`, :func:`labels`, ...).
+* **The rules several modules share**, declared once: the hyperparameters of the update
+  rules (:data:`HYPERPARAMETERS`), batch normalization's ``bn_param`` (:data:`BN_PARAM`),
+  ``dropout_param`` (:data:`DROPOUT_PARAM`), ``FullyConnectedNet``'s arguments
+  (:data:`NET`), and the checks of the layers, losses and preprocessing of both trees.
+
+It stays one module (not a package) because its callers use one namespace (``from .. import
+validation as check``; ``check.positive``, ``check.Interval``) and :func:`trusted` switches
+the array checks off through one module-level flag.
 
 Forward and backward passes check metadata only (type, shape, dtype, device): scanning the
 values costs a pass over the data on every call, and on a GPU a read of the result stalls
