@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from numbers import Integral
 
 from .. import validation as check
 from ..reference.fc_net import FullyConnectedNet
@@ -219,6 +220,35 @@ def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+def _storage(storage, timeout):
+    """``(url, where, connect_args)`` of a study's ``storage``: a database URL, or an SQLite
+    file path whose folder exists; ``where`` names it in messages, without a password."""
+    if isinstance(storage, str) and _URL.match(storage):
+        url = storage
+        where = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)  # no password in messages
+    else:
+        path = os.fspath(storage)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(
+                f"the folder of the study file {path!r} does not exist: {folder}"
+            )
+        url, where = f"sqlite:///{path}", path
+    if url.startswith("sqlite"):
+        connect_args = {"timeout": timeout}
+    elif url.startswith("postgresql"):
+        connect_args = {"connect_timeout": max(1, math.ceil(timeout))}
+    else:
+        connect_args = {}
+    return url, where, connect_args
+
+
+@check.declared(
+    direction=check.Options("maximize", "minimize"),
+    timeout=check.POSITIVE,
+    heartbeat_interval=check.Interval(Integral, 1, None, none=True),
+    grace_period=check.Interval(Integral, 1, None, none=True),
+)
 def create_study(
     storage,
     study_name,
@@ -294,34 +324,12 @@ def create_study(
         )
     if not isinstance(study_name, str) or not study_name:
         raise check.InvalidArgument(f"study_name must be a non-empty string, got {study_name!r}")
-    check.one_of("direction", direction, ("maximize", "minimize"))
-    check.positive("timeout", timeout)
-    if heartbeat_interval is not None:
-        check.positive_int("heartbeat_interval", heartbeat_interval)
-    if grace_period is not None:
-        if heartbeat_interval is None:
-            raise check.InvalidArgument(
-                f"grace_period needs heartbeat_interval (a study without heartbeats has no "
-                f"stale trials), got grace_period={grace_period!r} alone"
-            )
-        check.positive_int("grace_period", grace_period)
-    if isinstance(storage, str) and _URL.match(storage):
-        url = storage
-        where = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)  # no password in messages
-    else:
-        path = os.fspath(storage)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(
-                f"the folder of the study file {path!r} does not exist: {folder}"
-            )
-        url, where = f"sqlite:///{path}", path
-    if url.startswith("sqlite"):
-        connect_args = {"timeout": timeout}
-    elif url.startswith("postgresql"):
-        connect_args = {"connect_timeout": max(1, math.ceil(timeout))}
-    else:
-        connect_args = {}
+    if grace_period is not None and heartbeat_interval is None:
+        raise check.InvalidArgument(
+            f"grace_period needs heartbeat_interval (a study without heartbeats has no "
+            f"stale trials), got grace_period={grace_period!r} alone"
+        )
+    url, where, connect_args = _storage(storage, timeout)
     rdb = optuna.storages.RDBStorage(
         url,
         engine_kwargs={"connect_args": connect_args},
