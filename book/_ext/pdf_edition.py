@@ -380,7 +380,10 @@ def write_tree(names, pages, executed, src, solutions_too):
     notebooks = []
     for name in names:
         nb = nbformat.read(executed[name], as_version=4)
-        nb = with_current_text(nb, nbformat.read(BOOK / f"{name}.ipynb", as_version=4))
+        try:
+            nb = with_current_text(nb, nbformat.read(BOOK / f"{name}.ipynb", as_version=4))
+        except ValueError:  # the chapter's code changed while the book was being built
+            print(f"{name} changed during the build: its executed copy prints as it ran")
         printed = print_version(nb)
         if CHAPTER.fullmatch(name):
             printed = numbered_as_in_the_book(printed, name)
