@@ -143,28 +143,31 @@ def run_python(code):
 
 
 def test_reference_tree_works_without_torch():
-    """The reference does not need torch: with torch made unimportable (``sys.modules``
-    entry set to None) the reference, the grader, the claims and the loop still import and
-    run. (With torch installed, ``import nntrain.reference`` does import it: the shared
-    input checks in ``nntrain.validation`` try ``import torch`` so that they accept tensors.)
+    """The NumPy reference does not need torch: with torch made unimportable (``sys.modules``
+    entry set to None) the reference, the claims and the gradient check still import and run.
+    The services that take a model of either kind (``nntrain.models``, and through it the loop
+    and the grader) import torch at their top: it is a declared dependency (issue 33), so they
+    fail at import with ImportError, not later. (With torch installed, ``import
+    nntrain.reference`` does import it: the shared input checks accept tensors.)
     """
     code = """
 import sys
 sys.modules["torch"] = None
 import numpy as np
 import nntrain, nntrain.reference as R
-import nntrain.checks, nntrain.claims, nntrain.gradcheck, nntrain.train
+import nntrain.claims, nntrain.gradcheck
 out, cache = R.affine_forward(np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))
 assert out.sum() == 24.0
 net = R.FullyConnectedNet([5], input_dim=3, num_classes=2, seed=0)
 loss, grads = net.loss(np.ones((4, 3)), np.array([0, 1, 0, 1]))
 assert sorted(grads) == ["W1", "W2", "b1", "b2"]
-try:
-    import nntrain.torch
-except ImportError:
-    pass
-else:
-    raise SystemExit("nntrain.torch imported without torch")
+for name in ("nntrain.torch", "nntrain.models", "nntrain.train", "nntrain.checks"):
+    try:
+        __import__(name)
+    except ImportError:
+        pass
+    else:
+        raise SystemExit(f"{name} imported without torch")
 print("ok")
 """
     result = run_python(code)
