@@ -132,7 +132,7 @@ def test_identities_always_hold_and_are_marked():
             favourable=("s", 1),
             kind="identity",
         )
-    with pytest.raises(ValueError, match="kind must be one of"):
+    with pytest.raises(ValueError, match="kind must be 'empirical' or 'identity', got 'closed"):
         c.add("x", source="s", measured=1, expected=1, verdict="holds", kind="closed form")
     c.add(
         "closed form",

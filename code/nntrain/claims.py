@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validation as check
+
 __all__ = [
     "VERDICTS",
     "KINDS",
@@ -134,6 +136,73 @@ def _asserted(row):
     return f"{_fmt(exp[0], 4)} to {_fmt(exp[1], 4)}" if isinstance(exp, tuple) else _fmt(exp, 4)
 
 
+class _Rule(check.Constraint):
+    """A value that ``accepts`` takes, described by ``wanted`` in the message (which shows
+    the value refused, by its ``repr``)."""
+
+    def __init__(self, accepts, wanted, *, example, none=False):
+        super().__init__(none=none)
+        self.accepts, self.wanted, self._example = accepts, wanted, example
+
+    def is_good(self, value):
+        return self.accepts(value)
+
+    def kind(self):
+        return self.wanted
+
+    def bad_values(self):
+        return [[0, 1], "1"]
+
+    def example(self):
+        return self._example
+
+
+def _is_expected(value):
+    """A number, a bool or an ordered ``(low, high)`` range of numbers."""
+    is_range = (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(_is_number(e) for e in value)
+        and value[0] <= value[1]
+    )
+    return isinstance(value, (bool, np.bool_)) or _is_number(value) or is_range
+
+
+def _is_favourable(value):
+    """``(setting, value)``: a setting in words, and a number or a text measured there."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and bool(value[0].strip())
+        and (_is_number(value[1]) or isinstance(value[1], str))
+    )
+
+
+#: What :meth:`Claims.add` takes as ``expected`` and as ``favourable``.
+_EXPECTED = _Rule(_is_expected, "a number, a bool or a (low, high) range", example=1)
+_FAVOURABLE = _Rule(
+    _is_favourable, "(setting in words, value measured there)", example=("s", 1), none=True
+)
+
+
+def _agree(verdict, kind, why, favourable):
+    """The rules between the arguments of :meth:`Claims.add`: an identity holds, and a
+    verdict other than "holds" gives its reason and the most favourable setting."""
+    if kind == "identity" and verdict != "holds":
+        raise check.InvalidArgument(
+            f"an identity either holds or the code is wrong: verdict {verdict!r} for "
+            f"kind='identity'"
+        )
+    if verdict != "holds" and not why:
+        raise check.InvalidArgument(f"a verdict of {verdict!r} needs a reason (why=...)")
+    if verdict != "holds" and favourable is None:
+        raise check.InvalidArgument(
+            f"a verdict of {verdict!r} must also be measured at the setting most "
+            f"favourable to the claim: favourable=(setting, value)"
+        )
+
+
 class Claims:
     """A chapter's table of checked claims.
 
@@ -149,6 +218,12 @@ class Claims:
         names its rows in the ledger and anchors them on its page."""
         self.chapter, self.rows = chapter, []
 
+    @check.declared(
+        verdict=check.Options(*VERDICTS),
+        kind=check.Options(*KINDS),
+        expected=_EXPECTED,
+        favourable=_FAVOURABLE,
+    )
     def add(
         self,
         claim,
@@ -180,45 +255,16 @@ class Claims:
                 was measured there (a number or a short text). The verdict stands only if
                 it survives there.
             kind: one of :data:`KINDS`; an ``"identity"`` always ``"holds"``.
+
+        Raises:
+            nntrain.validation.InvalidArgument: (a ``TypeError`` and a ``ValueError``) an
+                argument of the wrong form, or arguments that disagree: an identity that
+                does not hold, a verdict other than "holds" without ``why`` or
+                ``favourable``, a range that contains ``flips_at``.
         """
-        if verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-        if kind == "identity" and verdict != "holds":
-            raise ValueError(
-                f"an identity either holds or the code is wrong: verdict {verdict!r} for "
-                f"kind='identity'"
-            )
-        if verdict != "holds" and not why:
-            raise ValueError(f"a verdict of {verdict!r} needs a reason (why=...)")
-        if favourable is not None and not (
-            isinstance(favourable, tuple)
-            and len(favourable) == 2
-            and isinstance(favourable[0], str)
-            and favourable[0].strip()
-            and (_is_number(favourable[1]) or isinstance(favourable[1], str))
-        ):
-            raise ValueError(
-                f"favourable must be (setting in words, value measured there), got {favourable!r}"
-            )
-        if verdict != "holds" and favourable is None:
-            raise ValueError(
-                f"a verdict of {verdict!r} must also be measured at the setting most "
-                f"favourable to the claim: favourable=(setting, value)"
-            )
-        is_range = (
-            isinstance(expected, tuple)
-            and len(expected) == 2
-            and all(_is_number(e) for e in expected)
-            and expected[0] <= expected[1]
-        )
-        if not (isinstance(expected, (bool, np.bool_)) or _is_number(expected) or is_range):
-            raise ValueError(
-                f"expected must be a number, a bool or a (low, high) range, got {expected!r}"
-            )
+        _agree(verdict, kind, why, favourable)
         if flips_at is not None and self.passes(flips_at, expected):
-            raise ValueError(
+            raise check.InvalidArgument(
                 f"the asserted range {expected!r} contains {flips_at!r}, where the verdict "
                 f"flips: the claim {claim!r} could pass either way"
             )
@@ -373,11 +419,10 @@ class Ledger:
         ledger.missing = sorted(set(chapters or ()) - found)
         return ledger
 
+    @check.declared(kind=check.Options(*KINDS, None))
     def counts(self, kind=None, chapter=None):
         """The number of rows of each verdict, among the rows of ``kind`` (one of
         :data:`KINDS`; all rows when None) and of ``chapter`` (all chapters when None)."""
-        if kind is not None and kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
         rows = [
             r
             for r in self.rows
