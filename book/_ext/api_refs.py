@@ -106,7 +106,6 @@ UNQUALIFIED = [
     ("py:meth", "bad_values"),
     ("py:meth", "bounds"),
     ("py:meth", "double"),
-    ("py:meth", "inputs"),
     ("py:meth", "is_good"),
     ("py:meth", "is_kind"),
     ("py:meth", "kind"),
