@@ -396,3 +396,18 @@ def test_figure_links_give_the_figure_s_number(built, chapter):
         if actual != said[1]:
             wrong.append(f"{a.get_text(' ', strip=True)!r} -> {a['href']}: Figure {actual}")
     assert not wrong, f"{chapter}:\n" + "\n".join(wrong)
+
+
+def test_a_chapter_opens_with_its_title(built, chapter):
+    """The first thing on a chapter's page is its title: the setup cell (installs and
+    imports, folded) comes below it (book/_ext/light_pages.py; R.14)."""
+    article = soup(f"book/{chapter}.html").select_one("article")
+    first = article.find(lambda tag: tag.name == "h1" or "cell" in (tag.get("class") or []))
+    assert first is not None and first.name == "h1", f"{chapter} opens with {first}"[:200]
+
+
+def test_folded_cells_are_named_by_their_visible_text(built, page):
+    """A folded cell's toggle says "Show code cell source"; a screen reader must hear the same
+    (MyST-NB's aria-label "Toggle hidden content" is dropped; axe's label-content-name-mismatch)."""
+    labelled = soup(page).select('summary[aria-label="Toggle hidden content"]')
+    assert not labelled, f"{page}: {len(labelled)} toggles named otherwise than they read"
