@@ -5,7 +5,8 @@ public checks only, no model answer) and the teacher's appendix of solutions are
 the chapters themselves, without LaTeX. Then one chapter is built into a PDF, with the
 teacher's appendix, and its text is read back with pdftotext: the chapter's title, its Claims
 table (the header, a mark per row and its verdicts), the panel titles of its sliders' print
-forms, and no Python repr (``<... object>``), no unresolved reference (``??``), no hidden test,
+forms, its figures numbered as in the HTML book with their captions, the bibliography at the
+end, and no Python repr (``<... object>``), no unresolved reference (``??``), no hidden test,
 no solution in the chapter itself. The build reuses the chapter as the book build executed
 it in the same session (tests/test_book.py runs first) and executes it once otherwise.
 
