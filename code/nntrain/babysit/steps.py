@@ -254,6 +254,12 @@ def checklist(model, data, *, num_classes=None, seed=0):
         )
 
 
+def _not_applicable(name, expected, why):
+    """The :class:`Check` of a check that does not apply to the model: no verdict, nothing
+    measured, and ``why`` in its note."""
+    return Check(name, None, None, expected, "", why)
+
+
 # ------------------------------------------------------------------------ initial_loss
 
 
@@ -261,6 +267,42 @@ def _initial_loss(model, X, y, name, classes, rng, seed):
     """The training-mode data loss of the untouched model against :math:`\\ln C` or
     :math:`C - 1`, with warnings for a loss above 1.25 times that, scores that do not
     depend on the input, and scores that are probabilities."""
+    loss, test_loss, scores, mode, how = _initial_losses(model, X, y, rng, seed)
+    target, formula = (
+        (math.log(classes), f"ln {classes}") if name == "softmax" else (classes - 1.0, "C - 1")
+    )
+    low, high = target / INITIAL_LOSS_FACTOR, target * INITIAL_LOSS_FACTOR
+    passed = bool(low <= loss <= high)
+    advice = (
+        "the scores start too large: scale the last layer's weights down (e.g. by 10, or "
+        "initialize them with a small weight_scale) and set its bias to zero or to the "
+        "log of each class's frequency; check that the inputs are standardized (raw "
+        "pixels of 0 to 255 make large scores too)"
+        if not loss <= high  # a NaN too
+        else "the model is already confident at initialization: make sure it is untrained "
+        "and that the labels do not leak into the inputs"
+    )
+    note = f"{name} data loss on {how}"
+    if mode == "training" and not math.isclose(loss, test_loss, rel_tol=1e-6):
+        note += f"; in test mode {test_loss:.4g}"
+    return Check(
+        "initial_loss",
+        passed,
+        loss,
+        f"{low:.3g} to {high:.3g} ({formula} = {target:.4g}, within a factor "
+        f"{INITIAL_LOSS_FACTOR:g}; a warning above {INITIAL_LOSS_WARN * target:.3g})",
+        advice,
+        note,
+        warning=_initial_warning(loss, target, scores, name) if passed else "",
+        mode=mode,
+    )
+
+
+def _initial_losses(model, X, y, rng, seed):
+    """``(loss, test_loss, scores, mode, how)``: the mean data loss of the untouched model
+    on at most :data:`INITIAL_LOSS_EXAMPLES` training examples in batches of
+    :data:`INITIAL_LOSS_BATCH`, in training mode (``mode`` "test" for a model without one)
+    and in test mode, the scores it was measured on, and those examples in words."""
     copy, adapted = working_copy(model)
     idx = rng.permutation(X.shape[0])[:INITIAL_LOSS_EXAMPLES]
     batches = np.array_split(idx, math.ceil(len(idx) / INITIAL_LOSS_BATCH))
@@ -276,35 +318,8 @@ def _initial_loss(model, X, y, name, classes, rng, seed):
                 mode = mode if score is not None else "test"
                 loss += float(adapted.data_loss(xb, yb, s)) * len(b)
             scores.append(np.asarray(adapted.numpy(s), dtype=np.float64))
-    loss, test_loss, scores = loss / len(idx), test_loss / len(idx), np.concatenate(scores)
-    target, formula = (
-        (math.log(classes), f"ln {classes}") if name == "softmax" else (classes - 1.0, "C - 1")
-    )
-    low, high = target / INITIAL_LOSS_FACTOR, target * INITIAL_LOSS_FACTOR
-    passed = bool(low <= loss <= high)
-    advice = (
-        "the scores start too large: scale the last layer's weights down (e.g. by 10, or "
-        "initialize them with a small weight_scale) and set its bias to zero or to the "
-        "log of each class's frequency; check that the inputs are standardized (raw "
-        "pixels of 0 to 255 make large scores too)"
-        if not loss <= high  # a NaN too
-        else "the model is already confident at initialization: make sure it is untrained "
-        "and that the labels do not leak into the inputs"
-    )
-    note = f"{name} data loss on {len(idx)} training examples in batches of {len(batches[0])}"
-    if mode == "training" and not math.isclose(loss, test_loss, rel_tol=1e-6):
-        note += f"; in test mode {test_loss:.4g}"
-    return Check(
-        "initial_loss",
-        passed,
-        loss,
-        f"{low:.3g} to {high:.3g} ({formula} = {target:.4g}, within a factor "
-        f"{INITIAL_LOSS_FACTOR:g}; a warning above {INITIAL_LOSS_WARN * target:.3g})",
-        advice,
-        note,
-        warning=_initial_warning(loss, target, scores, name) if passed else "",
-        mode=mode,
-    )
+    how = f"{len(idx)} training examples in batches of {len(batches[0])}"
+    return loss / len(idx), test_loss / len(idx), np.concatenate(scores), mode, how
 
 
 def _initial_warning(loss, target, scores, name):
@@ -369,69 +384,44 @@ def _balanced_strength(model, adapted, xb, yb, seed):
     return (base / unit if unit > 0 and math.isfinite(base) else math.nan), base
 
 
+#: Why ``regularization_raises_loss`` does not apply to a model without ``reg``.
+_NO_REG = (
+    "the model has no reg attribute (a torch module's penalty is usually the "
+    "optimizer's weight_decay)"
+)
+
+
 def _regularization_raises_loss(model, X, y, rng, seed, gradient_wrong=False):
     """:math:`L(\\lambda) - L(0)` and :math:`\\nabla L(\\lambda) - \\nabla L(0)` against
     the penalty and its gradient, with :math:`\\lambda` chosen so that the penalty equals
     the data loss (the loss doubles). With ``gradient_wrong`` (``gradient_check`` failed
     with the regularization off) the gradient's change is not judged, only shown: the
     whole gradient is wrong, not the penalty's part."""
-    expected = "a higher loss with a higher reg"
+    name, expected = "regularization_raises_loss", "a higher loss with a higher reg"
     if not hasattr(model, "reg"):
-        return Check(
-            "regularization_raises_loss",
-            None,
-            None,
-            expected,
-            "",
-            "the model has no reg attribute (a torch module's penalty is usually the "
-            "optimizer's weight_decay)",
-        )
+        return _not_applicable(name, expected, _NO_REG)
     copy, adapted = working_copy(model)
     idx = rng.permutation(X.shape[0])[:INITIAL_LOSS_EXAMPLES]
     xb, yb = adapted.inputs(X[idx], y[idx])
-    kind = getattr(model, "reg_type", "l2")
     strength, base = _balanced_strength(copy, adapted, xb, yb, seed)
     if not math.isfinite(strength):
-        return Check(
-            "regularization_raises_loss",
-            None,
-            None,
+        return _not_applicable(
+            name,
             expected,
-            "",
             "the loss at reg = 0 is not finite"
             if not math.isfinite(base)
             else "no weight matrix, or all its weights zero: the penalty is zero at any reg",
         )
-    _, g0 = _loss_and_grads(adapted, xb, yb, seed)
-    penalty, dpenalty = _penalty(copy, adapted, strength)
-    copy.reg = strength
-    loss, g1 = _loss_and_grads(adapted, xb, yb, seed)
-    rise = loss - base
-    scale = max(float(np.abs(g).max()) for g in dpenalty.values())
-    grad_error = max(float(np.abs(g1[k] - g0[k] - dpenalty.get(k, 0.0)).max()) / scale for k in g0)
+    rise, penalty, grad_error = _penalty_change(copy, adapted, xb, yb, seed, strength, base)
     loss_right = rise > 0 and math.isclose(rise, penalty, rel_tol=REGULARIZATION_TOLERANCE)
     grad_right = grad_error <= REGULARIZATION_TOLERANCE or gradient_wrong
-    advice = []
-    if not loss_right:
-        advice.append(
-            "the loss does not include the penalty as it should: add reg * R(W) of every "
-            "weight matrix to the data loss"
-        )
-    if not grad_right:
-        advice.append(
-            "the gradient does not change by the penalty's gradient: add reg * R'(W) "
-            "(reg * W for L2) to the gradient of every weight matrix, and nothing to the "
-            "other parameters'"
-        )
     return Check(
-        "regularization_raises_loss",
+        name,
         bool(loss_right and grad_right),
         rise,
-        f"reg * R(W) = {penalty:.4g} at reg = {strength:.3g} ({kind} penalty), and the "
-        "gradient's change reg * R'(W)",
-        "; ".join(advice)
-        or "the loss does not include the penalty as it should: add reg * R(W) of every "
-        "weight matrix to the data loss (and reg * R'(W) to their gradients)",
+        f"reg * R(W) = {penalty:.4g} at reg = {strength:.3g} "
+        f"({getattr(model, 'reg_type', 'l2')} penalty), and the gradient's change reg * R'(W)",
+        _penalty_advice(loss_right, grad_right),
         f"rise of the training loss from reg = 0 to reg = {strength:.3g}; the gradient's "
         f"change differs from reg * R'(W) by {grad_error:.2g} of its largest entry",
         warning=(
@@ -444,7 +434,50 @@ def _regularization_raises_loss(model, X, y, rng, seed, gradient_wrong=False):
     )
 
 
+def _penalty_change(model, adapted, xb, yb, seed, strength, base):
+    """``(rise, penalty, grad_error)``: the rise of the loss from reg 0 (loss ``base``) to
+    ``strength``, the penalty at ``strength``, and the largest difference between the
+    gradient's change and the penalty's gradient, relative to the latter's largest entry
+    (every parameter's change counted: 0 expected where the penalty does not act)."""
+    _, g0 = _loss_and_grads(adapted, xb, yb, seed)
+    penalty, dpenalty = _penalty(model, adapted, strength)
+    model.reg = strength
+    loss, g1 = _loss_and_grads(adapted, xb, yb, seed)
+    scale = max(float(np.abs(g).max()) for g in dpenalty.values())
+    grad_error = max(float(np.abs(g1[k] - g0[k] - dpenalty.get(k, 0.0)).max()) / scale for k in g0)
+    return loss - base, penalty, grad_error
+
+
+def _penalty_advice(loss_right, grad_right):
+    """What to fix: the penalty in the loss, in the gradient, or both."""
+    advice = []
+    if not loss_right:
+        advice.append(
+            "the loss does not include the penalty as it should: add reg * R(W) of every "
+            "weight matrix to the data loss"
+        )
+    if not grad_right:
+        advice.append(
+            "the gradient does not change by the penalty's gradient: add reg * R'(W) "
+            "(reg * W for L2) to the gradient of every weight matrix, and nothing to the "
+            "other parameters'"
+        )
+    return "; ".join(advice) or (
+        "the loss does not include the penalty as it should: add reg * R(W) of every "
+        "weight matrix to the data loss (and reg * R'(W) to their gradients)"
+    )
+
+
 # ----------------------------------------------------------------------- overfit_small
+
+
+#: ``overfit_small``'s advice when a model cannot fit the small set.
+_OVERFIT_ADVICE = (
+    "a model that cannot fit a few examples has a bug: check that every parameter is "
+    "trainable (requires_grad) and receives a gradient, that units are not dead "
+    "(nntrain.diagnostics), that the output depends on the input and that the loss "
+    "matches the labels"
+)
 
 
 def _overfit_small(model, X, y, name, classes, rng, seed):
@@ -459,36 +492,14 @@ def _overfit_small(model, X, y, name, classes, rng, seed):
         f"{OVERFIT_ITERATIONS} steps (Adam, lr {OVERFIT_LEARNING_RATE:g}, full batch of "
         f"{len(idx)})"
     )
-    advice = (
-        "a model that cannot fit a few examples has a bug: check that every parameter is "
-        "trainable (requires_grad) and receives a gradient, that units are not dead "
-        "(nntrain.diagnostics), that the output depends on the input and that the loss "
-        "matches the labels"
-    )
+    advice = _OVERFIT_ADVICE
     if not adapted.trainable():
         return Check("overfit_small", False, 0.0, expected, advice, "no trainable parameter")
     xb, yb = adapted.inputs(X[idx], y[idx])
-    params, rule = adapted.params, adapted.rules["adam"]
-    configs = {
-        k: dict(reference_optim.DEFAULTS["adam"], learning_rate=OVERFIT_LEARNING_RATE)
-        for k in params
-    }
-    losses, accuracy, mode = [], math.nan, "training"
-    with seeded(seed, copy):
-        for _ in range(OVERFIT_ITERATIONS):
-            adapted.training()
-            loss, grads = adapted.loss_and_grads(xb, yb)
-            losses.append(float(loss))
-            if not math.isfinite(losses[-1]):
-                note = f"the loss became {losses[-1]} at step {len(losses)}"
-                return Check("overfit_small", False, math.nan, expected, advice, note)
-            if losses[-1] <= OVERFIT_LOSS_FRACTION * losses[0]:
-                accuracy, mode = _accuracy(adapted, xb, y[idx])  # only once it can count
-                if accuracy == 1.0:
-                    break
-            with adapted.updating():
-                for k, p in params.items():
-                    p[...], configs[k] = rule(p, grads[k], configs[k])
+    losses, accuracy, mode = _fit_small(copy, adapted, xb, yb, y[idx], seed)
+    if not math.isfinite(losses[-1]):
+        note = f"the loss became {losses[-1]} at step {len(losses)}"
+        return Check("overfit_small", False, math.nan, expected, advice, note)
     fitted = accuracy == 1.0 and losses[-1] <= OVERFIT_LOSS_FRACTION * losses[0]
     if not fitted:  # the accuracy the model reached, after its last step
         accuracy, mode = _accuracy(adapted, xb, y[idx])
@@ -499,25 +510,72 @@ def _overfit_small(model, X, y, name, classes, rng, seed):
     )
     warning = ""
     if mode == "training":
-        test_accuracy, _ = _accuracy(adapted, xb, y[idx], training=False)
-        note += f"; test-mode accuracy {test_accuracy:.0%}"
-        if fitted and test_accuracy < accuracy:
-            warning = (
-                f"fitted in training mode, but only {test_accuracy:.0%} in test mode: the "
-                "running statistics of batch normalization lag behind the weights (normal "
-                "for a while with a small momentum such as 0.01; a bug if they never catch "
-                "up: momentum 0, running statistics frozen or reset)"
-            )
-    floor = math.log(1 + (classes - 1) / math.e)
-    if not fitted and name == "softmax" and floor <= min(losses) <= 1.1 * floor:
-        advice = (
-            f"the loss stalls at {min(losses):.3g}, just above ln(1 + (C - 1)/e) = "
-            f"{floor:.3g}, the lowest cross-entropy of probabilities: the model's outputs "
-            "are probabilities (a softmax at its end) that the loss takes for raw scores; "
-            "remove the softmax (the loss applies it)"
-        )
+        shown, warning = _test_mode_fit(adapted, xb, y[idx], accuracy, fitted)
+        note += shown
+    if not fitted and name == "softmax":
+        advice = _stall_advice(min(losses), classes) or advice
     return Check(
         "overfit_small", fitted, accuracy, expected, advice, note, warning=warning, mode=mode
+    )
+
+
+def _fit_small(model, adapted, xb, yb, y, seed):
+    """``(losses, accuracy, mode)``: full-batch steps of Adam at
+    :data:`OVERFIT_LEARNING_RATE` until the training loss is below
+    :data:`OVERFIT_LOSS_FRACTION` of its first value and the accuracy (labels ``y``,
+    measured only from then on, NaN before) is 100%, for at most
+    :data:`OVERFIT_ITERATIONS` steps; it stops at a loss that is not finite, the last of
+    ``losses``."""
+    params, rule = adapted.params, adapted.rules["adam"]
+    configs = {
+        k: dict(reference_optim.DEFAULTS["adam"], learning_rate=OVERFIT_LEARNING_RATE)
+        for k in params
+    }
+    losses, accuracy, mode = [], math.nan, "training"
+    with seeded(seed, model):
+        for _ in range(OVERFIT_ITERATIONS):
+            adapted.training()
+            loss, grads = adapted.loss_and_grads(xb, yb)
+            losses.append(float(loss))
+            if not math.isfinite(losses[-1]):
+                break
+            if losses[-1] <= OVERFIT_LOSS_FRACTION * losses[0]:
+                accuracy, mode = _accuracy(adapted, xb, y)  # only once it can count
+                if accuracy == 1.0:
+                    break
+            with adapted.updating():
+                for k, p in params.items():
+                    p[...], configs[k] = rule(p, grads[k], configs[k])
+    return losses, accuracy, mode
+
+
+def _test_mode_fit(adapted, xb, y, accuracy, fitted):
+    """``(shown, warning)``: the test-mode accuracy for the note, and a warning when a fit
+    in training mode (``accuracy``) does not hold in test mode ("" when it does)."""
+    test_accuracy, _ = _accuracy(adapted, xb, y, training=False)
+    warning = ""
+    if fitted and test_accuracy < accuracy:
+        warning = (
+            f"fitted in training mode, but only {test_accuracy:.0%} in test mode: the "
+            "running statistics of batch normalization lag behind the weights (normal "
+            "for a while with a small momentum such as 0.01; a bug if they never catch "
+            "up: momentum 0, running statistics frozen or reset)"
+        )
+    return f"; test-mode accuracy {test_accuracy:.0%}", warning
+
+
+def _stall_advice(lowest, classes):
+    """For a softmax loss that did not fit: the advice when its lowest value ``lowest``
+    stalled just above :math:`\\ln(1 + (C - 1)/e)`, the signature of probabilities fed to
+    the loss ("" otherwise)."""
+    floor = math.log(1 + (classes - 1) / math.e)
+    if not floor <= lowest <= 1.1 * floor:
+        return ""
+    return (
+        f"the loss stalls at {lowest:.3g}, just above ln(1 + (C - 1)/e) = "
+        f"{floor:.3g}, the lowest cross-entropy of probabilities: the model's outputs "
+        "are probabilities (a softmax at its end) that the loss takes for raw scores; "
+        "remove the softmax (the loss applies it)"
     )
 
 
@@ -537,11 +595,45 @@ def _accuracy(adapted, xb, y, training=True):
 # ---------------------------------------------------------------- examples_independent
 
 
+#: ``examples_independent``'s advice when the examples of a batch influence each other.
+_INDEPENDENCE_ADVICE = (
+    "the scores of one example depend on the other examples of its batch: look for "
+    "an operation over the batch axis in the forward pass (a mean or a sum over dim 0, "
+    "a view or reshape that mixes examples, broadcasting against the batch, a "
+    "sequence model given (batch, sequence) where it expects (sequence, batch))"
+)
+
+
 def _examples_independent(model, X, rng, seed):
     """The largest influence of one example's input on another example's scores, relative
     to the largest influence of an example on its own, in test mode and in training mode
     (a torch module's batch normalizations on their running statistics there, their
     own influence reported apart)."""
+    judged, note = _independence(model, X, rng, seed)
+    ratios = [v for v in judged.values() if not math.isnan(v)]
+    if not ratios:
+        note = "the scores do not depend on the inputs at all, so this cannot be told"
+    failing = [m for m, v in judged.items() if v > INDEPENDENCE_TOLERANCE]
+    advice = _INDEPENDENCE_ADVICE
+    if failing == ["training"]:
+        advice += ", in the code that runs in training mode only (under self.training)"
+    modes = " and ".join(m for m in ("training", "test") if m in judged)
+    return Check(
+        "examples_independent",
+        bool(not failing) if ratios else None,
+        max(ratios) if ratios else math.nan,
+        f"0 (at most {INDEPENDENCE_TOLERANCE:g})",
+        advice,
+        note,
+        mode=modes or "test",
+    )
+
+
+def _independence(model, X, rng, seed):
+    """``(judged, note)``: the influence ratio (:func:`_influence`) of each mode judged,
+    NaN where it cannot be told, and how it was measured; the influence of batch
+    normalization's batch statistics in training mode is measured apart and shown in the
+    note, not judged."""
     copy, adapted = working_copy(model)
     n = min(INDEPENDENCE_BATCH, X.shape[0] // 2)
     idx = rng.permutation(X.shape[0])[: 2 * n]
@@ -559,7 +651,6 @@ def _examples_independent(model, X, rng, seed):
         expected_mixing = train
     elif not math.isnan(train):
         judged["training"] = train
-    ratios = [v for v in judged.values() if not math.isnan(v)]
     shown = ", ".join(f"{m} mode {v:.3g}" for m, v in judged.items())
     note = f"{how}, a batch of {n}: {shown}"
     if math.isnan(train) and not adapted.batch_statistics:
@@ -567,35 +658,14 @@ def _examples_independent(model, X, rng, seed):
     if expected_mixing is not None:
         note += (
             "; batch normalization mixes the batch in training by design (the batch's "
-            f"statistics): influence {expected_mixing:.3g}, expected"
+            f"statistics): influence {expected_mixing:.3g}, expected, not counted ("
             + (
-                ", not counted (training mode judged with the running statistics)"
+                "training mode judged with the running statistics)"
                 if torch_bn
-                else ", not counted (a reference net's training mode is not judged)"
+                else "a reference net's training mode is not judged)"
             )
         )
-    if not ratios:
-        note = "the scores do not depend on the inputs at all, so this cannot be told"
-    measured = max(ratios) if ratios else math.nan
-    failing = [m for m, v in judged.items() if v > INDEPENDENCE_TOLERANCE]
-    advice = (
-        "the scores of one example depend on the other examples of its batch: look for "
-        "an operation over the batch axis in the forward pass (a mean or a sum over dim 0, "
-        "a view or reshape that mixes examples, broadcasting against the batch, a "
-        "sequence model given (batch, sequence) where it expects (sequence, batch))"
-    )
-    if failing == ["training"]:
-        advice += ", in the code that runs in training mode only (under self.training)"
-    modes = " and ".join(m for m in ("training", "test") if m in judged)
-    return Check(
-        "examples_independent",
-        bool(not failing) if ratios else None,
-        measured,
-        f"0 (at most {INDEPENDENCE_TOLERANCE:g})",
-        advice,
-        note,
-        mode=modes or "test",
-    )
+    return judged, note
 
 
 def _influence(adapted, batch, others, r, seed, training, statistics=True):
@@ -702,6 +772,14 @@ def _learning_rate(model, data, seed):
 # ---------------------------------------------------------------------- gradient_check
 
 
+#: Why ``gradient_check`` does not apply to a module of PyTorch's operations only.
+_AUTOGRAD_ONLY = (
+    "every operation of the model is PyTorch's own, whose gradients autograd "
+    "derives: nothing written by hand to check (a custom autograd.Function "
+    "would be)"
+)
+
+
 def _gradient_check(model, X, y, rng, seed):
     """Centred differences in float64 against the analytic gradient, at reg 0 and (for a
     model with ``reg``) at the strength where the penalty equals the data loss; a gradient
@@ -710,64 +788,17 @@ def _gradient_check(model, X, y, rng, seed):
     copy, adapted = float64_copy(model)
     idx = rng.permutation(X.shape[0])[:GRADIENT_BATCH]
     xb, yb = adapted.inputs(X[idx], y[idx])
-    if adapted.is_torch:
-        with adapted.in_mode(training=True) as score, torch.enable_grad():
-            functions = custom_functions(score(xb))
-        if not functions:
-            return Check(
-                "gradient_check",
-                None,
-                None,
-                expected,
-                "",
-                "every operation of the model is PyTorch's own, whose gradients autograd "
-                "derives: nothing written by hand to check (a custom autograd.Function "
-                "would be)",
-            )
-        what = "custom autograd Functions " + ", ".join(functions)
-    else:
-        what = "the hand-written backward pass"
+    what = _hand_written(adapted, xb)
+    if what is None:
+        return _not_applicable("gradient_check", expected, _AUTOGRAD_ONLY)
     if not adapted.trainable():
-        return Check("gradient_check", None, None, expected, "", "no trainable parameter")
-    strengths, penalty_checked = {"reg off": 0.0}, hasattr(copy, "reg")
-    if penalty_checked:
-        strength, _ = _balanced_strength(copy, adapted, xb, yb, seed)
-        if math.isfinite(strength):
-            strengths[f"reg {strength:.3g}"] = strength
-    picks = np.random.default_rng(rng.integers(2**32))
-    errors, ratios = {}, {}
-    for label, reg in strengths.items():
-        if hasattr(copy, "reg"):
-            copy.reg = reg
-        errors[label], ratios[label] = _numerical_errors(adapted, xb, yb, seed, picks)
+        return _not_applicable("gradient_check", expected, "no trainable parameter")
+    errors, ratios = _gradient_errors(copy, adapted, xb, yb, seed, rng)
     worst = {label: max(e.values(), default=0.0) for label, e in errors.items()}
     off_right = worst["reg off"] <= GRADIENT_TOLERANCE
     on_right = all(v <= GRADIENT_TOLERANCE for v in worst.values())
+    penalty_checked = hasattr(copy, "reg")
     shown = ", ".join(f"{label} {v:.2g}" for label, v in worst.items())
-    note = (
-        f"{what}: centred differences (h = {GRADIENT_STEP:g}, float64, training mode) at "
-        f"{GRADIENT_ENTRIES} entries of each parameter, {len(idx)} examples; worst median "
-        f"error {shown}"
-    )
-    advice = "the analytic gradient disagrees with the loss's centred differences"
-    if not off_right:
-        bad = [k for k, v in errors["reg off"].items() if v > GRADIENT_TOLERANCE]
-        advice += f" in {', '.join(bad)}"
-        found = [r for k in bad for r in ratios["reg off"][k]]
-        factor = float(np.median(found)) if found else math.nan
-        if math.isclose(factor, len(idx), rel_tol=0.05):
-            advice += (
-                f": it is {factor:.3g} times too large, N = {len(idx)}, the batch size: the "
-                "loss takes a mean over the batch and the gradient a sum (divide by N)"
-            )
-        elif math.isfinite(factor) and not math.isclose(factor, 1.0, rel_tol=0.05):
-            advice += f": analytic / numerical is {factor:.3g} there (median)"
-        advice += "; check the backward pass, one layer at a time (nntrain.gradcheck)"
-    else:
-        advice += (
-            " with the regularization on only: the penalty's gradient is missing or wrong "
-            "(add reg * R'(W) to every weight matrix's gradient)"
-        )
     warning = ""
     if off_right and not on_right and penalty_checked:
         warning = (
@@ -779,11 +810,65 @@ def _gradient_check(model, X, y, rng, seed):
         bool(off_right and (on_right or penalty_checked)),
         max(worst.values()),
         expected,
-        advice,
-        note,
+        _gradient_advice(off_right, errors["reg off"], ratios["reg off"], len(idx)),
+        f"{what}: centred differences (h = {GRADIENT_STEP:g}, float64, training mode) at "
+        f"{GRADIENT_ENTRIES} entries of each parameter, {len(idx)} examples; worst median "
+        f"error {shown}",
         warning=warning,
         mode="training",
     )
+
+
+def _hand_written(adapted, xb):
+    """What of the model has gradients written by hand, in words: a reference model's
+    backward pass, or a torch module's custom autograd Functions (None when it has none)."""
+    if not adapted.is_torch:
+        return "the hand-written backward pass"
+    with adapted.in_mode(training=True) as score, torch.enable_grad():
+        functions = custom_functions(score(xb))
+    return "custom autograd Functions " + ", ".join(functions) if functions else None
+
+
+def _gradient_errors(model, adapted, xb, yb, seed, rng):
+    """``(errors, ratios)`` of :func:`_numerical_errors` by strength, labelled: "reg off"
+    and, for a model with ``reg``, the strength at which the penalty equals the data loss
+    (where that is finite); the same entries at each strength."""
+    strengths = {"reg off": 0.0}
+    if hasattr(model, "reg"):
+        strength, _ = _balanced_strength(model, adapted, xb, yb, seed)
+        if math.isfinite(strength):
+            strengths[f"reg {strength:.3g}"] = strength
+    picks = np.random.default_rng(rng.integers(2**32))
+    errors, ratios = {}, {}
+    for label, reg in strengths.items():
+        if hasattr(model, "reg"):
+            model.reg = reg
+        errors[label], ratios[label] = _numerical_errors(adapted, xb, yb, seed, picks)
+    return errors, ratios
+
+
+def _gradient_advice(right, errors, ratios, n):
+    """The advice of ``gradient_check``: where the data gradient (regularization off) is
+    wrong (``right`` False), which parameters and by what factor (a factor of ``n``, the
+    batch size, named: a sum where the loss takes a mean); else the penalty's gradient."""
+    advice = "the analytic gradient disagrees with the loss's centred differences"
+    if right:
+        return advice + (
+            " with the regularization on only: the penalty's gradient is missing or wrong "
+            "(add reg * R'(W) to every weight matrix's gradient)"
+        )
+    bad = [k for k, v in errors.items() if v > GRADIENT_TOLERANCE]
+    advice += f" in {', '.join(bad)}"
+    found = [r for k in bad for r in ratios[k]]
+    factor = float(np.median(found)) if found else math.nan
+    if math.isclose(factor, n, rel_tol=0.05):
+        advice += (
+            f": it is {factor:.3g} times too large, N = {n}, the batch size: the "
+            "loss takes a mean over the batch and the gradient a sum (divide by N)"
+        )
+    elif math.isfinite(factor) and not math.isclose(factor, 1.0, rel_tol=0.05):
+        advice += f": analytic / numerical is {factor:.3g} there (median)"
+    return advice + "; check the backward pass, one layer at a time (nntrain.gradcheck)"
 
 
 def _numerical_errors(adapted, xb, yb, seed, picks):
