@@ -24,7 +24,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-import warnings
 
 import nntrain
 import nntrain.reference
@@ -188,34 +187,14 @@ def public_modules():
     return ["nntrain", *sorted(names)]
 
 
-#: Modules still without ``__all__`` while the refactor (issue 33) gives them one; the test
-#: below reports them, and fails for any other module without one, or when one of these
-#: has one and should leave the list.
-PENDING = {
-    "nntrain.plots",
-    "nntrain.widgets",
-}
-
-
 def test_every_public_module_declares_all():
-    missing = {
-        name for name in public_modules() if "__all__" not in vars(importlib.import_module(name))
-    }
-    assert missing <= PENDING, f"modules without __all__: {sorted(missing - PENDING)}"
-    assert PENDING <= missing, (
-        f"these have __all__ now; drop them from PENDING: {sorted(PENDING - missing)}"
-    )
-    if missing:
-        warnings.warn(
-            f"{len(missing)} modules still without __all__: {sorted(missing)}", stacklevel=1
-        )
+    missing = [n for n in public_modules() if "__all__" not in vars(importlib.import_module(n))]
+    assert not missing, f"modules without __all__: {missing}"
 
 
 @pytest.mark.parametrize("name", public_modules())
 def test_all_lists_every_public_function_and_class_defined_in_the_module(name):
     module = importlib.import_module(name)
-    if "__all__" not in vars(module):
-        pytest.skip(f"{name} has no __all__ (test_every_public_module_declares_all)")
     exported = set(module.__all__)
     assert len(exported) == len(module.__all__), f"{name}.__all__ lists a name twice"
     assert all(hasattr(module, n) for n in exported), sorted(

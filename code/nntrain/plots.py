@@ -9,6 +9,16 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
+__all__ = [
+    "PALETTE",
+    "STYLE",
+    "use_style",
+    "network_diagram",
+    "class_grid",
+    "decision_regions",
+    "training_curves",
+]
+
 #: The colours of classes and curves: Okabe and Ito's colour-blind-safe palette, with the four
 #: colours that were too faint on white (orange 2.3:1, sky blue 2.3:1, yellow 1.3:1) or
 #: invisible on the book's dark theme (black) replaced by the colours of the same roles that

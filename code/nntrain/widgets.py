@@ -52,6 +52,15 @@ from matplotlib.figure import Figure
 from . import validation as check
 from .parallel import fork_map, frozen_heap
 
+__all__ = [
+    "MAX_FRAMES",
+    "FRAMES_PER_WORKER",
+    "MAX_PRINT_FRAMES",
+    "PRINT_TEXT_WIDTH",
+    "SliderFigure",
+    "slider_figure",
+]
+
 #: The most frames (slider combinations) :func:`slider_figure` accepts: the static page draws
 #: and carries all of them.
 MAX_FRAMES = 200
