@@ -42,9 +42,8 @@ of NumPy arrays and ``loss(X, y) -> (loss, grads)``), its twin
 scores (:mod:`nntrain.models` adapts each kind). Every tool that evaluates a
 model leaves its parameters, its running statistics and its mode as they were.
 
-Every public name of the submodules but the adapters of :mod:`~nntrain.landscape.models`
-(names for those of :mod:`nntrain.models`) and the helpers of :mod:`~nntrain.landscape.runs`
-is importable from here.
+Every public name of the submodules but the helpers of :mod:`~nntrain.landscape.runs` is
+importable from here.
 
 Example:
     >>> from nntrain import landscape as ls
