@@ -198,15 +198,17 @@ class _Report:
             self.fail(f"{what}: {e}")
             return
         good = err < tol
-        self.ok &= good
-        self.lines.append(
-            f"  {'ok ' if good else 'BAD'} {what}: relative error {err:.1e} (tolerance {tol:g})"
-        )
+        self.line(good, f"{what}: relative error {err:.1e} (tolerance {tol:g})")
         if not good and np.asarray(got).dtype in (np.float32, np.float16):
             self.lines.append(
                 f"  hint: your {what} is {np.asarray(got).dtype}, whose rounding error alone is "
                 "about 1e-7; compute in float64 (NumPy's default)"
             )
+
+    def line(self, good, what):
+        """Record a step that passed (an ``ok`` line) or did not (a ``BAD`` line)."""
+        self.ok &= good
+        self.lines.append(f"  {'ok ' if good else 'BAD'} {what}")
 
     def fail(self, message):
         self.ok = False
@@ -469,10 +471,26 @@ def check_init(init, reference, *, seed=0, tol=0.03):
     Returns:
         True when every comparison passes.
     """
-    from scipy.stats import ks_2samp
-
     from .reference import init as schemes
 
+    want_fn = _random_scheme(schemes, reference)
+    report = _Report(reference, tol, solved_by=[schemes])
+    if not report.own(init):
+        return report.verdict()
+    for shape in ((300, 200), (64, 16, 3, 3)):
+        want = want_fn(shape, rng=np.random.default_rng(seed + 1))
+        got = _draw_twice(report, init, shape, seed)
+        if got is None:
+            continue
+        report.compare(
+            f"shape {shape}: standard deviation", np.float64(got.std()), np.float64(want.std())
+        )
+        _same_distribution(report, got.ravel(), want.ravel(), f"shape {shape}: ")
+    return report.verdict()
+
+
+def _random_scheme(schemes, reference):
+    """The random scheme of :mod:`nntrain.reference.init` named ``reference``."""
     if (
         not isinstance(reference, str)
         or reference.startswith("_")
@@ -482,42 +500,44 @@ def check_init(init, reference, *, seed=0, tol=0.03):
         raise ValueError(
             f"reference must name a random scheme of nntrain.reference.init, got {reference!r}"
         )
-    want_fn = getattr(schemes, reference)
-    report = _Report(reference, tol, solved_by=[schemes])
-    if not report.own(init):
-        return report.verdict()
-    for shape in ((300, 200), (64, 16, 3, 3)):
-        want = want_fn(shape, rng=np.random.default_rng(seed + 1))
-        try:
-            with report.student_code():
-                got = init(shape, np.random.default_rng(seed))
-                again = init(shape, np.random.default_rng(seed))
-        except Exception as e:  # a student's error becomes a FAIL line, not a crash
-            report.fail(f"shape {shape}: raised {type(e).__name__}: {e}")
-            continue
-        got = np.asarray(got)
-        if got.shape != shape or got.dtype != np.float64:
-            report.fail(
-                f"shape {shape}: returned {got.dtype} of shape {got.shape}, "
-                f"expected float64 of shape {shape}"
-            )
-            continue
-        if not np.array_equal(got, again):
-            report.fail(
-                f"shape {shape}: two calls with the same seed gave different draws "
-                "(draw from the rng argument only)"
-            )
-        report.compare(
-            f"shape {shape}: standard deviation", np.float64(got.std()), np.float64(want.std())
+    return getattr(schemes, reference)
+
+
+def _draw_twice(report, init, shape, seed):
+    """The student's draw ``init(shape, rng)`` as an array, after a second draw from the
+    same seed that must equal it; ``None`` (and a FAIL line) when the draw cannot be
+    compared: it raised, or is not float64 of that shape."""
+    try:
+        with report.student_code():
+            got = init(shape, np.random.default_rng(seed))
+            again = init(shape, np.random.default_rng(seed))
+    except Exception as e:  # a student's error becomes a FAIL line, not a crash
+        report.fail(f"shape {shape}: raised {type(e).__name__}: {e}")
+        return None
+    got = np.asarray(got)
+    if got.shape != shape or got.dtype != np.float64:
+        report.fail(
+            f"shape {shape}: returned {got.dtype} of shape {got.shape}, "
+            f"expected float64 of shape {shape}"
         )
-        p = ks_2samp(got.ravel(), want.ravel()).pvalue
-        good = p > 1e-3
-        report.ok &= good
-        report.lines.append(
-            f"  {'ok ' if good else 'BAD'} shape {shape}: same distribution "
-            f"as the reference (Kolmogorov-Smirnov p = {p:.2g})"
+        return None
+    if not np.array_equal(got, again):
+        report.fail(
+            f"shape {shape}: two calls with the same seed gave different draws "
+            "(draw from the rng argument only)"
         )
-    return report.verdict()
+    return got
+
+
+def _same_distribution(report, got, want, prefix=""):
+    """Compare two samples by a two-sample Kolmogorov-Smirnov test: a line that passes when
+    its p-value is above 1e-3."""
+    from scipy.stats import ks_2samp
+
+    p = ks_2samp(got, want).pvalue
+    report.line(
+        p > 1e-3, f"{prefix}same distribution as the reference (Kolmogorov-Smirnov p = {p:.2g})"
+    )
 
 
 def check_sampler(sample, dimension, *, seed=0, n=20_000):
@@ -540,8 +560,6 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
     Returns:
         True when every comparison passes.
     """
-    from scipy.stats import ks_2samp
-
     from .search import LogUniform, Uniform
 
     if not isinstance(dimension, (LogUniform, Uniform)):
@@ -566,7 +584,18 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
     if got.shape != (n,):
         report.fail(f"returned shape {got.shape}, expected ({n},)")
         return report.verdict()
-    checks = [
+    for good, what in _sample_properties(got, again, other, low, high):
+        report.line(good, what)
+    want = np.asarray(dimension.sample(np.random.default_rng(seed + 1), n))
+    _same_distribution(report, got, want)
+    return report.verdict()
+
+
+def _sample_properties(got, again, other, low, high):
+    """``(holds, what)`` for each property of a sample ``got`` of ``n`` values, drawn again
+    from the same seed (``again``) and from another (``other``)."""
+    n = got.size
+    return [
         (bool(np.all((got >= low) & (got <= high))), f"every value in [{low:g}, {high:g}]"),
         (np.array_equal(got, again), "the same seed gives the same values"),
         (not np.array_equal(got, other), "another seed gives other values (draws from rng)"),
@@ -576,17 +605,6 @@ def check_sampler(sample, dimension, *, seed=0, n=20_000):
             "such as np.geomspace, shuffled, is not a sample)",
         ),
     ]
-    for good, what in checks:
-        report.ok &= good
-        report.lines.append(f"  {'ok ' if good else 'BAD'} {what}")
-    want = np.asarray(dimension.sample(np.random.default_rng(seed + 1), n))
-    p = ks_2samp(got, want).pvalue
-    report.ok &= p > 1e-3
-    report.lines.append(
-        f"  {'ok ' if p > 1e-3 else 'BAD'} same distribution as the "
-        f"reference (Kolmogorov-Smirnov p = {p:.2g})"
-    )
-    return report.verdict()
 
 
 def check_value(answer, expected, name, *, tol=1e-9):
@@ -640,40 +658,61 @@ def check_rule(rule, reference, *, seed=0, steps=25, tol=1e-7, **config):
     A = rng.standard_normal((12, 12))
     hessian = A @ A.T / 12 + 0.1 * np.eye(12)
     rounds = [config, {**config, **_SECOND_ROUND.get(reference, {})}]
+    want_rule = optim.RULES[reference]
     for r, hyper in enumerate(rounds, 1):
-        w_ref = w_got = rng.standard_normal(shape)
-        cfg_ref, cfg_got = copy.deepcopy(hyper), copy.deepcopy(hyper)
-        path_ref, path_got = [], []
-        for step in range(1, steps + 1):
-            dw = (hessian @ w_ref.ravel()).reshape(shape)  # both see the reference's gradient
-            w_in, before = w_got, w_got.copy()
-            w_ref, cfg_ref = optim.RULES[reference](w_ref, dw, cfg_ref)
-            try:
-                with report.student_code():
-                    w_got, cfg_got = rule(w_in, dw.copy(), cfg_got)
-            except Exception as e:
-                report.fail(f"round {r}, step {step}: raised {type(e).__name__}: {e}")
-                break
-            if not np.array_equal(w_in, before):
-                report.fail(f"round {r}: the rule changed w in place; return a new array")
-                break
-            path_ref.append(w_ref)
-            path_got.append(np.asarray(w_got, dtype=np.float64))
-        else:
-            report.compare(f"round {r}: w at each of the {steps} steps", path_got, path_ref)
-            w_matched = report.ok
-            for key in (*optim.STATE[reference], *("t",) * ("t" in cfg_ref)):
-                if key not in cfg_got:
-                    report.fail(f"round {r}: config has no {key!r} (the rule's state)")
-                else:
-                    report.compare(f"round {r}: config[{key!r}]", cfg_got[key], cfg_ref[key])
-                    if w_matched and not report.ok:  # say it once: the steps are right
-                        report.lines.append(
-                            f"  hint: w matched at every step; only config[{key!r}] differs: "
-                            "store the state as the exercise defines it"
-                        )
-                        w_matched = False
+        start = rng.standard_normal(shape)
+        run = _follow(report, f"round {r}", rule, want_rule, hessian, start, hyper, steps)
+        if run is None:
+            continue
+        path_got, path_ref, cfg_got, cfg_ref = run
+        report.compare(f"round {r}: w at each of the {steps} steps", path_got, path_ref)
+        keys = (*optim.STATE[reference], *("t",) * ("t" in cfg_ref))
+        _compare_state(report, f"round {r}", keys, cfg_got, cfg_ref)
     return report.verdict()
+
+
+def _follow(report, label, rule, reference_rule, hessian, start, hyper, steps):
+    """Run the student's rule and the reference's from ``start``, each on its own copy of
+    the hyperparameters ``hyper``, for ``steps`` steps on the gradients of the quadratic
+    with this ``hessian`` at the reference's iterate. Returns ``(path_got, path_ref,
+    config_got, config_ref)``, or ``None`` (and a FAIL line) when the rule raised or
+    changed ``w`` in place."""
+    w_ref = w_got = start
+    cfg_ref, cfg_got = copy.deepcopy(hyper), copy.deepcopy(hyper)
+    path_ref, path_got = [], []
+    for step in range(1, steps + 1):
+        dw = (hessian @ w_ref.ravel()).reshape(start.shape)  # both see the reference's gradient
+        w_in, before = w_got, w_got.copy()
+        w_ref, cfg_ref = reference_rule(w_ref, dw, cfg_ref)
+        try:
+            with report.student_code():
+                w_got, cfg_got = rule(w_in, dw.copy(), cfg_got)
+        except Exception as e:
+            report.fail(f"{label}, step {step}: raised {type(e).__name__}: {e}")
+            return None
+        if not np.array_equal(w_in, before):
+            report.fail(f"{label}: the rule changed w in place; return a new array")
+            return None
+        path_ref.append(w_ref)
+        path_got.append(np.asarray(w_got, dtype=np.float64))
+    return path_got, path_ref, cfg_got, cfg_ref
+
+
+def _compare_state(report, label, keys, cfg_got, cfg_ref):
+    """Compare the state the rule left in its config under ``keys``; when the iterates
+    matched, a hint (once) that only the state differs."""
+    w_matched = report.ok
+    for key in keys:
+        if key not in cfg_got:
+            report.fail(f"{label}: config has no {key!r} (the rule's state)")
+            continue
+        report.compare(f"{label}: config[{key!r}]", cfg_got[key], cfg_ref[key])
+        if w_matched and not report.ok:  # say it once: the steps are right
+            report.lines.append(
+                f"  hint: w matched at every step; only config[{key!r}] differs: "
+                "store the state as the exercise defines it"
+            )
+            w_matched = False
 
 
 #: Other hyperparameters for the second round of :func:`check_rule`.
@@ -797,26 +836,42 @@ def _with_biases(net, scale, seed):
     return net
 
 
+#: The grader's cases of :func:`_grader_cases` that need no draw: ``name -> [(what it
+#: probes, arguments), ...]``. The arguments are copied before each call.
+_FIXED_CASES = {
+    "expected_initial_loss": [("3 classes", (3, "softmax")), ("3 classes", (3, "svm"))],
+    "max_norm": [
+        (
+            "c = 2, columns of norm 5, 1.5 and 1.5",
+            (np.array([[3.0, 0.1, 1.0], [4.0, 0.2, -1.0], [0.0, 1.5, 0.5]]), 2.0),
+        )
+    ],
+    "soft_threshold": [
+        ("t = 0.25 on both signs", (np.array([[-0.3, -0.2, 0.1], [0.26, 1.0, -2.0]]), 0.25))
+    ],
+    "should_stop": [
+        ("the first cost is not the lowest", ([3.0, 1.0, 3.5],)),
+        ("the previous cost is not the first", ([1.0, 2.5, 3.5],)),
+        ("minus infinity", ([2.0, float("-inf")],)),
+        ("exactly 3 times the first cost", ([1.5, 4.5],)),
+        ("an earlier cost exploded, the latest did not", ([1.0, 5.0, 2.0],)),
+    ],
+}
+
+
 def _grader_cases(name, cases):
     """The cases :func:`check_answer` adds to the exercise's own, each with what it probes:
     inputs where the common mistakes give another answer (a forgotten bias, a hard-coded
     constant, a separable function, a count rounded down, ...)."""
+    if name in _FIXED_CASES:
+        return copy.deepcopy(_FIXED_CASES[name])
     rng = np.random.default_rng(12345)
     if name == "dead_fractions":
         return [("with nonzero biases", (_with_biases(net, 2.0, 0), X)) for net, X in cases]
-    if name == "expected_initial_loss":
-        return [("3 classes", (3, "softmax")), ("3 classes", (3, "svm"))]
     if name == "update_ratio":
         W = rng.standard_normal((7, 5))
         step = 0.01 * rng.standard_normal((7, 5))
         return [("an update that is not a rescaling", (W, W + step))]
-    if name == "max_norm":
-        W = np.array([[3.0, 0.1, 1.0], [4.0, 0.2, -1.0], [0.0, 1.5, 0.5]])
-        return [("c = 2, columns of norm 5, 1.5 and 1.5", (W, 2.0))]
-    if name == "soft_threshold":
-        return [
-            ("t = 0.25 on both signs", (np.array([[-0.3, -0.2, 0.1], [0.26, 1.0, -2.0]]), 0.25))
-        ]
     if name == "centred_difference":
         A = rng.standard_normal((4, 4))
 
@@ -824,14 +879,6 @@ def _grader_cases(name, cases):
             return float(v.ravel() @ A @ v.ravel() + np.sin(v).prod())
 
         return [("a function that couples the entries", (coupled, rng.standard_normal(4), 1e-5))]
-    if name == "should_stop":
-        return [
-            ("the first cost is not the lowest", ([3.0, 1.0, 3.5],)),
-            ("the previous cost is not the first", ([1.0, 2.5, 3.5],)),
-            ("minus infinity", ([2.0, float("-inf")],)),
-            ("exactly 3 times the first cost", ([1.5, 4.5],)),
-            ("an earlier cost exploded, the latest did not", ([1.0, 5.0, 2.0],)),
-        ]
     if name == "narrow_log_range":
         values = list(np.geomspace(1e-4, 1.0, 20))
         scores = [-abs(i - 12.0) for i in range(20)]  # best at values[12], then 11 and 13
@@ -1040,9 +1087,7 @@ def check_reinit(fix, nets, *, seed=0, band=2.5, tol=0.08):
         ...
         True
     """
-    from .diagnostics import record, summarize
     from .reference import FullyConnectedNet
-    from .reference.init import calculate_gain
 
     if not isinstance(nets, (list, tuple)) or not all(
         isinstance(n, FullyConnectedNet) and n.activation in ("relu", "tanh") for n in nets
@@ -1053,45 +1098,68 @@ def check_reinit(fix, nets, *, seed=0, band=2.5, tol=0.08):
         return report.verdict()
     for i, given in enumerate([*nets, *_reinit_nets()], 1):
         label = f"net {i} ({given.activation}, {given.num_layers - 1} hidden layers)"
-        fixed = []
-        for _ in range(2):  # twice with the same seed: the same weights
-            net = copy.deepcopy(given)
-            try:
-                with report.student_code():
-                    out = fix(net, np.random.default_rng(seed))
-            except Exception as e:  # a student's error becomes a FAIL line, not a crash
-                report.fail(f"{label}: raised {type(e).__name__}: {e}")
-                break
-            fixed.append(out if isinstance(out, FullyConnectedNet) else net)
-        if len(fixed) < 2:
+        fixed = _fix_twice(report, label, fix, given, seed)
+        if fixed is None:
             continue
         net, again = fixed
         if any(not np.array_equal(net.params[k], again.params[k]) for k in net.params):
             report.fail(f"{label}: the same seed gave different weights (draw from rng only)")
-        X = np.random.default_rng(seed + 1).standard_normal((500, net.params["W1"].shape[0]))
-        stds = np.array([s.std for s in summarize(record(net, X))])
-        spread = stds.max() / stds.min() if stds.min() > 0 else np.inf
-        good = spread < band
-        report.ok &= good
-        report.lines.append(
-            f"  {'ok ' if good else 'BAD'} {label}: activation std per hidden layer "
-            f"{np.array2string(stds, precision=2)}, largest / smallest {spread:.2f} "
-            f"(band: below {band:g})"
+        stds, spread = _activation_stds(net, seed)
+        report.line(
+            spread < band,
+            f"{label}: activation std per hidden layer {np.array2string(stds, precision=2)}, "
+            f"largest / smallest {spread:.2f} (band: below {band:g})",
         )
-        gain = calculate_gain(net.activation)
-        hidden = [np.asarray(net.params[f"W{k}"], np.float64) for k in range(1, net.num_layers)]
-        scales = np.array([W.std() * np.sqrt(W.shape[0]) for W in hidden])
-        off = [k for k, W in enumerate(hidden, 1) if abs(W.mean()) > 0.1 * W.std()]
+        gain, scales, off = _weight_scales(net)
         if off:
             report.fail(f"{label}: the weights of hidden layer(s) {off} do not have mean 0")
-        good = bool(np.all(np.abs(scales - gain) <= tol * gain))
-        report.ok &= good
-        report.lines.append(
-            f"  {'ok ' if good else 'BAD'} {label}: weight std times sqrt(fan-in) per hidden "
-            f"layer {np.array2string(scales, precision=2)}; the scheme for {net.activation} "
-            f"gives its gain, {gain:.2f} (tolerance {tol:g})"
+        report.line(
+            bool(np.all(np.abs(scales - gain) <= tol * gain)),
+            f"{label}: weight std times sqrt(fan-in) per hidden layer "
+            f"{np.array2string(scales, precision=2)}; the scheme for {net.activation} "
+            f"gives its gain, {gain:.2f} (tolerance {tol:g})",
         )
         biggest = max(np.abs(net.params[f"b{k}"]).max() for k in range(1, net.num_layers))
         if biggest > 0.01:
             report.fail(f"{label}: a bias of size {biggest:.2g} is left; start the biases at 0")
     return report.verdict()
+
+
+def _fix_twice(report, label, fix, given, seed):
+    """Two fixed copies of the net ``given`` (the fix's return value when it is a net,
+    else the copy it changed), both from the same seed; ``None`` (and a FAIL line) when the
+    fix raised."""
+    from .reference import FullyConnectedNet
+
+    fixed = []
+    for _ in range(2):  # twice with the same seed: the same weights
+        net = copy.deepcopy(given)
+        try:
+            with report.student_code():
+                out = fix(net, np.random.default_rng(seed))
+        except Exception as e:  # a student's error becomes a FAIL line, not a crash
+            report.fail(f"{label}: raised {type(e).__name__}: {e}")
+            return None
+        fixed.append(out if isinstance(out, FullyConnectedNet) else net)
+    return fixed
+
+
+def _activation_stds(net, seed):
+    """The activation std of each hidden layer on 500 examples of unit-variance noise, and
+    the largest over the smallest (infinite when a layer is silent)."""
+    from .diagnostics import record, summarize
+
+    X = np.random.default_rng(seed + 1).standard_normal((500, net.params["W1"].shape[0]))
+    stds = np.array([s.std for s in summarize(record(net, X))])
+    return stds, stds.max() / stds.min() if stds.min() > 0 else np.inf
+
+
+def _weight_scales(net):
+    """The gain of the net's activation, each hidden layer's weight std times the square
+    root of its fan-in, and the hidden layers (from 1) whose weights' mean is off 0."""
+    from .reference.init import calculate_gain
+
+    hidden = [np.asarray(net.params[f"W{k}"], np.float64) for k in range(1, net.num_layers)]
+    scales = np.array([W.std() * np.sqrt(W.shape[0]) for W in hidden])
+    off = [k for k, W in enumerate(hidden, 1) if abs(W.mean()) > 0.1 * W.std()]
+    return calculate_gain(net.activation), scales, off

@@ -125,6 +125,7 @@ __all__ = [
     "bn_count",
     "running_stats",
     "two_values_per_feature",
+    "bn_inputs",
     "bn_cache",
     "NORMALIZATIONS",
     "PLACEMENTS",
@@ -1139,6 +1140,30 @@ def two_values_per_feature(shape, count):
             "variance; the variance of one example is undefined (PyTorch refuses it too), "
             f"got x of shape {tuple(shape)}"
         )
+
+
+def bn_inputs(x, gamma, beta, bn_param, kind):
+    """Check batch normalization's inputs, channels on axis 1 of ``x``, in either tree
+    (``kind``: :func:`ndarray` or :func:`tensor`; the twin's ``gamma``, ``beta`` and running
+    statistics also share ``x``'s kind, device and dtype): ``gamma`` and ``beta`` vectors of
+    ``C = x.shape[1]`` entries, ``bn_param`` by :func:`bn_settings`, :func:`running_stats`
+    and :func:`bn_count`, and in train mode more than one value per channel. Returns
+    ``(mode, eps, momentum, running_mean, running_var, count)``, a running statistic
+    ``None`` when absent."""
+    c, twin = x.shape[1], kind is tensor
+    kind("gamma", gamma, ndim=1)
+    kind("beta", beta, ndim=1)
+    if twin:
+        same_kind(("x", "gamma", "beta"), x, gamma, beta)
+        same_dtype(("x", "gamma", "beta"), x, gamma, beta)
+    shape("gamma", gamma, (c,))
+    shape("beta", beta, (c,))
+    mode, eps, momentum = bn_settings(bn_param)
+    running = running_stats(bn_param, c, kind, like=x if twin else None)
+    count = bn_count(bn_param, tensor_ok=twin)
+    if mode == "train":
+        two_values_per_feature(x.shape, x.shape[0] * math.prod(x.shape[2:]))
+    return (mode, eps, momentum, *running, count)
 
 
 def bn_cache(cache):

@@ -77,12 +77,6 @@ __all__ = [
 ]
 
 
-def _running(bn_param, d):
-    """The running statistics in ``bn_param``, checked against ``D = d``; ``None`` for one
-    that is absent."""
-    return check.running_stats(bn_param, d, check.ndarray)
-
-
 def _dout(dout, cache):
     """Check the upstream gradient against the cached input."""
     check.upstream(dout, cache["x"].shape, check.ndarray, x=cache["x"])
@@ -137,15 +131,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     """
     check.ndarray("x", x, ndim=2)
     n, d = x.shape
-    check.ndarray("gamma", gamma, ndim=1)
-    check.ndarray("beta", beta, ndim=1)
-    check.shape("gamma", gamma, (d,))
-    check.shape("beta", beta, (d,))
-    mode, eps, momentum = check.bn_settings(bn_param)
-    running_mean, running_var = _running(bn_param, d)
-    count = check.bn_count(bn_param)
-    if mode == "train":
-        check.two_values_per_feature(x.shape, n)
+    inputs = check.bn_inputs(x, gamma, beta, bn_param, check.ndarray)
+    mode, eps, momentum, running_mean, running_var, count = inputs
     if running_mean is None:
         running_mean = bn_param["running_mean"] = np.zeros(d, dtype=x.dtype)
     if running_var is None:

@@ -48,21 +48,20 @@ __all__ = [
 ]
 
 
-def _count(bn_param):
-    """``bn_param['num_batches_tracked']``: a non-negative int or a 0-d integer tensor
-    (0 when absent)."""
-    return check.bn_count(bn_param, tensor_ok=True)
-
-
-def _running(bn_param, x, d):
-    """The running statistics in ``bn_param``, checked against ``x`` and ``D = d``; ``None``
-    for one that is absent."""
-    return check.running_stats(bn_param, d, check.tensor, like=x)
-
-
 def _dout(dout, cache):
     """Check the upstream gradient against the cached input."""
     check.upstream(dout, cache["x"].shape, check.tensor, x=cache["x"])
+
+
+def _count_batch(bn_param, count, momentum):
+    """Count one more training batch in ``bn_param['num_batches_tracked']`` (a tensor in
+    place, an int by replacing it) and return the weight of the new batch in the running
+    averages: ``momentum``, or ``1 / count`` (the cumulative average) when it is ``None``."""
+    if check.is_tensor(count):
+        count.add_(1)
+        return 1.0 / float(count) if momentum is None else momentum
+    bn_param["num_batches_tracked"] = count = count + 1
+    return 1.0 / count if momentum is None else momentum
 
 
 def _per_channel(v, x):
@@ -82,19 +81,9 @@ def _forward(x, gamma, beta, bn_param):
     """The math of :func:`batchnorm_forward` and :func:`spatial_batchnorm_forward`: channels
     on axis 1, one mean and variance per channel over every other axis. The statistics in
     the cache keep their axes (shape ``(1, C, 1, ...)``) to broadcast against ``x``."""
-    c = x.shape[1]
-    check.tensor("gamma", gamma, ndim=1)
-    check.tensor("beta", beta, ndim=1)
-    check.same_kind(("x", "gamma", "beta"), x, gamma, beta)
-    check.same_dtype(("x", "gamma", "beta"), x, gamma, beta)
-    check.shape("gamma", gamma, (c,))
-    check.shape("beta", beta, (c,))
-    mode, eps, momentum = check.bn_settings(bn_param)
-    running_mean, running_var = _running(bn_param, x, c)
-    count = _count(bn_param)
-    m = x.numel() // c
-    if mode == "train":
-        check.two_values_per_feature(x.shape, m)
+    inputs = check.bn_inputs(x, gamma, beta, bn_param, check.tensor)
+    mode, eps, momentum, running_mean, running_var, count = inputs
+    c, m = x.shape[1], x.numel() // x.shape[1]  # m: the values per channel
     if running_mean is None:
         running_mean = bn_param["running_mean"] = torch.zeros(c, dtype=x.dtype, device=x.device)
     if running_var is None:
@@ -117,12 +106,7 @@ def _forward(x, gamma, beta, bn_param):
     out = torch.addcmul(beta, gamma, xhat)  # gamma * xhat + beta, fused
 
     with torch.no_grad():
-        if check.is_tensor(count):
-            count.add_(1)
-            factor = 1.0 / float(count) if momentum is None else momentum
-        else:
-            bn_param["num_batches_tracked"] = count = count + 1
-            factor = 1.0 / count if momentum is None else momentum
+        factor = _count_batch(bn_param, count, momentum)
         unbiased = var.view(-1) * (m / (m - 1))
         running_mean.mul_(1 - factor).add_(factor * mu.view(-1))
         running_var.mul_(1 - factor).add_(factor * unbiased)
