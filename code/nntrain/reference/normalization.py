@@ -153,8 +153,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     xhat = xmu * istd  # (N, D) normalized inputs
     out = gamma * xhat + beta  # (N, D)
 
-    count += 1
-    bn_param["num_batches_tracked"] = count
+    bn_param["num_batches_tracked"] = count = count + 1
     factor = 1.0 / count if momentum is None else momentum
     unbiased = var * (n / (n - 1))
     running_mean *= 1 - factor
