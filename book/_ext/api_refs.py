@@ -32,19 +32,16 @@ EXTERNAL = [
 
 #: Names a package re-exports (``nntrain.reference.affine_forward``) but ``book/api.md``
 #: documents where they are defined (``nntrain.reference.layers.affine_forward``): the
-#: docstrings should name the documented path. Also modules (and their members) that
-#: ``book/api.md`` does not document yet: ``nntrain.models``, ``nntrain.search.stacked``.
+#: docstrings should name the documented path.
 REEXPORTED = [
     ("py:class", "nntrain.babysit.Check"),
     ("py:class", "nntrain.babysit.Report"),
-    ("py:class", "nntrain.models.ReferenceModel"),
     ("py:class", "nntrain.reference.FullyConnectedNet"),
     ("py:class", "nntrain.torch.Affine"),
     ("py:class", "nntrain.torch.Dropout"),
     ("py:class", "nntrain.torch.FullyConnectedNet"),
     ("py:func", "nntrain.babysit.checklist"),
     ("py:func", "nntrain.babysit.lr_range_test"),
-    ("py:func", "nntrain.models.adapt"),
     ("py:func", "nntrain.reference.affine_forward"),
     ("py:func", "nntrain.reference.elu_forward"),
     ("py:func", "nntrain.reference.gelu_forward"),
@@ -57,8 +54,6 @@ REEXPORTED = [
     ("py:func", "nntrain.reference.softmax_loss"),
     ("py:func", "nntrain.reference.svm_loss"),
     ("py:func", "nntrain.reference.tanh_forward"),
-    ("py:mod", "nntrain.models"),
-    ("py:mod", "nntrain.search.stacked"),
 ]
 
 #: Bare names in docstrings (``grid_search``) whose module is not the current one: they need
@@ -68,7 +63,6 @@ UNQUALIFIED = [
     ("py:class", "Choice"),
     ("py:class", "IntUniform"),
     ("py:class", "LogUniform"),
-    ("py:class", "ReferenceModel"),
     ("py:class", "Report"),
     ("py:class", "Uniform"),
     ("py:data", "DEFAULTS"),
