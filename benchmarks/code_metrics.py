@@ -4,9 +4,9 @@
 
 Prints one line per metric. "Code lines" of a function leave out its docstring, comments,
 blank lines and the functions defined inside it; nesting counts control blocks (if, for,
-while, with, try) inside one function. Ways to test on both trees are the distinct
-definitions of a both-trees table or helper in tests/ (a ``TREES`` constant, a
-``tree_params`` function, a ``tree`` fixture, a ``Tree`` class).
+while, with, try) inside one function. The both-trees count is the number of test files
+that define their own table or helper for running a test on both trees (a ``TREES`` constant,
+a ``tree_params`` function, a ``tree`` fixture, a ``Tree`` class).
 """
 
 from __future__ import annotations
@@ -59,15 +59,14 @@ def docstring_lines(tree: ast.Module) -> int:
     return total
 
 
-def raises(tree: ast.Module) -> int:
-    """``raise ValueError/TypeError(...)`` statements, and raises of classes deriving from them."""
+def raises(tree: ast.Module, names: set[str]) -> int:
+    """``raise`` statements of the exception classes in ``names``."""
     count = 0
     for node in ast.walk(tree):
         if isinstance(node, ast.Raise) and node.exc is not None:
             exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             name = exc.attr if isinstance(exc, ast.Attribute) else getattr(exc, "id", "")
-            if name in {"ValueError", "TypeError", "InvalidArgument"}:
-                count += 1
+            count += name in names
     return count
 
 
@@ -101,7 +100,7 @@ def main(root: Path) -> None:
     files = sorted(package.rglob("*.py"))
     lines = {"reference": 0, "torch": 0, "services": 0}
     functions, long_functions, deepest = [], [], (0, "")
-    raises_home = raises_elsewhere = 0
+    raises_home = raises_elsewhere = invalid_elsewhere = 0
     with_all = 0
     doc = nonblank = 0
     private_crossings = 0
@@ -116,9 +115,10 @@ def main(root: Path) -> None:
         doc += docstring_lines(tree)
         rel = str(path.relative_to(package))
         if rel.startswith("validation"):
-            raises_home += raises(tree)
+            raises_home += raises(tree, {"ValueError", "TypeError", "InvalidArgument"})
         else:
-            raises_elsewhere += raises(tree)
+            raises_elsewhere += raises(tree, {"ValueError", "TypeError"})
+            invalid_elsewhere += raises(tree, {"InvalidArgument"})
         if any(
             isinstance(node, ast.Assign)
             and any(getattr(t, "id", "") == "__all__" for t in node.targets)
@@ -126,15 +126,11 @@ def main(root: Path) -> None:
         ):
             with_all += 1
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module
-                and "nntrain" in (node.module or "")
+            if isinstance(node, ast.ImportFrom) and (
+                node.level or "nntrain" in (node.module or "")
             ):
-                private_crossings += sum(1 for a in node.names if a.name.startswith("_"))
-            if isinstance(node, ast.ImportFrom) and node.level and node.module is not None:
                 private_crossings += sum(
-                    1 for a in node.names if a.name.startswith("_") and a.name != "__future__"
+                    1 for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
                 )
             if (
                 isinstance(node, ast.ExceptHandler)
@@ -150,13 +146,12 @@ def main(root: Path) -> None:
                 if d > deepest[0]:
                     deepest = (d, f"{rel}:{node.name}")
     tests = root / "tests"
-    ways = 0
+    ways = set()
     for path in sorted(tests.glob("*.py")):
         text = path.read_text()
-        ways += len(re.findall(r"^TREES\s*=", text, re.M))
-        ways += len(re.findall(r"^def tree_params\(", text, re.M))
-        ways += len(re.findall(r"^class Tree\b", text, re.M))
-        ways += len(re.findall(r"^def trees?\(", text, re.M))
+        patterns = (r"^TREES\s*=", r"^def tree_params\(", r"^class Tree\b", r"^def trees?\(")
+        if any(re.search(p, text, re.M) for p in patterns):
+            ways.add(path.name)
     rows = [
         ("package modules", len(files)),
         ("package lines", sum(lines.values())),
@@ -168,14 +163,15 @@ def main(root: Path) -> None:
         ("functions over 40 code lines", len(long_functions)),
         ("deepest nesting of control blocks", f"{deepest[0]} ({deepest[1]})"),
         (
-            "raise ValueError/TypeError: validation / elsewhere",
-            f"{raises_home} / {raises_elsewhere}",
+            "raises of a bad argument: in validation / elsewhere ValueError or TypeError"
+            " / elsewhere InvalidArgument",
+            f"{raises_home} / {raises_elsewhere} / {invalid_elsewhere}",
         ),
         ("docstring share of non-blank lines", f"{100 * doc / nonblank:.0f}%"),
         ("modules with __all__", f"{with_all} of {len(files)}"),
         ("private names imported across modules", private_crossings),
         ("except ImportError guards", torch_guards),
-        ("ways to test on both trees (definitions in tests/)", ways),
+        ("test files defining their own both-trees table or helper", len(ways)),
         ("duplicates pairs >= 6 lines, code/", duplicate_pairs(root / "code", 6)),
         ("duplicates pairs >= 6 lines, tests/", duplicate_pairs(root / "tests", 6)),
     ]
