@@ -71,7 +71,8 @@ def test_claims_ledger_gathers_every_chapter_s_rows(built):
         table = page(f"book/{chapter}.html").split('class="nntrain-claims"')[1]
         per_chapter[chapter] = table.split("</table>")[0].count(f'<tr id="claim-{chapter}-')
     assert all(per_chapter.values()), per_chapter
-    assert ledger.count("<tr><td><a href=") == sum(per_chapter.values())
+    rows = re.findall(r'<tr><td><a href="[0-9]{2}_\w+\.html#claim-', ledger)
+    assert len(rows) == sum(per_chapter.values())
     for chapter, n in per_chapter.items():
         assert f'href="{chapter}.html#claim-{chapter}-{n}"' in ledger
     assert 'class="nntrain-ledger-counts"' in ledger
