@@ -743,7 +743,8 @@ BAD = [
             least_squares(), 200, [2.5], 10, np.random.default_rng()
         ),
         ValueError,
-        r"batch_sizes must be an integer in \[1, 200\] or a non-empty 1-D sequence of them, got \[2.5\]",
+        r"batch_sizes must be an integer in \[1, 200\] or a non-empty 1-D sequence of them, "
+        r"got \[2.5\]",
     ),
     (
         lambda: ls.minibatch_gradient_variance(None, 200, [5], 10, np.random.default_rng()),
