@@ -7,8 +7,10 @@ MathJax, a meta description, no sideways scrolling at a phone's width (390 px). 
 static slider: moving it with the keyboard changes the figure, and the slider announces its
 value in words (``aria-valuetext``) and the image's alt text follows. For the pages the
 reader-experience review audited: at most half the weight they had before issue 34
-(:mod:`benchmarks.pages`). For every chapter: a full-page screenshot for review in
-_build/screenshots/, and the page's weight, reported at the end of the run. Without Chromium
+(:mod:`benchmarks.pages`). For every page of the table of contents: no serious or critical
+accessibility violation that axe finds in its content. For every chapter: a full-page
+screenshot for review in _build/screenshots/, and the page's weight, reported at the end of
+the run. Without Chromium
 these tests skip with a notice (they fail under CI=true).
 """
 
@@ -18,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from conftest import TOC
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -220,6 +224,32 @@ def test_figures_show_their_number_and_have_alt_text(visit, chapter):
         or not f["alt"].strip()
     ]
     assert not wrong, f"{chapter}: figures without a visible number or alt text: {wrong}"
+
+
+# axe-core (Deque's accessibility engine, bundled by the pinned axe-core-python) run over the
+# page's article, the book's own content: the theme's header and sidebars are upstream's.
+AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document.querySelector("main article") || document, {resultTypes: ["violations"]})
+  .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,
+    where: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))));
+"""
+
+
+@pytest.mark.parametrize("entry", TOC)
+def test_book_content_has_no_serious_accessibility_violation(browser, server, visit, entry):
+    """axe finds no serious or critical violation in a page's own content (the figures' alt
+    text, the tables, the sliders, the links, contrast)."""
+    from axe_core_python.base import AXE_SCRIPT
+
+    page = f"{entry}.html"
+    visit(page)
+    browser.get(f"{server}/{page}")
+    browser.execute_async_script(READY)
+    browser.execute_script(AXE_SCRIPT)
+    violations = browser.execute_async_script(AXE)
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, f"{page}: {serious}"
 
 
 def test_figures_load_lazily(visit, page):

@@ -28,6 +28,9 @@ Font Awesome script. This extension, for the HTML builder only:
   "Toggle hidden content" while it reads "Show code cell source": a screen reader's name
   differs from the visible label (axe's label-content-name-mismatch). The ``aria-label`` is
   dropped, so the visible text names it.
+- **Citations as list items.** Docutils writes the bibliography as ``role="list"`` holding
+  entries with the deprecated ``role="doc-biblioentry"``, which a list may not hold (axe:
+  aria-required-children, critical); each entry becomes a ``role="listitem"``.
 - **A description.** Each page gets ``<meta name="description">``: the first paragraph of its
   text (shortened to about 160 characters), or, for a page without one, the book's
   description (``nntrain_description`` in ``_config.yml``'s ``sphinx: config:``).
@@ -61,6 +64,8 @@ SEARCH_SCRIPTS = re.compile(
 )
 #: MyST-NB's name for a folded cell's toggle, which differs from its visible text.
 SUMMARY_LABEL = '<summary aria-label="Toggle hidden content">'
+#: Docutils' role for a bibliography entry, inside a ``role="list"`` (see the module's doc).
+BIBLIOENTRY = 'role="doc-biblioentry"'
 #: The icon script's files in the build.
 ICON_FILES = ("fontawesome.js", "fontawesome.js.map", "fontawesome.js.LICENSE.txt")
 
@@ -184,6 +189,7 @@ def drop_unused_scripts(app, exception):
     for page in outdir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         lighter = ICON_SCRIPT.sub("", text).replace(SUMMARY_LABEL, "<summary>")
+        lighter = lighter.replace(BIBLIOENTRY, 'role="listitem"')
         if page != outdir / "search.html":
             lighter = SEARCH_SCRIPTS.sub("", lighter)
         if lighter != text:
