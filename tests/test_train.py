@@ -557,6 +557,18 @@ def test_a_schedule_gives_the_learning_rate_of_every_update(tiny):
     np.testing.assert_allclose(model.params["W"], -sum(rates), rtol=1e-12)
 
 
+@pytest.mark.parametrize("bad", [-0.1, 0.0, float("nan")])
+def test_a_schedule_that_gives_a_bad_rate_after_the_first_step_is_refused(tiny, bad):
+    """The rule's own config check runs at the first step only (the later ones are
+    trusted), so the schedule's rate is checked at every update."""
+    rates = [0.1, bad]
+    with pytest.raises(ValueError, match=r"schedule\(1\) must be a finite rate > 0"):
+        train(
+            FakeModel(tiny), tiny, update_rule="sgd", schedule=lambda t: rates[t],
+            batch_size=10, epochs=1, keep_best=False,
+        )  # fmt: skip
+
+
 def test_stop_ends_training_before_the_update_of_its_iteration(tiny):
     model = FakeModel(tiny, grad=1.0)
     history = train(

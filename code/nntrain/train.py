@@ -391,7 +391,10 @@ class _Schedule(_Hook):
         self.schedule = schedule
 
     def before_update(self, run):
-        lr = float(self.schedule(len(run.history.loss) - 1))
+        t = len(run.history.loss) - 1
+        lr = float(self.schedule(t))
+        if not (math.isfinite(lr) and lr > 0):  # the rule's own check is off after step 0
+            raise check.InvalidArgument(f"schedule({t}) must be a finite rate > 0, got {lr}")
         for config in run.configs.values():
             config["learning_rate"] = lr
 

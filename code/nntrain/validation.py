@@ -599,8 +599,8 @@ _trust = _Trust()
 @contextlib.contextmanager
 def trusted():
     """Skip the array checks (:func:`array`, :func:`ndarray`, :func:`tensor`,
-    :func:`same_kind`, :func:`shape`, :func:`labels`, :func:`positive`) in this thread for
-    the block.
+    :func:`same_kind`, :func:`shape`, :func:`labels`, :func:`positive`) and the update
+    rules' config checks (:func:`update_config`) in this thread for the block.
 
     For a loop that repeats one computation on inputs that have passed every check already:
     :func:`nntrain.train.train` checks its data once, runs its first step with every check,
@@ -1013,8 +1013,10 @@ def update_config(config, defaults, state, name="config"):
     config = {} if config is None else config
     if not isinstance(config, dict):
         raise InvalidArgument(f"{name} must be a dict or None, got {got(config, wrong_type=True)}")
-    declared = {key: HYPERPARAMETERS[key] for key in defaults} | dict.fromkeys(state, Constraint())
-    settings(name, config, declared, example={"learning_rate": 1e-2})
+    if not _trust.on:  # under trusted(), the loop's first step has checked this config
+        declared = {key: HYPERPARAMETERS[key] for key in defaults}
+        declared |= dict.fromkeys(state, Constraint())
+        settings(name, config, declared, example={"learning_rate": 1e-2})
     for key, default in defaults.items():
         config.setdefault(key, default)
     return config
