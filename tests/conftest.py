@@ -51,6 +51,17 @@ REUSE_BUILD = os.environ.get("NNTRAIN_TEST_REUSE_BUILD") == "1" and os.environ.g
 REPORT = pytest.StashKey[dict]()
 
 
+def book_extension(name):
+    """The module book/_ext/``name``.py (a Sphinx extension or script of the book's build),
+    imported from its file: the folder is not a package."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "book" / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def toc_files(node):
     """Every `root` and `file` entry of a _toc.yml tree, in order."""
     if isinstance(node, dict):

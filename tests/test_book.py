@@ -412,3 +412,41 @@ def test_folded_cells_are_named_by_their_visible_text(built, page):
     (MyST-NB's aria-label "Toggle hidden content" is dropped; axe's label-content-name-mismatch)."""
     labelled = soup(page).select('summary[aria-label="Toggle hidden content"]')
     assert not labelled, f"{page}: {len(labelled)} toggles named otherwise than they read"
+
+
+@cache
+def api_objects():
+    """The built book's Python objects (objects.inv): full name -> (kind, its address)."""
+    from sphinx.util.inventory import InventoryFile
+
+    with (HTML / "objects.inv").open("rb") as f:
+        inventory = InventoryFile.load(f, "", posixpath.join)
+    return {
+        name: (kind.removeprefix("py:"), entry[2])
+        for kind, entries in inventory.items()
+        if kind.startswith("py:")
+        for name, entry in entries.items()
+    }
+
+
+def test_package_names_in_the_prose_link_to_the_api(built, chapter):
+    """Every package name a chapter's prose writes as code, and that says which object it is
+    (book/_ext/api_links.py's rule), links to its API entry at least once on the page."""
+    from conftest import book_extension
+
+    target = book_extension("api_links").target
+    objects = api_objects()
+    kinds = {name: kind for name, (kind, _) in objects.items()}
+    article = soup(f"book/{chapter}.html").select_one("article")
+    links = {a["href"] for a in article.select("a[href]")}
+    named, unlinked = set(), []
+    for code in article.select("p code, li code, dd code, td code, figcaption code"):
+        full = target(code.get_text(), kinds)
+        if full is None or code.find_parent(class_=["cell_output", "cell_input"]):
+            continue
+        named.add(full)
+        address = posixpath.relpath(objects[full][1], "book")
+        if address not in links:
+            unlinked.append(f"{code.get_text()!r} -> {full}")
+    assert not unlinked, f"{chapter}: names not linked to the API:\n" + "\n".join(unlinked)
+    assert named, f"{chapter}: the prose names no object of the package"

@@ -16,7 +16,6 @@ CI=true it fails instead (.ci/run installs them).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -29,7 +28,7 @@ import nbformat
 import pytest
 from nntrain.classroom import BEGIN_HIDDEN, BEGIN_SOLUTION, GRADED
 
-from conftest import timings
+from conftest import book_extension, timings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "book" / "_ext" / "pdf_edition.py"
@@ -40,10 +39,7 @@ PROGRAMS = ("xelatex", "latexmk", "xindy", "pdftotext", "pdfinfo")
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("pdf_edition", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return book_extension("pdf_edition")
 
 
 pdf_edition = load_script()

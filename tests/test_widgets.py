@@ -16,6 +16,8 @@ import pytest
 from nntrain import parallel, widgets
 from nntrain.widgets import MAX_FRAMES, slider_figure
 
+from conftest import book_extension
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -572,14 +574,7 @@ def test_a_description_that_is_not_text_is_reported():
 
 @pytest.fixture(scope="module")
 def light_pages():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "light_pages.py"
-    spec = importlib.util.spec_from_file_location("light_pages", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return book_extension("light_pages")
 
 
 def test_the_book_moves_frames_to_image_files_next_to_the_page(sf, light_pages, tmp_path):
@@ -622,17 +617,6 @@ def test_print_panels_are_titled_with_the_labels_and_units_the_page_shows():
 
 
 # --- the book's build: one caption, title first (book/_ext/figures.py, light_pages.py) -----
-
-
-def book_extension(name):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def captioned_figure(*children):
