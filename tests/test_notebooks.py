@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from markdown_it.renderer import RendererHTML
+from myst_parser.config.main import MdParserConfig
+from myst_parser.mdit_to_docutils.base import default_slugify
+from myst_parser.parsers.mdit import create_md_parser
 from nntrain import classroom
 from nntrain.classroom import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION
 
@@ -287,3 +291,123 @@ def test_the_figure_check_finds_figures_and_missing_metadata(tmp_path):
     assert "cell 1: figure name ''" in problems and "cell 1 (unnamed): no alt text" in problems
     assert "cell 3 shows 2 figures" in problems
     assert "cell 4: figure name 'fig-01-loss'" in problems
+
+
+# Links (issue 34): every `[text](#x)` in a chapter's Markdown cells and figure captions names
+# a target the book build resolves (MyST warns on any other, and the build turns warnings into
+# errors): a figure name or a MyST target `(name)=` of any chapter (Sphinx's labels are
+# book-wide), a heading slug of this chapter (levels 1 to 3: myst_heading_anchors), or a row
+# `claim-NN_topic-K` of this chapter's Claims table, K from 1 to the number of `claims.add(`
+# calls in its code (no chapter adds claims in a loop). A link into another chapter,
+# `[text](NN_topic.ipynb#x)`, must name one of that chapter's heading slugs: MyST resolves
+# nothing else after a page's name.
+MYST = create_md_parser(
+    MdParserConfig(enable_extensions=set(CONFIG["parse"]["myst_enable_extensions"])), RendererHTML
+)
+PAGE_LINK = re.compile(r"(\d\d_\w+)\.ipynb#(.+)")
+
+
+def markdown_texts(path):
+    """The Markdown a chapter's page renders: its Markdown cells, then its figure captions."""
+    texts = [source(c) for c in cells(path) if c["cell_type"] == "markdown"]
+    captions = [c.get("metadata", {}).get("mystnb", {}).get("figure", {}) for c in cells(path)]
+    return texts + [str(f["caption"]) for f in captions if f.get("caption")]
+
+
+def tokens(text):
+    """MyST's tokens of ``text``, each block followed by its inline children."""
+    for token in MYST.parse(text):
+        yield token
+        yield from token.children or []
+
+
+def link_targets(path):
+    """``(slugs, labels)`` of a chapter: its heading slugs (MyST's rule, a repeated heading's
+    slug numbered as MyST numbers it) and its figure names and MyST targets."""
+    slugs, labels = [], set()
+    for text in markdown_texts(path):
+        blocks = MYST.parse(text)
+        for heading, inline in zip(blocks, blocks[1:]):
+            if heading.type == "heading_open" and int(heading.tag[1]) <= 3:
+                title = [t.content for t in inline.children if t.type in ("text", "code_inline")]
+                slug = default_slugify("".join(title))
+                i = 1
+                while slug in slugs:
+                    slug, i = f"{slug}-{i}", i + 1
+                slugs.append(slug)
+        labels |= {t.content for t in blocks if t.type == "myst_target"}
+    figures = [c.get("metadata", {}).get("mystnb", {}).get("figure", {}) for c in cells(path)]
+    labels |= {f["name"] for f in figures if f.get("name")}
+    return set(slugs), labels
+
+
+def link_problems(path, chapters=CHAPTERS):
+    """Every `#` link of ``path`` whose target the build would not find, in words."""
+    targets = {p.stem: link_targets(p) for p in chapters}
+    labels = set().union(*(named for _, named in targets.values()))
+    code = "\n".join(source(c) for c in cells(path) if c["cell_type"] == "code")
+    rows = len(re.findall(r"\bclaims\.add\(", code))
+    claims = {f"claim-{path.stem}-{k}" for k in range(1, rows + 1)}
+    problems = []
+    for text in markdown_texts(path):
+        for token in tokens(text):
+            href = MYST.normalizeLinkText(token.attrGet("href") or "")
+            if token.type != "link_open" or "#" not in href:
+                continue
+            page = PAGE_LINK.fullmatch(href)
+            if page and page[2] not in targets.get(page[1], (set(),))[0]:
+                problems.append(f"{href}: not a level 1-3 heading of {page[1]}.ipynb")
+            elif href.startswith("#") and href[1:] not in (targets[path.stem][0] | labels | claims):
+                problems.append(f"{href}: no heading, figure, target or claim row of that name")
+    return problems
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_links_name_targets_that_exist(path):
+    problems = link_problems(path)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_the_link_check_finds_missing_targets(tmp_path):
+    """link_problems on two small notebooks: the link forms that resolve pass, a misspelt or
+    out-of-range target of each kind fails."""
+
+    def markdown(text):
+        return {"cell_type": "markdown", "source": text, "metadata": {}}
+
+    def code(text, name=None):
+        figure = {"figure": {"name": name, "caption": "The loss falls by half."}}
+        return {"cell_type": "code", "source": text, "metadata": {"mystnb": figure} if name else {}}
+
+    good = [
+        "#training-with-noise",
+        "#results-1",
+        "#fig-00-loss",
+        "#tab-00-sizes",
+        "#claim-00_demo-2",
+        "01_other.ipynb#setup",
+        "#fig-01-other",
+    ]
+    bad = [
+        "#results-2",
+        "#detail",
+        "#fig-00-lost",
+        "#claim-00_demo-3",
+        "#claim-01_other-1",
+        "#setup",
+        "01_other.ipynb#fig-01-other",
+        "02_missing.ipynb#setup",
+    ]
+    links = " ".join(f"[here]({href})" for href in good + bad)
+    demo = [
+        markdown("# Demo\n\n## Training, with *noise*\n\n## Results\n\n## Results\n\n#### Detail"),
+        markdown(f"(tab-00-sizes)=\nThe sizes. {links} `[not a link](#nowhere)`"),
+        code("plt.plot(x)\nplt.show()", "fig-00-loss"),
+        code('claims.add("a", source="s")\nclaims.add(\n    "b", source="s")'),
+    ]
+    other = [markdown("## Setup"), code("plt.show()", "fig-01-other")]
+    paths = [tmp_path / "00_demo.ipynb", tmp_path / "01_other.ipynb"]
+    for path, notebook in zip(paths, (demo, other)):
+        path.write_text(json.dumps({"cells": notebook}))
+    problems = link_problems(paths[0], paths)
+    assert [p.split(":")[0] for p in problems] == bad, problems
