@@ -295,6 +295,33 @@ def test_to_html_escapes_and_marks():
     assert c._repr_html_() == page
 
 
+def test_chapter_mentions_in_a_row_link_to_that_chapter_s_page():
+    c = Claims("02_preprocessing")
+    c.add(
+        "Centring helps (single-sign gradients, chapter 1; Chapter 2 here; chapter 12)",
+        source="notes <x>",
+        measured=1,
+        expected=1,
+        verdict="holds",
+    )
+    row = c.to_html().split("<tbody>")[1]
+    assert '<a href="01_activations.html">chapter 1</a>' in row
+    assert "Chapter 2 here" in row and 'href="02_preprocessing.html"' not in row  # its own
+    assert "chapter 12)" in row  # no such chapter: text
+    assert "notes &lt;x&gt;" in row  # still escaped
+
+
+def test_chapter_links_escape_first_and_link_only_the_chapters_given():
+    from nntrain.claims import chapter_links
+
+    assert (
+        chapter_links("chapter 3 <b>", ["03_init"])
+        == '<a href="03_init.html">chapter 3</a> &lt;b&gt;'
+    )
+    assert chapter_links("chapter 3", []) == "chapter 3"
+    assert chapter_links("subchapter 3", ["03_init"]) == "subchapter 3"
+
+
 def test_to_html_formats_numbers():
     c = claims_with(("n", 1234567, 1234567), ("x", 0.123456, (0.1, 0.2)), ("b", True, True))
     page = c.to_html()

@@ -50,6 +50,7 @@ __all__ = [
     "LEDGER_DIR",
     "PRINT_COLUMNS",
     "PRINT_WIDTHS",
+    "chapter_links",
     "html_cells",
     "html_table",
     "Claims",
@@ -110,14 +111,47 @@ def _md_table(rows):
     return "\n".join(lines) + "\n````\n"
 
 
-def html_cells(cells):
-    """``<td>`` cells for one table row, each value as text, escaped.
+#: "chapter 3" or "Chapter 5" in a row's words, linked to that chapter's page in the HTML.
+CHAPTER_MENTION = re.compile(r"\b([Cc]hapter (\d+))\b")
+
+
+def chapter_links(text, chapters=()):
+    """``text`` escaped for HTML, each mention of one of ``chapters`` (their file names,
+    ``03_initialization``) a link to its page in the built book.
+
+    Example:
+        >>> chapter_links("as chapter 3 shows <here>", ["03_initialization"])
+        'as <a href="03_initialization.html">chapter 3</a> shows &lt;here&gt;'
+    """
+    pages = {int(c[:2]): c for c in chapters}
+
+    def link(mention):
+        page = pages.get(int(mention[2]))
+        return f'<a href="{page}.html">{mention[1]}</a>' if page else mention[1]
+
+    return CHAPTER_MENTION.sub(link, html.escape(str(text)))
+
+
+def html_cells(cells, chapters=()):
+    """``<td>`` cells for one table row, each value as text, escaped, its mentions of
+    ``chapters`` linked (see :func:`chapter_links`).
 
     Example:
         >>> html_cells((1, "<b>"))
         '<td>1</td><td>&lt;b&gt;</td>'
     """
-    return "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+    return "".join(f"<td>{chapter_links(c, chapters)}</td>" for c in cells)
+
+
+def _other_chapters(chapter):
+    """The book's chapters other than ``chapter``, or none where the package is installed
+    without its book (on Colab the table has no chapter pages to link to)."""
+    from .classroom import ClassroomError, chapters
+
+    try:
+        return [c for c in chapters() if c != chapter]
+    except ClassroomError:
+        return []
 
 
 def html_table(css_class, head, rows):
@@ -309,10 +343,10 @@ class Claims:
 
     def to_html(self):
         """The table as HTML (one row per claim)."""
-        body = []
+        body, chapters = [], _other_chapters(self.chapter)
         for i, r in enumerate(self.rows, 1):
             anchor = f' id="{self.anchor(i)}"' if self.chapter else ""
-            body.append(f"<tr{anchor}>{html_cells(self._cells(r))}</tr>")
+            body.append(f"<tr{anchor}>{html_cells(self._cells(r), chapters)}</tr>")
         return html_table("nntrain-claims", PRINT_COLUMNS, body)
 
     def _repr_html_(self):
@@ -470,7 +504,8 @@ class Ledger:
                     r["why"],
                     r["favourable"],
                 )
-                body.append(f"<tr><td>{link}</td>{html_cells(cells)}</tr>")
+                others = [c for c in titles if c != chapter]
+                body.append(f"<tr><td>{link}</td>{html_cells(cells, others)}</tr>")
         return html_table("nntrain-ledger", head, body)
 
     def _repr_html_(self):
