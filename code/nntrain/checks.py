@@ -1043,7 +1043,7 @@ def check_reinit(fix, nets, *, seed=0, band=2.5, tol=0.08):
     r"""Grade a fix for deep nets whose initialization is broken.
 
     ``fix(net, rng)`` must re-draw, in place and from ``rng`` only, the weights of a
-    reference :class:`~nntrain.reference.FullyConnectedNet` (hidden nonlinearity
+    reference :class:`~nntrain.reference.fc_net.FullyConnectedNet` (hidden nonlinearity
     ``net.activation``) and set its biases to 0, so that the signal keeps its size through
     the depth. For each net of ``nets`` and two of the grader's own (a ReLU and a tanh net
     whose layers change width, with biases far from 0), the check calls the fix on a copy

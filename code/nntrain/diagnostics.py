@@ -15,7 +15,7 @@ with respect to its output, then summarizes each layer:
 * ``grad_std``: the standard deviation of :math:`\\partial L / \\partial h`, the gradient
   arriving at the layer's output (when targets are given).
 
-It works on the reference :class:`~nntrain.reference.FullyConnectedNet` and, through forward
+It works on the reference :class:`~nntrain.reference.fc_net.FullyConnectedNet` and, through forward
 hooks, on any ``torch.nn.Module`` whose nonlinearities are modules (``nn.Tanh``,
 ``nn.ReLU``, ..., and this package's :mod:`nntrain.torch` activations): each such module is
 one layer. Used by the chapters on activations, initialization and batch normalization.
@@ -210,7 +210,7 @@ def _record_torch(model, X, y, training):
 
 def _torch_loss(model, X, y):
     """Run the forward pass (the hooks record it); the loss when there are targets ``y``:
-    the net's own for :class:`nntrain.torch.FullyConnectedNet`, else cross-entropy."""
+    the net's own for :class:`nntrain.torch.fc_net.FullyConnectedNet`, else cross-entropy."""
     if isinstance(model, TorchNet):
         scores = model(X.to(model.params["W1"].dtype))
         return None if y is None else TORCH_LOSSES[model.loss_name].apply(scores, y)
@@ -232,7 +232,7 @@ def record(model, X, y=None, *, training=False):
     """Run ``model`` on the batch ``X`` and record every hidden nonlinearity.
 
     Args:
-        model: a reference :class:`~nntrain.reference.FullyConnectedNet` (with NumPy
+        model: a reference :class:`~nntrain.reference.fc_net.FullyConnectedNet` (with NumPy
             ``X``), or any ``torch.nn.Module`` (with a tensor ``X``) whose nonlinearities
             are modules; each call of such a module is one layer, in the order of the
             forward pass.

@@ -1,8 +1,8 @@
 """One adapter for a model of either kind: what the package's services need of a model.
 
 A model is a cs231n-style model of NumPy arrays (a ``params`` dict and ``loss(X, y=None)``
-returning the scores, or ``(loss, grads)``: :class:`nntrain.reference.FullyConnectedNet`),
-or a ``torch.nn.Module``: :class:`nntrain.torch.FullyConnectedNet`, with the same
+returning the scores, or ``(loss, grads)``: :class:`nntrain.reference.fc_net.FullyConnectedNet`),
+or a ``torch.nn.Module``: :class:`nntrain.torch.fc_net.FullyConnectedNet`, with the same
 interface, or any module mapping inputs to class scores, trained on the softmax
 cross-entropy by autograd. :func:`adapt` wraps either kind in one interface, and is the one
 place in the package that tells them apart; the training loop (:mod:`nntrain.train`), the
@@ -268,7 +268,7 @@ class ReferenceModel(Arrays):
 
 class TorchModel:
     """The adapter of a ``torch.nn.Module``: the cs231n interface when it has one
-    (:class:`nntrain.torch.FullyConnectedNet`, whose weights are ``(D_in, D_out)``), else
+    (:class:`nntrain.torch.fc_net.FullyConnectedNet`, whose weights are ``(D_in, D_out)``), else
     ``model(X)`` giving class scores, trained on the softmax cross-entropy by autograd
     (``(D_out, D_in, ...)`` weights). The parameters of such a module that do not require
     gradients (``requires_grad=False``: frozen) are not trained; the flat vector holds

@@ -19,8 +19,8 @@ __all__ = [
     "training_curves",
 ]
 
-#: The colours of classes and curves: Okabe and Ito's colour-blind-safe palette, with the four
-#: colours that were too faint on white (orange 2.3:1, sky blue 2.3:1, yellow 1.3:1) or
+#: The colours of classes and curves, from Okabe and Ito's colour-blind-safe palette, with the
+#: four colours that were too faint on white (orange 2.3:1, sky blue 2.3:1, yellow 1.3:1) or
 #: invisible on the book's dark theme (black) replaced by the colours of the same roles that
 #: stay at least 3:1 against both backgrounds and, among those, lie farthest apart from the
 #: other colours for normal vision and for each common colour-vision deficiency (protanopia,
@@ -28,6 +28,9 @@ __all__ = [
 #: (tests/test_plots.py computes both).
 PALETTE = ["#0072B2", "#D87747", "#009E73", "#CC79A7", "#0094FF", "#D55E00", "#86602D", "#666666"]
 
+#: The book's matplotlib settings (rcParams), applied by :func:`use_style`. White
+#: backgrounds (readable in dark mode), 10-point text (11 for axes titles) and
+#: :data:`PALETTE` as the colour cycle.
 STYLE = {
     "figure.facecolor": "white",
     "axes.facecolor": "white",

@@ -54,8 +54,8 @@ __all__ = [
 
 #: Whole numbers up to this are declared constants (counts, small formula constants).
 SMALL = 10
-#: Facts the prose may quote without a cell printing them: sizes of data sets and inputs
-#: that are not measurements. Each entry says what it is.
+#: Facts the prose may quote without a cell printing them (sizes of data sets and inputs
+#: that are not measurements). Each entry says what it is.
 CONSTANTS = {
     1_797: "images in scikit-learn's digits",
     3_072: "inputs of a 32x32x3 image (CIFAR-10)",

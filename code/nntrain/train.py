@@ -2,8 +2,8 @@
 
 A model is anything with the cs231n interface: a dict-like ``params`` and a method
 ``loss(X, y=None)`` returning the scores, or ``(loss, grads)`` with one gradient per entry of
-``params``. Both :class:`nntrain.reference.FullyConnectedNet` and
-:class:`nntrain.torch.FullyConnectedNet` qualify, so every chapter trains with this loop.
+``params``. Both :class:`nntrain.reference.fc_net.FullyConnectedNet` and
+:class:`nntrain.torch.fc_net.FullyConnectedNet` qualify, so every chapter trains with this loop.
 Any other ``torch.nn.Module`` that maps inputs to class scores trains too: its parameters
 are ``named_parameters()`` and its loss is the softmax cross-entropy, differentiated by
 autograd.
@@ -21,7 +21,7 @@ is updated by the NumPy rules, a torch model by their twins in :mod:`nntrain.tor
 the same math, so the two kinds of model follow the same trajectory.
 
 With ``max_norm=c`` every weight matrix is projected after every update, each unit's
-incoming weights onto the ball of radius ``c`` (:func:`nntrain.reference.max_norm`,
+incoming weights onto the ball of radius ``c`` (:func:`nntrain.reference.penalties.max_norm`,
 Srivastava et al. 2014); the adapter knows where a model keeps its weight matrices and in
 which layout.
 
@@ -41,7 +41,7 @@ gradients, switching modes, copying the state) lives in the adapter of :mod:`nnt
 the loop itself is written once, cut as cs231n's ``Solver`` is (set-up, a step per
 minibatch, the end of an epoch), with hooks for what varies from run to run: a learning-rate
 ``schedule`` per iteration, a ``stop`` condition, the max-norm projection and the
-update-ratio recorder. :func:`nntrain.babysit.lr_range_test` is one call of it.
+update-ratio recorder. :func:`nntrain.babysit.lr_range.lr_range_test` is one call of it.
 """
 
 from __future__ import annotations
@@ -177,8 +177,8 @@ def train(
     ``keep_best`` the parameters of the best epoch (highest validation accuracy, or lowest
     validation loss for regression) are restored at the end, as in the cs231n ``Solver``.
 
-    The loop is cut as ``Solver`` is: the set-up, one step per minibatch (:func:`_step`:
-    loss and gradients, the update), the end of an epoch (:func:`_end_of_epoch`:
+    The loop is cut as ``Solver`` is: the set-up, one step per minibatch (``_step``:
+    loss and gradients, the update), the end of an epoch (``_end_of_epoch``:
     measurements, the best epoch, ``until``), and hooks around each update: the
     learning-rate ``schedule``, the ``max_norm`` projection and the update-ratio recorder.
 
@@ -214,11 +214,11 @@ def train(
             that ranks runs by validation accuracy alone.
         max_norm: None (default), or the radius :math:`c > 0` of a max-norm constraint:
             after every update, every unit's incoming weight vector that has grown beyond
-            norm ``c`` is scaled back to it (:func:`nntrain.reference.max_norm`, Srivastava
-            et al. 2014). The weight matrices are the ``params`` named ``W...``
-            of a reference model and of :class:`nntrain.torch.FullyConnectedNet` (layout
+            norm ``c`` is scaled back to it (:func:`nntrain.reference.penalties.max_norm`,
+            Srivastava et al. 2014). The weight matrices are the ``params`` named ``W...``
+            of a reference model and of :class:`nntrain.torch.fc_net.FullyConnectedNet` (layout
             ``(D_in, D_out)``: the columns), or every ``nn.Linear`` weight (its rows) and
-            :class:`nntrain.torch.Affine` weight of another ``nn.Module``; biases and batch
+            :class:`nntrain.torch.layers.Affine` weight of another ``nn.Module``; biases and batch
             normalization's :math:`\\gamma`, :math:`\\beta` are left alone.
         record_update_ratio: record every parameter's update-to-weight ratio at every
             iteration in ``History.update_ratio`` (off by default, which leaves the loop as
@@ -235,7 +235,7 @@ def train(
         schedule: None, or a function of the iteration :math:`t = 0, 1, \\dots` (the number
             of updates taken so far) giving the learning rate of update :math:`t`, in place
             of the config's (e.g. the growing rate of
-            :func:`nntrain.babysit.lr_range_test`).
+            :func:`nntrain.babysit.lr_range.lr_range_test`).
         stop: None, or a function of the :class:`History`, called after every
             iteration's loss is recorded and before its update; training stops when it
             returns True (before that update).

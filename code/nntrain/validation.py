@@ -187,9 +187,9 @@ class Constraint:
     """A rule for one argument, declared as data. :meth:`check` raises
     :class:`InvalidArgument` in one format: ``{name} must be {kind}, got {type}`` when the
     type is wrong, ``{name} must be {bounds}, got {value}`` when the value is. With
-    ``none=True``, ``None`` passes too. Subclasses say what passes (:meth:`is_kind`,
-    :meth:`is_good`), in words (:meth:`kind`, :meth:`bounds`), and give a few values that
-    fail (:meth:`bad_values`, for the tests generated from the declarations)."""
+    ``none=True``, ``None`` passes too. Subclasses say what passes (``is_kind``,
+    ``is_good``), in words (``kind``, ``bounds``), and give a few values that fail
+    (``bad_values``, for the tests generated from the declarations)."""
 
     def __init__(self, *, none=False):
         self.none = none
@@ -657,7 +657,7 @@ def array(name: str, x, *, ndim=None, min_ndim=None, floating=True, finite=False
 
 
 def ndarray(name: str, x, **checks):
-    """:func:`array` for the NumPy reference: ``x`` must be a NumPy array."""
+    """:func:`~nntrain.validation.array` for the NumPy reference: ``x`` must be a NumPy array."""
     if _trust.on:
         return x
     if not isinstance(x, np.ndarray):
@@ -669,7 +669,7 @@ def ndarray(name: str, x, **checks):
 
 
 def tensor(name: str, x, **checks):
-    """:func:`array` for the PyTorch twin: ``x`` must be a torch tensor."""
+    """:func:`~nntrain.validation.array` for the PyTorch twin: ``x`` must be a torch tensor."""
     if _trust.on:
         return x
     if not is_tensor(x):
@@ -1073,8 +1073,9 @@ def update_inputs(w, dw, config, kind, defaults, state):
 
 BN_MODES = ("train", "test")
 
-#: What :func:`batchnorm_forward` reads from (and writes to) ``bn_param``: the running
-#: statistics are arrays of the input's kind, checked against it (:func:`running_stat`).
+#: What :func:`~nntrain.reference.normalization.batchnorm_forward` reads from (and writes to)
+#: ``bn_param``: the running statistics are arrays of the input's kind, checked against it
+#: (:func:`running_stats`).
 BN_PARAM = {
     "mode": Options(*BN_MODES),
     "eps": NON_NEGATIVE,
@@ -1169,7 +1170,8 @@ def bn_inputs(x, gamma, beta, bn_param, kind):
 
 
 def bn_cache(cache):
-    """A cache of :func:`batchnorm_forward`: a dict with a ``mode``."""
+    """A cache of :func:`~nntrain.reference.normalization.batchnorm_forward`: a dict with a
+    ``mode``."""
     if not (isinstance(cache, dict) and cache.get("mode") in BN_MODES):
         raise InvalidArgument(
             "cache must be the dict returned by batchnorm_forward, got "
@@ -1355,8 +1357,8 @@ def function(name, f, wanted):
 # ------------------------------------ dropout and weight penalties (both trees)
 
 
-#: What :func:`dropout_forward` reads from ``dropout_param`` (the mask is an array of the
-#: input's kind, checked against it).
+#: What :func:`~nntrain.reference.dropout.dropout_forward` reads from ``dropout_param`` (the
+#: mask is an array of the input's kind, checked against it).
 DROPOUT_PARAM = {
     "mode": Options(*BN_MODES),
     "p": KEEP,
@@ -1406,8 +1408,8 @@ def dropout_settings(dropout_param, x, kind):
 
 
 def dropout_cache(cache):
-    """A cache of :func:`dropout_forward`: the pair ``(mask, shape)``, ``mask`` ``None`` in
-    test mode."""
+    """A cache of :func:`~nntrain.reference.dropout.dropout_forward`: the pair
+    ``(mask, shape)``, ``mask`` ``None`` in test mode."""
     if not (isinstance(cache, tuple) and len(cache) == 2 and isinstance(cache[1], tuple)):
         raise InvalidArgument(
             "cache must be the (mask, shape) pair returned by dropout_forward, got "

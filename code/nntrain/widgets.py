@@ -76,7 +76,7 @@ _occurrences: dict[str, int] = {}
 #: The most panels a print form (``print_frames``) may have.
 MAX_PRINT_FRAMES = 12
 
-#: The width of the printed page's text, in inches (A4 with the LaTeX build's margins): a
+#: The width of the printed page's text in inches, A4 with the LaTeX build's margins. A
 #: print form puts as many frames side by side as fit at about half their size or more.
 PRINT_TEXT_WIDTH = 6.3
 
@@ -240,7 +240,7 @@ class SliderFigure:
 
     @property
     def frames(self):
-        """Every frame: a dict from each key, in grid order, to its PNG bytes. Draws the
+        """Every frame, as a dict from each key (in grid order) to its PNG bytes. Draws the
         frames not drawn yet, in parallel where it can (see :mod:`nntrain.parallel`)."""
         missing = [key for key in self.keys if key not in self._frames]
         with frozen_heap():

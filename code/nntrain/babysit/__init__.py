@@ -6,16 +6,19 @@ check the loss at initialization, check that regularization raises it, overfit a
 subset, check that the examples of a batch do not mix, find a learning rate that makes
 progress; then, while training, watch the ratio of the updates to the weights and the
 first layer's weights. This package runs them on any classifier a reader brings (a plain
-``torch.nn.Module``, :class:`nntrain.torch.FullyConnectedNet` or
-:class:`nntrain.reference.FullyConnectedNet`) and gives verdicts:
+``torch.nn.Module``, :class:`nntrain.torch.fc_net.FullyConnectedNet` or
+:class:`nntrain.reference.fc_net.FullyConnectedNet`) and gives verdicts:
 
-* :func:`checklist` runs the checks, each in the mode (training or test) its question is
-  about, and returns a :class:`Report` of :class:`Check` results, each a pass, a
-  warning, a failure or n/a (a text table with ``print``, an HTML table in a notebook);
-  :mod:`nntrain.babysit.steps` says what each check measures and why its threshold;
-* :func:`lr_range_test`: the learning-rate range test (Smith 2017; fastai's ``lr_find``);
-* :func:`first_layer_images` and :func:`roughness`: the first layer's weights as images,
-  and a number for how noisy they are;
+* :func:`~nntrain.babysit.steps.checklist` runs the checks, each in the mode (training or test) its
+  question is about, and returns a :class:`~nntrain.babysit.report.Report` of
+  :class:`~nntrain.babysit.report.Check` results, each a pass, a warning, a failure or n/a (a text
+  table with ``print``, an HTML table in a notebook); :mod:`nntrain.babysit.steps` says what each
+  check measures and why its threshold;
+* :func:`~nntrain.babysit.lr_range.lr_range_test`: the learning-rate range test (Smith 2017;
+  fastai's ``lr_find``);
+* :func:`~nntrain.babysit.filters.first_layer_images` and
+  :func:`~nntrain.babysit.filters.roughness`: the first layer's weights as images, and a number for
+  how noisy they are;
 * the update-to-weight ratio is recorded by the training loop,
   ``nntrain.train.train(..., record_update_ratio=True)``.
 

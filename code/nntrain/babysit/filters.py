@@ -39,7 +39,7 @@ def first_layer_images(model, shape=(8, 8)):
     The first weight matrix is the reference layout ``(D_in, D_out)``, whose column ``j``
     holds unit ``j``'s weights: ``params["W1"]`` of both trees' ``FullyConnectedNet``;
     for another ``torch.nn.Module``, its first ``nn.Linear`` (stored ``(D_out, D_in)``:
-    row ``j``) or :class:`nntrain.torch.Affine`, in the order of ``model.modules()``.
+    row ``j``) or :class:`nntrain.torch.layers.Affine`, in the order of ``model.modules()``.
 
     Args:
         model: a reference or torch model (see :mod:`nntrain.train`).

@@ -33,7 +33,7 @@ The run is one call of :func:`nntrain.train.train` on a copy of the model, with 
 the growing rate as its ``schedule``, and the smoothed loss as its ``stop`` condition.
 
 Used in chapter 6 (babysitting the learning process) and by
-:func:`nntrain.babysit.checklist`.
+:func:`nntrain.babysit.steps.checklist`.
 """
 
 from __future__ import annotations

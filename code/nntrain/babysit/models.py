@@ -117,9 +117,10 @@ def balanced_sample(rng, y, size):
 
 
 def float64_copy(model):
-    """A deep copy of ``model`` in float64 and its adapter (:meth:`double`: a torch module
-    by ``.double()``, on the CPU if it was on Apple's MPS, which has no float64; a reference
-    model by its ``params`` and ``dtype``)."""
+    """A deep copy of ``model`` in float64 and its adapter, converted by the adapter's
+    ``double``: a torch module by ``.double()``, on the CPU if it was on Apple's MPS, which has
+    no float64 (:meth:`nntrain.models.TorchModel.double`); a reference model by its ``params``
+    and ``dtype`` (:meth:`nntrain.models.ReferenceModel.double`)."""
     twin = copy.deepcopy(model)
     adapt(twin).double()
     return twin, adapt(twin)

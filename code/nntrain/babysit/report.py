@@ -1,4 +1,4 @@
-"""The verdicts of :func:`nntrain.babysit.checklist`: one :class:`Check` per step, gathered
+"""The verdicts of :func:`nntrain.babysit.steps.checklist`: one :class:`Check` per step, gathered
 in a :class:`Report` that prints as a text table and shows as an HTML table in a notebook."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 VERDICTS = {True: "pass", False: "FAIL", None: "n/a"}
-#: The verdict of a check that passed with a warning: a plausible number that is suspicious.
+#: The verdict of a check that passed with a warning (a plausible number that is suspicious).
 WARN = "warn"
 
 
@@ -63,7 +63,7 @@ class Check:
 
 
 class Report:
-    """The checks of one :func:`~nntrain.babysit.checklist` run, in order.
+    """The checks of one :func:`~nntrain.babysit.steps.checklist` run, in order.
 
     ``report["initial_loss"]`` is the :class:`Check` of that name, ``report.passed`` is
     True when no check failed (checks that do not apply, and warnings, do not count),

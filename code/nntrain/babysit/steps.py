@@ -2,7 +2,7 @@ r"""The babysitting checklist: the checks to run before a long training run, wit
 
 CS231n's notes on babysitting the learning process, and Karpathy's *A Recipe for Training
 Neural Networks* (2019), ask for the same few checks before any tuning; each is one
-:class:`~nntrain.babysit.Check` here, by name, asked in the mode its question is about
+:class:`~nntrain.babysit.report.Check` here, by name, asked in the mode its question is about
 (the report states it). A check passes, fails, does not apply (n/a), or passes with a
 warning (``"warn"``): a plausible number that is suspicious, with its likely cause.
 
@@ -73,7 +73,7 @@ warning (``"warn"``): a plausible number that is suspicious, with its likely cau
     judged with its batch normalizations on their running statistics, and the
     influence of the batch's statistics is reported beside the verdict, as expected.
 ``learning_rate``
-    A learning-rate range test (:func:`~nntrain.babysit.lr_range_test`, SGD with
+    A learning-rate range test (:func:`~nntrain.babysit.lr_range.lr_range_test`, SGD with
     momentum 0.9, batches of 64, 100 steps) from :data:`LR_SEEDS` (3) seeds: passes
     when the smoothed loss falls by at least 5% (:data:`LR_LOSS_FALL`) in every run and
     the suggestions lie within :data:`LR_SPREAD` (1) decade of each other. Measured on
@@ -192,7 +192,8 @@ GRADIENT_TOLERANCE = 1e-5
 
 
 def checklist(model, data, *, num_classes=None, seed=0):
-    """Run the babysitting checks on a classifier; return their :class:`Report`.
+    """Run the babysitting checks on a classifier; return their
+    :class:`~nntrain.babysit.report.Report`.
 
     The checks (see the module docstring for what each measures, in which mode, and why
     its threshold): ``initial_loss``, ``regularization_raises_loss``, ``overfit_small``,
@@ -204,8 +205,8 @@ def checklist(model, data, *, num_classes=None, seed=0):
         model: a classifier: a plain ``torch.nn.Module`` mapping a batch of inputs to class
             scores ``(N, C)`` (trained on the softmax cross-entropy; inputs arrive as
             tensors of its parameters' dtype, so a model of tokens casts them to ``long``
-            itself), :class:`nntrain.torch.FullyConnectedNet` or
-            :class:`nntrain.reference.FullyConnectedNet` (with ``loss="softmax"`` or
+            itself), :class:`nntrain.torch.fc_net.FullyConnectedNet` or
+            :class:`nntrain.reference.fc_net.FullyConnectedNet` (with ``loss="softmax"`` or
             ``"svm"``).
         data: the dict of splits every chapter uses; the checks use its training split
             ``X_train``, ``y_train`` (NumPy arrays, labels in ``[0, C)``).
@@ -214,7 +215,7 @@ def checklist(model, data, *, num_classes=None, seed=0):
         seed: seed of every draw (subsets, minibatch order, dropout masks).
 
     Returns:
-        A :class:`~nntrain.babysit.Report`: print it for a text table, or let a notebook
+        A :class:`~nntrain.babysit.report.Report`: print it for a text table, or let a notebook
         show it as an HTML table.
 
     Raises:

@@ -36,9 +36,9 @@ Parameters travel as one flat float64 vector (:mod:`~nntrain.landscape.params`):
 :func:`~nntrain.landscape.params.loss_at` and
 :func:`~nntrain.landscape.params.batch_gradient` wrap a model as a function of that vector
 (or of a batch of example indices). The model is a reference
-:class:`~nntrain.reference.FullyConnectedNet` (or any cs231n-style model: a ``params`` dict
+:class:`~nntrain.reference.fc_net.FullyConnectedNet` (or any cs231n-style model: a ``params`` dict
 of NumPy arrays and ``loss(X, y) -> (loss, grads)``), its twin
-:class:`nntrain.torch.FullyConnectedNet`, or any ``torch.nn.Module`` mapping inputs to class
+:class:`nntrain.torch.fc_net.FullyConnectedNet`, or any ``torch.nn.Module`` mapping inputs to class
 scores (:mod:`nntrain.models` adapts each kind). Every tool that evaluates a
 model leaves its parameters, its running statistics and its mode as they were.
 

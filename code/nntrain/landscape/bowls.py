@@ -32,7 +32,7 @@ __all__ = [
     "momentum_max_step",
 ]
 
-#: A condition number: the ratio of the largest eigenvalue to the smallest, >= 1.
+#: A condition number, the ratio of the largest eigenvalue to the smallest (>= 1).
 CONDITION = Interval(Real, 1, None, closed="left")
 
 

@@ -23,7 +23,7 @@ def flatten_params(params):
     with ``gamma{i}, beta{i}`` after ``b{i}`` under batch normalization), each array in C
     order (row after row of a ``(D_in, D_out)`` weight); a torch module's
     ``named_parameters()`` (the same names and order for
-    :class:`nntrain.torch.FullyConnectedNet`, so twins give equal vectors); a dict or list
+    :class:`nntrain.torch.fc_net.FullyConnectedNet`, so twins give equal vectors); a dict or list
     of NumPy arrays in its own order.
 
     Args:
@@ -60,7 +60,7 @@ def loss_at(model, X, y):
     and puts the parameters (and running statistics, and mode) back, so the model is never
     left changed. The objective is the one training minimizes, in training mode: the
     reference net's ``loss(X, y)[0]`` (data loss plus L2 penalty, batch normalization with
-    the batch's statistics), the same for :class:`nntrain.torch.FullyConnectedNet`, softmax
+    the batch's statistics), the same for :class:`nntrain.torch.fc_net.FullyConnectedNet`, softmax
     cross-entropy on the outputs for any other ``nn.Module``. A model with dropout gives a
     different value at every call: remove it, or write a ``loss_fn`` of your own.
 

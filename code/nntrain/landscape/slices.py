@@ -110,7 +110,7 @@ def filter_normalized_direction(params, rng, *, layout=None):
             filter is a column of a ``(D_in, D_out)`` weight, the slices along the last
             axis), ``"out_in"`` (a filter is a slice along axis 0, PyTorch's ``(D_out, D_in,
             ...)``). None picks it from the kind: ``"out_in"`` for a torch module other
-            than :class:`nntrain.torch.FullyConnectedNet`, ``"in_out"`` for this package's
+            than :class:`nntrain.torch.fc_net.FullyConnectedNet`, ``"in_out"`` for this package's
             nets and for dicts and lists of arrays.
 
     Returns:

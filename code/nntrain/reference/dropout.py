@@ -25,7 +25,7 @@ the identity, unchanged by dropout. The backward pass applies the same mask.
 * TensorFlow 1's ``tf.nn.dropout(x, keep_prob)``: the probability of keeping, the same.
 * PyTorch's ``nn.Dropout(p=0.5)`` and ``F.dropout(x, p)``, Keras's ``Dropout(rate)``, d2l's
   ``dropout_layer(X, dropout)``: the probability of *dropping*, :math:`1 - p` here
-  (:class:`nntrain.torch.Dropout` takes it so, to drop into a PyTorch model).
+  (:class:`nntrain.torch.dropout.Dropout` takes it so, to drop into a PyTorch model).
 
 All of them scale the kept units by ``1 / keep probability`` in training.
 

@@ -35,8 +35,8 @@ __all__ = [
     "set_up",
 ]
 
-#: Nonlinearities a hidden layer may use, by name: ``(forward, backward)``. The network
-#: calls ``forward(h)`` alone, so hyperparameters (the leaky ReLU's slope, the ELU's
+#: Nonlinearities a hidden layer may use, by name, each a pair ``(forward, backward)``. The
+#: network calls ``forward(h)`` alone, so hyperparameters (the leaky ReLU's slope, the ELU's
 #: ``alpha``) keep their defaults.
 ACTIVATIONS = {
     "relu": (relu_forward, relu_backward),
@@ -49,7 +49,7 @@ ACTIVATIONS = {
 }
 #: Losses the network may be trained with, by name.
 LOSSES = {"softmax": softmax_loss, "svm": svm_loss, "l2": l2_loss, "l1": l1_loss}
-#: Penalties on the weights, by name: ``penalty(w, reg, l1_ratio) -> (loss, dw)``.
+#: Penalties on the weights, by name, each ``penalty(w, reg, l1_ratio) -> (loss, dw)``.
 PENALTIES = {
     "l2": lambda w, reg, l1_ratio: l2_penalty(w, reg),
     "l1": lambda w, reg, l1_ratio: l1_penalty(w, reg),

@@ -234,7 +234,7 @@ def normal(shape, std, *, rng):
     r"""Weights drawn from :math:`\mathcal{N}(0, \mathrm{std}^2)`, a scale chosen by hand.
 
     This is the ``weight_scale * standard normal`` start of
-    :class:`nntrain.reference.FullyConnectedNet`; the schemes below choose ``std`` from the
+    :class:`nntrain.reference.fc_net.FullyConnectedNet`; the schemes below choose ``std`` from the
     fans instead.
 
     Args:

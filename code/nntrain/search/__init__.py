@@ -3,28 +3,31 @@ refinement, many trials trained at once, and Optuna studies that survive interru
 
 The pieces, one module each:
 
-* :mod:`nntrain.search.spaces`: the dimensions of a search space (:class:`LogUniform`,
-  :class:`Uniform`, :class:`IntUniform`, :class:`Choice`) and the two classic strategies,
-  :func:`grid_search` and :func:`random_search`, which return trials in one format.
-* :mod:`nntrain.search.refine`: coarse to fine; :func:`narrow` a space around the best
-  trials, :func:`edge_warnings` when a best value sits at the edge of its range, and
-  :func:`widen` to move that edge.
-* :mod:`nntrain.search.batched`: :func:`train_batched` trains K networks that differ in
-  learning rate, ``reg`` and ``weight_scale`` in one batched computation (the math of the
-  stacked nets is :mod:`nntrain.search.stacked`), stopping each diverging trial by the rule
-  of :func:`should_stop` (it then leaves the computation); :func:`resume_batched` trains
-  them further.
+* :mod:`nntrain.search.spaces`: the dimensions of a search space
+  (:class:`~nntrain.search.spaces.LogUniform`, :class:`~nntrain.search.spaces.Uniform`,
+  :class:`~nntrain.search.spaces.IntUniform`, :class:`~nntrain.search.spaces.Choice`) and the two
+  classic strategies, :func:`~nntrain.search.spaces.grid_search` and
+  :func:`~nntrain.search.spaces.random_search`, which return trials in one format.
+* :mod:`nntrain.search.refine`: coarse to fine; :func:`~nntrain.search.refine.narrow` a space around
+  the best trials, :func:`~nntrain.search.refine.edge_warnings` when a best value sits at the edge
+  of its range, and :func:`~nntrain.search.refine.widen` to move that edge.
+* :mod:`nntrain.search.batched`: :func:`~nntrain.search.batched.train_batched` trains K networks
+  that differ in learning rate, ``reg`` and ``weight_scale`` in one batched computation (the math of
+  the stacked nets is :mod:`nntrain.search.stacked`), stopping each diverging trial by the rule of
+  :func:`~nntrain.search.batched.should_stop` (it then leaves the computation);
+  :func:`~nntrain.search.batched.resume_batched` trains them further.
 * :mod:`nntrain.search.halving`: multi-fidelity search with their schedules
-  (:func:`halving_schedule`, :func:`hyperband_schedule`) and the trial-epochs they spend.
-  :func:`halve` runs successive halving (Jamieson & Talwalkar 2016) with any trainer given
-  as a ``fit`` function: :func:`batched_fit` resumes batched trials from rung to rung,
-  :func:`train_fit` trains any model of either tree with :func:`nntrain.train.train`.
-  :func:`successive_halving` and :func:`hyperband` (Li et al. 2018) run them over batched
-  trials.
-* :mod:`nntrain.search.study`: :func:`optuna_objective` (built on :func:`suggest`) and
-  :func:`create_study`, to run a search with Optuna, stored in an SQLite file that can be
-  resumed and shared by several worker processes. Optuna is imported only when these are
-  called.
+  (:func:`~nntrain.search.halving.halving_schedule`,
+  :func:`~nntrain.search.halving.hyperband_schedule`) and the trial-epochs they spend.
+  :func:`~nntrain.search.halving.halve` runs successive halving (Jamieson & Talwalkar 2016) with any
+  trainer given as a ``fit`` function: :func:`~nntrain.search.halving.batched_fit` resumes batched
+  trials from rung to rung, :func:`~nntrain.search.halving.train_fit` trains any model of either
+  tree with :func:`nntrain.train.train`. :func:`~nntrain.search.halving.successive_halving` and
+  :func:`~nntrain.search.halving.hyperband` (Li et al. 2018) run them over batched trials.
+* :mod:`nntrain.search.study`: :func:`~nntrain.search.study.optuna_objective` (built on
+  :func:`~nntrain.search.study.suggest`) and :func:`~nntrain.search.study.create_study`, to run a
+  search with Optuna, stored in an SQLite file that can be resumed and shared by several worker
+  processes. Optuna is imported only when these are called.
 
 Random rather than grid search, and ranges on a log scale, follow Bergstra & Bengio (2012),
 *Random search for hyper-parameter optimization*, JMLR 13.

@@ -48,7 +48,7 @@ __all__ = [
 
 #: The hyperparameters a trial of :func:`train_batched` may set, with the value a missing
 #: key takes (the defaults of :func:`nntrain.train.train` and
-#: :class:`nntrain.reference.FullyConnectedNet`).
+#: :class:`nntrain.reference.fc_net.FullyConnectedNet`).
 TRIAL_KEYS = {"learning_rate": 1e-2, "reg": 0.0, "weight_scale": 1e-2}
 
 #: The rules of a trial's values.
@@ -139,7 +139,7 @@ class TrialResult:
             ``best_epoch`` is the epoch of the highest validation accuracy; ``seconds`` is
             the wall-clock time of the whole batched run, shared by all its trials.
         params: the final parameters, NumPy arrays keyed ``W1, b1, ..., WL, bL`` as in
-            :class:`nntrain.reference.FullyConnectedNet` (no best-epoch restore).
+            :class:`nntrain.reference.fc_net.FullyConnectedNet` (no best-epoch restore).
         stopped: whether the trial stopped early (see :func:`should_stop`).
         stop_iteration: the iteration (counted from 1) whose loss stopped it, or None.
         stop_reason: why it stopped, in words; empty when it did not.
@@ -163,7 +163,7 @@ class TrialResult:
         return max(self.history.val_acc, default=math.nan)
 
     def net(self):
-        """The trained network as a :class:`nntrain.reference.FullyConnectedNet` holding
+        """The trained network as a :class:`nntrain.reference.fc_net.FullyConnectedNet` holding
         copies of ``params`` (with the trial's ``reg``), ready for ``loss``,
         :func:`nntrain.train.accuracy` or more training."""
         from ..reference.fc_net import FullyConnectedNet

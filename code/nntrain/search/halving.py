@@ -396,14 +396,14 @@ def train_fit(data, build, **train_args):
     either tree: each trial is trained on its own.
 
     In the first rung, ``build(trial)`` makes the trial's model (say a
-    :class:`nntrain.reference.FullyConnectedNet` or a :class:`nntrain.torch.FullyConnectedNet`
-    with the trial's ``weight_scale``), and ``train`` trains it with ``train_args`` and the
-    trial's keys that are arguments of ``train`` (:data:`TRAIN_KEYS`: ``learning_rate``,
-    ``momentum``, ``batch_size``, ...). A kept trial goes on from its model's parameters for
-    the epochs it lacks, its minibatch orders seeded by ``seed`` plus the epochs done; the
-    update rule's state (the momentum) starts afresh, so unlike :func:`batched_fit` this is
-    not the run ``train`` would make in one call. ``keep_best`` defaults to False here, so
-    that a trial goes on from its latest parameters. A trial whose loss explodes
+    :class:`nntrain.reference.fc_net.FullyConnectedNet` or a
+    :class:`nntrain.torch.fc_net.FullyConnectedNet` with the trial's ``weight_scale``), and
+    ``train`` trains it with ``train_args`` and the trial's keys that are arguments of ``train``
+    (:data:`TRAIN_KEYS`: ``learning_rate``, ``momentum``, ``batch_size``, ...). A kept trial goes on
+    from its model's parameters for the epochs it lacks, its minibatch orders seeded by ``seed``
+    plus the epochs done; the update rule's state (the momentum) starts afresh, so unlike
+    :func:`batched_fit` this is not the run ``train`` would make in one call. ``keep_best`` defaults
+    to False here, so that a trial goes on from its latest parameters. A trial whose loss explodes
     (:class:`~nntrain.train.TrainingDiverged`) is stopped.
 
     Args:

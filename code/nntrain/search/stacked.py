@@ -3,7 +3,7 @@
 Every parameter gets a leading trial dimension, :math:`W_\\ell \\in \\mathbb{R}^{K \\times
 D_{\\ell-1} \\times D_\\ell}` and :math:`b_\\ell \\in \\mathbb{R}^{K \\times D_\\ell}`, and the
 inputs of a minibatch are shared by all trials. The forward and backward passes are those
-of :class:`nntrain.reference.FullyConnectedNet`, written with batched matrix products, and
+of :class:`nntrain.reference.fc_net.FullyConnectedNet`, written with batched matrix products, and
 the update is SGD with momentum, for all trials at once:
 
 .. math::

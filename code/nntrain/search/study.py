@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: The hyperparameters an objective's space may hold, the arguments of
-#: :func:`nntrain.train.train` and of :class:`nntrain.reference.FullyConnectedNet` that a
+#: :func:`nntrain.train.train` and of :class:`nntrain.reference.fc_net.FullyConnectedNet` that a
 #: search varies. Those not in the space take the values given to
 #: :func:`optuna_objective`, or these defaults.
 OBJECTIVE_KEYS = {
@@ -122,7 +122,7 @@ BATCH_SIZE_RANGE = check.Instance((IntUniform, Choice), "an IntUniform or a Choi
 
 
 def optuna_objective(data, *, hidden_dims, epochs, space, seed=0, **fixed):
-    """An Optuna objective: train a :class:`nntrain.reference.FullyConnectedNet` with the
+    """An Optuna objective: train a :class:`nntrain.reference.fc_net.FullyConnectedNet` with the
     hyperparameters a trial suggests from ``space``; return the best validation accuracy.
 
     Each call samples the space with :func:`suggest`, trains with

@@ -71,8 +71,8 @@ __all__ = [
 
 def sigmoid_forward(x):
     r"""Logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})` on a tensor; the cache is
-    ``out``. Same math as :func:`nntrain.reference.sigmoid_forward`; ``torch.sigmoid`` is
-    the stable primitive (exact 0 and 1 at :math:`\mp 10^4`).
+    ``out``. Same math as :func:`nntrain.reference.activations.sigmoid_forward`;
+    ``torch.sigmoid`` is the stable primitive (exact 0 and 1 at :math:`\mp 10^4`).
 
     Example:
         >>> sigmoid_forward(torch.tensor([0.0]))[0]
@@ -107,7 +107,7 @@ class Sigmoid(nn.Module):
 
 def tanh_forward(x):
     r"""Hyperbolic tangent on a tensor; the cache is ``out``. Same math as
-    :func:`nntrain.reference.tanh_forward`.
+    :func:`nntrain.reference.activations.tanh_forward`.
 
     Example:
         >>> tanh_forward(torch.tensor([0.0]))[0]
@@ -174,7 +174,7 @@ class ReLU(nn.Module):
 def leaky_relu_forward(x, negative_slope=0.01):
     r"""Leaky ReLU on a tensor: ``x`` where :math:`x > 0`, ``negative_slope * x`` elsewhere;
     the cache is ``(x, negative_slope)``. Same math and arguments as
-    :func:`nntrain.reference.leaky_relu_forward`.
+    :func:`nntrain.reference.activations.leaky_relu_forward`.
 
     Example:
         >>> leaky_relu_forward(torch.tensor([-2.0, 3.0]), 0.5)[0]
@@ -228,8 +228,8 @@ def _prelu_alpha(x, alpha):
 def prelu_forward(x, alpha):
     r"""Parametric ReLU on tensors: ``x`` where :math:`x > 0`, ``alpha_c * x`` elsewhere,
     ``alpha`` of shape ``(1,)`` or ``(C,)`` for the channel axis 1 of ``x``; the cache is
-    ``(x, alpha)``. Same math, shapes and layout as :func:`nntrain.reference.prelu_forward`
-    and ``torch.nn.PReLU``.
+    ``(x, alpha)``. Same math, shapes and layout as
+    :func:`nntrain.reference.activations.prelu_forward` and ``torch.nn.PReLU``.
 
     Example:
         >>> prelu_forward(torch.tensor([[-2.0, 3.0]]), torch.tensor([0.25]))[0]
@@ -294,7 +294,7 @@ class PReLU(nn.Module):
 def elu_forward(x, alpha=1.0):
     r"""ELU on a tensor: ``x`` where :math:`x > 0`, ``alpha * expm1(min(x, 0))`` elsewhere;
     the cache is ``(x, alpha)``. Same math and arguments as
-    :func:`nntrain.reference.elu_forward`.
+    :func:`nntrain.reference.activations.elu_forward`.
 
     Example:
         >>> elu_forward(torch.tensor([-1e4, 2.0]))[0]
@@ -341,7 +341,7 @@ class ELU(nn.Module):
 def gelu_forward(x):
     r"""Exact GELU :math:`x\,\Phi(x)` on a tensor, :math:`\Phi` the standard normal
     CDF; the cache is ``x``. Same math as
-    :func:`nntrain.reference.gelu_forward`.
+    :func:`nntrain.reference.activations.gelu_forward`.
 
     Example:
         >>> gelu_forward(torch.tensor([0.0, 1e4]))[0]
@@ -377,7 +377,8 @@ class GELU(nn.Module):
 
 def silu_forward(x):
     r"""SiLU (Swish) :math:`x\,\sigma(x)` on a tensor; the cache is ``x`` (the fused
-    backward recomputes the sigmoid). Same math as :func:`nntrain.reference.silu_forward`.
+    backward recomputes the sigmoid). Same math as
+    :func:`nntrain.reference.activations.silu_forward`.
 
     Example:
         >>> silu_forward(torch.tensor([0.0, 1e4]))[0]
@@ -413,7 +414,7 @@ class SiLU(nn.Module):
 def maxout_forward(x, w, b):
     r"""Maxout on tensors: the largest of the ``k`` affine maps ``x_flat @ w[j] + b[j]``,
     output by output; the cache is ``(x, w, b, winner)``. Same arguments, shapes and ties
-    (the first winning piece) as :func:`nntrain.reference.maxout_forward`.
+    (the first winning piece) as :func:`nntrain.reference.activations.maxout_forward`.
 
     Example:
         >>> w = torch.stack([torch.eye(2), torch.zeros(2, 2)])

@@ -1,5 +1,5 @@
 """A fully connected network of any depth, PyTorch twin of
-:class:`nntrain.reference.FullyConnectedNet`."""
+:class:`nntrain.reference.fc_net.FullyConnectedNet`."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ __all__ = [
     "set_up",
 ]
 
-#: Nonlinearities a hidden layer may use, by name (the keys of the reference's table): the
-#: module class each hidden layer gets, so forward hooks (:mod:`nntrain.diagnostics`) see it.
+#: Nonlinearities a hidden layer may use, by the names of the reference's
+#: :data:`~nntrain.reference.fc_net.ACTIVATIONS`, each mapped to the module class each hidden
+#: layer gets, so forward hooks (:mod:`nntrain.diagnostics`) see it.
 ACTIVATIONS = {
     "relu": ReLU,
     "sigmoid": Sigmoid,
@@ -41,7 +42,7 @@ LOSSES = {
     "l2": L2LossFunction,
     "l1": L1LossFunction,
 }
-#: Penalties on the weights, by name: ``penalty(w, reg, l1_ratio) -> (loss, dw)``.
+#: Penalties on the weights, by name, each ``penalty(w, reg, l1_ratio) -> (loss, dw)``.
 PENALTIES = {
     "l2": lambda w, reg, l1_ratio: l2_penalty(w, reg),
     "l1": lambda w, reg, l1_ratio: l1_penalty(w, reg),
@@ -53,7 +54,7 @@ class FullyConnectedNet(nn.Module):
     r"""The reference network as an ``nn.Module`` built from this package's autograd Functions.
 
     Same arguments and the same initial weights for the same ``seed`` as
-    :class:`nntrain.reference.FullyConnectedNet` (they are drawn by the same NumPy
+    :class:`nntrain.reference.fc_net.FullyConnectedNet` (they are drawn by the same NumPy
     generator), so the two can be compared number for number. ``params`` is an
     ``nn.ParameterDict`` keyed ``W1, b1, ..., WL, bL``; move the net with ``.to(device)``.
 

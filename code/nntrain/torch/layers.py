@@ -23,7 +23,7 @@ __all__ = [
 def affine_forward(x, w, b):
     r"""Fully connected layer :math:`\mathrm{out} = x W + b` on tensors.
 
-    Same arguments, shapes and cache as :func:`nntrain.reference.affine_forward`.
+    Same arguments, shapes and cache as :func:`nntrain.reference.layers.affine_forward`.
     """
     d_in = check.affine_inputs(x, w, b, check.tensor)
     out = torch.addmm(b, x.reshape(x.shape[0], d_in), w)

@@ -46,7 +46,7 @@ def _picked(scores, y):
 def softmax_loss(scores, y):
     r"""Softmax cross-entropy averaged over the batch, with its gradient ``(p - onehot) / N``.
 
-    Same math as :func:`nntrain.reference.softmax_loss`; equals ``F.cross_entropy``.
+    Same math as :func:`nntrain.reference.losses.softmax_loss`; equals ``F.cross_entropy``.
     """
     check.scores_and_labels(scores, y, check.tensor)
     n = scores.shape[0]
@@ -66,7 +66,7 @@ def softmax_loss(scores, y):
 def svm_loss(scores, y, delta=1.0):
     r"""Multiclass hinge loss (Weston-Watkins) averaged over the batch, with its gradient.
 
-    Same math as :func:`nntrain.reference.svm_loss`; equals ``C * F.multi_margin_loss``.
+    Same math as :func:`nntrain.reference.losses.svm_loss`; equals ``C * F.multi_margin_loss``.
     """
     check.scores_and_labels(scores, y, check.tensor)
     check.positive("delta", delta)

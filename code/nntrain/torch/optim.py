@@ -3,11 +3,11 @@ r"""Update rules and optimizers, PyTorch twin of :mod:`nntrain.reference.optim`.
 Two ways to use the same math on tensors of any device:
 
 * **The rules**, :func:`sgd`, :func:`sgd_momentum`, :func:`nesterov`, :func:`adagrad`,
-  :func:`rmsprop`, :func:`adam` and :func:`adamw`: the reference's functions, with the same
-  names, arguments, ``config`` keys and defaults (:data:`DEFAULTS`, :data:`STATE`),
-  ``rule(w, dw, config=None) -> (next_w, config)``, where ``w``, ``dw`` and the state are
-  tensors. They return a new tensor and never read a tensor's value on the host, so they
-  do not stall a GPU.
+  :func:`rmsprop`, :func:`adam` and :func:`adamw`: the reference's functions, with the same names,
+  arguments, ``config`` keys and defaults (:data:`~nntrain.reference.optim.DEFAULTS`,
+  :data:`~nntrain.reference.optim.STATE`), ``rule(w, dw, config=None) -> (next_w, config)``, where
+  ``w``, ``dw`` and the state are tensors. They return a new tensor and never read a tensor's value
+  on the host, so they do not stall a GPU.
 * **The optimizers**, :class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adam` and
   :class:`AdamW`: subclasses of ``torch.optim.Optimizer`` written from scratch, with the
   signatures, defaults and arithmetic of the ``torch.optim`` classes of the same names, in
