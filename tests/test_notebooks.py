@@ -295,16 +295,17 @@ def test_the_figure_check_finds_figures_and_missing_metadata(tmp_path):
 
 # Links (issue 34): every `[text](#x)` in a chapter's Markdown cells and figure captions names
 # a target the book build resolves (MyST warns on any other, and the build turns warnings into
-# errors): a figure name or a MyST target `(name)=` of any chapter (Sphinx's labels are
-# book-wide), a heading slug of this chapter (levels 1 to 3: myst_heading_anchors), or a row
-# `claim-NN_topic-K` of this chapter's Claims table, K from 1 to the number of `claims.add(`
-# calls in its code (no chapter adds claims in a loop). A link into another chapter,
-# `[text](NN_topic.ipynb#x)`, must name one of that chapter's heading slugs: MyST resolves
-# nothing else after a page's name.
+# errors): a figure name, a MyST target `(name)=` or a directive's `:name:` of any chapter
+# (Sphinx's labels are book-wide), a heading slug of this chapter (levels 1 to 3:
+# myst_heading_anchors), or a row `claim-NN_topic-K` of this chapter's Claims table, K from 1
+# to the number of `claims.add(` calls in its code (no chapter adds claims in a loop). A link
+# into another chapter, `[text](NN_topic.ipynb#x)`, must name one of that chapter's heading
+# slugs: MyST resolves nothing else after a page's name.
 MYST = create_md_parser(
     MdParserConfig(enable_extensions=set(CONFIG["parse"]["myst_enable_extensions"])), RendererHTML
 )
 PAGE_LINK = re.compile(r"(\d\d_\w+)\.ipynb#(.+)")
+FENCES, DIRECTIVE_NAME = ("fence", "colon_fence"), re.compile(r"^:name:\s*(\S+)", re.M)
 
 
 def markdown_texts(path):
@@ -323,7 +324,8 @@ def tokens(text):
 
 def link_targets(path):
     """``(slugs, labels)`` of a chapter: its heading slugs (MyST's rule, a repeated heading's
-    slug numbered as MyST numbers it) and its figure names and MyST targets."""
+    slug numbered as MyST numbers it) and its labels: figure names, MyST targets and the
+    `:name:` of directives (```{admonition} ... :name: box-07-storage)."""
     slugs, labels = [], set()
     for text in markdown_texts(path):
         blocks = MYST.parse(text)
@@ -336,6 +338,8 @@ def link_targets(path):
                     slug, i = f"{slug}-{i}", i + 1
                 slugs.append(slug)
         labels |= {t.content for t in blocks if t.type == "myst_target"}
+        directives = [t.content for t in blocks if t.type in FENCES and t.info.startswith("{")]
+        labels |= {name for d in directives for name in DIRECTIVE_NAME.findall(d)}
     figures = [c.get("metadata", {}).get("mystnb", {}).get("figure", {}) for c in cells(path)]
     labels |= {f["name"] for f in figures if f.get("name")}
     return set(slugs), labels
@@ -387,6 +391,7 @@ def test_the_link_check_finds_missing_targets(tmp_path):
         "#claim-00_demo-2",
         "01_other.ipynb#setup",
         "#fig-01-other",
+        "#box-01-tip",
     ]
     bad = [
         "#results-2",
@@ -405,7 +410,8 @@ def test_the_link_check_finds_missing_targets(tmp_path):
         code("plt.plot(x)\nplt.show()", "fig-00-loss"),
         code('claims.add("a", source="s")\nclaims.add(\n    "b", source="s")'),
     ]
-    other = [markdown("## Setup"), code("plt.show()", "fig-01-other")]
+    tip = "```{note}\n:name: box-01-tip\nA tip.\n```"
+    other = [markdown(f"## Setup\n\n{tip}"), code("plt.show()", "fig-01-other")]
     paths = [tmp_path / "00_demo.ipynb", tmp_path / "01_other.ipynb"]
     for path, notebook in zip(paths, (demo, other)):
         path.write_text(json.dumps({"cells": notebook}))
