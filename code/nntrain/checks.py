@@ -791,7 +791,7 @@ def _centred_difference(f, x, h):
     return eval_numerical_gradient(f, x.copy(), h=h)
 
 
-#: What :func:`check_answer` compares an answer with: name -> the package's computation.
+#: What :func:`check_answer` compares an answer with, name -> the package's computation.
 ANSWERS = {
     "dead_fractions": _dead_fractions,
     "running_statistics": _running_statistics,
@@ -808,7 +808,7 @@ ANSWERS = {
     "centred_difference": _centred_difference,
 }
 
-#: The package modules whose code solves each :data:`ANSWERS` exercise: an answer that calls
+#: The package modules whose code solves each :data:`ANSWERS` exercise. An answer that calls
 #: them (or their twin in the other tree) while it runs fails.
 SOLVED_BY = {
     "dead_fractions": ("nntrain.diagnostics", "nntrain.reference.fc_net"),

@@ -1183,7 +1183,7 @@ def bn_cache(cache):
 # ---------------------------------- FullyConnectedNet's arguments (both trees)
 
 
-#: Normalizations a hidden layer of ``FullyConnectedNet`` may use (None: none), and where.
+#: Normalizations a hidden layer of ``FullyConnectedNet`` may use (None for none), and where.
 NORMALIZATIONS = (None, "batchnorm")
 PLACEMENTS = ("before", "after")
 

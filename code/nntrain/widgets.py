@@ -61,7 +61,7 @@ __all__ = [
     "slider_figure",
 ]
 
-#: The most frames (slider combinations) :func:`slider_figure` accepts: the static page draws
+#: The most frames (slider combinations) :func:`slider_figure` accepts. The static page draws
 #: and carries all of them.
 MAX_FRAMES = 200
 

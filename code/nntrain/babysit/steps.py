@@ -159,8 +159,8 @@ INITIAL_LOSS_WARN = 1.25
 INITIAL_LOSS_EXAMPLES = 1000
 #: ... in batches of this many (batch statistics are a batch's).
 INITIAL_LOSS_BATCH = 100
-#: ``regularization_raises_loss``: the largest relative error of the loss's and the
-#: gradient's change against the penalty's.
+#: ``regularization_raises_loss`` passes when the loss's and the gradient's change match the
+#: penalty's to this relative error.
 REGULARIZATION_TOLERANCE = 1e-3
 #: ``overfit_small`` trains on this many examples, the classes taken in turn.
 SMALL_SET = 20

@@ -23,7 +23,7 @@ __all__ = ["DIVERGED", "CONFIG", "iterates", "rule_arguments", "trajectory", "it
 DIVERGED = 1e8
 
 
-#: An update rule's ``config``: a dict of hyperparameters (and state), or None for the
+#: An update rule's ``config``, a dict of hyperparameters (and state), or None for the
 #: rule's defaults.
 CONFIG = validation.Instance(dict, "a dict such as {'learning_rate': 0.1}", none=True)
 

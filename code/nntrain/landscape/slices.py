@@ -13,7 +13,7 @@ from ..models import adapt, split
 
 __all__ = ["LAYOUTS", "interpolate", "line", "plane", "filter_normalized_direction", "cosine"]
 
-#: The layouts of a weight array that :func:`filter_normalized_direction` knows: ``"in_out"``
+#: The layouts of a weight array that :func:`filter_normalized_direction` knows. ``"in_out"``
 #: is ``(D_in, D_out)`` (the cs231n one, used by both of this package's nets: each column is
 #: one output unit's incoming weights), ``"out_in"`` is ``(D_out, D_in, ...)`` (PyTorch's
 #: ``nn.Linear`` and ``nn.Conv2d``: each slice along axis 0 is one unit or filter).

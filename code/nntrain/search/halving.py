@@ -386,7 +386,7 @@ def batched_fit(data, spec):
     return fit
 
 
-#: The keys of a trial that :func:`train_fit` passes to :func:`nntrain.train.train`: its
+#: The keys of a trial that :func:`train_fit` passes to :func:`nntrain.train.train`, its
 #: keyword arguments other than ``epochs`` (``learning_rate``, ``momentum``, ...).
 TRAIN_KEYS = tuple(inspect.signature(train).parameters)[2:]
 
