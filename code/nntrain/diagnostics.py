@@ -316,7 +316,9 @@ def table(stats):
 
 def plot_histograms(fig, records, *, which="post", bins=41, range=None, max_layers=10):
     """One histogram per layer, side by side, sharing the x axis (the classic picture of
-    activations collapsing to zero or piling up at the ends of a tanh).
+    activations collapsing to zero or piling up at the ends of a tanh). Titles and ticks take
+    matplotlib's current sizes: the book's :data:`~nntrain.plots.STYLE` after
+    :func:`~nntrain.plots.use_style`, like every other figure.
 
     Args:
         fig: a :class:`matplotlib.figure.Figure` to draw on (it should be empty).
@@ -349,8 +351,7 @@ def plot_histograms(fig, records, *, which="post", bins=41, range=None, max_laye
     for ax, r, v in zip(axes, chosen, values):
         weights = np.full(v.shape, 1 / v.size)
         ax.hist(v, bins=bins, range=range, weights=weights, color="C0", histtype="stepfilled")
-        ax.set_title(r.name, fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.set_title(r.name)
     axes[0].set_ylabel("fraction")
     return list(axes)
 
