@@ -4,6 +4,8 @@ every page from a server on 127.0.0.1, as a classroom without internet would.
 For every page: no error in the console (not even a missing favicon), no request to any host
 but the local server and none that fails, every image shown, math typeset by the bundled
 MathJax, a meta description, no sideways scrolling at a phone's width (390 px). For every
+chapter's figures: text readable at 390 px (each wide figure scrolls sideways in its own
+keyboard-reachable body) and nothing changed in a desktop's window. For every
 static slider: moving it with the keyboard changes the figure, and the slider announces its
 value in words (``aria-valuetext``) and the image's alt text follows. For the pages the
 reader-experience review audited: at most half the weight they had before issue 34
@@ -14,6 +16,7 @@ the run. Without Chromium
 these tests skip with a notice (they fail under CI=true).
 """
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -94,8 +97,10 @@ return {
   figures: [...document.querySelectorAll("article .cell_output img")].map(img => {
     const number = img.closest("figure") &&
       img.closest("figure").querySelector("figcaption .caption-number");
+    const body = img.parentElement.closest(".nntrain-figure-body");
     return {alt: img.alt, number: number && number.getBoundingClientRect().height > 0
-      ? number.innerText.trim() : null, src: img.src.slice(-40)};
+      ? number.innerText.trim() : null, src: img.src.slice(-40),
+      scrolls: body ? body.scrollWidth > body.clientWidth : null};
   }),
   broken_images: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))
     .map(i => i.src.slice(0, 100)),
@@ -260,10 +265,9 @@ def test_figures_load_lazily(visit, page):
 PHONE = 390
 
 
-def test_page_fits_a_phone_without_sideways_scrolling(browser, server, visit, page):
-    """At 390 px, the width of a phone, nothing makes the page wider than the screen (a wide
-    table or code block scrolls in its own box, the page does not)."""
-    visit(page)
+@contextlib.contextmanager
+def phone(browser, server, page):
+    """``page`` loaded and ready in a window as wide as a phone's (:data:`PHONE`)."""
     browser.get(f"{server}/{page}")
     try:
         browser.execute_cdp_cmd(
@@ -271,6 +275,16 @@ def test_page_fits_a_phone_without_sideways_scrolling(browser, server, visit, pa
             {"width": PHONE, "height": 800, "deviceScaleFactor": 1, "mobile": True},
         )
         browser.execute_async_script(READY)
+        yield
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_page_fits_a_phone_without_sideways_scrolling(browser, server, visit, page):
+    """At 390 px, the width of a phone, nothing makes the page wider than the screen (a wide
+    table or code block scrolls in its own box, the page does not)."""
+    visit(page)
+    with phone(browser, server, page):
         widths = browser.execute_script(
             """const e = document.documentElement;
             const wide = [...document.querySelectorAll("body *")].filter(x => {
@@ -281,10 +295,88 @@ def test_page_fits_a_phone_without_sideways_scrolling(browser, server, visit, pa
                     widest: wide.slice(-3).map(x => x.tagName + "." + x.className + " " +
                       (x.textContent || "").trim().slice(0, 60))};"""
         )
-    finally:
-        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert widths["scroll"] <= widths["client"], (
         f"{page} is {widths['scroll']} px wide at {PHONE} px: {widths['widest']}"
+    )
+
+
+#: The smallest size, in CSS pixels, at which a figure's text of the style's font size may
+#: show on a phone (Apple's guidelines' smallest legible size). Drawn at the style's dpi
+#: with one image pixel to one CSS pixel, 10-point text is 13.9 px; squeezed into a phone's
+#: column (a 740 px figure into 342 px) it was 6 px (issue 34).
+PHONE_FIGURE_TEXT_PX = 11
+
+# Each figure as a phone shows it: its image's drawn and shown width, the figure body that
+# holds it (book/_ext/light_pages.py), and how far its caption and controls reach.
+PHONE_FIGURES = """
+const e = document.documentElement;
+const right = xs => Math.max(0, ...[...xs].map(x => x.getBoundingClientRect().right));
+return {page: e.scrollWidth, screen: e.clientWidth,
+  figures: [...document.querySelectorAll("article .cell_output img")].map(img => {
+    const figure = img.closest("figure"), body = img.parentElement;
+    const number = figure && figure.querySelector(".caption-number");
+    return {number: number ? number.textContent.trim() : img.src.slice(-40),
+      natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
+      body: body.classList.contains("nntrain-figure-body") ? body : null,
+      scrolls: body.scrollWidth > body.clientWidth, tabindex: body.getAttribute("tabindex"),
+      role: body.getAttribute("role"), label: body.getAttribute("aria-label"),
+      reach: right(figure ? figure.querySelectorAll("figcaption, input, label, output") : [])};
+  })};
+"""
+
+
+def test_figures_are_readable_on_a_phone(browser, server, visit, chapter):
+    """At 390 px every figure of a chapter (a slider's frame too) shows its text at
+    :data:`PHONE_FIGURE_TEXT_PX` or more, or at its drawn size: a figure the column cannot
+    hold at that size scrolls sideways in its own figure body, which the keyboard reaches
+    (tabindex 0, a region named by the figure's number, as axe's scrollable-region-focusable
+    asks) and scrolls with the arrow keys. The page itself does not scroll sideways, and the
+    caption and a slider's controls stay within the screen."""
+    from nntrain.plots import STYLE
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    least = PHONE_FIGURE_TEXT_PX / (STYLE["font.size"] * STYLE["figure.dpi"] / 72)
+    page = f"book/{chapter}.html"
+    visit(page)
+    with phone(browser, server, page):
+        seen = browser.execute_script(PHONE_FIGURES)
+        figures = seen["figures"]
+        assert figures, f"{chapter} shows no figure"
+        small = [
+            f"{f['number']}: {f['shown']:.0f} of {f['natural']} px"
+            for f in figures
+            if f["shown"] < least * f["natural"] - 0.5 and f["shown"] < f["natural"] - 0.5
+        ]
+        assert not small, (
+            f"{chapter}: figures under {least:.2f} of their size at {PHONE} px: {small}"
+        )
+        assert seen["page"] <= seen["screen"], f"{chapter} is {seen['page']} px wide"
+        assert all(f["reach"] <= seen["screen"] for f in figures), (
+            f"{chapter}: a caption or a slider's controls run off the screen: {figures}"
+        )
+        for f in figures:
+            where = f"{chapter}, {f['number']}"
+            assert f["body"] is not None, f"{where}: the image is not in a figure body"
+            assert (f["tabindex"], f["role"], f["label"]) == ("0", "region", f["number"]), (
+                f"{where}: the figure body is not a focusable region named by its number: {f}"
+            )
+            if f["scrolls"]:  # sending keys fails unless the keyboard can reach the body
+                f["body"].send_keys(Keys.ARROW_RIGHT)
+                WebDriverWait(browser, 5).until(
+                    lambda _, body=f["body"]: (
+                        browser.execute_script("return arguments[0].scrollLeft", body) > 0
+                    ),
+                    f"{where}: the arrow key does not scroll the figure",
+                )
+
+
+def test_figures_do_not_scroll_on_a_desktop(visit, chapter):
+    """In a desktop's window every figure sits in its figure body and fits the column: the
+    phone's sideways scrolling changes nothing there."""
+    figures = visit(f"book/{chapter}.html").seen["figures"]
+    assert figures and all(f["scrolls"] is False for f in figures), (
+        f"{chapter}: a figure is not in a figure body or scrolls: {figures}"
     )
 
 

@@ -31,6 +31,18 @@ Font Awesome script. This extension, for the HTML builder only:
 - **Citations as list items.** Docutils writes the bibliography as ``role="list"`` holding
   entries with the deprecated ``role="doc-biblioentry"``, which a list may not hold (axe:
   aria-required-children, critical); each entry becomes a ``role="listitem"``.
+- **Figures readable on a phone.** A figure drawn for the desktop's text column (at most
+  740 px at 100 dpi) was shrunk to half its size in a phone's 342 px column, its 10-point
+  text to about 6 px. Each figure's image (a slider's frame too) is wrapped in a
+  ``<div class="nntrain-figure-body">`` that carries the image's drawn width (from the PNG's
+  header, as ``--nntrain-figure-width``) for ``_static/nntrain.css``, which lets the image
+  shrink with the column down to 0.8 of that width and no further: beyond, the figure body
+  scrolls sideways (the page does not), while the caption and a slider's controls keep the
+  column's width. A region that scrolls must be reachable by keyboard (axe's
+  scrollable-region-focusable), so the body is ``tabindex="0"`` and a named ``role="region"``
+  (named by the figure's number, "Figure 3.1"). The image also gets its ``width`` and
+  ``height``, so that the page does not jump as lazy figures load. On a desktop the figure
+  looks as before.
 - **A description.** Each page gets ``<meta name="description">``: the first paragraph of its
   text (shortened to about 160 characters), or, for a page without one, the book's
   description (``nntrain_description`` in ``_config.yml``'s ``sphinx: config:``).
@@ -48,6 +60,7 @@ import json
 import posixpath
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 from docutils import nodes
 from sphinx.errors import ExtensionError
@@ -179,7 +192,67 @@ def describe_page(app, pagename, templatename, context, doctree):
         context["metatags"] = context.get("metatags", "") + tag
 
 
-def drop_unused_scripts(app, exception):
+# A figure of a page, its first image and the number its caption shows.
+_FIGURE = re.compile(r"<figure\b[^>]*>.*?</figure>", re.S)
+_IMG = re.compile(r"<img\b[^>]*>")
+_CAPTION_NUMBER = re.compile(r'<span class="caption-number">(.*?)</span>', re.S)
+#: The class of the element that holds a figure's image (see the module's doc).
+FIGURE_BODY = "nntrain-figure-body"
+
+
+def png_size(path):
+    """(width, height) in pixels of the PNG file at ``path``, or None for another file."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(24)
+    except OSError:
+        return None
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def attribute(tag, name):
+    """The value of attribute ``name`` of the HTML start tag ``tag``, or None."""
+    found = re.search(rf'\s{name}="([^"]*)"', tag)
+    return html.unescape(found.group(1)) if found else None
+
+
+def scrollable_figures(text, page):
+    """``text`` (the HTML page at ``page``, a path) with each figure's image in a figure
+    body that scrolls sideways on a narrow screen (see the module's doc). A figure body
+    already there is left as it is, so a page may be processed twice."""
+
+    def wrap(match):
+        figure = match.group(0)
+        img = _IMG.search(figure)
+        if img is None or FIGURE_BODY in figure:
+            return figure
+        tag = img.group(0)
+        size = None
+        if attribute(tag, "width") is None:
+            src = attribute(tag, "src") or ""
+            if not src.startswith(("data:", "http:", "https:", "/")):
+                size = png_size(Path(page).parent / unquote(src.split("#")[0].split("?")[0]))
+            if size is not None:
+                tag = tag[:-1].rstrip("/ ") + f' width="{size[0]}" height="{size[1]}">'
+        width = attribute(tag, "width")
+        number = _CAPTION_NUMBER.search(figure)
+        name = " ".join(re.sub(r"<[^>]*>", "", number.group(1)).split()) if number else ""
+        body = (
+            f'<div class="{FIGURE_BODY}" tabindex="0" role="region" '
+            f'aria-label="{html.escape(name or "Figure")}"'
+            + (f' style="--nntrain-figure-width: {width}px"' if (width or "").isdigit() else "")
+            + f">{tag}</div>"
+        )
+        return figure[: img.start()] + body + figure[img.end() :]
+
+    return _FIGURE.sub(wrap, text)
+
+
+def finish_pages(app, exception):
+    """The built pages without the scripts they do not use, with toggles named by their
+    text, citations as list items and figures that fit a phone (see the module's doc)."""
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
@@ -190,6 +263,7 @@ def drop_unused_scripts(app, exception):
         text = page.read_text(encoding="utf-8")
         lighter = ICON_SCRIPT.sub("", text).replace(SUMMARY_LABEL, "<summary>")
         lighter = lighter.replace(BIBLIOENTRY, 'role="listitem"')
+        lighter = scrollable_figures(lighter, page)
         if page != outdir / "search.html":
             lighter = SEARCH_SCRIPTS.sub("", lighter)
         if lighter != text:
@@ -203,5 +277,5 @@ def setup(app):
     app.connect("doctree-read", title_first)
     app.connect("doctree-resolved", lighten_doctree)
     app.connect("html-page-context", describe_page)
-    app.connect("build-finished", drop_unused_scripts)
+    app.connect("build-finished", finish_pages)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
