@@ -352,14 +352,14 @@ def test_figures_are_readable_on_a_phone(browser, server, visit, chapter):
             f"{chapter}: figures under {least:.2f} of their size at {PHONE} px: {small}"
         )
         assert seen["page"] <= seen["screen"], f"{chapter} is {seen['page']} px wide"
-        assert all(f["reach"] <= seen["screen"] for f in figures), (
-            f"{chapter}: a caption or a slider's controls run off the screen: {figures}"
-        )
+        off = [f["number"] for f in figures if f["reach"] > seen["screen"]]
+        assert not off, f"{chapter}: a caption or a slider's controls run off the screen: {off}"
         for f in figures:
             where = f"{chapter}, {f['number']}"
             assert f["body"] is not None, f"{where}: the image is not in a figure body"
-            assert (f["tabindex"], f["role"], f["label"]) == ("0", "region", f["number"]), (
-                f"{where}: the figure body is not a focusable region named by its number: {f}"
+            named = (f["tabindex"], f["role"], f["label"])
+            assert named == ("0", "region", f["number"]), (
+                f"{where}: the figure body is not a focusable region named by its number: {named}"
             )
             if f["scrolls"]:  # sending keys fails unless the keyboard can reach the body
                 f["body"].send_keys(Keys.ARROW_RIGHT)
@@ -375,9 +375,11 @@ def test_figures_do_not_scroll_on_a_desktop(visit, chapter):
     """In a desktop's window every figure sits in its figure body and fits the column: the
     phone's sideways scrolling changes nothing there."""
     figures = visit(f"book/{chapter}.html").seen["figures"]
-    assert figures and all(f["scrolls"] is False for f in figures), (
-        f"{chapter}: a figure is not in a figure body or scrolls: {figures}"
-    )
+    assert figures, f"{chapter} shows no figure"
+    wrong = [
+        f"{f['number']} (scrolls: {f['scrolls']})" for f in figures if f["scrolls"] is not False
+    ]
+    assert not wrong, f"{chapter}: figures outside a figure body (None) or scrolling: {wrong}"
 
 
 def test_math_is_there_to_check(visit, chapter):
