@@ -296,9 +296,9 @@ def test_the_figure_check_finds_figures_and_missing_metadata(tmp_path):
 # Links (issue 34): every `[text](#x)` in a chapter's Markdown cells and figure captions names
 # a target the book build resolves (MyST warns on any other, and the build turns warnings into
 # errors): a figure name, a MyST target `(name)=` or a directive's `:name:` of any chapter
-# (Sphinx's labels are book-wide), a heading slug of this chapter (levels 1 to 3:
-# myst_heading_anchors), or a row `claim-NN_topic-K` of this chapter's Claims table, K from 1
-# to the number of `claims.add(` calls in its code (no chapter adds claims in a loop). A link
+# (Sphinx's labels are book-wide), or a heading slug of this chapter (levels 1 to 3:
+# myst_heading_anchors). A Claims row's `claim-NN_topic-K` is not one: it is an HTML id in a
+# cell's output, which MyST does not know (link the Claims section instead). A link
 # into another chapter, `[text](NN_topic.ipynb#x)`, must name one of that chapter's heading
 # slugs: MyST resolves nothing else after a page's name.
 MYST = create_md_parser(
@@ -349,9 +349,6 @@ def link_problems(path, chapters=CHAPTERS):
     """Every `#` link of ``path`` whose target the build would not find, in words."""
     targets = {p.stem: link_targets(p) for p in chapters}
     labels = set().union(*(named for _, named in targets.values()))
-    code = "\n".join(source(c) for c in cells(path) if c["cell_type"] == "code")
-    rows = len(re.findall(r"\bclaims\.add\(", code))
-    claims = {f"claim-{path.stem}-{k}" for k in range(1, rows + 1)}
     problems = []
     for text in markdown_texts(path):
         for token in tokens(text):
@@ -361,8 +358,8 @@ def link_problems(path, chapters=CHAPTERS):
             page = PAGE_LINK.fullmatch(href)
             if page and page[2] not in targets.get(page[1], (set(),))[0]:
                 problems.append(f"{href}: not a level 1-3 heading of {page[1]}.ipynb")
-            elif href.startswith("#") and href[1:] not in (targets[path.stem][0] | labels | claims):
-                problems.append(f"{href}: no heading, figure, target or claim row of that name")
+            elif href.startswith("#") and href[1:] not in (targets[path.stem][0] | labels):
+                problems.append(f"{href}: no heading, figure or target of that name")
     return problems
 
 
@@ -388,7 +385,6 @@ def test_the_link_check_finds_missing_targets(tmp_path):
         "#results-1",
         "#fig-00-loss",
         "#tab-00-sizes",
-        "#claim-00_demo-2",
         "01_other.ipynb#setup",
         "#fig-01-other",
         "#box-01-tip",
@@ -397,8 +393,7 @@ def test_the_link_check_finds_missing_targets(tmp_path):
         "#results-2",
         "#detail",
         "#fig-00-lost",
-        "#claim-00_demo-3",
-        "#claim-01_other-1",
+        "#claim-00_demo-1",  # an HTML id in a cell's output: MyST cannot resolve it
         "#setup",
         "01_other.ipynb#fig-01-other",
         "02_missing.ipynb#setup",
