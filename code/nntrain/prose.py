@@ -244,11 +244,17 @@ def prose(cells):
         if cell.get("cell_type") == "markdown":
             yield "text", _joined(cell.get("source", ""))
         elif cell.get("cell_type") == "code":
-            options = cell.get("metadata", {}).get("mystnb", {})
-            for kind, key, name in (("figure", "caption", "caption"), ("image", "alt", "alt text")):
-                text = (options.get(kind) or {}).get(key)
-                if isinstance(text, str) and text:
-                    yield f"{name} of cell {index}", text
+            yield from _figure_texts(cell, index)
+
+
+def _figure_texts(cell, index):
+    """The caption and alt text of the figure that code cell ``index`` draws, where its
+    metadata gives them, as ``(where, text)`` pairs."""
+    options = cell.get("metadata", {}).get("mystnb", {})
+    for kind, key, name in (("figure", "caption", "caption"), ("image", "alt", "alt text")):
+        text = (options.get(kind) or {}).get(key)
+        if isinstance(text, str) and text:
+            yield f"{name} of cell {index}", text
 
 
 def drift(notebook, chapter=None):
