@@ -10,7 +10,7 @@ import struct
 import numpy as np
 import pytest
 from nntrain import data
-from nntrain.data import load_cifar10, load_digits_split, sample_patches
+from nntrain.data import load_cifar10, load_digits_split, patch_positions, sample_patches
 from sklearn.datasets import load_digits, load_sample_images
 
 N_DIGITS = 1797
@@ -43,18 +43,20 @@ def test_digits_sizes_add_up_and_follow_fractions(val_size, test_size):
     assert abs(n_test - test_size * N_DIGITS) <= 2
 
 
-def test_digits_split_is_a_partition_and_matches_the_returned_arrays():
-    train, val, test = data._digits_split_indices(seed=3)
-    everything = np.concatenate([train, val, test])
-    # Disjoint and complete: every example lands in exactly one split.
-    assert len(everything) == N_DIGITS
-    np.testing.assert_array_equal(np.sort(everything), np.arange(N_DIGITS))
-    # The public function returns exactly those rows of the real digits, unscaled.
+def sorted_rows(a):
+    """The rows of ``a`` in lexicographic order: two arrays with equal results hold the same
+    rows, each as many times."""
+    return a[np.lexsort(a.T[::-1])]
+
+
+def test_digits_split_is_a_partition_of_the_real_digits():
+    # Disjoint and complete, and unscaled: the examples of the three splits, pixels and label
+    # together, are the examples of the whole set, each exactly as often.
     raw = load_digits()
     d = load_digits_split(seed=3)
-    for split, idx in (("train", train), ("val", val), ("test", test)):
-        np.testing.assert_array_equal(d[f"X_{split}"], raw.data[idx])
-        np.testing.assert_array_equal(d[f"y_{split}"], raw.target[idx])
+    splits = [np.column_stack([d[f"X_{s}"], d[f"y_{s}"]]) for s in ("train", "val", "test")]
+    everything = np.column_stack([raw.data, raw.target])
+    np.testing.assert_array_equal(sorted_rows(np.concatenate(splits)), sorted_rows(everything))
 
 
 def test_digits_raw_pixels_not_scaled():
@@ -144,7 +146,7 @@ def test_patches_deterministic_for_a_seed_and_different_for_another():
 
 def test_patches_are_crops_of_the_photos(photos):
     n, size = 50, 24
-    image, row, col = data._patch_positions(n, size, seed=2)
+    image, row, col = patch_positions(n, size, seed=2)
     patches = sample_patches(n, size=size, seed=2)
     assert set(image.tolist()) == {0, 1}  # both photographs are used
     for i in range(n):
@@ -154,21 +156,21 @@ def test_patches_are_crops_of_the_photos(photos):
 
 
 def test_patches_spread_over_the_photos():
-    image, row, col = data._patch_positions(2000, 32, seed=0)
+    image, row, col = patch_positions(2000, 32, seed=0)
     assert 0.4 < image.mean() < 0.6
     assert row.min() < 20 and row.max() > 427 - 32 - 20
     assert col.min() < 20 and col.max() > 640 - 32 - 20
 
 
 def test_patches_full_height_start_at_row_zero():
-    _, row, _ = data._patch_positions(10, 427, seed=0)
+    _, row, _ = patch_positions(10, 427, seed=0)
     np.testing.assert_array_equal(row, 0)
 
 
 def test_patches_do_not_corrupt_the_cache(photos):
     p = sample_patches(2, 8, seed=0)
     p[...] = 0
-    image, row, col = data._patch_positions(2, 8, seed=0)
+    image, row, col = patch_positions(2, 8, seed=0)
     again = sample_patches(2, 8, seed=0)
     k, r, c = image[0], row[0], col[0]
     np.testing.assert_array_equal(again[0], photos[k][r : r + 8, c : c + 8])

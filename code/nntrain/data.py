@@ -26,7 +26,14 @@ import numpy as np
 
 from . import validation as check
 
-__all__ = ["FRACTION", "load_cifar10", "load_digits_split", "map_inputs", "sample_patches"]
+__all__ = [
+    "FRACTION",
+    "load_cifar10",
+    "load_digits_split",
+    "map_inputs",
+    "sample_patches",
+    "patch_positions",
+]
 
 _DIGITS_CLASSES = 10
 
@@ -151,12 +158,31 @@ def _sample_images():
     return images
 
 
-def _patch_positions(n, size=32, seed=0):
-    """Where :func:`sample_patches` cuts its patches.
+def patch_positions(n, size=32, seed=0):
+    """Where :func:`sample_patches` cuts its patches, for the same ``n``, ``size`` and
+    ``seed``: which photograph, and the top-left corner in it.
+
+    Args:
+        n: the number of patches, a positive integer.
+        size: the side of each square patch in pixels, from 1 to 427.
+        seed: a non-negative integer.
 
     Returns:
         A tuple ``(image, row, col)`` of int64 arrays of shape ``(n,)``: patch ``i`` is
-        ``_sample_images()[image[i]][row[i]:row[i] + size, col[i]:col[i] + size]``.
+        ``photos[image[i]][row[i]:row[i] + size, col[i]:col[i] + size]``, with ``photos``
+        the images of :func:`sklearn.datasets.load_sample_images` (0 the temple, 1 the
+        flower).
+
+    Raises:
+        ValueError: if ``n``, ``size`` or ``seed`` is out of range.
+
+    Example:
+        >>> from sklearn.datasets import load_sample_images
+        >>> image, row, col = patch_positions(5, size=32, seed=0)
+        >>> photo = load_sample_images().images[image[0]]
+        >>> crop = photo[row[0] : row[0] + 32, col[0] : col[0] + 32]
+        >>> bool((sample_patches(5, size=32, seed=0)[0] == crop).all())
+        True
     """
     check.positive_int("n", n)
     check.seed(seed)
@@ -174,10 +200,10 @@ def _patch_positions(n, size=32, seed=0):
 def sample_patches(n, size=32, seed=0):
     """``n`` colour patches cut at random places from two real photographs.
 
-    The photographs are the two bundled with scikit-learn (a Chinese temple and a flower,
-    each 427x640 pixels, RGB). Each patch comes from either photograph, drawn at random,
-    at a random position; the result depends only on ``n``, ``size`` and ``seed``.
-    Chapter 2 uses them to compare subtracting the mean image with subtracting the
+    The photographs are the two bundled with scikit-learn (a Chinese temple and a flower, each
+    427x640 pixels, RGB). Each patch comes from either photograph, drawn at random, at a random
+    position (:func:`patch_positions` says where); the result depends only on ``n``, ``size`` and
+    ``seed``. Chapter 2 uses them to compare subtracting the mean image with subtracting the
     per-channel mean: unlike random noise, natural images have a structured mean.
 
     Args:
@@ -198,7 +224,7 @@ def sample_patches(n, size=32, seed=0):
         >>> patches.shape, patches.dtype
         ((100, 32, 32, 3), dtype('uint8'))
     """
-    image, row, col = _patch_positions(n, size, seed)
+    image, row, col = patch_positions(n, size, seed)
     images = _sample_images()
     out = np.empty((n, size, size, 3), dtype=np.uint8)
     for i, (k, r, c) in enumerate(zip(image, row, col)):
