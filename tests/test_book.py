@@ -450,3 +450,34 @@ def test_package_names_in_the_prose_link_to_the_api(built, chapter):
             unlinked.append(f"{code.get_text()!r} -> {full}")
     assert not unlinked, f"{chapter}: names not linked to the API:\n" + "\n".join(unlinked)
     assert named, f"{chapter}: the prose names no object of the package"
+
+
+def unlinked_sources(name):
+    """The Source cells of a page's Claims tables with an author-year pair that is not a link
+    to the bibliography (book/_ext/source_links.py links them)."""
+    tables = soup(name).select("table.nntrain-claims, table.nntrain-ledger")
+    assert tables, f"{name}: no Claims table"
+    unlinked = []
+    for table in tables:
+        column = [th.get_text() for th in table.select("thead th")].index("Source")
+        for row in table.select("tbody tr"):
+            cells = row.find_all("td")
+            if len(cells) <= column:
+                continue
+            cell = cells[column]
+            cited = [a for a in cell.find_all("a") if "bibliography.html#" in a["href"]]
+            if len(re.findall(r"\b(?:19|20)\d\d\b", cell.get_text())) != len(cited):
+                unlinked.append(cell.get_text())
+    return sorted(set(unlinked))
+
+
+def test_claims_sources_link_to_the_bibliography(built, chapter):
+    """Every author-year pair in a Claims row's Source ("Ioffe & Szegedy 2015") links to
+    its bibliography entry."""
+    unlinked = unlinked_sources(f"book/{chapter}.html")
+    assert not unlinked, f"{chapter}: sources not linked:\n" + "\n".join(unlinked)
+
+
+def test_ledger_sources_link_to_the_bibliography(built):
+    unlinked = unlinked_sources("book/claims.html")
+    assert not unlinked, "ledger: sources not linked:\n" + "\n".join(unlinked)
