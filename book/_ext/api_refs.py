@@ -33,14 +33,7 @@ EXTERNAL = [
     ("py:mod", "warnings"),
 ]
 
-#: Until code/nntrain/claims.py's docstrings name them as above (it is being edited).
-PENDING = [
-    ("py:class", "nntrain.babysit.Report"),
-    ("py:data", "VERDICTS"),
-    ("py:class", "What a claim is"),
-]
-
-KNOWN_UNRESOLVED = EXTERNAL + PENDING
+KNOWN_UNRESOLVED = EXTERNAL
 
 
 def add_known(app, config):

@@ -57,9 +57,10 @@ __all__ = [
     "Ledger",
 ]
 
+#: The verdicts a claim may get, from the claim reproduced to the claim refuted at this scale.
 VERDICTS = ("holds", "holds partly", "does not hold at this scale")
-#: What a claim is: an empirical statement about training, or an identity (a closed form, a
-#: check of the code) that holds to rounding.
+#: The kinds of claim, an empirical statement about training or an identity (a closed form,
+#: a check of the code) that holds to rounding.
 KINDS = ("empirical", "identity")
 #: The environment variable naming the folder where chapters write their ledger rows.
 LEDGER_DIR = "NNTRAIN_CLAIMS_DIR"
@@ -157,7 +158,7 @@ def _other_chapters(chapter):
 def html_table(css_class, head, rows):
     """An HTML table of class ``css_class``: the column titles ``head``, then ``rows``, each
     a ``<tr>...</tr>`` string (see :func:`html_cells`); shared by the claims, the ledger and
-    :class:`nntrain.babysit.Report`."""
+    :class:`~nntrain.babysit.report.Report`."""
     titles = "".join(f"<th>{h}</th>" for h in head)
     return (
         f'<table class="{css_class}"><thead><tr>{titles}</tr></thead>'
@@ -279,7 +280,7 @@ class Claims:
             measured: the value this chapter measured (a number or a bool).
             expected: what the book asserts: a number (equal up to 1e-9 relative), a
                 ``(low, high)`` range (inclusive), or a bool.
-            verdict: one of :data:`VERDICTS`: whether the *claim* reproduces here.
+            verdict: one of :data:`~nntrain.claims.VERDICTS`, whether the *claim* reproduces here.
             why: the reason, required unless the verdict is ``"holds"``.
             flips_at: the value at which the verdict would flip (no effect: a ratio of 1, a
                 difference of 0; or the folklore's own value for a claim that does not
