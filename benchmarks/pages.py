@@ -182,13 +182,18 @@ def lighthouse_command():
     return os.environ.get("LIGHTHOUSE") or shutil.which("lighthouse")
 
 
+#: Lighthouse's categories, each scored 0 to 100.
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
 def lighthouse(url, command):
-    """Lighthouse's performance score (0 to 100) and its byte and DOM counts for ``url``."""
+    """Lighthouse's scores (0 to 100, by category) and its byte and DOM counts for ``url``."""
     env = dict(os.environ, CHROME_PATH=_chromium()[0])
     flags = " ".join(f for f in CHROMIUM_FLAGS if f != "--hide-scrollbars")
     result = subprocess.run(
-        [command, url, "--only-categories=performance", "--output=json", "--output-path=stdout",
-         "--quiet", f"--chrome-flags={flags}", "--max-wait-for-load=120000"],
+        [command, url, f"--only-categories={','.join(CATEGORIES)}", "--output=json",
+         "--output-path=stdout", "--quiet", f"--chrome-flags={flags}",
+         "--max-wait-for-load=120000"],
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     if result.returncode != 0:
@@ -196,7 +201,7 @@ def lighthouse(url, command):
     lhr = json.loads(result.stdout)
     audits = lhr["audits"]
     return {
-        "performance": round(100 * lhr["categories"]["performance"]["score"]),
+        **{name: round(100 * lhr["categories"][name]["score"]) for name in CATEGORIES},
         "bytes": audits["total-byte-weight"]["numericValue"],
         "dom_elements": audits["dom-size"]["numericValue"],
         "lcp_s": audits["largest-contentful-paint"]["numericValue"] / 1000,
@@ -236,6 +241,11 @@ def measure(report, pages=AUDITED, folder=HTML, with_lighthouse=True):
             for page in pages:
                 lh = lighthouse(f"{server.url}/{page}", command)
                 report.add(f"{page}: Lighthouse performance (mobile)", lh["performance"], "")
+                report.add(
+                    f"{page}: Lighthouse accessibility, best practices, SEO",
+                    f"{lh['accessibility']}, {lh['best-practices']}, {lh['seo']}",
+                    "",
+                )
                 report.add(
                     f"{page}: Lighthouse bytes, DOM, LCP, TBT",
                     f"{lh['bytes']:,.0f} B, {lh['dom_elements']:,.0f}, "
