@@ -526,13 +526,13 @@ def test_later_steps_skip_the_array_checks_that_the_first_step_ran(monkeypatch):
     with pytest.raises(TypeError, match="x must be a NumPy array"):
         validation.ndarray("x", [1, 2])  # and checked again after it
     calls = {"trusted": 0, "checked": 0}
-    shape = validation.shape
+    affine_inputs = validation.affine_inputs
 
-    def counting_shape(name, x, expected):
+    def counting(*args, **kwargs):
         calls["trusted" if validation._trust.on else "checked"] += 1
-        return shape(name, x, expected)
+        return affine_inputs(*args, **kwargs)
 
-    monkeypatch.setattr(validation, "shape", counting_shape)
+    monkeypatch.setattr(validation, "affine_inputs", counting)
     data = load_digits_split()
     net = nntrain.FullyConnectedNet([20], input_dim=64, num_classes=10, seed=0)
     train(net, data, epochs=1, batch_size=500, progress=False)  # 3 steps
